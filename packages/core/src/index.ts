@@ -1,1 +1,29 @@
-export {};
+/**
+ * @envelope/core: the AWS Encryption SDK message format, materials, keyring contracts,
+ * encrypt/decrypt (buffers and streams) and rewrap.
+ */
+export { EnvelopeError, isEnvelopeError, describeFailures, throwIfAborted, AUTH_FAILED_MESSAGE } from './errors.js';
+export type { ErrorCode, KeyFailure } from './errors.js';
+export { SUITES, DEFAULT_SUITE_ID, getSuite, formatSuiteId } from './suites.js';
+export type { AlgorithmSuite, HashName, CurveName } from './suites.js';
+export { DEFAULT_COMMITMENT_POLICY, parseCommitmentPolicy } from './commitment-policy.js';
+export type { CommitmentPolicy } from './commitment-policy.js';
+export {
+  PUBLIC_KEY_CONTEXT_KEY,
+  checkEncryptionContext,
+  serializeEncryptionContext,
+  deserializeEncryptionContext,
+} from './encryption-context.js';
+export type { EncryptionContext } from './encryption-context.js';
+export { EncryptionMaterials, DecryptionMaterials } from './materials/materials.js';
+export type { EncryptionMaterialsInit, DecryptionMaterialsInit } from './materials/materials.js';
+export { providerInfoText } from './materials/encrypted-data-key.js';
+export type { EncryptedDataKey } from './materials/encrypted-data-key.js';
+export type { MaterialsManager, EncryptionMaterialsRequest, DecryptionMaterialsRequest } from './materials/materials-manager.js';
+export { DefaultMaterialsManager } from './materials/default-materials-manager.js';
+export { RequiredEncryptionContextMaterialsManager } from './materials/required-encryption-context-materials-manager.js';
+export type { RequiredEncryptionContextOptions } from './materials/required-encryption-context-materials-manager.js';
+export type { Keyring, KeyringCallOptions } from './keyring/keyring.js';
+export { MultiKeyring, failuresOf } from './keyring/multi-keyring.js';
+export type { MultiKeyringOptions } from './keyring/multi-keyring.js';
+export { wipe } from './bytes.js';

@@ -1,0 +1,100 @@
+/**
+ * Coded errors. Every error this library throws on purpose is an {@link EnvelopeError} with a
+ * stable `code`; tests and callers branch on the code, never on the message.
+ */
+
+/** The stable error codes. New codes may be added; existing codes keep their meaning. */
+export type ErrorCode =
+  /** A caller-supplied argument is invalid (names the parameter). */
+  | 'ENVELOPE_INVALID_ARGUMENT'
+  /** The message is not a well-formed AWS Encryption SDK message (or is truncated). */
+  | 'ENVELOPE_MALFORMED_MESSAGE'
+  /** A tag, commitment or signature check failed. One fixed message, never which check. */
+  | 'ENVELOPE_AUTHENTICATION_FAILED'
+  /** A version, suite, content type or feature this library does not support. */
+  | 'ENVELOPE_UNSUPPORTED'
+  /** The commitment policy forbids this suite for this operation. */
+  | 'ENVELOPE_COMMITMENT_POLICY'
+  /** The caller's encryption context does not match the message's. */
+  | 'ENVELOPE_ENCRYPTION_CONTEXT_MISMATCH'
+  /** A configured bound was exceeded (EDK count, frame length, context size...). */
+  | 'ENVELOPE_LIMIT_EXCEEDED'
+  /** No keyring could unwrap any encrypted data key; `causes` lists each attempt. */
+  | 'ENVELOPE_NO_DECRYPTABLE_KEY'
+  /** A keyring failed while generating or wrapping a data key; `causes` lists each failure. */
+  | 'ENVELOPE_KEYRING_FAILURE'
+  /** Materials were misused (key set twice, read after zeroization, wrong suite, ...). */
+  | 'ENVELOPE_MATERIALS'
+  /** The caller's AbortSignal fired. */
+  | 'ENVELOPE_ABORTED'
+  /** A deadline passed. */
+  | 'ENVELOPE_TIMEOUT'
+  /** Rewrap refused (e.g. it would remove the last key the caller can decrypt with). */
+  | 'ENVELOPE_REWRAP_REFUSED'
+  /** Configuration failed validation. */
+  | 'ENVELOPE_CONFIG'
+  /** A KMS call failed (keyring-kms). */
+  | 'ENVELOPE_KMS'
+  /** An internal invariant broke: a bug. */
+  | 'ENVELOPE_INTERNAL';
+
+/** One failed attempt in a multi-key operation: which key, where, and why. */
+export interface KeyFailure {
+  /** Provider id and key name / ARN the attempt used. */
+  readonly key: string;
+  /** Region for KMS keys; undefined for local keys. */
+  readonly region?: string | undefined;
+  /** Short reason, e.g. the KMS exception name or our error code. */
+  readonly reason: string;
+  /** The error itself, when there is one. */
+  readonly error?: unknown;
+}
+
+/** Base class for every error this library throws on purpose. */
+export class EnvelopeError extends Error {
+  readonly code: ErrorCode;
+  /** For multi-key failures: each key tried and why it failed. */
+  readonly causes: readonly KeyFailure[];
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; causes?: readonly KeyFailure[] }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EnvelopeError';
+    this.code = code;
+    this.causes = options?.causes ?? [];
+  }
+}
+
+/** The single error for every failed authentication check of a message (jose-style: no detail). */
+export const AUTH_FAILED_MESSAGE = 'message authentication failed';
+
+export function authenticationFailed(): EnvelopeError {
+  return new EnvelopeError('ENVELOPE_AUTHENTICATION_FAILED', AUTH_FAILED_MESSAGE);
+}
+
+export function malformed(what: string): EnvelopeError {
+  return new EnvelopeError('ENVELOPE_MALFORMED_MESSAGE', `malformed message: ${what}`);
+}
+
+export function invalidArgument(param: string, problem: string): EnvelopeError {
+  return new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: ${problem}`);
+}
+
+export function limitExceeded(what: string): EnvelopeError {
+  return new EnvelopeError('ENVELOPE_LIMIT_EXCEEDED', what);
+}
+
+/** Throws ENVELOPE_ABORTED if the signal has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw new EnvelopeError('ENVELOPE_ABORTED', 'operation aborted', { cause: signal.reason });
+  }
+}
+
+/** Formats a list of key failures for an error message (no key material, ever). */
+export function describeFailures(causes: readonly KeyFailure[]): string {
+  return causes.map((c) => `${c.key}${c.region ? ` (${c.region})` : ''}: ${c.reason}`).join('; ');
+}
+
+export function isEnvelopeError(e: unknown, code?: ErrorCode): e is EnvelopeError {
+  return e instanceof EnvelopeError && (code === undefined || e.code === code);
+}
