@@ -1,0 +1,112 @@
+/**
+ * One message being written: materials, derived key, header, frame encrypter and signer.
+ * Shared by the buffer API and the stream adapters (spec: client-apis/encrypt.md).
+ */
+import { randomBytes, type KeyObject, type Sign } from 'node:crypto';
+import { EnvelopeError, limitExceeded } from '../errors.js';
+import { assertEncryptAllowed } from '../commitment-policy.js';
+import type { EncryptionContext } from '../encryption-context.js';
+import { borrowDataKey } from '../materials/materials.js';
+import { deriveCommitKey, deriveEncryptionKey } from '../crypto/kdf.js';
+import { CONTENT_TYPE_FRAMED, serializeHeaderBody, type MessageHeader } from '../format/header.js';
+import { authOnlyContext, computeHeaderAuth } from '../format/header-auth.js';
+import { FrameEncrypter } from '../format/frame.js';
+import { createSigner, signFooter } from '../format/footer.js';
+import { messageInfo, type MessageInfo } from './message-info.js';
+import type { CheckedEncryptOptions } from '../options.js';
+import type { AlgorithmSuite } from '../suites.js';
+
+export class EncryptSession {
+  /** The serialized header (body and authentication). */
+  readonly header: Uint8Array;
+  readonly info: MessageInfo;
+  readonly suite: AlgorithmSuite;
+  readonly frameLength: number;
+  /** The full context, including required-context pairs (which are not in the header). */
+  readonly encryptionContext: EncryptionContext;
+  readonly #encrypter: FrameEncrypter;
+  readonly #signer: Sign | undefined;
+  readonly #signingKey: KeyObject | undefined;
+  #seq = 1;
+
+  private constructor(header: MessageHeader, headerBytes: Uint8Array, encrypter: FrameEncrypter, ec: EncryptionContext, signingKey: KeyObject | undefined) {
+    this.header = headerBytes;
+    this.info = messageInfo(header);
+    this.suite = header.suite;
+    this.frameLength = header.frameLength;
+    this.encryptionContext = ec;
+    this.#encrypter = encrypter;
+    this.#signingKey = signingKey;
+    this.#signer = header.suite.signature ? createSigner(header.suite) : undefined;
+    this.#signer?.update(headerBytes);
+  }
+
+  /** Gets materials, derives the key and writes the header. The data key is wiped before this returns. */
+  static async begin(o: CheckedEncryptOptions, plaintextLength: number | undefined): Promise<EncryptSession> {
+    const materials = await o.materialsManager.getEncryptionMaterials({
+      encryptionContext: o.encryptionContext,
+      suite: o.suite,
+      commitmentPolicy: o.commitmentPolicy,
+      plaintextLength,
+      signal: o.signal,
+    });
+    let key: Buffer | undefined;
+    try {
+      const suite = materials.suite;
+      if (o.suite && o.suite.id !== suite.id) {
+        throw new EnvelopeError('ENVELOPE_MATERIALS', `materials manager returned suite ${suite.name}, not the requested ${o.suite.name}`);
+      }
+      assertEncryptAllowed(o.commitmentPolicy, suite);
+      const edks = materials.encryptedDataKeys;
+      if (edks.length > o.maxEncryptedDataKeys) {
+        throw limitExceeded(`${edks.length} encrypted data keys exceed maxEncryptedDataKeys ${o.maxEncryptedDataKeys}`);
+      }
+      if (suite.signature && !materials.signingKey) throw new EnvelopeError('ENVELOPE_MATERIALS', 'signed suite without a signing key');
+      const required = materials.requiredEncryptionContextKeys;
+      const ec = materials.encryptionContext;
+      const stored: Record<string, string> = Object.create(null);
+      for (const [k, v] of Object.entries(ec)) if (!required.includes(k)) stored[k] = v;
+      const messageId = randomBytes(suite.messageFormat === 2 ? 32 : 16);
+      const dataKey = borrowDataKey(materials);
+      key = deriveEncryptionKey(suite, dataKey, messageId);
+      const header: MessageHeader = {
+        version: suite.messageFormat,
+        suite,
+        messageId,
+        encryptionContext: Object.freeze(stored),
+        encryptedDataKeys: edks,
+        contentType: CONTENT_TYPE_FRAMED,
+        frameLength: o.frameLength,
+        suiteData: suite.commitment ? deriveCommitKey(suite, dataKey, messageId) : new Uint8Array(0),
+      };
+      const body = serializeHeaderBody(header);
+      const auth = computeHeaderAuth(suite, header.version, key, body, authOnlyContext(ec, required));
+      const headerBytes = new Uint8Array(body.byteLength + auth.byteLength);
+      headerBytes.set(body);
+      headerBytes.set(auth, body.byteLength);
+      return new EncryptSession(header, headerBytes, new FrameEncrypter(suite, key, messageId), ec, materials.signingKey);
+    } catch (e) {
+      key?.fill(0);
+      throw e;
+    } finally {
+      materials.zeroize();
+    }
+  }
+
+  /** Writes the next frame into `out` at `offset`; returns the offset after it. */
+  writeFrame(out: Uint8Array, offset: number, final: boolean, plaintext: Uint8Array): number {
+    const end = this.#encrypter.writeFrame(out, offset, this.#seq++, final, plaintext);
+    this.#signer?.update(out.subarray(offset, end));
+    return end;
+  }
+
+  /** The footer (signature) for signed suites; empty otherwise. Call once, after the final frame. */
+  footer(): Uint8Array {
+    return this.#signer ? signFooter(this.#signer, this.#signingKey!) : new Uint8Array(0);
+  }
+
+  /** Wipes the derived key. */
+  dispose(): void {
+    this.#encrypter.dispose();
+  }
+}
