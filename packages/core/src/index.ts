@@ -34,3 +34,8 @@ export type { DecryptResult } from './decrypt.js';
 export type { EncryptOptions, DecryptOptions, KeySource } from './options.js';
 export { DEFAULT_FRAME_LENGTH, DEFAULT_MAX_ENCRYPTED_DATA_KEYS, DEFAULT_MAX_FRAME_LENGTH } from './options.js';
 export type { MessageInfo } from './message/message-info.js';
+export { encryptStream, decryptStream, encryptWebStream, decryptWebStream } from './stream.js';
+export { StreamEncryptor, StreamDecryptor } from './message/stream-codec.js';
+export type { EncryptStreamOptions, DecryptStreamOptions } from './message/stream-codec.js';
+export { parseHeader } from './format/header.js';
+export type { MessageHeader, ParsedHeader, HeaderLimits } from './format/header.js';

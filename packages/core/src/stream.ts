@@ -1,0 +1,174 @@
+/**
+ * Streaming encrypt/decrypt: thin adapters for Node streams (`Transform`) and web streams
+ * (`TransformStream`) over {@link StreamEncryptor} / {@link StreamDecryptor}.
+ *
+ * Decrypt releases a frame's plaintext only after that frame authenticates. For signed
+ * suites, plaintext is held until the signature verifies unless `releaseUnverifiedPlaintext`
+ * is set.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { EnvelopeError } from './errors.js';
+import {
+  StreamDecryptor,
+  StreamEncryptor,
+  type DecryptStreamOptions,
+  type EncryptStreamOptions,
+} from './message/stream-codec.js';
+
+function toBytes(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'stream chunk: expected bytes');
+}
+
+function abortError(signal: AbortSignal): EnvelopeError {
+  return new EnvelopeError('ENVELOPE_ABORTED', 'operation aborted', { cause: signal.reason });
+}
+
+/** Destroys `stream` when `signal` fires, even while it waits for input that never comes. */
+function watchSignal(stream: Transform, signal: AbortSignal | undefined): void {
+  if (!signal) return;
+  if (signal.aborted) {
+    queueMicrotask(() => stream.destroy(abortError(signal)));
+    return;
+  }
+  const onAbort = (): void => {
+    stream.destroy(abortError(signal));
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  stream.once('close', () => signal.removeEventListener('abort', onAbort));
+}
+
+/**
+ * A Node `Transform` that encrypts its input into one message. Emits `'messageInfo'` once the
+ * header is written.
+ *
+ * @example
+ * ```ts
+ * await pipeline(createReadStream('in'), encryptStream({ keyring }), createWriteStream('out.enc'));
+ * ```
+ */
+export function encryptStream(options: EncryptStreamOptions): Transform {
+  const codec = new StreamEncryptor(options);
+  let started = false;
+  const start = async (t: Transform): Promise<void> => {
+    if (started) return;
+    started = true;
+    t.push(await codec.start());
+    t.emit('messageInfo', codec.messageInfo);
+  };
+  const t = new Transform({
+    transform(chunk: unknown, _enc: BufferEncoding, cb: TransformCallback) {
+      start(this)
+        .then(() => {
+          const out = codec.update(toBytes(chunk));
+          if (out.byteLength) this.push(out);
+          cb();
+        })
+        .catch(cb);
+    },
+    flush(cb: TransformCallback) {
+      start(this)
+        .then(() => {
+          this.push(codec.finish());
+          cb();
+        })
+        .catch(cb);
+    },
+    destroy(err, cb) {
+      codec.dispose();
+      cb(err);
+    },
+  });
+  watchSignal(t, options.signal);
+  return t;
+}
+
+/**
+ * A Node `Transform` that decrypts one message. Emits `'messageInfo'` (info, encryptionContext)
+ * once the header authenticates. Fails with a coded error on any authentication or format
+ * failure; what was already pushed was authenticated frame by frame.
+ *
+ * @example
+ * ```ts
+ * await pipeline(createReadStream('out.enc'), decryptStream({ keyring }), createWriteStream('out'));
+ * ```
+ */
+export function decryptStream(options: DecryptStreamOptions): Transform {
+  const codec = new StreamDecryptor(options);
+  let announced = false;
+  const pushAll = (t: Transform, parts: Uint8Array[]): void => {
+    if (!announced && codec.messageInfo) {
+      announced = true;
+      t.emit('messageInfo', codec.messageInfo, codec.encryptionContext);
+    }
+    for (const p of parts) if (p.byteLength) t.push(p);
+  };
+  const t = new Transform({
+    transform(chunk: unknown, _enc: BufferEncoding, cb: TransformCallback) {
+      codec.update(toBytes(chunk)).then((parts) => {
+        pushAll(this, parts);
+        cb();
+      }, cb);
+    },
+    flush(cb: TransformCallback) {
+      codec.finish().then((parts) => {
+        pushAll(this, parts);
+        cb();
+      }, cb);
+    },
+    destroy(err, cb) {
+      codec.dispose();
+      cb(err);
+    },
+  });
+  watchSignal(t, options.signal);
+  return t;
+}
+
+/** A web `TransformStream` that encrypts its input into one message. */
+export function encryptWebStream(options: EncryptStreamOptions): TransformStream<Uint8Array, Uint8Array> {
+  const codec = new StreamEncryptor(options);
+  const transformer = {
+    async start(controller: TransformStreamDefaultController<Uint8Array>) {
+      controller.enqueue(await codec.start());
+    },
+    transform(chunk: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) {
+      const out = codec.update(toBytes(chunk));
+      if (out.byteLength) controller.enqueue(out);
+    },
+    flush(controller: TransformStreamDefaultController<Uint8Array>) {
+      controller.enqueue(codec.finish());
+    },
+    // Web streams call cancel() when the consumer gives up (not in Node 20's typings yet).
+    cancel() {
+      codec.dispose();
+    },
+  };
+  return new TransformStream<Uint8Array, Uint8Array>(transformer);
+}
+
+/** A web `TransformStream` that decrypts one message (same guarantees as {@link decryptStream}). */
+export function decryptWebStream(options: DecryptStreamOptions): TransformStream<Uint8Array, Uint8Array> {
+  const codec = new StreamDecryptor(options);
+  const guard = async (controller: TransformStreamDefaultController<Uint8Array>, parts: Promise<Uint8Array[]>): Promise<void> => {
+    try {
+      for (const p of await parts) if (p.byteLength) controller.enqueue(p);
+    } catch (e) {
+      codec.dispose();
+      throw e;
+    }
+  };
+  const transformer = {
+    transform(chunk: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) {
+      return guard(controller, codec.update(toBytes(chunk)));
+    },
+    flush(controller: TransformStreamDefaultController<Uint8Array>) {
+      return guard(controller, codec.finish());
+    },
+    cancel() {
+      codec.dispose();
+    },
+  };
+  return new TransformStream<Uint8Array, Uint8Array>(transformer);
+}
