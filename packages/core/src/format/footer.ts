@@ -40,7 +40,7 @@ export function verifyFooter(verifier: Verify, key: KeyObject, bytes: Uint8Array
     if (partial) throw new NeedMoreData();
     throw malformed('truncated signature');
   }
-  let ok = false;
+  let ok: boolean;
   try {
     ok = verifier.verify(key, Buffer.from(bytes.buffer, bytes.byteOffset + offset + 2, len));
   } catch {

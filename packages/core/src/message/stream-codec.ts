@@ -204,7 +204,7 @@ export class StreamDecryptor {
     }
     const s = this.#session;
     if (!s.decrypter.done) throw malformed('truncated message body');
-    let footerLength = 0;
+    let footerLength: number;
     const rest = this.#queue.length ? this.#queue.contiguous(this.#queue.length) : new Uint8Array(0);
     try {
       footerLength = s.verifyFooter(rest, 0, false);
