@@ -1,8 +1,28 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in ../dist (built by the root `prepare` script).
-import { main } from '../dist/main.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err) => { process.stderr.write(`envelope: ${err?.stack ?? err}\n`); process.exitCode = 1; },
+const REVERT = '--security-revert=CVE-2023-46809';
+const argv = process.argv.slice(2);
+
+// Conformance vectors include RSA PKCS#1 v1.5 messages, which Node 20 decrypts only with the
+// security revert flag; the test-vectors command re-runs itself with it. Nothing else does.
+if (argv[0] === 'test-vectors' && !process.execArgv.includes(REVERT) && !process.env.ENVELOPE_NO_PKCS1_REVERT) {
+  const r = spawnSync(process.execPath, [REVERT, ...process.execArgv, fileURLToPath(import.meta.url), ...argv], {
+    stdio: 'inherit',
+    env: { ...process.env, ENVELOPE_NO_PKCS1_REVERT: '1' },
+  });
+  process.exit(r.status ?? 1);
+}
+
+const { main } = await import('../dist/main.js');
+main(argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`envelope: ${err?.stack ?? err}\n`);
+    process.exitCode = 1;
+  },
 );

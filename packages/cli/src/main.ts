@@ -1,1 +1,53 @@
-export async function main(argv: string[]): Promise<number> { process.stdout.write(`envelope ${argv.join(" ")}\n`); return 0; }
+/** The `envelope` command: dispatches to one module per subcommand. */
+import { UsageError, defaultIo, reportError, type CliIo } from './io.js';
+import { encryptCommand, decryptCommand } from './commands/encrypt.js';
+import { inspectCommand } from './commands/inspect.js';
+
+type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+/** Subcommands, loaded lazily so `envelope inspect` does not load the KMS SDK. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  encrypt: { summary: 'encrypt a file or stdin into one message', load: async () => encryptCommand },
+  decrypt: { summary: 'decrypt and authenticate one message', load: async () => decryptCommand },
+  inspect: { summary: 'print a message header (no key needed)', load: async () => inspectCommand },
+  'test-vectors': {
+    summary: 'run AWS Encryption SDK decrypt test-vector manifests',
+    load: async () => (await import('./commands/test-vectors.js')).testVectorsCommand,
+  },
+  'kms-local': {
+    summary: 'run the local KMS-compatible server',
+    load: async () => {
+      const { kmsLocalCommand } = await import('./commands/kms-local.js');
+      return (argv) => kmsLocalCommand(argv);
+    },
+  },
+};
+
+export const HELP = `Usage: envelope <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`)
+  .join('\n')}
+
+Run "envelope <command> --help" for a command's options and examples.
+Errors are printed to stderr as "envelope: CODE: message"; the exit code is 1 on any error, 0 on success.
+`;
+
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(HELP);
+    return name === undefined ? 1 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) return reportError(io, new UsageError(`unknown command ${JSON.stringify(name)}; run "envelope --help"`));
+  try {
+    return await (await command.load())(rest, io);
+  } catch (e) {
+    if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      return reportError(io, new UsageError(e.message));
+    }
+    return reportError(io, e);
+  }
+}

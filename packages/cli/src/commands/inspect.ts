@@ -1,0 +1,96 @@
+/** `envelope inspect`: header facts, without any key. */
+import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_ENCRYPTED_DATA_KEYS, EnvelopeError, formatSuiteId, parseHeader, providerInfoText, type ParsedHeader } from '@envelope/core';
+import type { CliIo } from '../io.js';
+import { inputStream } from '../files.js';
+
+export const INSPECT_HELP = `Usage: envelope inspect [--in F] [--json] [--max-encrypted-data-keys N]
+
+Prints the header of a message: version, suite, message id, encryption context, each
+encrypted data key (provider, key, region) and the frame length. Needs no key; nothing is
+decrypted or authenticated, so treat the output as a claim until decrypt succeeds.
+
+Examples:
+  envelope inspect --in a.enc
+  envelope inspect --json < a.enc | jq .encryptedDataKeys
+`;
+
+export interface EdkSummary {
+  provider: string;
+  key: string;
+  region?: string;
+}
+
+/** The region of a KMS key ARN (arn:partition:kms:region:account:key/id), if it is one. */
+export function arnRegion(arn: string): string | undefined {
+  const parts = arn.split(':');
+  return parts[0] === 'arn' && parts[2] === 'kms' && parts.length >= 6 ? parts[3] : undefined;
+}
+
+export function summarizeHeader(h: ParsedHeader): Record<string, unknown> {
+  return {
+    version: h.version === 1 ? '1.0' : '2.0',
+    suite: formatSuiteId(h.suite.id),
+    suiteName: h.suite.name,
+    messageId: Buffer.from(h.messageId).toString('base64'),
+    encryptionContext: { ...h.encryptionContext },
+    encryptedDataKeys: h.encryptedDataKeys.map((edk): EdkSummary => {
+      const key = providerInfoText(edk);
+      const region = edk.providerId === 'aws-kms' ? arnRegion(key) : undefined;
+      return region ? { provider: edk.providerId, key, region } : { provider: edk.providerId, key };
+    }),
+    contentType: h.contentType === 2 ? 'framed' : 'non-framed',
+    frameLength: h.frameLength,
+    headerLength: h.length,
+  };
+}
+
+export async function inspectCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { in: { type: 'string', short: 'i' }, json: { type: 'boolean' }, 'max-encrypted-data-keys': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout.write(INSPECT_HELP);
+    return 0;
+  }
+  const limits = {
+    maxEncryptedDataKeys: values['max-encrypted-data-keys'] ? Number(values['max-encrypted-data-keys']) : DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+    maxFrameLength: 0xffffffff,
+  };
+  const header = await readHeader(inputStream(io, values.in), limits);
+  const s = summarizeHeader(header);
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+    return 0;
+  }
+  const lines = [
+    `version:       ${s.version}`,
+    `suite:         ${s.suite} ${s.suiteName}`,
+    `message id:    ${s.messageId}`,
+    `content:       ${s.contentType}${header.contentType === 2 ? `, frame length ${header.frameLength}` : ''}`,
+    `context:       ${Object.keys(header.encryptionContext).length === 0 ? '(empty)' : ''}`,
+    ...Object.entries(header.encryptionContext).map(([k, v]) => `  ${k} = ${v}`),
+    `data keys:     ${header.encryptedDataKeys.length}`,
+    ...(s.encryptedDataKeys as EdkSummary[]).map((e) => `  ${e.provider}  ${e.key}${e.region ? `  (${e.region})` : ''}`),
+  ];
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+/** Reads just enough of a stream to parse the header. */
+async function readHeader(stream: NodeJS.ReadableStream, limits: { maxEncryptedDataKeys: number; maxFrameLength: number }): Promise<ParsedHeader> {
+  let buf = Buffer.alloc(0);
+  const max = 128 + 0x10001 + limits.maxEncryptedDataKeys * (6 + 3 * 0xffff);
+  for await (const c of stream as AsyncIterable<Buffer | string>) {
+    buf = Buffer.concat([buf, typeof c === 'string' ? Buffer.from(c) : c]);
+    try {
+      return parseHeader(buf, limits, true);
+    } catch (e) {
+      if (e instanceof EnvelopeError) throw e;
+      if (buf.byteLength > max) throw new EnvelopeError('ENVELOPE_LIMIT_EXCEEDED', 'header exceeds the size the EDK limit allows');
+    }
+  }
+  return parseHeader(buf, limits, false);
+}

@@ -1,0 +1,60 @@
+/** Input and output for commands: files or stdin/stdout, with crash-safe file output. */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import type { CliIo } from './io.js';
+
+export function inputStream(io: CliIo, file: string | undefined): NodeJS.ReadableStream | Readable {
+  return file === undefined || file === '-' ? io.stdin : createReadStream(file);
+}
+
+/** An output that becomes visible only when complete: temp file, fsync, rename. */
+export interface Output {
+  stream: NodeJS.WritableStream | Writable;
+  /** Makes the output durable and visible. */
+  commit(): Promise<void>;
+  /** Removes a partial output. */
+  abort(): Promise<void>;
+}
+
+export async function outputStream(io: CliIo, file: string | undefined): Promise<Output> {
+  if (file === undefined || file === '-') {
+    return { stream: io.stdout, commit: async () => {}, abort: async () => {} };
+  }
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(tmp, 'wx', 0o600);
+  const stream = createWriteStream('', { fd: handle, autoClose: false });
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  };
+  return {
+    stream,
+    async commit() {
+      await handle.sync();
+      await close();
+      await rename(tmp, file);
+    },
+    async abort() {
+      await close().catch(() => {});
+      await unlink(tmp).catch(() => {});
+    },
+  };
+}
+
+/** Reads a whole (small) input, e.g. the start of a message for inspect. */
+export async function readAll(stream: NodeJS.ReadableStream, limit = Number.MAX_SAFE_INTEGER): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const c of stream as AsyncIterable<Buffer | string>) {
+    const b = typeof c === 'string' ? Buffer.from(c) : c;
+    parts.push(b);
+    n += b.byteLength;
+    if (n >= limit) break;
+  }
+  return Buffer.concat(parts);
+}
