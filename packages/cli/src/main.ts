@@ -10,17 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   encrypt: { summary: 'encrypt a file or stdin into one message', load: async () => encryptCommand },
   decrypt: { summary: 'decrypt and authenticate one message', load: async () => decryptCommand },
   inspect: { summary: 'print a message header (no key needed)', load: async () => inspectCommand },
-  'test-vectors': {
-    summary: 'run AWS Encryption SDK decrypt test-vector manifests',
-    load: async () => (await import('./commands/test-vectors.js')).testVectorsCommand,
-  },
-  'kms-local': {
-    summary: 'run the local KMS-compatible server',
-    load: async () => {
-      const { kmsLocalCommand } = await import('./commands/kms-local.js');
-      return (argv) => kmsLocalCommand(argv);
-    },
-  },
+  // test-vectors and kms-local are registered here as their modules land.
 };
 
 export const HELP = `Usage: envelope <command> [options]
