@@ -39,3 +39,5 @@ export { StreamEncryptor, StreamDecryptor } from './message/stream-codec.js';
 export type { EncryptStreamOptions, DecryptStreamOptions } from './message/stream-codec.js';
 export { parseHeader } from './format/header.js';
 export type { MessageHeader, ParsedHeader, HeaderLimits } from './format/header.js';
+export { rewrap, rewrapStream } from './rewrap.js';
+export type { RewrapOptions, RewrapResult, RewrapMode } from './rewrap.js';

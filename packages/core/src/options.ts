@@ -17,7 +17,7 @@ export const DEFAULT_MAX_FRAME_LENGTH = 64 * 1024 * 1024;
 /** Either a keyring (wrapped in the default materials manager) or a materials manager. */
 export type KeySource = { keyring: Keyring; materialsManager?: undefined } | { materialsManager: MaterialsManager; keyring?: undefined };
 
-interface CommonOptions {
+export interface CommonOptions {
   /** Defaults to REQUIRE_ENCRYPT_REQUIRE_DECRYPT. */
   commitmentPolicy?: CommitmentPolicy;
   /** Refuse messages with more encrypted data keys. Default 100. */

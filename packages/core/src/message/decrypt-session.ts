@@ -6,7 +6,7 @@ import type { KeyObject, Verify } from 'node:crypto';
 import { EnvelopeError } from '../errors.js';
 import { assertDecryptAllowed } from '../commitment-policy.js';
 import type { EncryptionContext } from '../encryption-context.js';
-import { borrowDataKey } from '../materials/materials.js';
+import { borrowDataKey, type DecryptionMaterials } from '../materials/materials.js';
 import { deriveEncryptionKey, verifyCommitKey } from '../crypto/kdf.js';
 import { CONTENT_TYPE_FRAMED, type ParsedHeader } from '../format/header.js';
 import { authOnlyContext, verifyHeaderAuth } from '../format/header-auth.js';
@@ -45,36 +45,11 @@ export class DecryptSession {
    * tag). The data key is wiped before this returns; only the derived key lives on.
    */
   static async begin(header: ParsedHeader, o: CheckedDecryptOptions): Promise<DecryptSession> {
-    const suite = header.suite;
-    assertDecryptAllowed(o.commitmentPolicy, suite);
-    const materials = await o.materialsManager.decryptMaterials({
-      suite,
-      encryptionContext: header.encryptionContext,
-      encryptedDataKeys: header.encryptedDataKeys,
-      reproducedEncryptionContext: o.encryptionContext,
-      commitmentPolicy: o.commitmentPolicy,
-      signal: o.signal,
-    });
-    let key: Buffer | undefined;
+    const { materials, key } = await authenticateHeader(header, o);
     try {
-      if (materials.suite.id !== suite.id) throw new EnvelopeError('ENVELOPE_MATERIALS', 'decryption materials are for a different suite');
-      const ec = materials.encryptionContext;
-      // A caller's pair must be in the authenticated context with the same value, whatever the
-      // materials manager did with it.
-      for (const [k, v] of Object.entries(o.encryptionContext ?? {})) {
-        if (ec[k] !== v) throw new EnvelopeError('ENVELOPE_ENCRYPTION_CONTEXT_MISMATCH', `encryption context mismatch for key ${JSON.stringify(k)}`);
-      }
-      if (suite.signature && !materials.verificationKey) throw new EnvelopeError('ENVELOPE_MATERIALS', 'signed suite without a verification key');
-      const dataKey = borrowDataKey(materials);
-      if (suite.commitment) verifyCommitKey(suite, dataKey, header.messageId, header.suiteData);
-      key = deriveEncryptionKey(suite, dataKey, header.messageId);
-      verifyHeaderAuth(suite, key, header.body, authOnlyContext(ec, materials.requiredEncryptionContextKeys), header.headerIv, header.headerAuthTag);
       const framed = header.contentType === CONTENT_TYPE_FRAMED;
-      const decrypter = new FrameDecrypter(suite, key, header.messageId, header.frameLength, framed, o.maxFrameLength);
-      return new DecryptSession(header, ec, decrypter, materials.verificationKey);
-    } catch (e) {
-      key?.fill(0);
-      throw e;
+      const decrypter = new FrameDecrypter(header.suite, key, header.messageId, header.frameLength, framed, o.maxFrameLength);
+      return new DecryptSession(header, materials.encryptionContext, decrypter, materials.verificationKey);
     } finally {
       materials.zeroize();
     }
@@ -95,3 +70,46 @@ export class DecryptSession {
     this.decrypter.dispose();
   }
 }
+
+/**
+ * Obtains decryption materials for a parsed header and authenticates the header with them:
+ * commitment policy, the caller's context, the commit key (v2), then the header tag. Returns
+ * the materials (still holding the data key: the caller zeroizes them) and the derived key
+ * (the caller wipes it). On failure both are wiped.
+ */
+export async function authenticateHeader(
+  header: ParsedHeader,
+  o: Pick<CheckedDecryptOptions, 'materialsManager' | 'commitmentPolicy' | 'encryptionContext' | 'signal'>,
+): Promise<{ materials: DecryptionMaterials; key: Buffer }> {
+  const suite = header.suite;
+  assertDecryptAllowed(o.commitmentPolicy, suite);
+  const materials = await o.materialsManager.decryptMaterials({
+    suite,
+    encryptionContext: header.encryptionContext,
+    encryptedDataKeys: header.encryptedDataKeys,
+    reproducedEncryptionContext: o.encryptionContext,
+    commitmentPolicy: o.commitmentPolicy,
+    signal: o.signal,
+  });
+  let key: Buffer | undefined;
+  try {
+    if (materials.suite.id !== suite.id) throw new EnvelopeError('ENVELOPE_MATERIALS', 'decryption materials are for a different suite');
+    const ec = materials.encryptionContext;
+    // A caller's pair must be in the authenticated context with the same value, whatever the
+    // materials manager did with it.
+    for (const [k, v] of Object.entries(o.encryptionContext ?? {})) {
+      if (ec[k] !== v) throw new EnvelopeError('ENVELOPE_ENCRYPTION_CONTEXT_MISMATCH', `encryption context mismatch for key ${JSON.stringify(k)}`);
+    }
+    if (suite.signature && !materials.verificationKey) throw new EnvelopeError('ENVELOPE_MATERIALS', 'signed suite without a verification key');
+    const dataKey = borrowDataKey(materials);
+    if (suite.commitment) verifyCommitKey(suite, dataKey, header.messageId, header.suiteData);
+    key = deriveEncryptionKey(suite, dataKey, header.messageId);
+    verifyHeaderAuth(suite, key, header.body, authOnlyContext(ec, materials.requiredEncryptionContextKeys), header.headerIv, header.headerAuthTag);
+    return { materials, key };
+  } catch (e) {
+    key?.fill(0);
+    materials.zeroize();
+    throw e;
+  }
+}
+
