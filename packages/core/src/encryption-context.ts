@@ -49,9 +49,22 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
  */
 export function serializeEncryptionContext(ec: EncryptionContext): Uint8Array {
   const entries = Object.entries(ec).map(([k, v]) => [utf8(k), utf8(v)] as const);
+  entries.sort((a, b) => compareBytes(a[0], b[0]));
+  return serializePairs(entries);
+}
+
+/**
+ * Serializes pairs in the order given. For interop only: older AWS Encryption SDK for
+ * JavaScript releases ordered keys with `localeCompare` (their `utf8Sorting: false` default),
+ * which differs from the spec's byte order for some non-ASCII keys.
+ */
+export function serializeEncryptionContextInOrder(pairs: readonly (readonly [string, string])[]): Uint8Array {
+  return serializePairs(pairs.map(([k, v]) => [utf8(k), utf8(v)] as const));
+}
+
+function serializePairs(entries: readonly (readonly [Uint8Array, Uint8Array])[]): Uint8Array {
   if (entries.length === 0) return new Uint8Array(0);
   if (entries.length > 0xffff) throw new EnvelopeError('ENVELOPE_LIMIT_EXCEEDED', 'encryption context has more than 65535 pairs');
-  entries.sort((a, b) => compareBytes(a[0], b[0]));
   const w = new Writer();
   w.u16(entries.length);
   for (const [k, v] of entries) {

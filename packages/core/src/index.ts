@@ -12,6 +12,7 @@ export {
   PUBLIC_KEY_CONTEXT_KEY,
   checkEncryptionContext,
   serializeEncryptionContext,
+  serializeEncryptionContextInOrder,
   deserializeEncryptionContext,
 } from './encryption-context.js';
 export type { EncryptionContext } from './encryption-context.js';
