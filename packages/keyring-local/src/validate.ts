@@ -1,0 +1,47 @@
+/**
+ * Constructor checks shared by the raw keyrings: bad arguments are caught at the edge, with a
+ * coded error that names the parameter (and never echoes key material).
+ */
+import { EnvelopeError, type KeyFailure } from '@envelope/core';
+
+/** A coded ENVELOPE_INVALID_ARGUMENT error whose message starts with the parameter name. */
+export function invalid(param: string, problem: string, cause?: unknown): EnvelopeError {
+  return new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: ${problem}`, cause === undefined ? undefined : { cause });
+}
+
+/**
+ * A key namespace or key name (spec: framework/keyring-interface.md, "Key Namespace", "Key
+ * Name"): a non-empty, well-formed string whose UTF-8 form fits the header's u16 length fields.
+ */
+export function checkName(value: unknown, param: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw invalid(param, 'expected a non-empty string');
+  // A lone surrogate would be written as U+FFFD and never match on decrypt.
+  if (!value.isWellFormed()) throw invalid(param, 'not well-formed Unicode (lone surrogate)');
+  if (Buffer.byteLength(value, 'utf8') > 0xffff) throw invalid(param, 'longer than 65535 UTF-8 bytes');
+  return value;
+}
+
+/**
+ * A raw keyring's key namespace. Spec (raw-aes-keyring.md 0.3.0, raw-rsa-keyring.md 0.3.0): a raw
+ * keyring MUST NOT accept the namespace "aws-kms", which belongs to KMS keyrings.
+ */
+export function checkNamespace(value: unknown, param: string): string {
+  const ns = checkName(value, param);
+  if (ns === 'aws-kms') throw invalid(param, '"aws-kms" is reserved for AWS KMS keyrings');
+  return ns;
+}
+
+/** Byte equality for public values (names, provider info): no constant-time need. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}
+
+/** The error a raw keyring throws when some of its own EDKs failed and none unwrapped. */
+export function noDecryptableKey(kind: string, keyId: string, causes: readonly KeyFailure[]): EnvelopeError {
+  const reasons = [...new Set(causes.map((c) => c.reason))].join('; ');
+  return new EnvelopeError(
+    'ENVELOPE_NO_DECRYPTABLE_KEY',
+    `${kind} ${keyId} could not unwrap any of its ${causes.length} encrypted data key(s): ${reasons}`,
+    { causes },
+  );
+}
