@@ -6,6 +6,7 @@ import { MAX_FRAMES, finalFrameOverhead, regularFrameOverhead } from './format/f
 import { MAX_SIGNATURE_LENGTH } from './format/footer.js';
 import type { MessageInfo } from './message/message-info.js';
 import type { EncryptionContext } from './encryption-context.js';
+import type { EncryptionWarning } from './materials/materials.js';
 
 export interface EncryptResult {
   /** The complete message: header, frames, footer. */
@@ -13,6 +14,8 @@ export interface EncryptResult {
   readonly messageInfo: MessageInfo;
   /** The full authenticated context, including any signing key and required-context pairs. */
   readonly encryptionContext: EncryptionContext;
+  /** Written, but not as configured (e.g. a region was down): see each warning's code. */
+  readonly warnings: readonly EncryptionWarning[];
 }
 
 /**
@@ -56,7 +59,7 @@ export async function encrypt(plaintext: Uint8Array, options: EncryptOptions): P
     out.set(footer, off);
     off += footer.byteLength;
     out.fill(0, off);
-    return { ciphertext: out.subarray(0, off), messageInfo: session.info, encryptionContext: session.encryptionContext };
+    return { ciphertext: out.subarray(0, off), messageInfo: session.info, encryptionContext: session.encryptionContext, warnings: session.warnings };
   } finally {
     session.dispose();
   }

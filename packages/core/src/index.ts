@@ -17,7 +17,7 @@ export {
 } from './encryption-context.js';
 export type { EncryptionContext } from './encryption-context.js';
 export { EncryptionMaterials, DecryptionMaterials } from './materials/materials.js';
-export type { EncryptionMaterialsInit, DecryptionMaterialsInit } from './materials/materials.js';
+export type { EncryptionMaterialsInit, DecryptionMaterialsInit, EncryptionWarning } from './materials/materials.js';
 export { providerInfoText } from './materials/encrypted-data-key.js';
 export type { EncryptedDataKey } from './materials/encrypted-data-key.js';
 export type { MaterialsManager, EncryptionMaterialsRequest, DecryptionMaterialsRequest } from './materials/materials-manager.js';

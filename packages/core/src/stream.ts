@@ -55,7 +55,7 @@ export function encryptStream(options: EncryptStreamOptions): Transform {
     if (started) return;
     started = true;
     t.push(await codec.start());
-    t.emit('messageInfo', codec.messageInfo);
+    t.emit('messageInfo', codec.messageInfo, codec.warnings);
   };
   const t = new Transform({
     transform(chunk: unknown, _enc: BufferEncoding, cb: TransformCallback) {

@@ -104,6 +104,7 @@ export interface EncryptionMaterialsInit {
 export class EncryptionMaterials extends DataKeyHolder {
   readonly signingKey: KeyObject | undefined;
   readonly #edks: EncryptedDataKey[] = [];
+  readonly #warnings: EncryptionWarning[] = [];
 
   constructor(init: EncryptionMaterialsInit) {
     super(init.suite, init.encryptionContext, init.requiredEncryptionContextKeys);
@@ -120,6 +121,31 @@ export class EncryptionMaterials extends DataKeyHolder {
     this.#edks.push(Object.freeze({ providerId: edk.providerId, providerInfo: edk.providerInfo, ciphertext: edk.ciphertext }));
     return this;
   }
+
+  /**
+   * Records something the caller should know about this message although encryption
+   * succeeded, e.g. a multi-region keyring that could not reach every region. `encrypt`
+   * returns these as `warnings`.
+   */
+  addWarning(warning: EncryptionWarning): this {
+    this.#warnings.push(Object.freeze({ ...warning }));
+    return this;
+  }
+
+  get warnings(): readonly EncryptionWarning[] {
+    return this.#warnings.slice();
+  }
+}
+
+/** A note from a keyring or manager about a message that was written, but not as configured. */
+export interface EncryptionWarning {
+  /** Who says so, e.g. `aws-kms-multi-region`. */
+  readonly source: string;
+  /** Stable code, e.g. `DEGRADED_ENCRYPT`. */
+  readonly code: string;
+  readonly message: string;
+  /** Structured facts (e.g. the regions that are missing); never key material. */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 export interface DecryptionMaterialsInit {

@@ -6,7 +6,7 @@ import { randomBytes, type KeyObject, type Sign } from 'node:crypto';
 import { EnvelopeError, limitExceeded } from '../errors.js';
 import { assertEncryptAllowed } from '../commitment-policy.js';
 import type { EncryptionContext } from '../encryption-context.js';
-import { borrowDataKey } from '../materials/materials.js';
+import { borrowDataKey, type EncryptionWarning } from '../materials/materials.js';
 import { deriveCommitKey, deriveEncryptionKey } from '../crypto/kdf.js';
 import { CONTENT_TYPE_FRAMED, serializeHeaderBody, type MessageHeader } from '../format/header.js';
 import { authOnlyContext, computeHeaderAuth } from '../format/header-auth.js';
@@ -24,12 +24,22 @@ export class EncryptSession {
   readonly frameLength: number;
   /** The full context, including required-context pairs (which are not in the header). */
   readonly encryptionContext: EncryptionContext;
+  /** Warnings the keyrings recorded (e.g. a degraded multi-region encrypt). */
+  readonly warnings: readonly EncryptionWarning[];
   readonly #encrypter: FrameEncrypter;
   readonly #signer: Sign | undefined;
   readonly #signingKey: KeyObject | undefined;
   #seq = 1;
 
-  private constructor(header: MessageHeader, headerBytes: Uint8Array, encrypter: FrameEncrypter, ec: EncryptionContext, signingKey: KeyObject | undefined) {
+  private constructor(
+    header: MessageHeader,
+    headerBytes: Uint8Array,
+    encrypter: FrameEncrypter,
+    ec: EncryptionContext,
+    signingKey: KeyObject | undefined,
+    warnings: readonly EncryptionWarning[],
+  ) {
+    this.warnings = warnings;
     this.header = headerBytes;
     this.info = messageInfo(header);
     this.suite = header.suite;
@@ -84,7 +94,7 @@ export class EncryptSession {
       const headerBytes = new Uint8Array(body.byteLength + auth.byteLength);
       headerBytes.set(body);
       headerBytes.set(auth, body.byteLength);
-      return new EncryptSession(header, headerBytes, new FrameEncrypter(suite, key, messageId), ec, materials.signingKey);
+      return new EncryptSession(header, headerBytes, new FrameEncrypter(suite, key, messageId), ec, materials.signingKey, materials.warnings);
     } catch (e) {
       key?.fill(0);
       throw e;

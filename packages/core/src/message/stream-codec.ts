@@ -12,6 +12,7 @@ import { DecryptSession } from './decrypt-session.js';
 import { ByteQueue } from './byte-queue.js';
 import type { MessageInfo } from './message-info.js';
 import type { EncryptionContext } from '../encryption-context.js';
+import type { EncryptionWarning } from '../materials/materials.js';
 
 export type EncryptStreamOptions = EncryptOptions & {
   /**
@@ -40,6 +41,11 @@ export class StreamEncryptor {
 
   get messageInfo(): MessageInfo | undefined {
     return this.#session?.info;
+  }
+
+  /** Warnings the keyrings recorded for this message (available once started). */
+  get warnings(): readonly EncryptionWarning[] {
+    return this.#session?.warnings ?? [];
   }
 
   /** Starts the message: gets materials and returns the header bytes. */
