@@ -7,10 +7,12 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import {
   EnvelopeError,
   serializeEncryptionContext,
+  serializeEncryptionContextInOrder,
   throwIfAborted,
   wipe,
   type DecryptionMaterials,
   type EncryptedDataKey,
+  type EncryptionContext,
   type EncryptionMaterials,
   type KeyFailure,
   type Keyring,
@@ -43,6 +45,18 @@ export interface RawAesKeyringBase64Options {
 type AesGcm = 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm';
 const CIPHERS: Readonly<Record<number, AesGcm>> = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' };
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * The AADs to try on decrypt: the spec's serialization (keys sorted by UTF-8 bytes), then, when
+ * it differs, the AWS Encryption SDK for JavaScript's legacy order (`localeCompare`, its
+ * `utf8Sorting: false` default), so EDKs written by that SDK's RawAesKeyringNode unwrap too.
+ * Both encode the same pairs: accepting either order authenticates exactly the same context.
+ */
+function aadCandidates(context: EncryptionContext): Uint8Array[] {
+  const spec = serializeEncryptionContext(context);
+  const legacy = serializeEncryptionContextInOrder(Object.entries(context).sort(([a], [b]) => a.localeCompare(b)));
+  return sameBytes(spec, legacy) ? [spec] : [spec, legacy];
+}
 
 /**
  * A keyring that wraps data keys with AES-GCM under a key you hold (spec:
@@ -178,7 +192,8 @@ export class RawAesKeyring implements Keyring {
    * Unwraps the first EDK of its own that authenticates under the materials' encryption context
    * (spec: raw-aes-keyring.md "OnDecrypt"). Materials that already have a data key are returned
    * unchanged (the spec says "fail"; our `Keyring` contract makes this a no-op so keyrings
-   * compose).
+   * compose). An EDK written under the AWS Encryption SDK for JavaScript's legacy context order
+   * (`utf8Sorting: false`) also unwraps; EDKs this keyring writes use the spec's byte order.
    *
    * @throws `ENVELOPE_NO_DECRYPTABLE_KEY` with one cause per own EDK when none unwraps;
    *   `ENVELOPE_KEYRING_FAILURE` if the keyring was destroyed.
@@ -191,7 +206,7 @@ export class RawAesKeyring implements Keyring {
     if (materials.hasDataKey) return materials;
     throwIfAborted(options?.signal);
     const key = this.#live();
-    const aad = serializeEncryptionContext(materials.encryptionContext);
+    const aads = aadCandidates(materials.encryptionContext);
     const expectedLength = materials.suite.keyLength + RAW_AES_TAG_LENGTH;
     const causes: KeyFailure[] = [];
     for (const edk of encryptedDataKeys) {
@@ -206,11 +221,9 @@ export class RawAesKeyring implements Keyring {
         causes.push({ key: this.keyId, reason: `malformed ciphertext: ${ct.byteLength} bytes, expected ${expectedLength}` });
         continue;
       }
-      let dataKey: Uint8Array | undefined;
-      try {
-        dataKey = this.#unwrap(key, info.iv, ct, aad);
-      } catch (error) {
-        causes.push({ key: this.keyId, reason: 'AES-GCM authentication failed (wrong key or encryption context)', error });
+      const dataKey = this.#unwrapAny(key, info.iv, ct, aads);
+      if (!dataKey) {
+        causes.push({ key: this.keyId, reason: 'AES-GCM authentication failed (wrong key or encryption context)' });
         continue;
       }
       try {
@@ -228,6 +241,18 @@ export class RawAesKeyring implements Keyring {
   destroy(): void {
     wipe(this.#key);
     this.#destroyed = true;
+  }
+
+  /** The data key from the first AAD that authenticates, or undefined. */
+  #unwrapAny(key: Uint8Array, iv: Uint8Array, ct: Uint8Array, aads: readonly Uint8Array[]): Uint8Array | undefined {
+    for (const aad of aads) {
+      try {
+        return this.#unwrap(key, iv, ct, aad);
+      } catch {
+        // Tag mismatch: wrong key, other context, or (for the first AAD) the legacy ordering.
+      }
+    }
+    return undefined;
   }
 
   #unwrap(key: Uint8Array, iv: Uint8Array, ct: Uint8Array, aad: Uint8Array): Uint8Array {
