@@ -109,7 +109,6 @@ export class MultiRegionKeyring implements Keyring {
     const started = this.health.clock.now();
     const deadline = deadlineSignal(this.deadlineMs, options?.signal);
     try {
-      const ec = materials.encryptionContext;
       const wrapped: { region: string; edk: EncryptedDataKey }[] = [];
       const failures: KeyFailure[] = [];
       const allMrk = this.keys.every((k) => sameKey(k, this.primary));
