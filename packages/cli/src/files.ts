@@ -4,6 +4,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { EnvelopeError, parseHeader, type HeaderLimits, type ParsedHeader } from '@envelope/core';
 import type { CliIo } from './io.js';
 
 export function inputStream(io: CliIo, file: string | undefined): NodeJS.ReadableStream | Readable {
@@ -57,4 +58,25 @@ export async function readAll(stream: NodeJS.ReadableStream, limit = Number.MAX_
     if (n >= limit) break;
   }
   return Buffer.concat(parts);
+}
+
+/**
+ * Reads just enough of a stream to parse a message header (bounded by what the EDK limit
+ * allows). Returns the header and every byte read so far.
+ */
+export async function readHeader(stream: NodeJS.ReadableStream, limits: HeaderLimits): Promise<ParsedHeader> {
+  let buf = Buffer.alloc(0);
+  const max = 128 + 0x10001 + limits.maxEncryptedDataKeys * (6 + 3 * 0xffff);
+  for await (const c of stream as AsyncIterable<Buffer | string>) {
+    buf = Buffer.concat([buf, typeof c === 'string' ? Buffer.from(c) : c]);
+    try {
+      const h = parseHeader(buf, limits, true);
+      (stream as Partial<Readable>).destroy?.();
+      return h;
+    } catch (e) {
+      if (e instanceof EnvelopeError) throw e;
+      if (buf.byteLength > max) throw new EnvelopeError('ENVELOPE_LIMIT_EXCEEDED', 'header exceeds the size the EDK limit allows');
+    }
+  }
+  return parseHeader(buf, limits, false);
 }

@@ -10,6 +10,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   encrypt: { summary: 'encrypt a file or stdin into one message', load: async () => encryptCommand },
   decrypt: { summary: 'decrypt and authenticate one message', load: async () => decryptCommand },
   inspect: { summary: 'print a message header (no key needed)', load: async () => inspectCommand },
+  rewrap: {
+    summary: 're-key stored messages in place (header-only where the format allows)',
+    load: async () => (await import('./commands/rewrap.js')).rewrapCommand,
+  },
   // test-vectors and kms-local are registered here as their modules land.
 };
 

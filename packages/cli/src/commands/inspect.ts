@@ -1,8 +1,8 @@
 /** `envelope inspect`: header facts, without any key. */
 import { parseArgs } from 'node:util';
-import { DEFAULT_MAX_ENCRYPTED_DATA_KEYS, EnvelopeError, formatSuiteId, parseHeader, providerInfoText, type ParsedHeader } from '@envelope/core';
+import { DEFAULT_MAX_ENCRYPTED_DATA_KEYS, formatSuiteId, providerInfoText, type ParsedHeader } from '@envelope/core';
 import type { CliIo } from '../io.js';
-import { inputStream } from '../files.js';
+import { inputStream, readHeader } from '../files.js';
 
 export const INSPECT_HELP = `Usage: envelope inspect [--in F] [--json] [--max-encrypted-data-keys N]
 
@@ -77,20 +77,4 @@ export async function inspectCommand(argv: string[], io: CliIo): Promise<number>
   ];
   io.stdout.write(`${lines.join('\n')}\n`);
   return 0;
-}
-
-/** Reads just enough of a stream to parse the header. */
-async function readHeader(stream: NodeJS.ReadableStream, limits: { maxEncryptedDataKeys: number; maxFrameLength: number }): Promise<ParsedHeader> {
-  let buf = Buffer.alloc(0);
-  const max = 128 + 0x10001 + limits.maxEncryptedDataKeys * (6 + 3 * 0xffff);
-  for await (const c of stream as AsyncIterable<Buffer | string>) {
-    buf = Buffer.concat([buf, typeof c === 'string' ? Buffer.from(c) : c]);
-    try {
-      return parseHeader(buf, limits, true);
-    } catch (e) {
-      if (e instanceof EnvelopeError) throw e;
-      if (buf.byteLength > max) throw new EnvelopeError('ENVELOPE_LIMIT_EXCEEDED', 'header exceeds the size the EDK limit allows');
-    }
-  }
-  return parseHeader(buf, limits, false);
 }
