@@ -1,0 +1,32 @@
+/**
+ * PKCS#1 v1.5 decryption needs `node --security-revert=CVE-2023-46809` on Node 20, a flag the
+ * vitest workers cannot be started with. This test runs fixtures/pkcs1-roundtrip.mjs in a child
+ * node with the flag, against the built package (dist/), so it needs an up-to-date `npx tsc -b`;
+ * when dist is missing or older than src it is skipped with a message saying so.
+ */
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const pkg = fileURLToPath(new URL('..', import.meta.url));
+const script = fileURLToPath(new URL('./fixtures/pkcs1-roundtrip.mjs', import.meta.url));
+
+function distIsFresh(): boolean {
+  for (const f of readdirSync(`${pkg}/src`)) {
+    const js = `${pkg}/dist/${f.replace(/\.ts$/, '.js')}`;
+    if (!existsSync(js) || statSync(js).mtimeMs < statSync(`${pkg}/src/${f}`).mtimeMs) return false;
+  }
+  return true;
+}
+const FRESH = distIsFresh();
+if (!FRESH) console.warn('keyring-local: dist/ is missing or stale; run `npx tsc -b` to run the PKCS#1 v1.5 child-process test');
+
+describe('PKCS#1 v1.5 decryption under --security-revert=CVE-2023-46809 (child node process)', () => {
+  const name = 'round trips ours↔ours, ours→SDK, SDK→ours; a wrong key is a coded failure';
+  it.skipIf(!FRESH)(FRESH ? name : `${name} (SKIPPED: dist/ is missing or stale; run npx tsc -b)`, () => {
+    const out = execFileSync(process.execPath, ['--security-revert=CVE-2023-46809', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // node prints its "SECURITY WARNING" on stdout first; the result is the last line.
+    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({ available: true, oursToOurs: true, oursToSdk: true, sdkToOurs: true, wrongKey: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
+  });
+});
