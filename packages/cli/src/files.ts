@@ -2,6 +2,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { EnvelopeError, parseHeader, type HeaderLimits, type ParsedHeader } from '@envelope/core';
@@ -25,23 +26,22 @@ export async function outputStream(io: CliIo, file: string | undefined): Promise
     return { stream: io.stdout, commit: async () => {}, abort: async () => {} };
   }
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', 0o600);
-  const stream = createWriteStream('', { fd: handle, autoClose: false });
-  let closed = false;
-  const close = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    await handle.close();
-  };
+  const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+  await once(stream, 'open');
   return {
     stream,
     async commit() {
-      await handle.sync();
-      await close();
+      // The pipeline has ended (and closed) the stream; make the bytes durable, then visible.
+      const h = await open(tmp, 'r+');
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
       await rename(tmp, file);
     },
     async abort() {
-      await close().catch(() => {});
+      stream.destroy();
       await unlink(tmp).catch(() => {});
     },
   };

@@ -1,6 +1,7 @@
 /** `envelope inspect`: header facts, without any key. */
 import { parseArgs } from 'node:util';
-import { DEFAULT_MAX_ENCRYPTED_DATA_KEYS, formatSuiteId, providerInfoText, type ParsedHeader } from '@envelope/core';
+import { DEFAULT_MAX_ENCRYPTED_DATA_KEYS, formatSuiteId, type ParsedHeader } from '@envelope/core';
+import { arnRegion, edkKeyName } from '../edk.js';
 import type { CliIo } from '../io.js';
 import { inputStream, readHeader } from '../files.js';
 
@@ -21,12 +22,6 @@ export interface EdkSummary {
   region?: string;
 }
 
-/** The region of a KMS key ARN (arn:partition:kms:region:account:key/id), if it is one. */
-export function arnRegion(arn: string): string | undefined {
-  const parts = arn.split(':');
-  return parts[0] === 'arn' && parts[2] === 'kms' && parts.length >= 6 ? parts[3] : undefined;
-}
-
 export function summarizeHeader(h: ParsedHeader): Record<string, unknown> {
   return {
     version: h.version === 1 ? '1.0' : '2.0',
@@ -35,7 +30,7 @@ export function summarizeHeader(h: ParsedHeader): Record<string, unknown> {
     messageId: Buffer.from(h.messageId).toString('base64'),
     encryptionContext: { ...h.encryptionContext },
     encryptedDataKeys: h.encryptedDataKeys.map((edk): EdkSummary => {
-      const key = providerInfoText(edk);
+      const key = edkKeyName(edk);
       const region = edk.providerId === 'aws-kms' ? arnRegion(key) : undefined;
       return region ? { provider: edk.providerId, key, region } : { provider: edk.providerId, key };
     }),

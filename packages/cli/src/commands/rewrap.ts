@@ -17,7 +17,6 @@ import {
   DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
   EnvelopeError,
   StreamDecryptor,
-  providerInfoText,
   rewrapStream,
   type EncryptedDataKey,
   type Keyring,
@@ -27,6 +26,7 @@ import { UsageError, parseContextPairs, type CliIo } from '../io.js';
 import { readHeader } from '../files.js';
 import { loadKeyring } from '../keyring-config.js';
 import { Progress, formatBytes } from '../progress.js';
+import { edkKeyName } from '../edk.js';
 
 export const REWRAP_HELP = `Usage: envelope rewrap --from K --to K [--to K]... [--mode replace|add|remove] FILE...|DIR...
 
@@ -96,7 +96,7 @@ export async function rewrapCommand(argv: string[], io: CliIo): Promise<number> 
   const removeKey = values['remove-key'];
   if (mode === 'remove' && !removeProvider && !removeKey) throw new UsageError('--mode remove needs --remove-provider and/or --remove-key');
   const remove = (e: EncryptedDataKey): boolean =>
-    (!removeProvider || e.providerId === removeProvider) && (!removeKey || providerInfoText(e) === removeKey || providerInfoText(e).startsWith(removeKey));
+    (!removeProvider || e.providerId === removeProvider) && (!removeKey || edkKeyName(e) === removeKey);
   const encryptionContext = parseContextPairs(values.context);
 
   let files = await expand(positionals);
