@@ -131,3 +131,30 @@ describe('interop with @aws-crypto/client-node, raw RSA (OAEP-SHA256)', () => {
     });
   }
 });
+
+describe('rewrapped messages interoperate with @aws-crypto/client-node', () => {
+  it('header-only (0x0478) and re-encrypted (0x0578) rewraps decrypt in the SDK; SDK messages rewrap', async () => {
+    const { rewrap } = await import('@envelope/core');
+    const newKey = randomBytes(32);
+    const oursNew = new RawAesKeyring({ keyNamespace: 'interop', keyName: 'aes-new', wrappingKey: Buffer.from(newKey) });
+    const sdkNew = new RawAesKeyringNode({
+      keyNamespace: 'interop',
+      keyName: 'aes-new',
+      unencryptedMasterKey: new Uint8Array(newKey),
+      wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+      utf8Sorting: true,
+    });
+    const pt = pattern(300_000);
+    for (const suiteId of [0x0478, 0x0578]) {
+      // Written by the SDK, rewrapped by us (replace), read by the SDK with the new key only.
+      const fromSdk = await sdkCommitting.encrypt(sdkAesLegacy, pt, { suiteId: suiteId as AlgorithmSuiteIdentifier, encryptionContext: { a: 'b' } });
+      const r = await rewrap(fromSdk.result, { from: ours.aes, to: oursNew, mode: 'replace' });
+      expect(r.method).toBe(suiteId === 0x0478 ? 'header-only' : 're-encrypted');
+      expect((await sdkCommitting.decrypt(sdkNew, r.message)).plaintext.equals(pt)).toBe(true);
+      // add mode: both keys open it in the SDK.
+      const both = await rewrap(fromSdk.result, { from: ours.aes, to: oursNew, mode: 'add' });
+      expect((await sdkCommitting.decrypt(sdkAes, both.message)).plaintext.equals(pt)).toBe(true);
+      expect((await sdkCommitting.decrypt(sdkNew, both.message)).plaintext.equals(pt)).toBe(true);
+    }
+  });
+});
