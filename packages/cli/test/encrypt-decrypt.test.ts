@@ -72,3 +72,19 @@ describe('envelope encrypt / decrypt / inspect', () => {
     expect((await run(['--help'])).stdout.toString()).toMatch(/Commands:/);
   });
 });
+
+describe('a third-party-style plugin end to end through the CLI', () => {
+  it('loads "plugins" from a configuration file and encrypts/decrypts with the plugin keyring', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-plugin-'));
+    const conf = path.join(dir, 'keyring.json');
+    await writeFile(conf, JSON.stringify({ plugins: ['@envelope/keyring-env'], keyring: { type: 'env-aes', namespace: 'app', name: 'k', variable: 'MY_KEY' } }));
+    const env = { MY_KEY: randomBytes(32).toString('base64') };
+    const enc = await run(['encrypt', '--keyring', conf, '--suite', '0x0478'], 'via plugin', env);
+    expect(enc.stderr).toBe('');
+    expect(enc.code).toBe(0);
+    const dec = await run(['decrypt', '--keyring', conf], enc.stdout, env);
+    expect(dec.stdout.toString()).toBe('via plugin');
+    const missing = await run(['decrypt', '--keyring', conf], enc.stdout, {});
+    expect(missing.stderr).toMatch(/ENVELOPE_CONFIG: keyring\.variable: environment variable MY_KEY is not set/);
+  });
+});

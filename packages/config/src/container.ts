@@ -60,15 +60,27 @@ export class KeyringRegistry {
   }
 
   /**
-   * Loads plugin packages by name, resolved from `baseDir` (as Node would from a file there). A
+   * Loads plugin packages by name, resolved as Node would from a file in `baseDir`, then from the
+   * working directory, then beside this package (a plugin installed next to the CLI). A
    * plugin's default export (or `keyringProviders` export) is a ContainerModule.
    */
   async loadPlugins(names: readonly string[], at = 'plugins'): Promise<this> {
-    const req = createRequire(path.join(this.baseDir, 'noop.js'));
+    const bases = [path.join(this.baseDir, 'noop.js'), path.join(process.cwd(), 'noop.js'), import.meta.url];
+    const resolve = (name: string): string => {
+      let last: unknown;
+      for (const b of bases) {
+        try {
+          return createRequire(b).resolve(name);
+        } catch (e) {
+          last = e;
+        }
+      }
+      throw last;
+    };
     for (const [i, name] of names.entries()) {
       let mod: Record<string, unknown>;
       try {
-        const resolved = req.resolve(name);
+        const resolved = resolve(name);
         mod = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
       } catch (e) {
         throw configError(`${at}[${i}]`, `cannot load plugin ${JSON.stringify(name)} (${(e as Error).message.split('\n')[0]})`, e);

@@ -24,7 +24,7 @@ import {
 } from '@envelope/core';
 import { UsageError, parseContextPairs, type CliIo } from '../io.js';
 import { readHeader } from '../files.js';
-import { loadKeyring } from '../keyring-config.js';
+import { loadKeyringOnly } from '../keyring-config.js';
 import { Progress, formatBytes } from '../progress.js';
 import { edkKeyName } from '../edk.js';
 
@@ -144,9 +144,7 @@ export async function rewrapCommand(argv: string[], io: CliIo): Promise<number> 
 }
 
 async function keyringOf(arg: string, io: CliIo): Promise<Keyring> {
-  const k = await loadKeyring(arg, io);
-  if (!('keyring' in k)) throw new UsageError('rewrap needs keyring configurations');
-  return k.keyring;
+  return loadKeyringOnly(arg, io);
 }
 
 /** Files named, and files under directories named (recursively), sorted; stale temporaries removed. */
