@@ -1,0 +1,27 @@
+/**
+ * The CI-sized fuzz run: the same campaign as `npm run fuzz` (scripts/fuzz.mjs), for a few
+ * seconds. Every input must end in a coded EnvelopeError or a successful decrypt; no crash, no hang.
+ */
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const script = fileURLToPath(new URL('../scripts/fuzz.mjs', import.meta.url));
+const built = existsSync(fileURLToPath(new URL('../packages/keyring-local/dist/index.js', import.meta.url)));
+
+describe('fuzz (CI-sized)', () => {
+  it.skipIf(!built)('decrypt survives random, mutated and hostile inputs (needs dist: npm test builds first)', async () => {
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [script, '--seconds', '8', '--json'], { timeout: 60_000 }, (err, stdout, stderr) =>
+        err && !stdout ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+    const report = JSON.parse(out.trim().split('\n').at(-1)!);
+    console.log(`fuzz: ${report.tried} inputs, ${report.decryptsRejected} coded rejections, ${report.crashes} crashes (seed ${report.seed})`);
+    expect(report.crashSamples).toEqual([]);
+    expect(report.crashes).toBe(0);
+    expect(report.tried).toBeGreaterThan(1000);
+    expect(report.decryptsRejected).toBeGreaterThan(report.tried);
+  }, 90_000);
+});
