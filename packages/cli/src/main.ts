@@ -14,7 +14,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 're-key stored messages in place (header-only where the format allows)',
     load: async () => (await import('./commands/rewrap.js')).rewrapCommand,
   },
-  // test-vectors and kms-local are registered here as their modules land.
+  'kms-local': {
+    summary: 'run the local KMS-compatible server',
+    load: async () => (await import('./commands/kms-local.js')).kmsLocalCommand,
+  },
+  // test-vectors is registered here as its module lands.
 };
 
 export const HELP = `Usage: envelope <command> [options]
