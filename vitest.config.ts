@@ -12,6 +12,7 @@ export default defineConfig({
   resolve: { alias },
   test: {
     pool: 'forks',
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [
