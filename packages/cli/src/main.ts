@@ -22,7 +22,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'multi-region failover on the embedded kms-local, with timings',
     load: async () => (await import('./commands/demo.js')).demoCommand,
   },
-  // test-vectors is registered here as its module lands.
+  'test-vectors': {
+    summary: 'run AWS Encryption SDK decrypt test-vector manifests',
+    load: async () => (await import('./commands/test-vectors.js')).testVectorsCommand,
+  },
 };
 
 export const HELP = `Usage: envelope <command> [options]
