@@ -1,6 +1,7 @@
 /** `"cache": {...}` around a keyring: a caching materials manager. */
 import { z } from 'zod';
-import { DefaultMaterialsManager, type Keyring, type MaterialsManager } from '@envelope/core';
+import type { Keyring, MaterialsManager } from '@envelope/core';
+import { CachingMaterialsManager, LruMaterialsCache } from '@envelope/caching';
 import type { AuditSink } from '../audit.js';
 
 export const cacheSchema = z.strictObject({
@@ -12,6 +13,26 @@ export const cacheSchema = z.strictObject({
 });
 export type CacheConfig = z.infer<typeof cacheSchema>;
 
-export function wrapWithCache(keyring: Keyring, _c: CacheConfig, _audit: AuditSink): MaterialsManager {
-  return new DefaultMaterialsManager(keyring);
+/** Wraps the keyring in a caching manager; cache hits and misses become audit events. */
+export function wrapWithCache(keyring: Keyring, c: CacheConfig, audit: AuditSink): MaterialsManager {
+  return new CachingMaterialsManager({
+    underlying: keyring,
+    cache: new LruMaterialsCache({ capacity: c.capacity }),
+    maxAgeMs: c.maxAgeMs,
+    ...(c.maxMessagesEncrypted !== undefined ? { maxMessagesEncrypted: c.maxMessagesEncrypted } : {}),
+    ...(c.maxBytesEncrypted !== undefined ? { maxBytesEncrypted: c.maxBytesEncrypted } : {}),
+    ...(c.partition !== undefined ? { partition: c.partition } : {}),
+    onEvent: (e) => {
+      if (e.operation === 'cache-evict') return;
+      audit.emit({
+        time: new Date().toISOString(),
+        operation: e.operation,
+        keyringType: 'cache',
+        outcome: 'success',
+        latencyMs: e.latencyMs ?? 0,
+        contextKeys: e.contextKeys,
+        details: { kind: e.kind, partition: e.partition, suiteId: e.suiteId },
+      });
+    },
+  });
 }
