@@ -7,7 +7,7 @@ import { EnvelopeError } from '../errors.js';
 import { assertDecryptAllowed } from '../commitment-policy.js';
 import type { EncryptionContext } from '../encryption-context.js';
 import { borrowDataKey, type DecryptionMaterials } from '../materials/materials.js';
-import { deriveEncryptionKey, verifyCommitKey } from '../crypto/kdf.js';
+import { deriveKeys, verifyCommitKey } from '../crypto/kdf.js';
 import { CONTENT_TYPE_FRAMED, type ParsedHeader } from '../format/header.js';
 import { authOnlyContext, verifyHeaderAuth } from '../format/header-auth.js';
 import { FrameDecrypter } from '../format/frame.js';
@@ -101,9 +101,10 @@ export async function authenticateHeader(
       if (ec[k] !== v) throw new EnvelopeError('ENVELOPE_ENCRYPTION_CONTEXT_MISMATCH', `encryption context mismatch for key ${JSON.stringify(k)}`);
     }
     if (suite.signature && !materials.verificationKey) throw new EnvelopeError('ENVELOPE_MATERIALS', 'signed suite without a verification key');
-    const dataKey = borrowDataKey(materials);
-    if (suite.commitment) verifyCommitKey(suite, dataKey, header.messageId, header.suiteData);
-    key = deriveEncryptionKey(suite, dataKey, header.messageId);
+    const derived = deriveKeys(suite, borrowDataKey(materials), header.messageId);
+    key = derived.key;
+    // Spec order: the commit key is checked before the header tag.
+    if (derived.commitKey) verifyCommitKey(derived.commitKey, header.suiteData);
     verifyHeaderAuth(suite, key, header.body, authOnlyContext(ec, materials.requiredEncryptionContextKeys), header.headerIv, header.headerAuthTag);
     return { materials, key };
   } catch (e) {

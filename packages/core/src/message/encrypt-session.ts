@@ -7,7 +7,7 @@ import { EnvelopeError, limitExceeded } from '../errors.js';
 import { assertEncryptAllowed } from '../commitment-policy.js';
 import type { EncryptionContext } from '../encryption-context.js';
 import { borrowDataKey, type EncryptionWarning } from '../materials/materials.js';
-import { deriveCommitKey, deriveEncryptionKey } from '../crypto/kdf.js';
+import { deriveKeys } from '../crypto/kdf.js';
 import { CONTENT_TYPE_FRAMED, serializeHeaderBody, type MessageHeader } from '../format/header.js';
 import { authOnlyContext, computeHeaderAuth } from '../format/header-auth.js';
 import { FrameEncrypter } from '../format/frame.js';
@@ -77,8 +77,8 @@ export class EncryptSession {
       const stored: Record<string, string> = Object.create(null);
       for (const [k, v] of Object.entries(ec)) if (!required.includes(k)) stored[k] = v;
       const messageId = randomBytes(suite.messageFormat === 2 ? 32 : 16);
-      const dataKey = borrowDataKey(materials);
-      key = deriveEncryptionKey(suite, dataKey, messageId);
+      const derived = deriveKeys(suite, borrowDataKey(materials), messageId);
+      key = derived.key;
       const header: MessageHeader = {
         version: suite.messageFormat,
         suite,
@@ -87,7 +87,7 @@ export class EncryptSession {
         encryptedDataKeys: edks,
         contentType: CONTENT_TYPE_FRAMED,
         frameLength: o.frameLength,
-        suiteData: suite.commitment ? deriveCommitKey(suite, dataKey, messageId) : new Uint8Array(0),
+        suiteData: derived.commitKey ?? new Uint8Array(0),
       };
       const body = serializeHeaderBody(header);
       const auth = computeHeaderAuth(suite, header.version, key, body, authOnlyContext(ec, required));
