@@ -115,9 +115,13 @@ export function withDeadline<T>(ms: number, parent: AbortSignal | undefined, fn:
     };
     if (parent?.aborted) onParent();
     else parent?.addEventListener('abort', onParent, { once: true });
-    fn(ctl.signal).then(resolve, reject).finally(() => {
-      clearTimeout(t);
-      parent?.removeEventListener('abort', onParent);
-    });
+    // Promise.resolve: a client may return a plain value (or throw synchronously).
+    Promise.resolve()
+      .then(() => fn(ctl.signal))
+      .then(resolve, reject)
+      .finally(() => {
+        clearTimeout(t);
+        parent?.removeEventListener('abort', onParent);
+      });
   });
 }
