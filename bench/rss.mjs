@@ -8,7 +8,7 @@ import { impls, encryptStream, decryptStream, ours, MiB } from './lib.mjs';
 const [, , impl, op, sizeArg, frameArg, file] = process.argv;
 const size = Number(sizeArg);
 const frameLength = Number(frameArg);
-global.gc?.();
+globalThis.gc?.();
 const base = process.memoryUsage().rss;
 if (op === 'prepare') {
   const pt = Buffer.alloc(size, 7);

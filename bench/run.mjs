@@ -99,11 +99,15 @@ function machine() {
   let cpu = cpus()[0]?.model ?? 'unknown';
   try {
     cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpu;
-  } catch {}
+  } catch {
+    // Not Linux: keep os.cpus()'s model.
+  }
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-  } catch {}
+  } catch {
+    // Not a git checkout.
+  }
   const sdk = JSON.parse(readFileSync(path.join(root, 'node_modules/@aws-crypto/client-node/package.json'), 'utf8')).version;
   return { cpu, cores: cpus().length, node: process.version, sdk, commit };
 }
