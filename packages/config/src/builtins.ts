@@ -2,7 +2,8 @@
 import type { ContainerModule } from 'inversify';
 import { keyringProviderModule } from './provider.js';
 import { multiProvider, rawAesProvider, rawRsaProvider } from './providers/local.js';
+import { awsKmsDiscoveryProvider, awsKmsMultiRegionProvider, awsKmsProvider } from './providers/kms.js';
 
 export function builtinKeyrings(): ContainerModule {
-  return keyringProviderModule(rawAesProvider, rawRsaProvider, multiProvider);
+  return keyringProviderModule(rawAesProvider, rawRsaProvider, multiProvider, awsKmsProvider, awsKmsDiscoveryProvider, awsKmsMultiRegionProvider);
 }

@@ -60,7 +60,7 @@ describe('schemas: valid configurations build working keyrings', () => {
 describe('schemas: invalid configurations name the path and the problem', () => {
   const cases: [string, unknown, RegExp][] = [
     ['not an object', 42, /^config: expected object/],
-    ['unknown type', { type: 'nope' }, /^keyring\.type: unknown keyring type "nope" \(known: multi, raw-aes, raw-rsa\)/],
+    ['unknown type', { type: 'nope' }, /^keyring\.type: unknown keyring type "nope" \(known: aws-kms, aws-kms-discovery, aws-kms-multi-region, multi, raw-aes, raw-rsa\)/],
     ['missing type', {}, /^keyring\.type: unknown keyring type undefined/],
     ['raw-aes without key', { type: 'raw-aes', namespace: 'n', name: 'x' }, /^keyring: give exactly one of key or keyFile/],
     ['raw-aes with both', { type: 'raw-aes', namespace: 'n', name: 'x', key: key(), keyFile: 'f' }, /^keyring: give exactly one of key or keyFile/],
@@ -139,5 +139,32 @@ describe('audit events', () => {
     const other = await buildKeyring({ type: 'raw-aes', namespace: 'cfg', name: 'g', key: key() }, { audit });
     await expect(decrypt(ciphertext, { keyring: other })).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
     expect(events.at(-1)).toMatchObject({ operation: 'unwrap', outcome: 'failure', error: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
+  });
+});
+
+describe('KMS keyring schemas', () => {
+  const arn = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const cases: [string, unknown, RegExp][] = [
+    ['aws-kms keyId not an ARN', { type: 'aws-kms', keyId: 'abc' }, /^keyring\.keyId: expected a key or alias ARN/],
+    ['aws-kms bad endpoint', { type: 'aws-kms', keyId: arn, endpoint: 'not a url' }, /^keyring\.endpoint: expected a URL/],
+    ['multi-region key not an ARN', { type: 'aws-kms-multi-region', keys: [{ keyId: arn }, { keyId: 'alias/x' }] }, /^keyring\.keys\[1\]\.keyId: expected an ARN/],
+    ['multi-region no keys', { type: 'aws-kms-multi-region', keys: [] }, /^keyring\.keys: expected at least one key/],
+    ['multi-region bad policy', { type: 'aws-kms-multi-region', keys: [{ keyId: arn }], encryptPolicy: 'most' }, /^keyring\.encryptPolicy: /],
+    ['discovery bad account', { type: 'aws-kms-discovery', regions: ['us-east-1'], filter: { partition: 'aws', accountIds: ['12'] } }, /^keyring\.filter\.accountIds\[0\]: expected a 12-digit account id/],
+    ['discovery no regions', { type: 'aws-kms-discovery', regions: [] }, /^keyring\.regions: expected at least one region/],
+    ['child of multi', { type: 'multi', children: [{ type: 'aws-kms', keyId: arn }, { type: 'aws-kms', keyId: 'x' }] }, /^keyring\.children\[1\]\.keyId: expected a key or alias ARN/],
+  ];
+  for (const [name, config, message] of cases) {
+    it(name, async () => {
+      const err = await buildKeyring(config).catch((e) => e);
+      expect(err).toMatchObject({ code: 'ENVELOPE_CONFIG' });
+      expect(err.message).toMatch(message);
+    });
+  }
+  it('valid KMS configurations build keyrings', async () => {
+    const multi = await buildKeyring({ type: 'aws-kms-multi-region', keys: [{ keyId: arn }, { keyId: arn.replace('us-east-1', 'eu-west-1') }], encryptPolicy: { quorum: 1 }, endpoint: 'http://127.0.0.1:4566', hedgeAfterMs: 50, deadlineMs: 2000 });
+    expect(multi).toBeDefined();
+    expect(await buildKeyring({ type: 'aws-kms', keyId: arn, additionalKeyIds: [arn.replace('us-east-1', 'us-west-2')] })).toBeDefined();
+    expect(await buildKeyring({ type: 'aws-kms-discovery', regions: ['us-east-1'], filter: { partition: 'aws', accountIds: ['111122223333'] } })).toBeDefined();
   });
 });
