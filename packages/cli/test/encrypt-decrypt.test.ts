@@ -88,3 +88,27 @@ describe('a third-party-style plugin end to end through the CLI', () => {
     expect(missing.stderr).toMatch(/ENVELOPE_CONFIG: keyring\.variable: environment variable MY_KEY is not set/);
   });
 });
+
+describe('KMS keyring configurations through the CLI, on kms-local', () => {
+  it('aws-kms-multi-region: encrypt, then decrypt with the primary blackholed', async () => {
+    const { startKmsLocal } = await import('@envelope/kms-local');
+    const { KMSClient, CreateKeyCommand, ReplicateKeyCommand } = await import('@aws-sdk/client-kms');
+    const kms = await startKmsLocal({ regions: ['us-east-1', 'eu-west-1'], port: 0 });
+    try {
+      const admin = new KMSClient({ region: 'us-east-1', endpoint: kms.url, credentials: kms.credentials });
+      const primary = (await admin.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata!.Arn!;
+      const replica = (await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: 'eu-west-1' }))).ReplicaKeyMetadata!.Arn!;
+      const conf = JSON.stringify({ type: 'aws-kms-multi-region', keys: [{ keyId: primary }, { keyId: replica }], endpoint: kms.url, credentials: kms.credentials, hedgeAfterMs: 50, deadlineMs: 3000, callTimeoutMs: 1000 });
+      const enc = await run(['encrypt', '--keyring', conf, '-c', 'app=cli'], 'multi-region via the CLI');
+      expect(enc.stderr).toBe('');
+      const info = JSON.parse((await run(['inspect', '--json'], enc.stdout)).stdout.toString());
+      expect(info.encryptedDataKeys).toEqual([{ provider: 'aws-kms', key: primary, region: 'us-east-1' }]);
+      kms.setFault('us-east-1', { mode: 'blackhole' });
+      const dec = await run(['decrypt', '--keyring', conf, '-c', 'app=cli'], enc.stdout);
+      expect(dec.stderr).toBe('');
+      expect(dec.stdout.toString()).toBe('multi-region via the CLI');
+    } finally {
+      await kms.close();
+    }
+  });
+});
