@@ -1,54 +1,97 @@
 /**
- * kms-local's ciphertext blobs: AES-256-GCM under the key's material, bound to the key family
- * (the key id; for multi-region keys the shared mrk- id, so replicas decrypt what the primary
- * wrote), the material version and the encryption context.
+ * kms-local's ciphertext blobs (our own format; the real service's is opaque too):
  *
- *   01 ‖ len u8 ‖ family id ‖ material version u16 ‖ IV (12) ‖ ciphertext ‖ tag (16)
+ *   version 0x01 ‖ family length u8 ‖ family id (UTF-8) ‖ material version u16 ‖ IV (12) ‖ ciphertext ‖ tag (16)
+ *
+ * AES-256-GCM under the key's material. The AAD binds the key family (the key id; for multi-region
+ * keys the shared `mrk-` id, so a replica decrypts what the primary wrote), the material version
+ * (so rotation cannot swap material under a blob) and the canonical encryption context.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { KmsError } from './errors.js';
+import { invalidCiphertext } from './errors.js';
 
+/** An encryption context: string keys to string values, order-insensitive. */
 export type EncryptionContext = Record<string, string>;
 
-/** Order-independent, unambiguous encoding of a context for AAD. */
+const FORMAT = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+/** Largest material version a blob can name (u16). */
+export const MAX_MATERIAL_VERSION = 0xffff;
+
+const EMPTY_CONTEXT = Buffer.from('[]', 'utf8');
+
+/**
+ * Order-independent, unambiguous encoding of a context: a JSON array of [key, value] pairs sorted
+ * by key (JSON escaping keeps the boundaries unambiguous).
+ */
 export function canonicalContext(ec: EncryptionContext | undefined): Buffer {
-  const entries = Object.entries(ec ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return Buffer.from(JSON.stringify(entries), 'utf8');
+  if (!ec) return EMPTY_CONTEXT;
+  const keys = Object.keys(ec);
+  if (keys.length === 0) return EMPTY_CONTEXT;
+  keys.sort();
+  return Buffer.from(JSON.stringify(keys.map((k) => [k, ec[k]])), 'utf8');
 }
 
 function aad(family: string, version: number, ec: EncryptionContext | undefined): Buffer {
   return Buffer.concat([Buffer.from(`kms-local\0${family}\0${version}\0`, 'utf8'), canonicalContext(ec)]);
 }
 
+/** Encrypts `plaintext` under one material version of a key family. */
 export function seal(family: string, version: number, material: Buffer, plaintext: Buffer, ec: EncryptionContext | undefined): Buffer {
-  const iv = randomBytes(12);
+  const fam = Buffer.from(family, 'utf8');
+  if (fam.byteLength > 255) throw new RangeError('key family id longer than 255 bytes');
+  const head = 2 + fam.byteLength + 2;
+  const out = Buffer.allocUnsafe(head + IV_BYTES + plaintext.byteLength + TAG_BYTES);
+  out[0] = FORMAT;
+  out[1] = fam.byteLength;
+  fam.copy(out, 2);
+  out.writeUInt16BE(version, 2 + fam.byteLength);
+  const iv = randomBytes(IV_BYTES);
+  iv.copy(out, head);
   const c = createCipheriv('aes-256-gcm', material, iv);
   c.setAAD(aad(family, version, ec));
-  const ct = Buffer.concat([c.update(plaintext), c.final()]);
-  const fam = Buffer.from(family, 'utf8');
-  const head = Buffer.alloc(4);
-  head[0] = 1;
-  head[1] = fam.byteLength;
-  return Buffer.concat([head.subarray(0, 2), fam, Buffer.from([version >> 8, version & 0xff]), iv, ct, c.getAuthTag()]);
+  // AES-GCM is a stream mode: update() returns exactly as many bytes as it is given.
+  c.update(plaintext).copy(out, head + IV_BYTES);
+  c.final();
+  c.getAuthTag().copy(out, head + IV_BYTES + plaintext.byteLength);
+  return out;
 }
 
-/** The key family and material version a blob names (unauthenticated until opened). */
-export function peek(blob: Buffer): { family: string; version: number; body: Buffer } {
-  if (blob.byteLength < 2 + 1 + 2 + 12 + 16 || blob[0] !== 1) throw new KmsError('InvalidCiphertextException', 'The ciphertext is invalid.');
+/** What a blob claims before it is authenticated: its key family, material version and body. */
+export interface BlobHeader {
+  family: string;
+  version: number;
+  body: Buffer;
+}
+
+/** Reads the unauthenticated header of a blob; anything malformed is InvalidCiphertextException. */
+export function peek(blob: Buffer): BlobHeader {
+  if (blob.byteLength < 2 || blob[0] !== FORMAT) throw invalidCiphertext();
   const n = blob[1]!;
-  if (blob.byteLength < 2 + n + 2 + 12 + 16) throw new KmsError('InvalidCiphertextException', 'The ciphertext is invalid.');
-  const family = blob.subarray(2, 2 + n).toString('utf8');
-  const version = blob.readUInt16BE(2 + n);
-  return { family, version, body: blob.subarray(4 + n) };
+  if (n === 0 || blob.byteLength < 2 + n + 2 + IV_BYTES + TAG_BYTES) throw invalidCiphertext();
+  let family: string;
+  try {
+    family = new TextDecoder('utf-8', { fatal: true }).decode(blob.subarray(2, 2 + n));
+  } catch {
+    throw invalidCiphertext();
+  }
+  return { family, version: blob.readUInt16BE(2 + n), body: blob.subarray(4 + n) };
 }
 
+/** Authenticates and decrypts a blob's body; every failure is the same InvalidCiphertextException. */
 export function open(family: string, version: number, material: Buffer, body: Buffer, ec: EncryptionContext | undefined): Buffer {
+  let pt: Buffer | undefined;
   try {
-    const d = createDecipheriv('aes-256-gcm', material, body.subarray(0, 12));
+    const d = createDecipheriv('aes-256-gcm', material, body.subarray(0, IV_BYTES));
     d.setAAD(aad(family, version, ec));
-    d.setAuthTag(body.subarray(body.byteLength - 16));
-    return Buffer.concat([d.update(body.subarray(12, body.byteLength - 16)), d.final()]);
+    d.setAuthTag(body.subarray(body.byteLength - TAG_BYTES));
+    pt = d.update(body.subarray(IV_BYTES, body.byteLength - TAG_BYTES));
+    d.final();
+    return pt;
   } catch {
-    throw new KmsError('InvalidCiphertextException', 'The ciphertext is invalid.');
+    // Unauthenticated plaintext never leaves this function, and is wiped here.
+    pt?.fill(0);
+    throw invalidCiphertext();
   }
 }

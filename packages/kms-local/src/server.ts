@@ -1,84 +1,81 @@
 /**
- * The HTTP server: AWS JSON 1.1 (`POST /`, `X-Amz-Target: TrentService.<Operation>`), SigV4
- * checked, one port for every region (the region comes from the credential scope), fault
- * injection per region, and an admin API under `/_admin/` for loopback clients.
+ * The server: AWS JSON 1.1 (`POST /`, `X-Amz-Target: TrentService.<Operation>`), SigV4-checked,
+ * one port for every region (the region comes from the signature's credential scope), fault
+ * injection and quotas per region, and the admin API under `/_admin/` for loopback clients.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { KmsError } from './errors.js';
-import { OPERATIONS } from './operations.js';
+import { KmsError, internal } from './errors.js';
+import { OPERATIONS, type Json } from './operations/index.js';
 import { KeyStore } from './store.js';
+import { StateFile } from './persistence.js';
 import { verifySigV4, type Credentials } from './sigv4.js';
-import { TokenBucket, parseFault, type Fault } from './faults.js';
+import { parseFault, type Fault } from './faults.js';
+import { RegionControls } from './controls.js';
+import { handleAdmin } from './admin.js';
+import { BodyTooLargeError, readBody, sendError, sendJson } from './http.js';
 
-/** The usual documentation test pair (not a real credential). */
-export const DEFAULT_CREDENTIALS: Credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
-export const DEFAULT_REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'];
-/** Largest request body accepted (KMS requests are small: a 4 KiB plaintext is ~5.5 KiB in JSON). */
+/** The AWS documentation's example key pair: not a real credential, printed at start by the CLI. */
+export const DEFAULT_CREDENTIALS: Readonly<Credentials> = Object.freeze({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
+/** Regions served when none are given. */
+export const DEFAULT_REGIONS: readonly string[] = Object.freeze(['us-east-1', 'us-west-2', 'eu-west-1']);
+/** Default account id in ARNs (the AWS documentation's example account). */
+export const DEFAULT_ACCOUNT_ID = '111122223333';
+/** Largest request body accepted: KMS requests are small (a 6 KiB blob is ~8 KiB of JSON). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/** Options of {@link startKmsLocal}. */
 export interface KmsLocalOptions {
-  regions?: string[];
+  /** Regions served (default us-east-1, us-west-2, eu-west-1). */
+  regions?: readonly string[];
   /** 0 (default) for an ephemeral port. */
   port?: number;
-  /** Default 127.0.0.1. */
+  /** Interface to bind (default 127.0.0.1). */
   host?: string;
+  /** Keep state here across restarts (atomic writes; key material wrapped under a root key). */
   dataDir?: string;
-  credentials?: Credentials | Credentials[];
+  /** Accepted key pairs (default {@link DEFAULT_CREDENTIALS}); the first is reported as `credentials`. */
+  credentials?: Credentials | readonly Credentials[];
+  /** Account id in ARNs (default 111122223333). */
   accountId?: string;
-  /** Per-region request-rate quotas (requests per second); ThrottlingException past them. */
-  quotas?: Record<string, number>;
+  /** Per-region request-rate quotas in requests per second; ThrottlingException past them. */
+  quotas?: Readonly<Record<string, number>>;
 }
 
+/** A running kms-local. */
 export interface KmsLocal {
+  /** `http://host:port`: the endpoint for every region. */
   readonly url: string;
   readonly port: number;
   readonly regions: readonly string[];
+  /** The key pair clients should sign with. */
   readonly credentials: Credentials;
   readonly accountId: string;
+  /** Sets a region's fault (`{ mode: 'none' }` clears it); throws for regions not served or a bad fault. */
   setFault(region: string, fault: Fault): void;
+  /** Current faults by region. */
   faults(): Record<string, Fault>;
+  /** Requests by region and operation. */
   stats(): Record<string, Record<string, number>>;
   resetStats(): void;
+  /** Clears faults and stats. */
+  reset(): void;
+  /** Stops listening, ends every socket (blackholed ones too) and pending delay, flushes state. */
   close(): Promise<void>;
 }
 
-/** Loopback addresses only (IPv4 127/8, IPv6 ::1, and IPv4-mapped loopback). */
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
-}
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const TARGET_PREFIX = 'TrentService.';
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': crypto.randomUUID() });
-  res.end(text);
-}
-
-function sendError(res: ServerResponse, e: KmsError): void {
-  res.setHeader('x-amzn-errortype', e.type);
-  send(res, e.status, { __type: e.type, message: e.message });
-}
-
-/** Reads a body up to `max` bytes; past that, stops reading and rejects. */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > max) return reject(new KmsError('ValidationException', `Request body exceeds ${max} bytes`, 413));
-    const parts: Buffer[] = [];
-    let n = 0;
-    req.on('data', (c: Buffer) => {
-      n += c.byteLength;
-      if (n > max) {
-        req.removeAllListeners('data');
-        req.pause();
-        reject(new KmsError('ValidationException', `Request body exceeds ${max} bytes`, 413));
-      } else parts.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(parts)));
-    req.on('error', reject);
-  });
+function checkOptions(o: KmsLocalOptions): { regions: string[]; creds: Credentials[]; accountId: string } {
+  const regions = o.regions?.length ? [...new Set(o.regions)] : [...DEFAULT_REGIONS];
+  for (const r of regions) if (!REGION.test(r)) throw new TypeError(`regions: ${JSON.stringify(r)} is not a region name`);
+  const creds = o.credentials === undefined ? [DEFAULT_CREDENTIALS] : Array.isArray(o.credentials) ? [...(o.credentials as Credentials[])] : [o.credentials as Credentials];
+  if (creds.length === 0 || creds.some((c) => !c.accessKeyId || !c.secretAccessKey)) throw new TypeError('credentials: each needs accessKeyId and secretAccessKey');
+  const accountId = o.accountId ?? DEFAULT_ACCOUNT_ID;
+  if (!/^\d{12}$/.test(accountId)) throw new TypeError('accountId: expected 12 digits');
+  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65535)) throw new TypeError('port: expected 0..65535');
+  return { regions, creds, accountId };
 }
 
 /**
@@ -87,158 +84,145 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
  * @example
  * ```ts
  * const kms = await startKmsLocal({ regions: ['us-east-1', 'eu-west-1'], port: 0 });
- * const client = new KMSClient({ region: 'us-east-1', endpoint: kms.url, credentials: kms.credentials });
- * ...
+ * const client = new KMSClient({ region: 'eu-west-1', endpoint: kms.url, credentials: kms.credentials });
+ * kms.setFault('us-east-1', { mode: 'blackhole' });
  * await kms.close();
  * ```
  */
 export async function startKmsLocal(options: KmsLocalOptions = {}): Promise<KmsLocal> {
-  const regions = options.regions?.length ? [...options.regions] : [...DEFAULT_REGIONS];
-  const creds = options.credentials === undefined ? [DEFAULT_CREDENTIALS] : Array.isArray(options.credentials) ? options.credentials : [options.credentials];
-  const accountId = options.accountId ?? '111122223333';
-  const store = new KeyStore(regions, accountId, options.dataDir);
-  await store.load();
-  const faults = new Map<string, Fault>();
-  const buckets = new Map<string, TokenBucket>();
-  const quotas = new Map(Object.entries(options.quotas ?? {}).map(([r, rate]) => [r, new TokenBucket(rate)]));
-  const stats = new Map<string, Map<string, number>>();
+  const { regions, creds, accountId } = checkOptions(options);
+  const file = options.dataDir === undefined ? undefined : await StateFile.open(options.dataDir);
+  const store = await KeyStore.open(regions, accountId, file);
+  const controls = new RegionControls(regions, options.quotas);
   const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
+  const delays = new Set<() => void>();
 
-  const count = (region: string, op: string): void => {
-    let m = stats.get(region);
-    if (!m) stats.set(region, (m = new Map()));
-    m.set(op, (m.get(op) ?? 0) + 1);
-  };
-
-  const admin = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    if (!isLoopback(req.socket.remoteAddress)) {
-      send(res, 403, { message: 'the admin API serves loopback clients only' });
-      return;
-    }
-    const route = `${req.method} ${url.pathname}`;
-    if (route === 'GET /_admin/stats') return send(res, 200, api.stats());
-    if (route === 'POST /_admin/reset-stats') {
-      api.resetStats();
-      return send(res, 200, {});
-    }
-    if (route === 'POST /_admin/reset') {
-      api.resetStats();
-      faults.clear();
-      buckets.clear();
-      return send(res, 200, {});
-    }
-    if (route === 'GET /_admin/faults') return send(res, 200, api.faults());
-    const m = /^PUT \/_admin\/faults\/([a-z0-9-]+)$/.exec(route);
-    if (m) {
-      try {
-        const body = await readBody(req, 4096);
-        api.setFault(m[1]!, parseFault(JSON.parse(body.toString('utf8') || '{}')));
-        return send(res, 200, api.faults()[m[1]!] ?? { mode: 'none' });
-      } catch (e) {
-        return send(res, 400, { message: (e as Error).message });
-      }
-    }
-    send(res, 404, { message: `no admin route ${route}` });
-  };
+  /** A delay that close() ends early (so no timer outlives the server). */
+  const delay = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        delays.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      delays.add(done);
+    });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://kms-local');
-    if (url.pathname.startsWith('/_admin/')) return admin(req, res, url);
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    if (path.startsWith('/_admin/')) return handleAdmin(req, res, path, controls);
+
     let body: Buffer;
     try {
       body = await readBody(req, MAX_BODY_BYTES);
     } catch (e) {
-      sendError(res, e instanceof KmsError ? e : new KmsError('SerializationException', 'Could not read the request'));
+      // The rest of an oversized body is never read: answer, then drop the connection.
+      res.shouldKeepAlive = false;
       res.once('finish', () => req.socket.destroy());
-      return;
+      return sendError(res, e instanceof BodyTooLargeError ? e : new KmsError('SerializationException', 'Could not read the request body.'));
     }
     let region: string;
     try {
-      if (req.method !== 'POST') throw new KmsError('UnknownOperationException', 'Only POST is supported', 400);
-      region = verifySigV4({ method: req.method, path: url.pathname, query: url.search.slice(1), headers: req.headers, body }, creds).region;
-      if (!regions.includes(region)) throw new KmsError('InvalidSignatureException', `Credential should be scoped to a valid region; kms-local serves ${regions.join(', ')}.`);
+      if (req.method !== 'POST') throw new KmsError('UnknownOperationException', 'kms-local answers POST requests only.');
+      region = verifySigV4({ method: req.method, path, query: q < 0 ? '' : rawUrl.slice(q + 1), headers: req.headers, body }, creds).region;
+      if (!store.serves(region)) throw new KmsError('InvalidSignatureException', `Credential should be scoped to a valid region; kms-local serves ${regions.join(', ')}.`);
     } catch (e) {
-      return sendError(res, e as KmsError);
+      return sendError(res, e instanceof KmsError ? e : internal());
     }
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const op = target.startsWith('TrentService.') ? target.slice('TrentService.'.length) : '';
-    count(region, op || 'Unknown');
 
-    const fault = faults.get(region);
-    if (fault?.mode === 'blackhole') return; // accept and never answer; close() ends the socket
-    if (fault?.mode === 'refuse') {
-      req.socket.destroy();
-      return;
-    }
+    const target = req.headers['x-amz-target'];
+    const name = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+    const operation = OPERATIONS[name];
+    controls.count(region, operation ? name : 'UnknownOperation');
+
+    const fault = controls.fault(region);
     if (fault?.mode === 'latency' && fault.latencyMs) {
-      await new Promise<void>((r) => {
-        const t = setTimeout(() => (timers.delete(t), r()), fault.latencyMs);
-        timers.add(t);
-      });
+      await delay(fault.latencyMs);
+      if (closing) return; // close() cut the delay short: the socket is gone
     }
-    if (fault?.mode === 'error' && Math.random() < (fault.errorRate ?? 1)) {
-      return sendError(res, new KmsError('KMSInternalException', 'Injected fault: internal error', 500));
+    switch (controls.admit(region)) {
+      case 'blackhole':
+        return; // never answered; close() or the client's own timeout ends the socket
+      case 'refuse':
+        req.socket.destroy();
+        return;
+      case 'error':
+        return sendError(res, new KmsError('KMSInternalException', 'Injected fault: internal error.', 500));
+      case 'throttle':
+        return sendError(res, new KmsError('ThrottlingException', 'Rate exceeded'));
+      case 'serve':
+        break;
     }
-    if (fault?.mode === 'throttle' && !buckets.get(region)?.take()) return sendError(res, new KmsError('ThrottlingException', 'Rate exceeded'));
-    if (quotas.get(region) && !quotas.get(region)!.take()) return sendError(res, new KmsError('ThrottlingException', 'Rate exceeded'));
+    if (!operation) return sendError(res, new KmsError('UnknownOperationException', `Unknown operation ${String(target ?? '').slice(0, 100)}`));
 
-    const operation = OPERATIONS[op];
-    if (!operation) return sendError(res, new KmsError('UnknownOperationException', `Unknown operation ${target}`));
-    let input: Record<string, unknown>;
+    let input: Json;
     try {
       const parsed: unknown = body.byteLength ? JSON.parse(body.toString('utf8')) : {};
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-      input = parsed as Record<string, unknown>;
+      input = parsed as Json;
     } catch {
       return sendError(res, new KmsError('SerializationException', 'Start of structure or map found where not expected.'));
     }
     try {
-      send(res, 200, await operation(store, region, input));
+      sendJson(res, 200, await operation(store, region, input));
     } catch (e) {
-      if (e instanceof KmsError) sendError(res, e);
-      else sendError(res, new KmsError('KMSInternalException', (e as Error).message, 500));
+      sendError(res, e instanceof KmsError ? e : internal());
     }
   };
 
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
-    handle(req, res).catch((e) => {
-      if (!res.headersSent) sendError(res, new KmsError('KMSInternalException', String(e), 500));
-    });
+    handle(req, res).catch(() => sendError(res, internal()));
   });
   server.on('connection', (s: Socket) => {
     sockets.add(s);
-    s.on('close', () => sockets.delete(s));
+    s.once('close', () => sockets.delete(s));
   });
+  // A malformed request line or headers: answer 400 and drop the connection (Node's default does too).
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    socket.destroy();
+  });
+  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const host = options.host ?? '127.0.0.1';
+  // A wildcard bind is reached through loopback by local clients.
+  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
 
-  const api: KmsLocal = {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
     port,
     regions,
-    credentials: creds[0]!,
+    // A fresh, mutable object: the AWS SDK annotates the credentials object it is given.
+    credentials: { accessKeyId: creds[0]!.accessKeyId, secretAccessKey: creds[0]!.secretAccessKey },
     accountId,
-    setFault(region, fault) {
-      if (!regions.includes(region)) throw new Error(`kms-local does not serve region ${region}`);
-      if (fault.mode === 'none') faults.delete(region);
-      else faults.set(region, { ...fault });
-      if (fault.mode === 'throttle') buckets.set(region, new TokenBucket(fault.ratePerSecond ?? 0));
+    setFault: (region, fault) => controls.setFault(region, parseFault(fault)),
+    faults: () => controls.faults(),
+    stats: () => controls.stats(),
+    resetStats: () => controls.resetStats(),
+    reset: () => {
+      controls.resetStats();
+      controls.resetFaults();
     },
-    faults: () => Object.fromEntries(faults),
-    stats: () => Object.fromEntries([...stats.entries()].map(([r, m]) => [r, Object.fromEntries(m)])),
-    resetStats: () => stats.clear(),
-    async close() {
-      for (const t of timers) clearTimeout(t);
-      server.close();
-      for (const s of sockets) s.destroy();
-      await store.persist();
+    close() {
+      closing ??= (async () => {
+        for (const end of [...delays]) end();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const s of sockets) s.destroy();
+        await closed;
+        await store.flush();
+      })();
+      return closing;
     },
   };
-  return api;
 }

@@ -6,11 +6,13 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { KmsError } from './errors.js';
 
+/** An access key pair kms-local accepts (test credentials, not AWS ones). */
 export interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
 }
 
+/** The parts of an HTTP request a SigV4 signature covers. */
 export interface SignedRequest {
   method: string;
   path: string;
@@ -22,7 +24,9 @@ export interface SignedRequest {
 /** Allowed clock difference between the request's X-Amz-Date and now (as the real service: 15 minutes). */
 export const MAX_SKEW_MS = 15 * 60 * 1000;
 
+/** Derived signing keys by secret, day, region and service: four HMACs saved per request. Bounded. */
 const keyCache = new Map<string, Buffer>();
+const MAX_CACHED_KEYS = 1000;
 
 function hmac(key: Buffer | string, data: string): Buffer {
   return createHmac('sha256', key).update(data, 'utf8').digest();
@@ -33,10 +37,15 @@ function signingKey(secret: string, date: string, region: string, service: strin
   let k = keyCache.get(id);
   if (!k) {
     k = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
-    if (keyCache.size > 1000) keyCache.clear();
+    if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();
     keyCache.set(id, k);
   }
   return k;
+}
+
+/** 20261123T084500Z from epoch milliseconds. */
+function amzStamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
 }
 
 function header(h: SignedRequest['headers'], name: string): string | undefined {
@@ -79,12 +88,17 @@ export function verifySigV4(req: SignedRequest, credentials: readonly Credential
   if (!amzDate.startsWith(date)) throw new KmsError('InvalidSignatureException', 'Credential date does not match X-Amz-Date.');
   if (service !== 'kms') throw new KmsError('InvalidSignatureException', `Credential should be scoped to correct service: 'kms'.`);
   const when = Date.UTC(+amzDate.slice(0, 4), +amzDate.slice(4, 6) - 1, +amzDate.slice(6, 8), +amzDate.slice(9, 11), +amzDate.slice(11, 13), +amzDate.slice(13, 15));
-  if (Math.abs(now - when) > MAX_SKEW_MS) {
-    throw new KmsError('InvalidSignatureException', `Signature expired: ${amzDate} is now earlier or later than the allowed 15 minute window.`);
+  // The service's own wording (InvalidSignatureException, HTTP 400) for both sides of the window.
+  if (now - when > MAX_SKEW_MS) {
+    throw new KmsError('InvalidSignatureException', `Signature expired: ${amzDate} is now earlier than ${amzStamp(now - MAX_SKEW_MS)} (${amzStamp(now)} - 15 min.)`);
+  }
+  if (when - now > MAX_SKEW_MS) {
+    throw new KmsError('InvalidSignatureException', `Signature not yet current: ${amzDate} is still later than ${amzStamp(now + MAX_SKEW_MS)} (${amzStamp(now)} + 15 min.)`);
   }
   const cred = credentials.find((c) => c.accessKeyId === akid);
   if (!cred) throw new KmsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
   const names = signedHeaders.split(';');
+  if (names.length > 64) throw new KmsError('InvalidSignatureException', 'Too many signed headers.');
   if (!names.includes('host')) throw new KmsError('InvalidSignatureException', "'Host' must be a signed header.");
   const canonicalHeaders = names
     .map((n) => {
@@ -94,7 +108,17 @@ export function verifySigV4(req: SignedRequest, credentials: readonly Credential
     })
     .join('');
   const payloadHash = createHash('sha256').update(req.body).digest('hex');
-  const canonicalRequest = [req.method, req.path || '/', canonicalQuery(req.query), canonicalHeaders, signedHeaders, payloadHash].join('\n');
+  const declaredHash = header(req.headers, 'x-amz-content-sha256');
+  if (declaredHash !== undefined && declaredHash !== payloadHash) {
+    throw new KmsError('InvalidSignatureException', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
+  let query: string;
+  try {
+    query = canonicalQuery(req.query);
+  } catch {
+    throw new KmsError('InvalidSignatureException', 'The query string is not well-formed.');
+  }
+  const canonicalRequest = [req.method, req.path || '/', query, canonicalHeaders, signedHeaders, payloadHash].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
   const expected = createHmac('sha256', signingKey(cred.secretAccessKey, date, region, service)).update(toSign).digest();

@@ -1,22 +1,29 @@
 /**
- * Keys, aliases and key material, per region; persisted atomically (temp file, fsync, rename,
- * fsync the directory) with key material wrapped under a root key kept in the data directory.
+ * Keys, aliases and key material per region, in memory, written through to the data directory
+ * (when there is one) before any change is acknowledged.
+ *
+ * A key's material belongs to its *family*: the key id, which multi-region replicas share, so a
+ * replica holds the same material as its primary (as in the real service). Rotation appends a
+ * material version to the family; old versions stay for decrypt.
  */
-import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { KmsError, notFound } from './errors.js';
+import { MAX_MATERIAL_VERSION } from './ciphertext.js';
+import type { StateFile } from './persistence.js';
 
+/** The states kms-local models (the service has a few more for imports and custom key stores). */
 export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
 
+/** One key in one region (a multi-region replica is its own record with its own ARN). */
 export interface KeyRecord {
   keyId: string;
   arn: string;
   region: string;
-  /** Material family: the key id (shared by mrk replicas). */
+  /** Material family: the key id (shared by multi-region replicas). */
   family: string;
   description: string;
   state: KeyState;
+  /** Seconds since the epoch (the service's timestamp unit on the wire). */
   created: number;
   multiRegion: boolean;
   /** For multi-region keys: the primary's region. */
@@ -25,203 +32,223 @@ export interface KeyRecord {
   deletionDate?: number;
 }
 
-interface Persisted {
+interface Material {
+  bytes: Buffer;
+  /** The same bytes wrapped under the root key, computed once (only with a data directory). */
+  wrapped?: string;
+}
+
+interface Snapshot {
+  format: 1;
   keys: KeyRecord[];
   aliases: { region: string; name: string; target: string }[];
-  /** family → wrapped material versions (base64). */
+  /** family → wrapped material versions. */
   materials: Record<string, string[]>;
 }
 
-export class KeyStore {
-  readonly keys = new Map<string, Map<string, KeyRecord>>(); // region → keyId → record
-  readonly aliases = new Map<string, Map<string, string>>(); // region → alias name → keyId
-  readonly #materials = new Map<string, Buffer[]>(); // family → versions
-  #rootKey: Buffer | undefined;
-  #writing: Promise<void> = Promise.resolve();
+const MATERIAL_BYTES = 32;
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-  constructor(
+/** The key database of one kms-local. */
+export class KeyStore {
+  readonly #keys = new Map<string, Map<string, KeyRecord>>(); // region → keyId → record
+  readonly #aliases = new Map<string, Map<string, string>>(); // region → alias name → keyId
+  readonly #materials = new Map<string, Material[]>(); // family → versions
+  readonly #file: StateFile | undefined;
+
+  private constructor(
     readonly regions: readonly string[],
     readonly accountId: string,
-    readonly dataDir?: string,
+    file: StateFile | undefined,
   ) {
-    for (const r of regions) {
-      this.keys.set(r, new Map());
-      this.aliases.set(r, new Map());
-    }
+    this.#file = file;
+    for (const r of regions) this.#region(r);
   }
 
-  regionKeys(region: string): Map<string, KeyRecord> {
-    const m = this.keys.get(region);
-    if (!m) throw new KmsError('UnrecognizedClientException', `kms-local does not serve region ${region}`);
+  /** A store for `regions`, loaded from `file` when given. */
+  static async open(regions: readonly string[], accountId: string, file?: StateFile): Promise<KeyStore> {
+    const store = new KeyStore(regions, accountId, file);
+    const state = (await file?.read()) as Snapshot | undefined;
+    if (state) store.#restore(state);
+    return store;
+  }
+
+  #region(region: string): Map<string, KeyRecord> {
+    let m = this.#keys.get(region);
+    if (!m) {
+      this.#keys.set(region, (m = new Map()));
+      this.#aliases.set(region, new Map());
+    }
     return m;
+  }
+
+  /** True when kms-local serves `region`. */
+  serves(region: string): boolean {
+    return this.regions.includes(region);
+  }
+
+  /** The keys of a region, in creation order. */
+  keysIn(region: string): KeyRecord[] {
+    return [...(this.#keys.get(region)?.values() ?? [])];
+  }
+
+  /** The aliases of a region: name → target key id, in creation order. */
+  aliasesIn(region: string): [string, string][] {
+    return [...(this.#aliases.get(region)?.entries() ?? [])];
+  }
+
+  /** The key with this id in `region`, if any (no alias or ARN resolution). */
+  key(region: string, keyId: string): KeyRecord | undefined {
+    return this.#keys.get(region)?.get(keyId);
   }
 
   arn(region: string, keyId: string): string {
     return `arn:aws:kms:${region}:${this.accountId}:key/${keyId}`;
   }
 
-  /** Resolves a key id, key ARN, alias name or alias ARN in `region`. */
-  resolve(region: string, id: string | undefined): KeyRecord {
-    if (!id) throw new KmsError('ValidationException', 'KeyId is required.');
-    const keys = this.regionKeys(region);
-    let keyId = id;
-    if (id.startsWith('arn:')) {
-      const parts = id.split(':');
-      if (parts.length !== 6 || parts[2] !== 'kms') throw notFound(`Invalid arn ${id}`);
-      if (parts[3] !== region) throw notFound(`Key '${id}'`);
-      keyId = parts[5]!;
-    }
-    if (keyId.startsWith('key/')) keyId = keyId.slice(4);
-    if (keyId.startsWith('alias/')) {
-      const target = this.aliases.get(region)!.get(keyId);
-      if (!target) throw notFound(`Alias ${this.aliasArn(region, keyId)}`);
-      keyId = target;
-    }
-    const k = keys.get(keyId);
-    if (!k) throw notFound(`Key '${this.arn(region, keyId)}'`);
-    return k;
-  }
-
   aliasArn(region: string, name: string): string {
     return `arn:aws:kms:${region}:${this.accountId}:${name}`;
   }
 
-  /** Current material (version, bytes) of a family. */
+  /** Resolves a key id, key ARN, alias name or alias ARN in `region`; NotFoundException otherwise. */
+  resolve(region: string, id: string): KeyRecord {
+    let ref = id;
+    if (id.startsWith('arn:')) {
+      const parts = id.split(':');
+      // arn:aws:kms:<region>:<account>:key/<id> | alias/<name>
+      if (parts.length !== 6 || parts[2] !== 'kms' || !parts[5]) throw notFound(`Invalid arn ${id}`);
+      if (parts[3] !== region || parts[4] !== this.accountId) throw notFound(`Invalid arn ${id}`);
+      ref = parts[5];
+      if (ref.startsWith('key/')) ref = ref.slice(4);
+      else if (!ref.startsWith('alias/')) throw notFound(`Invalid arn ${id}`);
+    }
+    if (ref.startsWith('alias/')) {
+      const target = this.#aliases.get(region)?.get(ref);
+      if (!target) throw notFound(`Alias ${this.aliasArn(region, ref)}`);
+      ref = target;
+    }
+    const k = this.#keys.get(region)?.get(ref);
+    if (!k) throw notFound(`Key '${this.arn(region, ref)}'`);
+    return k;
+  }
+
+  /** The newest material version of a family (what new ciphertexts use). */
   current(family: string): { version: number; material: Buffer } {
     const v = this.#materials.get(family)!;
-    return { version: v.length - 1, material: v[v.length - 1]! };
+    return { version: v.length - 1, material: v[v.length - 1]!.bytes };
   }
 
+  /** One material version of a family, if it exists. */
   material(family: string, version: number): Buffer | undefined {
-    return this.#materials.get(family)?.[version];
+    return this.#materials.get(family)?.[version]?.bytes;
   }
 
-  async createKey(region: string, opts: { description?: string; multiRegion?: boolean }): Promise<KeyRecord> {
-    const keys = this.regionKeys(region);
-    const keyId = opts.multiRegion ? `mrk-${randomUUID().replace(/-/g, '')}` : randomUUID();
+  /** Creates a symmetric key in `region`. */
+  async createKey(region: string, opts: { description: string; multiRegion: boolean }): Promise<KeyRecord> {
+    const keyId = opts.multiRegion ? `mrk-${randomBytes(16).toString('hex')}` : randomUUID();
     const rec: KeyRecord = {
       keyId,
       arn: this.arn(region, keyId),
       region,
       family: keyId,
-      description: opts.description ?? '',
+      description: opts.description,
       state: 'Enabled',
-      created: Math.floor(Date.now() / 1000),
-      multiRegion: opts.multiRegion === true,
+      created: nowSeconds(),
+      multiRegion: opts.multiRegion,
       ...(opts.multiRegion ? { primaryRegion: region } : {}),
       rotationEnabled: false,
     };
-    this.#materials.set(keyId, [randomBytes(32)]);
-    keys.set(keyId, rec);
-    await this.persist();
+    this.#materials.set(keyId, [this.#newMaterial()]);
+    this.#region(region).set(keyId, rec);
+    await this.#persist();
     return rec;
   }
 
+  /** Replicates a multi-region primary into `replicaRegion`: same id and material, its own ARN. */
   async replicate(source: KeyRecord, replicaRegion: string): Promise<KeyRecord> {
     if (!source.multiRegion) throw new KmsError('UnsupportedOperationException', `${source.arn} is not a multi-Region key.`);
-    if (source.primaryRegion !== source.region) throw new KmsError('UnsupportedOperationException', 'ReplicateKey needs the primary key.');
-    const keys = this.regionKeys(replicaRegion);
-    if (keys.has(source.keyId)) throw new KmsError('AlreadyExistsException', `A replica of ${source.keyId} already exists in ${replicaRegion}.`);
-    const rec: KeyRecord = { ...source, arn: this.arn(replicaRegion, source.keyId), region: replicaRegion, created: Math.floor(Date.now() / 1000) };
+    if (source.primaryRegion !== source.region) throw new KmsError('UnsupportedOperationException', `${source.arn} is not a primary key; replicate the primary.`);
+    const keys = this.#region(replicaRegion);
+    if (keys.has(source.keyId)) throw new KmsError('AlreadyExistsException', `Key '${this.arn(replicaRegion, source.keyId)}' already exists.`);
+    const { deletionDate: _unused, ...rest } = source;
+    const rec: KeyRecord = { ...rest, arn: this.arn(replicaRegion, source.keyId), region: replicaRegion, state: 'Enabled', created: nowSeconds() };
     keys.set(source.keyId, rec);
-    await this.persist();
+    await this.#persist();
     return rec;
   }
 
+  /** Every region's record of a multi-region key (primary and replicas); [] for single-region keys. */
   replicas(k: KeyRecord): KeyRecord[] {
     if (!k.multiRegion) return [];
-    return this.regions.map((r) => this.keys.get(r)!.get(k.keyId)).filter((x): x is KeyRecord => !!x);
+    return [...this.#keys.values()].map((m) => m.get(k.keyId)).filter((x): x is KeyRecord => x !== undefined);
   }
 
-  async rotate(k: KeyRecord): Promise<void> {
-    this.#materials.get(k.family)!.push(randomBytes(32));
-    await this.persist();
+  /** Adds a material version to the key's family: new ciphertexts use it, old ones still open. */
+  async rotate(k: KeyRecord): Promise<number> {
+    const versions = this.#materials.get(k.family)!;
+    if (versions.length > MAX_MATERIAL_VERSION) throw new KmsError('ValidationException', 'The key has reached its rotation limit.');
+    versions.push(this.#newMaterial());
+    await this.#persist();
+    return versions.length - 1;
   }
 
-  async update(k: KeyRecord, patch: Partial<KeyRecord>): Promise<void> {
+  /** Changes a key's record (state, rotation flag, deletion date) and persists it. */
+  async update(k: KeyRecord, patch: Partial<Pick<KeyRecord, 'state' | 'rotationEnabled' | 'deletionDate'>>): Promise<void> {
     Object.assign(k, patch);
-    await this.persist();
+    if (patch.state !== 'PendingDeletion' && 'deletionDate' in patch && patch.deletionDate === undefined) delete k.deletionDate;
+    await this.#persist();
   }
 
+  /** Creates an alias; AlreadyExistsException when the name is taken in that region. */
   async createAlias(region: string, name: string, target: KeyRecord): Promise<void> {
-    const a = this.aliases.get(region)!;
+    const a = this.#aliases.get(region)!;
     if (a.has(name)) throw new KmsError('AlreadyExistsException', `An alias with the name ${this.aliasArn(region, name)} already exists`);
     a.set(name, target.keyId);
-    await this.persist();
+    await this.#persist();
   }
 
-  // ------------------------------------------------------------------ persistence
-
-  #file(): string {
-    return path.join(this.dataDir!, 'state.json');
+  /** Deletes an alias; NotFoundException when there is none. */
+  async deleteAlias(region: string, name: string): Promise<void> {
+    if (!this.#aliases.get(region)!.delete(name)) throw notFound(`Alias ${this.aliasArn(region, name)}`);
+    await this.#persist();
   }
 
-  /** Loads state from the data directory (creating the root key on first use). */
-  async load(): Promise<void> {
-    if (!this.dataDir) return;
-    await mkdir(this.dataDir, { recursive: true, mode: 0o700 });
-    const rootFile = path.join(this.dataDir, 'root.key');
-    try {
-      this.#rootKey = await readFile(rootFile);
-    } catch {
-      this.#rootKey = randomBytes(32);
-      await writeFile(rootFile, this.#rootKey, { mode: 0o600, flag: 'wx' });
-    }
-    let state: Persisted;
-    try {
-      state = JSON.parse(await readFile(this.#file(), 'utf8')) as Persisted;
-    } catch {
-      return;
-    }
-    for (const k of state.keys) {
-      if (!this.keys.has(k.region)) {
-        this.keys.set(k.region, new Map());
-        this.aliases.set(k.region, new Map());
-      }
-      this.keys.get(k.region)!.set(k.keyId, k);
-    }
-    for (const a of state.aliases) this.aliases.get(a.region)?.set(a.name, a.target);
-    for (const [family, versions] of Object.entries(state.materials)) this.#materials.set(family, versions.map((v) => this.#unwrap(Buffer.from(v, 'base64'))));
+  /** Resolves once every acknowledged change is on disk. */
+  async flush(): Promise<void> {
+    await this.#file?.flush();
   }
 
-  /** Writes the whole state atomically; resolves once it is durable. Writes are serialized. */
-  persist(): Promise<void> {
-    if (!this.dataDir) return Promise.resolve();
-    const snapshot: Persisted = {
-      keys: [...this.keys.values()].flatMap((m) => [...m.values()]),
-      aliases: [...this.aliases.entries()].flatMap(([region, m]) => [...m.entries()].map(([name, target]) => ({ region, name, target }))),
-      materials: Object.fromEntries([...this.#materials.entries()].map(([f, vs]) => [f, vs.map((v) => this.#wrap(v).toString('base64'))])),
+  #newMaterial(): Material {
+    const bytes = randomBytes(MATERIAL_BYTES);
+    return this.#file ? { bytes, wrapped: this.#file.wrap(bytes) } : { bytes };
+  }
+
+  #persist(): Promise<void> {
+    if (!this.#file) return Promise.resolve();
+    const snapshot: Snapshot = {
+      format: 1,
+      keys: [...this.#keys.values()].flatMap((m) => [...m.values()]),
+      aliases: [...this.#aliases.entries()].flatMap(([region, m]) => [...m.entries()].map(([name, target]) => ({ region, name, target }))),
+      materials: Object.fromEntries([...this.#materials.entries()].map(([f, vs]) => [f, vs.map((v) => v.wrapped!)])),
     };
-    const run = async (): Promise<void> => {
-      const tmp = `${this.#file()}.${process.pid}.tmp`;
-      const h = await open(tmp, 'w', 0o600);
-      try {
-        await h.writeFile(JSON.stringify(snapshot));
-        await h.sync();
-      } finally {
-        await h.close();
-      }
-      await rename(tmp, this.#file());
-      const d = await open(this.dataDir!, 'r');
-      try {
-        await d.sync();
-      } finally {
-        await d.close();
-      }
-    };
-    this.#writing = this.#writing.then(run, run);
-    return this.#writing;
+    return this.#file.write(snapshot);
   }
 
-  #wrap(material: Buffer): Buffer {
-    const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', this.#rootKey!, iv);
-    return Buffer.concat([iv, c.update(material), c.final(), c.getAuthTag()]);
-  }
-
-  #unwrap(b: Buffer): Buffer {
-    const d = createDecipheriv('aes-256-gcm', this.#rootKey!, b.subarray(0, 12));
-    d.setAuthTag(b.subarray(b.byteLength - 16));
-    return Buffer.concat([d.update(b.subarray(12, b.byteLength - 16)), d.final()]);
+  #restore(state: Snapshot): void {
+    if (state.format !== 1 || !Array.isArray(state.keys) || !Array.isArray(state.aliases) || typeof state.materials !== 'object') {
+      throw new Error('kms-local: state.json has an unknown format');
+    }
+    // Regions not served this time are kept, so a restart with fewer regions loses nothing.
+    for (const k of state.keys) this.#region(k.region).set(k.keyId, k);
+    for (const a of state.aliases) {
+      this.#region(a.region);
+      this.#aliases.get(a.region)!.set(a.name, a.target);
+    }
+    for (const [family, versions] of Object.entries(state.materials)) {
+      this.#materials.set(
+        family,
+        versions.map((wrapped) => ({ bytes: this.#file!.unwrap(wrapped), wrapped })),
+      );
+    }
   }
 }
