@@ -1,6 +1,15 @@
-/** Fresh materials carrying a copy of a cached data key (encrypt/decrypt zeroize what they get). */
+/**
+ * Materials cloning. `encrypt`/`decrypt` zeroize the materials they receive once the message key
+ * is derived, so the cache never hands out its own: every use gets fresh materials with a copy of
+ * the data key, and the cached original is zeroized only when its entry leaves the cache.
+ *
+ * What is shared rather than copied: the suite, the (frozen) encryption context, the frozen EDK
+ * records and the signing/verification `KeyObject`s; none of them is secret-and-wiped by the
+ * message code, and all are immutable.
+ */
 import { DecryptionMaterials, EncryptionMaterials } from '@envelope/core';
 
+/** Fresh encryption materials with a copy of `m`'s data key, EDKs and warnings. */
 export function copyEncryptionMaterials(m: EncryptionMaterials): EncryptionMaterials {
   const c = new EncryptionMaterials({
     suite: m.suite,
@@ -12,13 +21,14 @@ export function copyEncryptionMaterials(m: EncryptionMaterials): EncryptionMater
   try {
     c.setDataKey(dk);
   } finally {
-    dk.fill(0);
+    dk.fill(0); // setDataKey copied it
   }
   for (const e of m.encryptedDataKeys) c.addEncryptedDataKey(e);
   for (const w of m.warnings) c.addWarning(w);
   return c;
 }
 
+/** Fresh decryption materials with a copy of `m`'s data key. */
 export function copyDecryptionMaterials(m: DecryptionMaterials): DecryptionMaterials {
   const c = new DecryptionMaterials({
     suite: m.suite,

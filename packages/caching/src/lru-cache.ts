@@ -1,78 +1,169 @@
 /**
- * The materials cache: an in-memory LRU with a bounded entry count. Entries own their
- * materials; eviction, expiry and removal zeroize the data key.
+ * The materials cache (spec: framework/cryptographic-materials-cache.md and
+ * local-cryptographic-materials-cache.md): an in-memory LRU with a bounded entry count. The cache
+ * owns the materials it stores: every way out of it (LRU eviction, expiry, exhaustion,
+ * replacement, clear) zeroizes the data key first.
  */
 import type { DecryptionMaterials, EncryptionMaterials } from '@envelope/core';
 
-export interface CacheEntry<M extends EncryptionMaterials | DecryptionMaterials = EncryptionMaterials | DecryptionMaterials> {
-  /** The cached materials: never handed out, only copied. */
-  readonly materials: M;
-  /** When it was created (clock ms). */
+/** Why an entry left the cache. */
+export type RemovalReason =
+  /** Least recently used, pushed out by capacity. */
+  | 'evicted'
+  /** Older than its max age (TTL). */
+  | 'expired'
+  /** A use would have passed its message or byte limit. */
+  | 'exhausted'
+  /** A newer entry was put under the same id (e.g. refresh-ahead). */
+  | 'replaced'
+  /** {@link LruMaterialsCache.clear}. */
+  | 'cleared';
+
+/**
+ * One cached set of materials with its usage (spec: cryptographic-materials-cache.md, "Cache
+ * Entry"). The caching manager creates entries; caches store them as they are.
+ */
+export interface CacheEntry {
+  /** The cached materials. Never handed out: callers get copies. */
+  readonly materials: EncryptionMaterials | DecryptionMaterials;
+  /** When it was created, in the owning manager's clock (ms). */
   readonly createdAt: number;
+  /** When it stops being usable (TTL), same clock: a cache never returns it at or after this. */
+  readonly expiresAt: number;
   /** Messages encrypted with it so far. */
   messages: number;
   /** Plaintext bytes encrypted with it so far. */
   bytes: number;
+  /** Called once when the cache drops the entry, after it zeroized the materials. */
+  readonly onRemove?: ((reason: RemovalReason) => void) | undefined;
 }
 
-/** A materials cache. Implementations must zeroize materials they drop. */
+/**
+ * A materials cache. Implementations must zeroize the materials of every entry they drop and
+ * call its `onRemove`, must never return an entry at or after its `expiresAt`, and must keep
+ * `get`, `put` and `delete` synchronous (the manager counts a use in the same tick it looks it
+ * up; that is what makes the limits atomic).
+ */
 export interface MaterialsCache {
-  get(key: string): CacheEntry | undefined;
-  put(key: string, entry: CacheEntry): void;
-  /** Removes and zeroizes; `reason` is for metrics. */
-  delete(key: string, reason: 'expired' | 'exhausted' | 'evicted'): void;
+  /** The entry for `id` if there is one that has not expired at `now` (an expired one is removed). */
+  get(id: string, now: number): CacheEntry | undefined;
+  /** Stores `entry` under `id`, replacing (and zeroizing) any other entry there. */
+  put(id: string, entry: CacheEntry): void;
+  /**
+   * Removes and zeroizes the entry for `id` (only if it is `expected`, when given). Returns
+   * whether something was removed. Removing nothing is not an error.
+   */
+  delete(id: string, reason: RemovalReason, expected?: CacheEntry): boolean;
+  /** Entries held now. */
   readonly size: number;
-  /** Called with each removal, for metrics. */
-  onRemove?: (reason: 'expired' | 'exhausted' | 'evicted') => void;
 }
 
+export interface LruMaterialsCacheOptions {
+  /** Most entries held at once (0 caches nothing). */
+  capacity: number;
+  /**
+   * How many least recently used entries each `get` checks for expiry and removes
+   * (spec: local-cryptographic-materials-cache.md, "Entry Pruning Tail Size"). Default 4.
+   */
+  pruneTailSize?: number;
+}
+
+/**
+ * In-memory LRU materials cache with a bounded entry count.
+ *
+ * @example
+ * ```ts
+ * const cache = new LruMaterialsCache({ capacity: 1000 });
+ * const a = new CachingMaterialsManager({ underlying: keyring, cache, maxAgeMs: 60_000, partition: 'a' });
+ * const b = new CachingMaterialsManager({ underlying: keyring, cache, maxAgeMs: 60_000, partition: 'b' });
+ * // a and b share the memory bound, never each other's data keys.
+ * ```
+ */
 export class LruMaterialsCache implements MaterialsCache {
   readonly capacity: number;
+  readonly pruneTailSize: number;
+  /** Map iteration order is insertion order: least recently used first. */
   readonly #map = new Map<string, CacheEntry>();
-  onRemove?: (reason: 'expired' | 'exhausted' | 'evicted') => void;
 
-  constructor(options: { capacity: number }) {
-    if (!Number.isInteger(options?.capacity) || options.capacity < 1) throw new RangeError('capacity: expected a positive integer');
-    this.capacity = options.capacity;
+  constructor(options: LruMaterialsCacheOptions) {
+    const capacity = options?.capacity;
+    if (!Number.isSafeInteger(capacity) || capacity < 0) throw new RangeError('capacity: expected a non-negative integer');
+    const tail = options.pruneTailSize ?? 4;
+    if (!Number.isSafeInteger(tail) || tail < 0) throw new RangeError('pruneTailSize: expected a non-negative integer');
+    this.capacity = capacity;
+    this.pruneTailSize = tail;
   }
 
   get size(): number {
     return this.#map.size;
   }
 
-  get(key: string): CacheEntry | undefined {
-    const e = this.#map.get(key);
-    if (e) {
-      // Most recently used goes last.
-      this.#map.delete(key);
-      this.#map.set(key, e);
+  get(id: string, now: number): CacheEntry | undefined {
+    this.#pruneTail(now);
+    const e = this.#map.get(id);
+    if (e === undefined) return undefined;
+    if (now >= e.expiresAt || e.materials.zeroized) {
+      this.#remove(id, e, 'expired');
+      return undefined;
     }
+    // Most recently used goes last.
+    this.#map.delete(id);
+    this.#map.set(id, e);
     return e;
   }
 
-  put(key: string, entry: CacheEntry): void {
-    const old = this.#map.get(key);
-    if (old && old !== entry) {
-      this.#map.delete(key);
-      old.materials.zeroize();
-    }
-    this.#map.set(key, entry);
+  put(id: string, entry: CacheEntry): void {
+    const old = this.#map.get(id);
+    if (old === entry) return;
+    if (old !== undefined) this.#remove(id, old, 'replaced');
+    this.#map.set(id, entry);
+    // Spec: never more than capacity once put returns.
     while (this.#map.size > this.capacity) {
-      const [oldest] = this.#map.keys();
-      this.delete(oldest!, 'evicted');
+      const [oldestId, oldest] = this.#map.entries().next().value as [string, CacheEntry];
+      this.#remove(oldestId, oldest, 'evicted');
     }
   }
 
-  delete(key: string, reason: 'expired' | 'exhausted' | 'evicted'): void {
-    const e = this.#map.get(key);
-    if (!e) return;
-    this.#map.delete(key);
-    e.materials.zeroize();
-    this.onRemove?.(reason);
+  delete(id: string, reason: RemovalReason, expected?: CacheEntry): boolean {
+    const e = this.#map.get(id);
+    if (e === undefined || (expected !== undefined && e !== expected)) return false;
+    this.#remove(id, e, reason);
+    return true;
+  }
+
+  /** Removes (and zeroizes) every entry expired at `now`; returns how many. */
+  prune(now: number): number {
+    let n = 0;
+    for (const [id, e] of [...this.#map]) {
+      if (now >= e.expiresAt) {
+        this.#remove(id, e, 'expired');
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Zeroizes and drops everything. */
   clear(): void {
-    for (const k of [...this.#map.keys()]) this.delete(k, 'evicted');
+    for (const [id, e] of [...this.#map]) this.#remove(id, e, 'cleared');
+  }
+
+  #pruneTail(now: number): void {
+    let checked = 0;
+    for (const [id, e] of this.#map) {
+      if (checked++ >= this.pruneTailSize) break;
+      // Deleting the current key while iterating a Map is safe.
+      if (now >= e.expiresAt) this.#remove(id, e, 'expired');
+    }
+  }
+
+  #remove(id: string, e: CacheEntry, reason: RemovalReason): void {
+    this.#map.delete(id);
+    e.materials.zeroize();
+    try {
+      e.onRemove?.(reason);
+    } catch {
+      // A metrics hook must not stop the cache from dropping keys.
+    }
   }
 }
