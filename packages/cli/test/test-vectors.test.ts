@@ -2,115 +2,295 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { encrypt, RequiredEncryptionContextMaterialsManager } from '@envelope/core';
-import { RawAesKeyring } from '@envelope/keyring-local';
-import { loadDecryptManifest, runManifests, summaryLine } from '../src/test-vectors/index.js';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { EnvelopeError, MultiKeyring, RequiredEncryptionContextMaterialsManager, encrypt, type MaterialsManager } from '@envelope/core';
+import { RawAesKeyring, RawRsaKeyring } from '@envelope/keyring-local';
+import {
+  NEEDS_KMS,
+  PKCS1_SKIP_REASON,
+  judge,
+  loadDecryptManifest,
+  parseKeyDescription,
+  parseKeysManifest,
+  runManifests,
+  skipReason,
+  skipReasonLines,
+  summaryLine,
+} from '../src/test-vectors/index.js';
 import { run } from './helpers.js';
 
-async function fixture() {
+const aesKey = randomBytes(32);
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const rsaPrivate = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const rsaPublic = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+const aes = new RawAesKeyring({ keyNamespace: 'ns', keyName: 'aes-key-id', wrappingKey: aesKey });
+const rsaKeyring = new RawRsaKeyring({ keyNamespace: 'ns-rsa', keyName: 'rsa-private', publicKey: rsaPublic, privateKey: rsaPrivate, padding: 'oaep-sha256' });
+
+const keysJson = (version: number) => ({
+  manifest: { type: 'keys', version },
+  keys: {
+    aes: { 'key-id': 'aes-key-id', type: 'symmetric', algorithm: 'aes', bits: 256, encoding: 'base64', material: aesKey.toString('base64'), encrypt: true, decrypt: true },
+    'rsa-private': { type: 'private', algorithm: 'rsa', bits: 2048, encoding: 'pem', material: rsaPrivate, encrypt: true, decrypt: true },
+    'rsa-public': { type: 'public', algorithm: 'rsa', bits: 2048, encoding: 'pem', material: rsaPublic, encrypt: true, decrypt: false },
+    kms: { type: 'aws-kms', 'key-id': 'arn:aws:kms:us-west-2:111122223333:key/x', encrypt: true, decrypt: true },
+  },
+});
+
+/** A folder with ciphertexts made by our own encrypt, keys manifests v1–v3, and plaintext `pt`. */
+async function fixture(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tv-'));
-  const key = randomBytes(32);
-  const keyring = new RawAesKeyring({ keyNamespace: 'ns', keyName: 'k1', wrappingKey: key });
-  const pt = randomBytes(300);
-  await writeFile(path.join(dir, 'pt'), pt);
-  await writeFile(path.join(dir, 'ct'), (await encrypt(pt, { keyring, suite: 0x0478, encryptionContext: { a: '1' } })).ciphertext);
-  const rec = new RequiredEncryptionContextMaterialsManager({ underlying: keyring, requiredEncryptionContextKeys: ['a'] });
-  await writeFile(path.join(dir, 'ct-rec'), (await encrypt(pt, { materialsManager: rec, suite: 0x0478, encryptionContext: { a: '1', b: '2' } })).ciphertext);
-  const bad = Buffer.from((await encrypt(pt, { keyring, suite: 0x0478 })).ciphertext);
+  const pt = randomBytes(3000);
+  const put = (name: string, bytes: Uint8Array) => writeFile(path.join(dir, name), bytes);
+  await put('pt', pt);
+  await put('ct', (await encrypt(pt, { keyring: aes, suite: 0x0478, encryptionContext: { a: '1' }, frameLength: 512 })).ciphertext);
+  await put('ct-v1', (await encrypt(pt, { keyring: aes, suite: 0x0178, commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' })).ciphertext);
+  await put('ct-signed', (await encrypt(pt, { keyring: aes, suite: 0x0578 })).ciphertext);
+  const rec = new RequiredEncryptionContextMaterialsManager({ underlying: aes, requiredEncryptionContextKeys: ['a'] });
+  await put('ct-rec', (await encrypt(pt, { materialsManager: rec, suite: 0x0478, encryptionContext: { a: '1', b: '2' } })).ciphertext);
+  await put('ct-rsa', (await encrypt(pt, { keyring: new MultiKeyring({ generator: rsaKeyring }), suite: 0x0478 })).ciphertext);
+  const bad = Buffer.from((await encrypt(pt, { keyring: aes, suite: 0x0478 })).ciphertext);
   bad[bad.length - 20]! ^= 1;
-  await writeFile(path.join(dir, 'ct-bad'), bad);
-  for (const v of [1, 2, 3]) {
-    await writeFile(
-      path.join(dir, `keys-v${v}.json`),
-      JSON.stringify({
-        manifest: { type: 'keys', version: v },
-        keys: { aes: { 'key-id': 'k1', type: 'symmetric', algorithm: 'aes', bits: 256, encoding: 'base64', material: key.toString('base64'), encrypt: true, decrypt: true }, kms: { type: 'aws-kms', 'key-id': 'arn:aws:kms:us-west-2:1:key/x' } },
-      }),
-    );
-  }
+  await put('ct-bad', bad);
+  for (const v of [2, 3]) await writeFile(path.join(dir, `keys-v${v}.json`), JSON.stringify(keysJson(v)));
+  // v1: material as a list of lines joined by line-separator; no key-id (the name is the key id).
+  const v1 = keysJson(1) as { keys: Record<string, Record<string, unknown>> };
+  v1.keys['aes-key-id'] = { ...v1.keys.aes, material: [aesKey.toString('base64')] };
+  delete v1.keys['aes-key-id']!['key-id'];
+  v1.keys['rsa-private'] = { ...v1.keys['rsa-private'], material: rsaPrivate.trim().split('\n'), 'line-separator': '\n' };
+  await writeFile(path.join(dir, 'keys-v1.json'), JSON.stringify(v1));
   return dir;
 }
 
-const raw = { type: 'raw', key: 'aes', 'provider-id': 'ns', 'encryption-algorithm': 'aes' };
-const write = async (dir: string, name: string, m: unknown) => {
+const rawAes = { type: 'raw', key: 'aes', 'provider-id': 'ns', 'encryption-algorithm': 'aes' };
+const rawRsa = { type: 'raw', key: 'rsa-private', 'provider-id': 'ns-rsa', 'encryption-algorithm': 'rsa', 'padding-algorithm': 'oaep-mgf1', 'padding-hash': 'sha256' };
+const decoy = { ...rawRsa, key: 'rsa-public', 'padding-hash': 'sha1' };
+const ok = { output: { plaintext: 'file://pt' } };
+const mustFail = { error: { 'error-description': 'bit flip' } };
+
+async function write(dir: string, name: string, m: unknown): Promise<string> {
   const f = path.join(dir, name);
   await writeFile(f, JSON.stringify(m));
   return f;
-};
+}
+const decryptManifest = (version: number, tests: Record<string, unknown>, keys = 'file://keys-v3.json') => ({ manifest: { type: 'awses-decrypt', version }, client: { name: 'test', version: '1' }, keys, tests });
 
-describe('test-vector manifests, every version', () => {
-  it('v1/v2 (plaintext at the test level), v3/v4 (result), v5 (keyring descriptions) all run', async () => {
+describe('decrypt manifests v1–v5 run', () => {
+  it('v1 (plaintext beside ciphertext, keys v1 with line lists), v2, v3 (result, multi-keyring with a public decoy), v4 (cmm), v5 (decryption-scenario and flat)', async () => {
     const dir = await fixture();
     const files = [
-      await write(dir, 'v1.json', { manifest: { type: 'awses-decrypt', version: 1 }, keys: 'file://keys-v1.json', tests: { t: { ciphertext: 'file://ct', plaintext: 'file://pt', 'master-keys': [raw] } } }),
-      await write(dir, 'v2.json', { manifest: { type: 'awses-decrypt', version: 2 }, keys: 'file://keys-v2.json', tests: { t: { ciphertext: 'file://ct', plaintext: 'file://pt', 'master-keys': [raw] } } }),
-      await write(dir, 'v3.json', {
-        manifest: { type: 'awses-decrypt', version: 3 },
-        keys: 'file://keys-v3.json',
-        tests: {
-          ok: { ciphertext: 'file://ct', 'master-keys': [raw], result: { output: { plaintext: 'file://pt' } } },
-          bad: { ciphertext: 'file://ct-bad', 'master-keys': [raw], result: { error: { 'error-description': 'bit flip' } } },
-          kms: { ciphertext: 'file://ct', 'master-keys': [{ type: 'aws-kms', key: 'kms' }], result: { output: { plaintext: 'file://pt' } } },
-        },
-      }),
-      await write(dir, 'v4.json', {
-        manifest: { type: 'awses-decrypt', version: 4 },
-        keys: 'file://keys-v3.json',
-        tests: { rec: { ciphertext: 'file://ct-rec', 'master-keys': [raw], cmm: 'RequiredEncryptionContext', 'encryption-context': { a: '1' }, result: { output: { plaintext: 'file://pt' } } } },
-      }),
-      await write(dir, 'v5.json', {
-        manifest: { type: 'awses-decrypt', version: 5 },
-        keys: 'file://keys-v3.json',
-        tests: {
-          multi: { ciphertext: 'file://ct', decryptKeyDescription: { type: 'multi-keyring', childKeyrings: [{ ...raw, key: 'aes' }] }, result: { output: { plaintext: 'file://pt' } } },
-          rec: {
+      await write(dir, 'v1.json', decryptManifest(1, { t: { ciphertext: 'file://ct-v1', plaintext: 'file://pt', 'master-keys': [{ ...rawAes, key: 'aes-key-id' }] }, rsa: { ciphertext: 'file://ct-rsa', plaintext: 'file://pt', 'master-keys': [rawRsa] } }, 'file://keys-v1.json')),
+      await write(dir, 'v2.json', decryptManifest(2, { t: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: ok } }, 'file://keys-v2.json')),
+      await write(dir, 'v3.json', decryptManifest(3, {
+        ok: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: ok },
+        v1msg: { ciphertext: 'file://ct-v1', 'master-keys': [rawAes], result: ok },
+        bad: { ciphertext: 'file://ct-bad', 'master-keys': [rawAes], result: mustFail },
+        decoy: { ciphertext: 'file://ct-rsa', 'master-keys': [decoy, rawRsa], result: ok },
+        kms: { ciphertext: 'file://ct', 'master-keys': [{ type: 'aws-kms', key: 'kms' }], result: ok },
+      })),
+      await write(dir, 'v4.json', decryptManifest(4, {
+        rec: { ciphertext: 'file://ct-rec', 'master-keys': [rawAes], cmm: 'RequiredEncryptionContext', 'encryption-context': { a: '1' }, result: ok },
+        def: { ciphertext: 'file://ct', 'master-keys': [rawAes], cmm: 'Default', 'encryption-context': { a: '1' }, result: ok },
+        defWrong: { ciphertext: 'file://ct', 'master-keys': [rawAes], cmm: 'Default', 'encryption-context': { a: '2' }, result: mustFail },
+      })),
+      await write(dir, 'v5.json', decryptManifest(5, {
+        scenario: {
+          'decryption-scenario': {
+            type: 'positive-esdk',
             ciphertext: 'file://ct-rec',
-            decryptKeyDescription: { type: 'required-encryption-context-cmm', underlying: raw, requiredEncryptionContextKeys: ['a'] },
-            reproducedEncryptionContext: { a: '1' },
-            result: { output: { plaintext: 'file://pt' } },
-          },
-          recMissing: {
-            ciphertext: 'file://ct-rec',
-            decryptKeyDescription: { type: 'required-encryption-context-cmm', underlying: raw, requiredEncryptionContextKeys: ['a'] },
-            result: { error: { 'error-description': 'no reproduced context' } },
+            result: 'file://pt',
+            algorithmSuiteId: '0478',
+            'frame-size': 4096,
+            description: 'required context',
+            decryptKeyDescription: { type: 'required-encryption-context-cmm', underlying: { type: 'multi-keyring', generator: rawAes, childKeyrings: [decoy] }, requiredEncryptionContextKeys: ['a'] },
+            'reproduced-encryption-context': { a: '1' },
           },
         },
-      }),
+        array: { 'decryption-scenario': { type: 'positive-esdk', ciphertext: 'file://ct-rsa', result: 'file://pt', description: 'array = multi', decryptKeyDescription: [decoy, rawRsa] } },
+        flat: { ciphertext: 'file://ct-rec', decryptKeyDescription: { type: 'required-encryption-context-cmm', underlying: rawAes, requiredEncryptionContextKeys: ['a'] }, reproducedEncryptionContext: { a: '1' }, result: ok },
+        recMissing: { ciphertext: 'file://ct-rec', decryptKeyDescription: { type: 'required-encryption-context-cmm', underlying: rawAes, requiredEncryptionContextKeys: ['a'] }, result: mustFail },
+        hierarchy: { 'decryption-scenario': { type: 'positive-esdk', ciphertext: 'file://ct', result: 'file://pt', decryptKeyDescription: { type: 'aws-kms-hierarchy', key: 'kms' } } },
+        ecdh: { 'decryption-scenario': { type: 'positive-esdk', ciphertext: 'file://ct', result: 'file://pt', decryptKeyDescription: { type: 'raw-ecdh', sender: 'a', recipient: 'b', 'provider-id': 'p', 'ecc-curve': 'ecc-256', schema: 'static' } } },
+      })),
     ];
     const r = await runManifests(files);
     expect(r.results.filter((x) => x.status === 'failed')).toEqual([]);
-    expect(summaryLine(r)).toBe('8 passed, 0 failed, 1 skipped');
-    expect(r.results.find((x) => x.status === 'skipped')?.reason).toBe('needs AWS KMS');
+    expect(summaryLine(r)).toBe('14 passed, 0 failed, 3 skipped');
+    expect(r.manifests.map((m) => [m.version, m.tests])).toEqual([[1, 2], [2, 1], [3, 5], [4, 3], [5, 6]]);
+    // Results come back in manifest order, whatever finished first.
+    expect(r.results.slice(0, 3).map((x) => x.id)).toEqual(['t', 'rsa', 't']);
+    expect(skipReasonLines(r.results)).toEqual([`skipped 2: ${NEEDS_KMS}`, 'skipped 1: raw ECDH keyrings are not implemented']);
   });
 
-  it('a wrong plaintext fails; a must-fail test that decrypts fails', async () => {
+  it('streaming-unsigned-only: a signed message must fail, an unsigned one decrypts; a wrong algorithmSuiteId fails', async () => {
+    const dir = await fixture();
+    const f = await write(dir, 'm.json', decryptManifest(3, {
+      signed: { ciphertext: 'file://ct-signed', 'master-keys': [rawAes], 'decryption-method': 'streaming-unsigned-only', result: mustFail },
+      unsigned: { ciphertext: 'file://ct', 'master-keys': [rawAes], 'decryption-method': 'streaming-unsigned-only', result: ok },
+      signedNormally: { ciphertext: 'file://ct-signed', 'master-keys': [rawAes], result: ok },
+    }));
+    expect(summaryLine(await runManifests([f]))).toBe('3 passed, 0 failed, 0 skipped');
+    const g = await write(dir, 'suite.json', decryptManifest(5, { t: { 'decryption-scenario': { type: 'positive-esdk', ciphertext: 'file://ct', result: 'file://pt', algorithmSuiteId: '0578', decryptKeyDescription: rawAes } } }));
+    const r = await runManifests([g]);
+    expect(r.results[0]).toMatchObject({ status: 'failed', reason: expect.stringMatching(/uses suite 0x0478, manifest says 0x0578/) });
+  });
+});
+
+describe('keys manifests and key descriptions', () => {
+  const keys = parseKeysManifest(keysJson(3), 'keys.json');
+  const ctx = { file: 'm.json', keys };
+
+  it('keys v1 joins material lines with line-separator and uses the name as key-id', () => {
+    const k = parseKeysManifest({ manifest: { type: 'keys', version: 1 }, keys: { pem: { type: 'private', encoding: 'pem', material: ['-----BEGIN', 'x', '-----END'], 'line-separator': '\n' } } }, 'k.json');
+    expect(k.get('pem')).toMatchObject({ keyId: 'pem', material: '-----BEGIN\nx\n-----END' });
+    expect(keys.get('aes')?.keyId).toBe('aes-key-id');
+  });
+
+  it('maps master keys and v5 descriptions', () => {
+    expect(parseKeyDescription(rawAes, 'd', ctx)).toEqual({ type: 'raw-aes', key: 'aes', providerId: 'ns' });
+    expect(parseKeyDescription(rawRsa, 'd', ctx)).toEqual({ type: 'raw-rsa', key: 'rsa-private', providerId: 'ns-rsa', padding: 'oaep-sha256' });
+    // The MPL writes padding-hash "sha1" beside pkcs1; it is not a hash choice there.
+    expect(parseKeyDescription({ ...rawRsa, 'padding-algorithm': 'pkcs1', 'padding-hash': 'sha1' }, 'd', ctx)).toMatchObject({ padding: 'pkcs1' });
+    expect(parseKeyDescription([rawAes, decoy], 'd', ctx)).toMatchObject({ type: 'multi-keyring', generator: { type: 'raw-aes' }, children: [{ type: 'raw-rsa', key: 'rsa-public' }] });
+    expect(parseKeyDescription({ type: 'required-encryption-context-cmm', underlying: rawAes, requiredEncryptionContextKeys: ['a', 'b'] }, 'd', ctx)).toEqual({
+      type: 'required-encryption-context-cmm',
+      underlying: { type: 'raw-aes', key: 'aes', providerId: 'ns' },
+      requiredKeys: ['a', 'b'],
+    });
+    for (const t of ['aws-kms', 'aws-kms-mrk-aware', 'aws-kms-mrk-aware-discovery', 'aws-kms-rsa', 'aws-kms-hierarchy', 'aws-kms-ecdh']) {
+      expect(parseKeyDescription({ type: t, key: 'kms' }, 'd', ctx)).toEqual({ type: 'unsupported', what: t, reason: NEEDS_KMS });
+    }
+    expect(parseKeyDescription({ type: 'static-material-keyring', key: 'x' }, 'd', ctx)).toMatchObject({ type: 'unsupported', reason: /static-material/ });
+    expect(parseKeyDescription({ type: 'rwa' }, 'd', ctx)).toMatchObject({ type: 'unsupported', reason: 'unknown key description type "rwa"' });
+  });
+
+  it('skips: KMS anywhere in the tree; PKCS#1 v1.5 only when Node refuses it', () => {
+    const multi = parseKeyDescription({ type: 'multi-keyring', generator: rawAes, childKeyrings: [{ type: 'aws-kms', key: 'kms' }] }, 'd', ctx);
+    expect(skipReason(multi)).toBe(NEEDS_KMS);
+    const pkcs1 = parseKeyDescription({ ...rawRsa, 'padding-algorithm': 'pkcs1' }, 'd', ctx);
+    expect(skipReason(pkcs1, () => false)).toBe(PKCS1_SKIP_REASON);
+    expect(skipReason(pkcs1, () => true)).toBeUndefined();
+    expect(skipReason(parseKeyDescription(rawRsa, 'd', ctx), () => false)).toBeUndefined();
+  });
+});
+
+describe('bad manifests are clear errors naming the file and JSON path', () => {
+  const cases: [string, unknown, RegExp][] = [
+    ['wrong type', { manifest: { type: 'awses-encrypt', version: 1 }, tests: {} }, /manifest\.type: expected "awses-decrypt", got "awses-encrypt"/],
+    ['unknown version', { manifest: { type: 'awses-decrypt', version: 9 }, tests: {} }, /manifest\.version: unsupported awses-decrypt manifest version 9 \(supported: 1, 2, 3, 4, 5\)/],
+    ['not an object', [1, 2], /: \$: expected a JSON object/],
+    ['no tests', { manifest: { type: 'awses-decrypt', version: 3 } }, /: tests: expected an object/],
+    ['http URI', decryptManifest(3, { t: { ciphertext: 'http://x', 'master-keys': [rawAes], result: mustFail } }), /tests\.t\.ciphertext: expected a file:\/\/ URI, got "http:\/\/x"/],
+    ['no master keys', decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [], result: ok } }), /tests\.t\.master-keys: expected a non-empty array/],
+    ['unknown key', decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [{ ...rawAes, key: 'nope' }], result: ok } }), /tests\.t\.master-keys\[0\]\.key: key "nope" is not in the keys manifest/],
+    ['AES key that is RSA', decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [{ ...rawAes, key: 'rsa-private' }], result: ok } }), /master-keys\[0\]\.key: key "rsa-private" is a private key \(pem encoding\); expected symmetric/],
+    ['OAEP without hash', decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [{ ...rawRsa, 'padding-hash': undefined }], result: ok } }), /master-keys\[0\]\.padding-hash: oaep-mgf1 needs one of sha1, sha256, sha384, sha512/],
+    ['bad padding', decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [{ ...rawRsa, 'padding-algorithm': 'oaep' }], result: ok } }), /padding-algorithm: expected "pkcs1" or "oaep-mgf1", got "oaep"/],
+    ['both results', decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: { ...ok, ...mustFail } } }), /tests\.t\.result: expected exactly one of "output" or "error"/],
+    ['no result in v3', decryptManifest(3, { t: { ciphertext: 'file://ct', plaintext: 'file://pt', 'master-keys': [rawAes] } }), /tests\.t\.result: expected \{ output/],
+    ['bad cmm', decryptManifest(4, { t: { ciphertext: 'file://ct', 'master-keys': [rawAes], cmm: 'Caching', result: ok } }), /tests\.t\.cmm: expected "Default" or "RequiredEncryptionContext", got "Caching"/],
+    ['context not strings', decryptManifest(4, { t: { ciphertext: 'file://ct', 'master-keys': [rawAes], 'encryption-context': { a: 1 }, result: ok } }), /tests\.t\.encryption-context\.a: expected a string/],
+    ['bad decryption-method', decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [rawAes], 'decryption-method': 'oneshot', result: ok } }), /decryption-method: expected "streaming-unsigned-only"/],
+    ['v5 bad type', decryptManifest(5, { t: { 'decryption-scenario': { type: 'positive-keyring', ciphertext: 'file://ct', result: 'file://pt', decryptKeyDescription: rawAes } } }), /tests\.t\.decryption-scenario\.type: expected "positive-esdk" or "negative-esdk"/],
+    ['v5 bad suite', decryptManifest(5, { t: { 'decryption-scenario': { type: 'positive-esdk', ciphertext: 'file://ct', result: 'file://pt', algorithmSuiteId: 'beef', decryptKeyDescription: rawAes } } }), /algorithmSuiteId: unknown algorithm suite "beef"/],
+    ['v5 empty multi', decryptManifest(5, { t: { ciphertext: 'file://ct', result: ok, decryptKeyDescription: { type: 'multi-keyring', childKeyrings: [] } } }), /decryptKeyDescription: a multi-keyring needs a generator or childKeyrings/],
+    ['missing keys manifest', decryptManifest(3, {}, 'file://missing.json'), /missing\.json: cannot read \(ENOENT\)/],
+    ['bad keys manifest', decryptManifest(3, {}, 'file://bad-keys.json'), /bad-keys\.json: keys\.k: a symmetric key needs "encoding" and "material"/],
+  ];
+  it.each(cases)('%s', async (_name, m, re) => {
+    const dir = await fixture();
+    await write(dir, 'bad-keys.json', { manifest: { type: 'keys', version: 3 }, keys: { k: { type: 'symmetric' } } });
+    const err = await loadDecryptManifest(await write(dir, 'bad.json', m)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvelopeError);
+    expect((err as EnvelopeError).code).toBe('ENVELOPE_CONFIG');
+    expect((err as Error).message).toMatch(re);
+  });
+});
+
+describe('judging', () => {
+  const throwing = (e: unknown): MaterialsManager => ({
+    getEncryptionMaterials: () => Promise.reject(e),
+    decryptMaterials: () => Promise.reject(e),
+  });
+
+  it('a negative test passes only on a coded EnvelopeError; a TypeError is a crash and fails', async () => {
+    const ct = (await encrypt(Buffer.from('x'), { keyring: aes })).ciphertext;
+    const negative = { expect: { error: 'must fail' } } as const;
+    expect(await judge(negative, throwing(new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', 'no')), ct)).toEqual({ status: 'passed' });
+    const crash = await judge(negative, throwing(new TypeError('x is undefined')), ct);
+    expect(crash).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^decrypt: crash \(not an EnvelopeError\): TypeError: x is undefined/) });
+    const positive = await judge({ expect: { plaintext: 'pt' } }, throwing(new RangeError('bad length')), ct, Buffer.from('x'));
+    expect(positive.reason).toMatch(/crash \(not an EnvelopeError\): RangeError/);
+  });
+});
+
+describe('the test-vectors command', () => {
+  it('prints FAIL lines, grouped skip reasons and the last line; exit 1 when any failed', async () => {
     const dir = await fixture();
     await writeFile(path.join(dir, 'other'), 'nope');
-    const f = await write(dir, 'm.json', {
-      manifest: { type: 'awses-decrypt', version: 3 },
-      keys: 'file://keys-v3.json',
-      tests: {
-        wrong: { ciphertext: 'file://ct', 'master-keys': [raw], result: { output: { plaintext: 'file://other' } } },
-        shouldFail: { ciphertext: 'file://ct', 'master-keys': [raw], result: { error: { 'error-description': 'x' } } },
-      },
-    });
+    const f = await write(dir, 'manifest.json', decryptManifest(3, {
+      wrong: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: { output: { plaintext: 'file://other' } } },
+      shouldFail: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: mustFail },
+      good: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: ok },
+      kms1: { ciphertext: 'file://ct', 'master-keys': [{ type: 'aws-kms', key: 'kms' }], result: ok },
+      kms2: { ciphertext: 'file://ct', 'master-keys': [{ type: 'aws-kms', key: 'kms' }], result: mustFail },
+    }));
     const cli = await run(['test-vectors', f]);
     expect(cli.code).toBe(1);
     const lines = cli.stdout.toString().trim().split('\n');
-    expect(lines.at(-1)).toBe('0 passed, 2 failed, 0 skipped');
-    expect(lines.filter((l) => l.startsWith('FAIL'))).toHaveLength(2);
+    const set = path.basename(dir);
+    expect(lines.filter((l) => l.startsWith('FAIL')).sort()).toEqual([
+      `FAIL ${set}/shouldFail: decrypt decrypted it, but it must fail (bit flip)`,
+      `FAIL ${set}/wrong: decrypt: plaintext differs (3000 bytes, expected 4)`,
+    ]);
+    expect(lines.at(-2)).toBe('skipped 2: needs AWS KMS');
+    expect(lines.at(-1)).toBe('1 passed, 2 failed, 2 skipped');
+
+    const verbose = await run(['test-vectors', '--verbose', '--concurrency', '1', f]);
+    expect(verbose.stdout.toString()).toContain(`ok   ${set}/good\n`);
+    expect(verbose.stdout.toString()).toContain(`skip ${set}/kms1: needs AWS KMS\n`);
   });
 
-  it('bad manifests are clear errors naming the path', async () => {
+  it('--json: one line of JSON, then the summary as the last line; exit 0 when none failed', async () => {
     const dir = await fixture();
-    const cases: [unknown, RegExp][] = [
-      [{ manifest: { type: 'awses-encrypt', version: 1 }, tests: {} }, /manifest\.type: expected "awses-decrypt"/],
-      [{ manifest: { type: 'awses-decrypt', version: 9 }, tests: {} }, /manifest\.version: unsupported decrypt manifest version 9/],
-      [{ manifest: { type: 'awses-decrypt', version: 3 }, tests: { t: { ciphertext: 'http://x', 'master-keys': [raw], result: { error: {} } } } }, /tests\.t\.ciphertext: expected a file:\/\/ URI/],
-      [{ manifest: { type: 'awses-decrypt', version: 3 }, tests: { t: { ciphertext: 'file://ct', 'master-keys': [], result: {} } } }, /tests\.t\.master-keys: expected a non-empty array/],
-      [{ manifest: { type: 'awses-decrypt', version: 3 }, keys: 'file://missing.json', tests: {} }, /missing\.json: cannot read \(ENOENT\)/],
-    ];
-    for (const [m, re] of cases) await expect(loadDecryptManifest(await write(dir, `bad-${Math.random()}.json`, m))).rejects.toThrow(re);
+    const f = await write(dir, 'm.json', decryptManifest(3, { good: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: ok } }));
+    const cli = await run(['test-vectors', '--json', f]);
+    expect(cli.code).toBe(0);
+    const lines = cli.stdout.toString().trim().split('\n');
+    expect(lines).toHaveLength(2);
+    const report = JSON.parse(lines[0]!);
+    expect(report).toMatchObject({ passed: 1, failed: 0, skipped: 0, manifests: [{ version: 3, tests: 1 }], results: [{ id: 'good', status: 'passed' }] });
+    expect(lines[1]).toBe('1 passed, 0 failed, 0 skipped');
+  });
+
+  it('a manifest that cannot be loaded is one failure; the others still run', async () => {
+    const dir = await fixture();
+    const good = await write(dir, 'm.json', decryptManifest(3, { good: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: ok } }));
+    const cli = await run(['test-vectors', path.join(dir, 'absent.json'), good]);
+    expect(cli.code).toBe(1);
+    const lines = cli.stdout.toString().trim().split('\n');
+    expect(lines[0]).toMatch(/^FAIL absent\.json\/\(manifest\): .*absent\.json: cannot read \(ENOENT\)$/);
+    expect(lines.at(-1)).toBe('1 passed, 1 failed, 0 skipped');
+  });
+
+  it('--help shows an example; no manifest is a usage error', async () => {
+    const help = await run(['test-vectors', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout.toString()).toMatch(/Examples:\n {2}npx envelope test-vectors/);
+    const none = await run(['test-vectors']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/usage: give one or more decrypt manifest files/);
+    const bad = await run(['test-vectors', '--concurrency', '0', 'x.json']);
+    expect(bad.stderr).toMatch(/--concurrency expects an integer/);
+  });
+
+  it('summary line format', () => {
+    expect(summaryLine({ passed: 231, failed: 0, skipped: 0 })).toBe('231 passed, 0 failed, 0 skipped');
+    const reasons = skipReasonLines([
+      { manifest: 'm', id: 'a', status: 'skipped', reason: 'b' },
+      { manifest: 'm', id: 'b', status: 'skipped', reason: 'a' },
+      { manifest: 'm', id: 'c', status: 'skipped', reason: 'b' },
+      { manifest: 'm', id: 'd', status: 'passed' },
+    ]);
+    expect(reasons).toEqual(['skipped 2: b', 'skipped 1: a']);
   });
 });

@@ -1,47 +1,66 @@
-/** `envelope test-vectors MANIFEST…`: run public AWS Encryption SDK decrypt manifests. */
+/** `envelope test-vectors MANIFEST…`: runs public AWS Encryption SDK decrypt manifests. */
 import { parseArgs } from 'node:util';
-import path from 'node:path';
 import { UsageError, type CliIo } from '../io.js';
-import { runManifests, summaryLine, type TestResult } from '../test-vectors/index.js';
+import { resultLine, runManifests, skipReasonLines, summaryLine } from '../test-vectors/index.js';
 
-export const TEST_VECTORS_HELP = `Usage: envelope test-vectors MANIFEST... [--verbose] [--json]
+export const TEST_VECTORS_HELP = `Usage: envelope test-vectors MANIFEST... [--verbose] [--json] [--concurrency N]
 
-Runs AWS Encryption SDK decrypt test-vector manifests (awses-decrypt v1–v5 with keys manifests
-v1–v3): positive tests must decrypt (buffer and streaming APIs) to the expected plaintext,
-negative tests must fail with a coded error. Tests needing AWS KMS are skipped, with the reason.
-The last line is "N passed, N failed, N skipped"; the exit code is 1 if any failed.
-RSA PKCS#1 v1.5 tests need Node's --security-revert=CVE-2023-46809; the envelope launcher adds it.
+Runs AWS Encryption SDK decrypt test-vector manifests (awses-decrypt v1-v5, with keys manifests
+v1-v3, as specified by the aws-crypto-tools-test-vector-framework). Positive tests must decrypt
+(one-shot and streaming) to exactly the expected plaintext; negative tests must fail with a coded
+error (anything else is a failure of ours). Tests that need AWS KMS, and RSA PKCS#1 v1.5 tests
+when Node refuses PKCS#1 v1.5 (Node 20 without --security-revert=CVE-2023-46809), are skipped
+with the reason; the envelope launcher adds that flag for this command.
+
+Prints one line per failed test ("FAIL set/id: reason"), the skip reasons grouped
+("skipped 12: needs AWS KMS"), and as the last line "N passed, N failed, N skipped".
+Exit code 1 when any test failed (or a manifest could not be loaded), else 0.
+
+Options:
+  -v, --verbose        also print a line for every passed and skipped test
+      --json           print the report as one line of JSON (before the last line)
+      --concurrency N  tests in flight at once (default 4)
+  -h, --help           show this help
 
 Examples:
   npx envelope test-vectors ../shared/vectors/*/manifest.json
-  npx envelope test-vectors --verbose vectors/manifest.json
+  npx envelope test-vectors --verbose vectors/v5/manifest.json
+  npx envelope test-vectors --json vectors/manifest.json | head -1 | jq '.results[] | select(.status=="failed")'
 `;
 
-export async function testVectorsCommand(argv: string[], io: CliIo): Promise<number> {
+/** Runs the command; returns the exit code. */
+export async function testVectorsCommand(argv: string[], io: Pick<CliIo, 'stdout' | 'stderr'>): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { verbose: { type: 'boolean', short: 'v' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      verbose: { type: 'boolean', short: 'v' },
+      json: { type: 'boolean' },
+      concurrency: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     io.stdout.write(TEST_VECTORS_HELP);
     return 0;
   }
-  if (positionals.length === 0) throw new UsageError('give one or more manifest files');
-  const files = positionals.map((p) => path.resolve(p));
-  const report = await runManifests(files, {
-    onResult: (r: TestResult) => {
+  if (positionals.length === 0) throw new UsageError('give one or more decrypt manifest files (see "envelope test-vectors --help")');
+  let concurrency = 4;
+  if (values.concurrency !== undefined) {
+    concurrency = Number(values.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError('--concurrency expects an integer from 1 to 256');
+  }
+  const report = await runManifests(positionals, {
+    concurrency,
+    onResult: (r) => {
       if (values.json) return;
-      if (r.status === 'failed') io.stdout.write(`FAIL ${path.basename(path.dirname(r.manifest))}/${r.id}: ${r.reason}\n`);
-      else if (values.verbose) io.stdout.write(`${r.status === 'passed' ? 'ok  ' : 'skip'} ${path.basename(path.dirname(r.manifest))}/${r.id}${r.reason ? `: ${r.reason}` : ''}\n`);
+      if (r.status === 'failed' || values.verbose) io.stdout.write(`${resultLine(r)}\n`);
     },
   });
   if (values.json) {
-    io.stdout.write(`${JSON.stringify({ passed: report.passed, failed: report.failed, skipped: report.skipped, results: report.results }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ passed: report.passed, failed: report.failed, skipped: report.skipped, manifests: report.manifests, results: report.results })}\n`);
   } else {
-    const reasons = new Map<string, number>();
-    for (const r of report.results) if (r.status === 'skipped') reasons.set(r.reason ?? '?', (reasons.get(r.reason ?? '?') ?? 0) + 1);
-    for (const [reason, n] of reasons) io.stdout.write(`skipped ${n}: ${reason}\n`);
+    for (const line of skipReasonLines(report.results)) io.stdout.write(`${line}\n`);
   }
   io.stdout.write(`${summaryLine(report)}\n`);
   return report.failed > 0 ? 1 : 0;

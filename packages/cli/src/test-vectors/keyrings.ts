@@ -1,50 +1,69 @@
-/** Builds keyrings and materials managers from key descriptions and a keys manifest. */
+/**
+ * Builds the materials manager a test decrypts with, from its key description and the keys
+ * manifest. Raw AES: provider id = `provider-id`, key name = the key's `key-id`, wrapping key =
+ * the base64 material. Raw RSA: PEM material; a public-only key cannot decrypt (a decoy in a
+ * multi-keyring). Several keyrings = a `MultiKeyring` whose members are all children (decrypt
+ * needs no generator).
+ */
 import { DefaultMaterialsManager, MultiKeyring, RequiredEncryptionContextMaterialsManager, type Keyring, type MaterialsManager } from '@envelope/core';
-import { RawAesKeyring, RawRsaKeyring, pkcs1DecryptAvailable, type RsaPadding } from '@envelope/keyring-local';
-import type { KeyDescription, KeySpec } from './manifest.js';
+import { RawAesKeyring, RawRsaKeyring, pkcs1DecryptAvailable } from '@envelope/keyring-local';
+import { unsupportedReasons, usesPkcs1, type KeyDescription } from './key-description.js';
+import type { Keys } from './keys-manifest.js';
 
-/** Why a test cannot run here (it is then counted as skipped, with this reason). */
-export class SkipTest extends Error {}
+/** The reason PKCS#1 v1.5 tests are skipped when this process cannot decrypt PKCS#1 v1.5. */
+export const PKCS1_SKIP_REASON = 'RSA PKCS#1 v1.5 decryption needs node --security-revert=CVE-2023-46809';
 
-export function buildMaterialsManager(d: KeyDescription, keys: Map<string, KeySpec>): MaterialsManager {
-  if (d.type === 'required-encryption-context-cmm') {
-    return new RequiredEncryptionContextMaterialsManager({ underlying: buildMaterialsManager(d.underlying, keys), requiredEncryptionContextKeys: d.requiredKeys });
-  }
-  return new DefaultMaterialsManager(buildKeyring(d, keys));
+/**
+ * Why this description cannot run in this process, or undefined when it can: it needs AWS KMS (or
+ * another unsupported keyring), or PKCS#1 v1.5 and Node refuses it.
+ */
+export function skipReason(d: KeyDescription, pkcs1Available: () => boolean = pkcs1DecryptAvailable): string | undefined {
+  const reasons = unsupportedReasons(d);
+  if (reasons.length > 0) return reasons[0];
+  if (usesPkcs1(d) && !pkcs1Available()) return PKCS1_SKIP_REASON;
+  return undefined;
 }
 
-function buildKeyring(d: KeyDescription, keys: Map<string, KeySpec>): Keyring {
+function keyOf(keys: Keys, name: string) {
+  const k = keys.get(name);
+  // The parser has already checked every reference; this guards programmatic use.
+  if (!k?.material) throw new Error(`key ${JSON.stringify(name)} is not in the keys manifest`);
+  return k;
+}
+
+/** A keyring for a keyring description (not a CMM). */
+export function buildKeyring(d: KeyDescription, keys: Keys): Keyring {
   switch (d.type) {
-    case 'unsupported':
-      throw new SkipTest(d.what.startsWith('aws-kms') ? 'needs AWS KMS' : `keyring type ${d.what} is not supported here`);
-    case 'multi-keyring': {
-      const generator = d.generator ? buildKeyring(d.generator, keys) : undefined;
-      return new MultiKeyring({ generator, children: d.children.map((c) => buildKeyring(c, keys)) });
+    case 'raw-aes': {
+      const k = keyOf(keys, d.key);
+      return new RawAesKeyring({ keyNamespace: d.providerId, keyName: k.keyId, wrappingKey: Buffer.from(k.material!, 'base64') });
     }
-    case 'required-encryption-context-cmm':
-      throw new SkipTest('a required-encryption-context CMM nested inside a keyring');
-    case 'raw': {
-      const k = keys.get(d.key);
-      if (!k) throw new SkipTest(`key ${d.key} is not in the keys manifest`);
-      if (k.type === 'aws-kms') throw new SkipTest('needs AWS KMS');
-      if (d.encryptionAlgorithm === 'aes') {
-        if (k.encoding !== 'base64' || !k.material) throw new SkipTest(`AES key ${d.key} is not base64 material`);
-        return new RawAesKeyring({ keyNamespace: d.providerId, keyName: k.keyId, wrappingKey: Buffer.from(k.material, 'base64') });
-      }
-      const padding: RsaPadding =
-        d.paddingAlgorithm === 'pkcs1' ? 'pkcs1' : (`oaep-${d.paddingHash ?? 'sha1'}` as RsaPadding);
-      if (padding === 'pkcs1' && !pkcs1DecryptAvailable()) {
-        throw new SkipTest('RSA PKCS#1 v1.5 decryption needs node --security-revert=CVE-2023-46809');
-      }
-      if (!k.material) throw new SkipTest(`RSA key ${d.key} has no material`);
-      const isPrivate = k.type === 'private';
+    case 'raw-rsa': {
+      const k = keyOf(keys, d.key);
+      const pem = k.material!;
       return new RawRsaKeyring({
         keyNamespace: d.providerId,
         keyName: k.keyId,
-        ...(isPrivate ? { privateKey: k.material, publicKey: k.material } : { publicKey: k.material }),
-        padding,
-        allowPkcs1Decrypt: padding === 'pkcs1',
+        publicKey: pem,
+        ...(k.type === 'private' ? { privateKey: pem } : {}),
+        padding: d.padding,
+        allowPkcs1Decrypt: d.padding === 'pkcs1',
       });
     }
+    case 'multi-keyring':
+      return new MultiKeyring({ children: [...(d.generator ? [d.generator] : []), ...d.children].map((c) => buildKeyring(c, keys)) });
+    case 'required-encryption-context-cmm':
+      throw new Error('a required-encryption-context CMM cannot sit inside a keyring');
+    case 'unsupported':
+      throw new Error(`${d.what}: ${d.reason}`);
   }
+}
+
+/** The materials manager for a test: the required-encryption-context CMM, or the default one. */
+export function buildMaterialsManager(d: KeyDescription, keys: Keys): MaterialsManager {
+  if (d.type === 'required-encryption-context-cmm') {
+    const underlying = d.underlying.type === 'required-encryption-context-cmm' ? buildMaterialsManager(d.underlying, keys) : buildKeyring(d.underlying, keys);
+    return new RequiredEncryptionContextMaterialsManager({ underlying, requiredEncryptionContextKeys: [...d.requiredKeys] });
+  }
+  return new DefaultMaterialsManager(buildKeyring(d, keys));
 }

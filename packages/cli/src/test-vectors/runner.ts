@@ -1,20 +1,36 @@
-/** Runs decrypt manifests: each test decrypted (buffer and streaming APIs) and judged. */
+/**
+ * Runs decrypt manifests: loads each (with its keys manifest), then runs every test with bounded
+ * concurrency and returns one result per test, in manifest order.
+ */
 import { readFile } from 'node:fs/promises';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { EnvelopeError, decrypt, decryptStream, type MaterialsManager } from '@envelope/core';
-import { SkipTest, buildMaterialsManager } from './keyrings.js';
-import { loadDecryptManifest, type DecryptTest } from './manifest.js';
+import path from 'node:path';
+import { loadDecryptManifest, type DecryptManifest, type DecryptTest } from './decrypt-manifest.js';
+import { judge } from './judge.js';
+import { buildMaterialsManager, skipReason } from './keyrings.js';
+import type { Keys } from './keys-manifest.js';
 
+export type TestStatus = 'passed' | 'failed' | 'skipped';
+
+/** The outcome of one test. `reason` says why it failed or was skipped. */
 export interface TestResult {
+  /** Absolute path of the decrypt manifest. */
   readonly manifest: string;
+  /** The test id; `(manifest)` when the manifest itself could not be loaded. */
   readonly id: string;
-  readonly status: 'passed' | 'failed' | 'skipped';
-  readonly reason?: string;
+  readonly status: TestStatus;
+  readonly reason?: string | undefined;
+}
+
+export interface ManifestSummary {
+  readonly file: string;
+  /** The awses-decrypt version, or undefined when the manifest could not be loaded. */
+  readonly version?: number | undefined;
+  readonly tests: number;
 }
 
 export interface RunReport {
-  readonly results: TestResult[];
+  readonly manifests: readonly ManifestSummary[];
+  readonly results: readonly TestResult[];
   readonly passed: number;
   readonly failed: number;
   readonly skipped: number;
@@ -22,88 +38,93 @@ export interface RunReport {
 
 export interface RunOptions {
   /** Tests in flight at once. Default 4. */
-  concurrency?: number;
-  onResult?: (r: TestResult) => void;
+  concurrency?: number | undefined;
+  /** A test still running after this long fails. Default 60 000 ms. */
+  timeoutMs?: number | undefined;
+  /** Called as each test finishes (in completion order). */
+  onResult?: ((r: TestResult) => void) | undefined;
 }
 
-const POLICY = 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' as const;
-
-async function decryptBoth(ct: Buffer, mm: MaterialsManager, ec: Record<string, string> | undefined): Promise<Buffer> {
-  const a = Buffer.from((await decrypt(ct, { materialsManager: mm, encryptionContext: ec, commitmentPolicy: POLICY })).plaintext);
-  const parts: Buffer[] = [];
-  const chunks: Buffer[] = [];
-  for (let i = 0; i < ct.length; i += 777) chunks.push(ct.subarray(i, i + 777));
-  await pipeline(
-    Readable.from(chunks),
-    decryptStream({ materialsManager: mm, encryptionContext: ec, commitmentPolicy: POLICY }),
-    new Writable({ write(c: Buffer, _e, cb) { parts.push(c); cb(); } }),
-  );
-  const b = Buffer.concat(parts);
-  if (!a.equals(b)) throw new Error('buffer and streaming decrypt disagree');
-  return a;
+/** Label of the manifest in output lines: its folder name for `…/manifest.json`, else its file name. */
+export function manifestLabel(file: string): string {
+  return path.basename(file) === 'manifest.json' ? path.basename(path.dirname(file)) : path.basename(file);
 }
 
-async function runOne(manifest: string, t: DecryptTest, keys: Parameters<typeof buildMaterialsManager>[1]): Promise<TestResult> {
-  const base = { manifest, id: t.id };
-  let mm: MaterialsManager;
+async function readInput(file: string, what: string): Promise<Buffer> {
   try {
-    mm = buildMaterialsManager(t.keyring, keys);
+    return await readFile(file);
   } catch (e) {
-    if (e instanceof SkipTest) return { ...base, status: 'skipped', reason: e.message };
-    return { ...base, status: 'failed', reason: `cannot build the keyring: ${(e as Error).message}` };
+    throw new Error(`cannot read the ${what} ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
-  const ct = await readFile(t.ciphertext);
-  if ('plaintext' in t.expect) {
-    const want = await readFile(t.expect.plaintext);
-    try {
-      const got = await decryptBoth(ct, mm, t.reproducedEncryptionContext);
-      return got.equals(want) ? { ...base, status: 'passed' } : { ...base, status: 'failed', reason: 'plaintext differs' };
-    } catch (e) {
-      if (e instanceof EnvelopeError && e.code === 'ENVELOPE_UNSUPPORTED' && /PKCS#1/.test(e.message)) return { ...base, status: 'skipped', reason: e.message };
-      return { ...base, status: 'failed', reason: e instanceof EnvelopeError ? `${e.code}: ${e.message}` : `crash: ${String(e)}` };
-    }
-  }
-  // Must fail, and only with one of our coded errors (anything else is a crash).
-  for (const attempt of [
-    () => decrypt(ct, { materialsManager: mm, encryptionContext: t.reproducedEncryptionContext, commitmentPolicy: POLICY }),
-    () => pipeline(Readable.from([ct]), decryptStream({ materialsManager: mm, encryptionContext: t.reproducedEncryptionContext, commitmentPolicy: POLICY }), new Writable({ write(_c, _e, cb) { cb(); } })),
-  ]) {
-    try {
-      await attempt();
-      return { ...base, status: 'failed', reason: `decrypted, but must fail (${t.expect.error})` };
-    } catch (e) {
-      if (!(e instanceof EnvelopeError)) return { ...base, status: 'failed', reason: `crash instead of a coded error: ${String(e)}` };
-    }
-  }
-  return { ...base, status: 'passed' };
 }
 
-/** Runs every test of every manifest. */
+/** Runs one test; never throws (a harness problem is a failed result with its reason). */
+export async function runTest(manifest: string, t: DecryptTest, keys: Keys): Promise<TestResult> {
+  const base = { manifest, id: t.id };
+  const skip = skipReason(t.keyring);
+  if (skip !== undefined) return { ...base, status: 'skipped', reason: skip };
+  try {
+    const mm = buildMaterialsManager(t.keyring, keys);
+    const ct = await readInput(t.ciphertext, 'ciphertext');
+    const want = 'plaintext' in t.expect ? await readInput(t.expect.plaintext, 'plaintext') : undefined;
+    return { ...base, ...(await judge(t, mm, ct, want)) };
+  } catch (e) {
+    return { ...base, status: 'failed', reason: `harness: ${(e as Error).message}` };
+  }
+}
+
+function withTimeout(p: Promise<TestResult>, ms: number, base: { manifest: string; id: string }): Promise<TestResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<TestResult>((resolve) => {
+    timer = setTimeout(() => resolve({ ...base, status: 'failed', reason: `timed out after ${ms} ms` }), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs every test of every manifest. A manifest that cannot be loaded (missing, invalid JSON, bad
+ * shape) counts as one failed result with id `(manifest)` and the error, and the others still run.
+ *
+ * @example
+ * ```ts
+ * const report = await runManifests(['../shared/vectors/net-v4-4.0.1/manifest.json']);
+ * console.log(summaryLine(report)); // "99 passed, 0 failed, 0 skipped"
+ * ```
+ */
 export async function runManifests(files: readonly string[], o: RunOptions = {}): Promise<RunReport> {
-  const results: TestResult[] = [];
-  for (const file of files) {
-    const m = await loadDecryptManifest(file);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < m.tests.length) {
-        const t = m.tests[next++]!;
-        let r: TestResult;
-        try {
-          r = await runOne(file, t, m.keys);
-        } catch (e) {
-          r = { manifest: file, id: t.id, status: 'failed', reason: `harness error: ${(e as Error).message}` };
-        }
-        results.push(r);
-        o.onResult?.(r);
-      }
-    };
-    await Promise.all(Array.from({ length: o.concurrency ?? 4 }, worker));
+  const concurrency = o.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency: expected a positive integer');
+  const timeoutMs = o.timeoutMs ?? 60_000;
+  const slots: (TestResult | undefined)[] = [];
+  const jobs: { slot: number; manifest: DecryptManifest; test: DecryptTest; keys: Keys }[] = [];
+  const manifests: ManifestSummary[] = [];
+  for (const f of files) {
+    const file = path.resolve(f);
+    let m: DecryptManifest;
+    try {
+      m = await loadDecryptManifest(file);
+    } catch (e) {
+      const r: TestResult = { manifest: file, id: '(manifest)', status: 'failed', reason: (e as Error).message };
+      slots.push(r);
+      o.onResult?.(r);
+      manifests.push({ file, tests: 0 });
+      continue;
+    }
+    manifests.push({ file, version: m.version, tests: m.tests.length });
+    for (const test of m.tests) jobs.push({ slot: slots.push(undefined) - 1, manifest: m, test, keys: m.keys });
   }
-  const count = (s: TestResult['status']) => results.filter((r) => r.status === s).length;
-  return { results, passed: count('passed'), failed: count('failed'), skipped: count('skipped') };
-}
-
-/** The last line the CLI prints (DESIGN.md): `N passed, N failed, N skipped`. */
-export function summaryLine(r: RunReport): string {
-  return `${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const j = jobs[next++]!;
+      const base = { manifest: j.manifest.file, id: j.test.id };
+      const r = await withTimeout(runTest(j.manifest.file, j.test, j.keys), timeoutMs, base);
+      slots[j.slot] = r;
+      o.onResult?.(r);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(jobs.length, 1)) }, worker));
+  const results = slots as TestResult[];
+  const count = (s: TestStatus) => results.filter((r) => r.status === s).length;
+  return { manifests, results, passed: count('passed'), failed: count('failed'), skipped: count('skipped') };
 }
