@@ -18,6 +18,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run the local KMS-compatible server',
     load: async () => (await import('./commands/kms-local.js')).kmsLocalCommand,
   },
+  policy: {
+    summary: 'print the least-privilege IAM policy for a keyring configuration',
+    load: async () => (await import('./commands/policy.js')).policyCommand,
+  },
   demo: {
     summary: 'multi-region failover on the embedded kms-local, with timings',
     load: async () => (await import('./commands/demo.js')).demoCommand,

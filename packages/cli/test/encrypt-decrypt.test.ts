@@ -98,7 +98,9 @@ describe('KMS keyring configurations through the CLI, on kms-local', () => {
       const admin = new KMSClient({ region: 'us-east-1', endpoint: kms.url, credentials: kms.credentials });
       const primary = (await admin.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata!.Arn!;
       const replica = (await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: 'eu-west-1' }))).ReplicaKeyMetadata!.Arn!;
-      const conf = JSON.stringify({ type: 'aws-kms-multi-region', keys: [{ keyId: primary }, { keyId: replica }], endpoint: kms.url, credentials: kms.credentials, hedgeAfterMs: 50, deadlineMs: 3000, callTimeoutMs: 1000 });
+      // Copy the pair: the SDK client above stamped its own bookkeeping onto kms.credentials.
+      const credentials = { accessKeyId: kms.credentials.accessKeyId, secretAccessKey: kms.credentials.secretAccessKey };
+      const conf = JSON.stringify({ type: 'aws-kms-multi-region', keys: [{ keyId: primary }, { keyId: replica }], endpoint: kms.url, credentials, hedgeAfterMs: 50, deadlineMs: 3000, callTimeoutMs: 1000 });
       const enc = await run(['encrypt', '--keyring', conf, '-c', 'app=cli'], 'multi-region via the CLI');
       expect(enc.stderr).toBe('');
       const info = JSON.parse((await run(['inspect', '--json'], enc.stdout)).stdout.toString());

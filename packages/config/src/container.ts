@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Keyring } from '@envelope/core';
 import { configError, joinPath, parseAt } from './errors.js';
 import { AuditingKeyring, nullAuditSink, type AuditSink } from './audit.js';
-import { KEYRING_PROVIDER, type KeyringDeps, type KeyringProvider } from './provider.js';
+import { KEYRING_PROVIDER, type KeyringDeps, type KeyringDescription, type KeyringProvider } from './provider.js';
 
 export interface RegistryOptions {
   audit?: AuditSink;
@@ -108,6 +108,21 @@ export class KeyringRegistry {
     const d = provider.describe?.(parsed);
     if (this.audit === nullAuditSink || provider.type === 'multi') return keyring;
     return new AuditingKeyring(keyring, this.audit, { keyringType: provider.type, keyId: d?.label ?? d?.kms?.[0]?.keyId });
+  }
+
+  /**
+   * What a configuration touches, without building it: each leaf keyring's description (KMS keys
+   * and actions, labels), with its path. Validates like {@link build}.
+   */
+  describe(config: unknown, at = 'keyring'): { path: string; type: string; description: KeyringDescription }[] {
+    if (!config || typeof config !== 'object' || Array.isArray(config)) throw configError(at, 'expected an object with a "type"');
+    const type = (config as { type?: unknown }).type;
+    const provider = typeof type === 'string' ? this.providers().get(type) : undefined;
+    if (!provider) throw configError(joinPath(at, ['type']), `unknown keyring type ${JSON.stringify(type)}`);
+    const parsed = parseAt(provider.schema, config, at);
+    const kids = provider.children?.(parsed, at) ?? [];
+    const own = provider.describe ? [{ path: at, type: provider.type, description: provider.describe(parsed) }] : [];
+    return [...own, ...kids.flatMap((k) => this.describe(k.config, k.path))];
   }
 
   #deps(): KeyringDeps {

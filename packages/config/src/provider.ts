@@ -33,6 +33,8 @@ export interface KeyringProvider<C = unknown> {
   create(config: C, deps: KeyringDeps, path: string): Keyring | Promise<Keyring>;
   /** Key ids the keyring uses, for audit events and `envelope policy` (optional). */
   describe?(config: C): KeyringDescription;
+  /** Nested keyring configurations of a composite type, with their paths (for `envelope policy`). */
+  children?(config: C, path: string): { config: unknown; path: string }[];
 }
 
 /** What a configured keyring touches: for audit labels and least-privilege policies. */
@@ -68,6 +70,7 @@ export function defineKeyringProvider<S extends z.ZodType>(p: {
   schema: S;
   create(config: z.infer<S>, deps: KeyringDeps, path: string): Keyring | Promise<Keyring>;
   describe?(config: z.infer<S>): KeyringDescription;
+  children?(config: z.infer<S>, path: string): { config: unknown; path: string }[];
 }): KeyringProvider<never> {
   return p as unknown as KeyringProvider<never>;
 }

@@ -78,4 +78,8 @@ export const multiProvider = defineKeyringProvider({
     for (const [i, child] of c.children.entries()) children.push(await deps.build(child, `${at}.children[${i}]`));
     return new MultiKeyring({ generator, children });
   },
+  children: (c, at) => [
+    ...(c.generator === undefined ? [] : [{ config: c.generator, path: `${at}.generator` }]),
+    ...c.children.map((child, i) => ({ config: child, path: `${at}.children[${i}]` })),
+  ],
 });

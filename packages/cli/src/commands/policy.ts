@@ -1,0 +1,49 @@
+/** `envelope policy --keyring K`: the least-privilege IAM policy for a keyring configuration. */
+import { parseArgs } from 'node:util';
+import { createRegistry, splitConfig } from '@envelope/config';
+import { UsageError, type CliIo } from '../io.js';
+import { readKeyringConfig } from '../keyring-config.js';
+
+export const POLICY_HELP = `Usage: envelope policy --keyring K [--require-context KEY]...
+
+Prints the least-privilege IAM policy (JSON) for a keyring configuration: which KMS actions on
+which key ARNs. With --require-context, every statement requires those encryption-context keys
+(kms:EncryptionContext:<key> must be present).
+
+Examples:
+  envelope policy --keyring keyring.json
+  envelope policy --keyring keyring.json --require-context tenant > policy.json
+`;
+
+type Action = 'kms:GenerateDataKey' | 'kms:Encrypt' | 'kms:Decrypt';
+
+export async function policyCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { keyring: { type: 'string', short: 'k' }, 'require-context': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    io.stdout.write(POLICY_HELP);
+    return 0;
+  }
+  if (!values.keyring) throw new UsageError('--keyring is required');
+  const { config, baseDir } = await readKeyringConfig(values.keyring);
+  const s = splitConfig(config);
+  const registry = createRegistry({ baseDir, env: io.env ?? process.env });
+  if (s.plugins.length) await registry.loadPlugins(s.plugins);
+  const perAction = new Map<Action, Set<string>>();
+  for (const d of registry.describe(s.keyring, s.keyringPath)) {
+    for (const k of d.description.kms ?? []) {
+      for (const a of k.actions) {
+        if (!perAction.has(a)) perAction.set(a, new Set());
+        perAction.get(a)!.add(k.keyId);
+      }
+    }
+  }
+  const required = values['require-context'] ?? [];
+  const condition = required.length ? { Null: Object.fromEntries(required.map((k) => [`kms:EncryptionContext:${k}`, 'false'])) } : undefined;
+  const order: [Action, string][] = [['kms:GenerateDataKey', 'GenerateDataKeys'], ['kms:Encrypt', 'WrapDataKeys'], ['kms:Decrypt', 'UnwrapDataKeys']];
+  const statements = order
+    .filter(([a]) => perAction.has(a))
+    .map(([a, sid]) => ({ Sid: sid, Effect: 'Allow', Action: a, Resource: [...perAction.get(a)!].sort(), ...(condition ? { Condition: condition } : {}) }));
+  io.stdout.write(`${JSON.stringify({ Version: '2012-10-17', Statement: statements }, null, 2)}\n`);
+  if (statements.length === 0) io.stderr.write('envelope: this configuration uses no KMS keys; no IAM permissions are needed\n');
+  return 0;
+}
