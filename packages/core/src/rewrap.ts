@@ -50,7 +50,13 @@ export interface RewrapOptions extends CommonOptions {
 }
 
 export interface RewrapResult {
+  /** The rewrapped message. For a header-only rewrap it is joined from `parts` on first access. */
   readonly message: Uint8Array;
+  /**
+   * Header-only rewraps: the new header and a view of the original body. Write them in order
+   * (e.g. `writev`) to keep the whole rewrap O(header) — no copy of the body is made.
+   */
+  readonly parts?: readonly [header: Uint8Array, body: Uint8Array];
   /** `header-only`: body copied byte for byte. `re-encrypted`: signed suite, full decrypt + encrypt. */
   readonly method: 'header-only' | 're-encrypted';
   readonly messageInfo: MessageInfo;
@@ -181,10 +187,23 @@ export async function rewrap(message: Uint8Array, options: RewrapOptions): Promi
   const header = parseHeader(message, c.decryptOptions);
   if (header.suite.signature) return reencrypt(message, header, c);
   const r = await rewrapHeader(header, c);
-  const out = new Uint8Array(r.bytes.byteLength + message.byteLength - header.length);
-  out.set(r.bytes);
-  out.set(message.subarray(header.length), r.bytes.byteLength);
-  return { message: out, method: 'header-only', messageInfo: messageInfo(r.header), added: r.added, removed: r.removed };
+  const parts = [r.bytes, message.subarray(header.length)] as const;
+  let joined: Uint8Array | undefined;
+  return {
+    get message() {
+      if (!joined) {
+        joined = new Uint8Array(parts[0].byteLength + parts[1].byteLength);
+        joined.set(parts[0]);
+        joined.set(parts[1], parts[0].byteLength);
+      }
+      return joined;
+    },
+    parts,
+    method: 'header-only',
+    messageInfo: messageInfo(r.header),
+    added: r.added,
+    removed: r.removed,
+  };
 }
 
 /** Signed suites: decrypt (verifying the signature), then encrypt afresh with the new EDK list. */

@@ -35,6 +35,9 @@ describe('rewrap, unsigned (header-only)', () => {
     expect(names(r.message)).toEqual(['new']);
     expect(Buffer.from((await decrypt(r.message, { keyring: newKey })).plaintext).equals(pt)).toBe(true);
     await expect(decrypt(r.message, { keyring: oldKey })).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
+    // O(header): the parts are the new header and a view of the original body (no copy).
+    expect(r.parts![1].buffer).toBe(ciphertext.buffer);
+    expect(Buffer.concat([r.parts![0], r.parts![1]]).equals(Buffer.from(r.message))).toBe(true);
   });
 
   it('add: keeps the old EDKs and adds new ones; both decrypt', async () => {
