@@ -1,7 +1,11 @@
+/** Shared test helpers: an SDK client for a kms-local, raw and hand-signed HTTP requests. */
+import { request } from 'node:http';
+import { createHash, createHmac } from 'node:crypto';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KmsLocal } from '../src/index.js';
 
+/** A KMSClient pointed at kms-local: no retries, and a request timeout that throws. */
 export function client(kms: KmsLocal, region: string, opts: { requestTimeout?: number; secret?: string; accessKeyId?: string; maxAttempts?: number } = {}): KMSClient {
   return new KMSClient({
     region,
@@ -13,3 +17,65 @@ export function client(kms: KmsLocal, region: string, opts: { requestTimeout?: n
     requestHandler: new NodeHttpHandler({ requestTimeout: opts.requestTimeout ?? 5000, connectionTimeout: 2000, throwOnRequestTimeout: true }),
   });
 }
+
+/** "ExceptionName status" of a rejected SDK call, or "no error". */
+export const errName = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'no error',
+    (e: Error & { $metadata?: { httpStatusCode?: number } }) => `${e.name} ${e.$metadata?.httpStatusCode ?? ''}`.trim(),
+  );
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A raw HTTP request to kms-local (for hand-made, hostile requests and the admin API). */
+export function raw(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; path?: string }): Promise<RawResponse> {
+  const u = new URL(opts.path ?? '/', url);
+  return new Promise((resolve, reject) => {
+    const r = request(u, { method: opts.method ?? 'POST', headers: opts.headers, agent: false }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts).toString() }));
+    });
+    r.on('error', reject);
+    r.end(opts.body);
+  });
+}
+
+const hmac = (k: string | Buffer, d: string): Buffer => createHmac('sha256', k).update(d).digest();
+const sha = (d: string | Buffer): string => createHash('sha256').update(d).digest('hex');
+
+/**
+ * A request signed by hand with SigV4 (independent of the SDK's signer), with knobs to break it:
+ * another date, region, service or secret, extra headers, or a body swapped after signing.
+ */
+export function signed(
+  kms: KmsLocal,
+  body: string,
+  opts: { region?: string; date?: Date; target?: string; service?: string; secret?: string; accessKeyId?: string; extraHeaders?: Record<string, string>; sendBody?: string; drop?: string[] } = {},
+): Promise<RawResponse> {
+  const u = new URL(kms.url);
+  const amz = (opts.date ?? new Date()).toISOString().replace(/[-:]|\.\d{3}/g, '');
+  const day = amz.slice(0, 8);
+  const headers: Record<string, string> = {
+    host: u.host,
+    'content-type': 'application/x-amz-json-1.1',
+    'x-amz-date': amz,
+    'x-amz-target': opts.target ?? 'TrentService.ListKeys',
+    ...opts.extraHeaders,
+  };
+  const names = Object.keys(headers).sort();
+  const canonical = ['POST', '/', '', names.map((n) => `${n}:${headers[n]}\n`).join(''), names.join(';'), sha(body)].join('\n');
+  const scope = `${day}/${opts.region ?? 'us-east-1'}/${opts.service ?? 'kms'}/aws4_request`;
+  const key = hmac(hmac(hmac(hmac(`AWS4${opts.secret ?? kms.credentials.secretAccessKey}`, day), opts.region ?? 'us-east-1'), opts.service ?? 'kms'), 'aws4_request');
+  const sig = hmac(key, ['AWS4-HMAC-SHA256', amz, scope, sha(canonical)].join('\n')).toString('hex');
+  headers.authorization = `AWS4-HMAC-SHA256 Credential=${opts.accessKeyId ?? kms.credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${sig}`;
+  for (const d of opts.drop ?? []) delete headers[d];
+  return raw(kms.url, { headers, body: opts.sendBody ?? body });
+}
+
+/** The parsed `__type` of a raw error response. */
+export const typeOf = (r: RawResponse): string => (JSON.parse(r.body) as { __type: string }).__type;
