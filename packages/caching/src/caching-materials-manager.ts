@@ -90,8 +90,9 @@ export interface CacheEvent {
 
 /**
  * Counters since the manager was made. Every request is exactly one of a hit, a miss or
- * bypassed; `keyringCalls` = misses − coalesced + bypassed + refreshes + (calls made for waiters
- * of an uncacheable result).
+ * bypassed. `keyringCalls` is at least misses − coalesced + bypassed + refreshes: waiters that a
+ * fresh entry could not serve within the limits, and waiters of a result that must not be
+ * shared (no-KDF suite), make further calls.
  */
 export interface CacheMetrics {
   /** Served from an entry already in the cache. */
@@ -303,7 +304,10 @@ export class CachingMaterialsManager implements MaterialsManager {
     }
     e.messages += 1;
     e.bytes += bytes;
-    return copyEncryptionMaterials(m as EncryptionMaterials);
+    const copy = copyEncryptionMaterials(m as EncryptionMaterials);
+    // The last message it may encrypt: zeroize now rather than when somebody next asks.
+    if (e.messages >= this.maxMessagesEncrypted) this.cache.delete(id, 'exhausted', e);
+    return copy;
   }
 
   async #load(kind: Kind, ec: EncryptionContext, load: Load, signal: AbortSignal | undefined): Promise<Loaded> {
