@@ -1,36 +1,76 @@
 /**
- * KMS key ARNs (spec: framework/aws-kms/aws-kms-key-arn.md) and multi-region key matching
- * (aws-kms-mrk-match-for-decrypt.md).
+ * KMS key ARNs and identifiers (spec: framework/aws-kms/aws-kms-key-arn.md) and multi-region
+ * key matching (aws-kms-mrk-match-for-decrypt.md).
  */
+
+/** The parts of a valid AWS KMS ARN. */
 export interface KeyArn {
+  /** The ARN as given. */
   readonly arn: string;
   readonly partition: string;
+  /** Always `kms`. */
   readonly service: string;
   readonly region: string;
   readonly account: string;
+  /** `key` or `alias`. */
   readonly resourceType: string;
   readonly resourceId: string;
+  /** A key (not an alias) whose id starts with `mrk-`. */
   readonly multiRegion: boolean;
 }
 
-/** Parses an ARN `arn:<partition>:kms:<region>:<account>:<type>/<id>`; undefined if it is not a valid KMS ARN. */
+/**
+ * Parses `arn:<partition>:kms:<region>:<account>:<key|alias>/<id>`; undefined if it is not a
+ * valid AWS KMS ARN.
+ *
+ * aws-kms-key-arn.md "A valid AWS KMS ARN": exactly 5 `:` delimit 6 parts; `arn`; non-empty
+ * partition; service `kms`; non-empty region and account; the resource splits at the first
+ * `/` (further `/` belong to the id) into type `alias` or `key` and a non-empty id.
+ *
+ * @example
+ * ```ts
+ * parseArn('arn:aws:kms:eu-west-1:111122223333:key/mrk-1234')?.multiRegion; // true
+ * parseArn('alias/orders'); // undefined: an identifier, not an ARN
+ * ```
+ */
 export function parseArn(arn: string): KeyArn | undefined {
+  if (typeof arn !== 'string') return undefined;
   const parts = arn.split(':');
-  if (parts.length < 6 || parts[0] !== 'arn') return undefined;
-  const [, partition, service, region, account] = parts as [string, string, string, string, string];
-  const resource = parts.slice(5).join(':');
+  if (parts.length !== 6) return undefined;
+  const [prefix, partition, service, region, account, resource] = parts as [string, string, string, string, string, string];
+  if (prefix !== 'arn' || !partition || service !== 'kms' || !region || !account) return undefined;
   const slash = resource.indexOf('/');
-  if (!partition || service !== 'kms' || !region || !account || slash <= 0) return undefined;
+  if (slash <= 0) return undefined;
   const resourceType = resource.slice(0, slash);
   const resourceId = resource.slice(slash + 1);
   if ((resourceType !== 'key' && resourceType !== 'alias') || !resourceId) return undefined;
-  return { arn, partition, service, region, account, resourceType, resourceId, multiRegion: resourceType === 'key' && resourceId.startsWith('mrk-') };
+  // aws-kms-key-arn.md "Identifying an AWS KMS multi-Region ARN": aliases are never MRKs.
+  const multiRegion = resourceType === 'key' && resourceId.startsWith('mrk-');
+  return { arn, partition, service, region, account, resourceType, resourceId, multiRegion };
 }
 
-/** A key ARN (resource type key), or undefined. */
+/** A valid ARN whose resource type is `key` (what an `aws-kms` EDK must name), or undefined. */
 export function parseKeyArn(arn: string): KeyArn | undefined {
   const a = parseArn(arn);
   return a?.resourceType === 'key' ? a : undefined;
+}
+
+/**
+ * aws-kms-key-arn.md "A valid AWS KMS identifier": a valid ARN, an alias (`alias/…`), or a bare
+ * key id. Anything that starts with `arn:` must be a valid ARN.
+ */
+export function isKeyIdentifier(id: string): boolean {
+  if (typeof id !== 'string' || id === '' || /\s/.test(id)) return false;
+  if (id.startsWith('arn:')) return parseArn(id) !== undefined;
+  if (id.startsWith('alias/')) return id.length > 'alias/'.length;
+  return !id.includes(':') && !id.includes('/');
+}
+
+/** aws-kms-key-arn.md "Identifying an AWS KMS multi-Region identifier". */
+export function isMultiRegionIdentifier(id: string): boolean {
+  if (id.startsWith('arn:')) return parseArn(id)?.multiRegion ?? false;
+  if (id.startsWith('alias/')) return false;
+  return id.startsWith('mrk-');
 }
 
 /** The region a key identifier names, if it is an ARN. */
@@ -38,16 +78,25 @@ export function regionOf(keyId: string): string | undefined {
   return parseArn(keyId)?.region;
 }
 
-/** Identical, or the same multi-region key in any region. */
+/**
+ * aws-kms-mrk-match-for-decrypt.md: identical identifiers match; otherwise both must be
+ * multi-region key ARNs equal in every part but the region.
+ *
+ * @example
+ * ```ts
+ * mrkMatch('arn:aws:kms:us-east-1:111122223333:key/mrk-1', 'arn:aws:kms:eu-west-1:111122223333:key/mrk-1'); // true
+ * mrkMatch('arn:aws:kms:us-east-1:111122223333:key/k-1', 'arn:aws:kms:eu-west-1:111122223333:key/k-1'); // false
+ * ```
+ */
 export function mrkMatch(a: string, b: string): boolean {
   if (a === b) return true;
-  const x = parseKeyArn(a);
-  const y = parseKeyArn(b);
-  if (!x || !y || !x.multiRegion || !y.multiRegion) return false;
-  return x.partition === y.partition && x.account === y.account && x.resourceId === y.resourceId;
+  const x = parseArn(a);
+  const y = parseArn(b);
+  if (!x?.multiRegion || !y?.multiRegion) return false;
+  return x.partition === y.partition && x.service === y.service && x.account === y.account && x.resourceType === y.resourceType && x.resourceId === y.resourceId;
 }
 
-/** The same ARN with another region (for MRK-aware discovery). */
+/** The same ARN in another region (MRK-aware discovery calls a replica with this ARN). */
 export function withRegion(k: KeyArn, region: string): string {
-  return `arn:${k.partition}:kms:${region}:${k.account}:${k.resourceType}/${k.resourceId}`;
+  return `arn:${k.partition}:${k.service}:${region}:${k.account}:${k.resourceType}/${k.resourceId}`;
 }

@@ -1,138 +1,182 @@
 /**
- * The three building blocks every KMS keyring here uses (and the multi-region keyring builds
- * on): one KMS call, one key, one region, under a deadline, with retries, checking what KMS
- * returns and wiping the SDK's plaintext buffers.
+ * The three building blocks every KMS keyring here uses, and the multi-region keyring builds
+ * on: one KMS operation, one key, one region, under a deadline and the caller's signal, with
+ * budgeted retries; each checks what KMS returned and wipes the SDK's plaintext buffer.
+ *
+ * Failures are ENVELOPE_KMS errors with exactly one cause `{ key, region, reason }` (reason:
+ * see {@link reasonOf}); the caller's abort is ENVELOPE_ABORTED.
  */
 import { EnvelopeError, type EncryptedDataKey } from '@envelope/core';
-import { parseKeyArn } from './arn.js';
-import { reasonOf } from './errors.js';
+import { parseKeyArn, regionOf } from './arn.js';
+import { keyFailure } from './errors.js';
 import type { KmsClient, KmsClientSupplier } from './kms-client.js';
 import { Retrier } from './retry.js';
 
+/** The EDK provider id of the AWS Encryption SDK's KMS keyrings. */
 export const KMS_PROVIDER_ID = 'aws-kms';
 
-interface Common {
+/** What every building block takes. */
+export interface KmsCallOptions {
+  /** The client for the key's region. */
   client: KmsClient;
+  /** Region, for failure reports; default: the key ARN's region. */
+  region?: string | undefined;
+  /** Sent to KMS as `EncryptionContext` (binds the data key to it). */
   encryptionContext: Readonly<Record<string, string>>;
+  /** Sent to KMS as `GrantTokens`. */
   grantTokens?: readonly string[] | undefined;
-  retrier: Retrier;
+  /** Deadline, retries and budget; default: one attempt under a 2000 ms deadline. */
+  retrier?: Retrier | undefined;
   signal?: AbortSignal | undefined;
 }
 
-function kmsError(keyId: string, region: string | undefined, e: unknown): EnvelopeError {
-  if (e instanceof EnvelopeError && (e.code === 'ENVELOPE_ABORTED' || e.causes.length > 0)) return e;
-  const reason = reasonOf(e);
-  return new EnvelopeError('ENVELOPE_KMS', `KMS call for ${keyId} failed: ${reason}`, { cause: e, causes: [{ key: keyId, region, reason, error: e }] });
+const singleAttempt = new Retrier({ maxRetries: 0 });
+
+function failure(keyId: string, region: string | undefined, reason: string, message: string): EnvelopeError {
+  return new EnvelopeError('ENVELOPE_KMS', message, { causes: [{ key: keyId, region, reason }] });
 }
 
-function copyAndWipe(b: Uint8Array | undefined): Uint8Array | undefined {
-  if (!b) return undefined;
+/** Runs one KMS operation; maps any failure but the caller's abort to one ENVELOPE_KMS cause. */
+async function call<T>(o: KmsCallOptions, keyId: string, op: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  try {
+    return await (o.retrier ?? singleAttempt).run(fn, o.signal);
+  } catch (e) {
+    if (e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED') throw e;
+    const f = keyFailure(keyId, o.region ?? regionOf(keyId), e);
+    throw new EnvelopeError('ENVELOPE_KMS', `KMS ${op} with ${keyId}${f.region ? ` in ${f.region}` : ''} failed: ${f.reason}`, { cause: e, causes: [f] });
+  }
+}
+
+/** Copies the SDK's plaintext into a buffer of our own and zeroes the SDK's. */
+function takePlaintext(b: Uint8Array | undefined): Uint8Array | undefined {
+  if (!(b instanceof Uint8Array)) return undefined;
   const out = new Uint8Array(b);
   b.fill(0);
   return out;
 }
 
-function edk(keyArn: string | undefined, ciphertext: Uint8Array | undefined, asked: string): EncryptedDataKey {
-  if (!keyArn || !parseKeyArn(keyArn) || !ciphertext?.byteLength) {
-    throw new EnvelopeError('ENVELOPE_KMS', `KMS returned an invalid response for ${asked}`, { causes: [{ key: asked, reason: 'MalformedResponse' }] });
-  }
-  return { providerId: KMS_PROVIDER_ID, providerInfo: Buffer.from(keyArn, 'utf8'), ciphertext: new Uint8Array(ciphertext) };
+function grantTokens(o: KmsCallOptions): string[] | undefined {
+  return o.grantTokens?.length ? [...o.grantTokens] : undefined;
 }
 
-/** GenerateDataKey: a data key (the caller owns and wipes it) and its EDK. */
-export async function generateDataKey(o: Common & { keyId: string; numberOfBytes: number }): Promise<{ plaintext: Uint8Array; edk: EncryptedDataKey; keyArn: string }> {
-  const region = parseKeyArn(o.keyId)?.region;
-  let r;
-  try {
-    r = await o.retrier.run(
-      (s) => o.client.generateDataKey({ KeyId: o.keyId, NumberOfBytes: o.numberOfBytes, EncryptionContext: { ...o.encryptionContext }, GrantTokens: o.grantTokens ? [...o.grantTokens] : undefined }, s),
-      o.signal,
-    );
-  } catch (e) {
-    throw kmsError(o.keyId, region, e);
+/** aws-kms-keyring.md: the response KeyId must be a valid key ARN; it becomes the provider info. */
+function edkFrom(o: KmsCallOptions, asked: string, op: string, keyId: string | undefined, ciphertext: Uint8Array | undefined): { edk: EncryptedDataKey; keyArn: string } {
+  if (typeof keyId !== 'string' || !parseKeyArn(keyId)) {
+    throw failure(asked, o.region ?? regionOf(asked), 'MalformedResponse', `KMS ${op} with ${asked} returned a KeyId that is not a key ARN`);
   }
-  const plaintext = copyAndWipe(r.Plaintext);
-  if (!plaintext || plaintext.byteLength !== o.numberOfBytes) {
+  if (!(ciphertext instanceof Uint8Array) || ciphertext.byteLength === 0) {
+    throw failure(asked, o.region ?? regionOf(asked), 'MalformedResponse', `KMS ${op} with ${asked} returned no ciphertext`);
+  }
+  return { edk: { providerId: KMS_PROVIDER_ID, providerInfo: new TextEncoder().encode(keyId), ciphertext: new Uint8Array(ciphertext) }, keyArn: keyId };
+}
+
+/**
+ * GenerateDataKey with `keyId` (ARN, key id or alias): a new data key of `numberOfBytes` and
+ * its EDK (provider info = the key ARN KMS reports). The caller owns `plaintext` and must wipe
+ * it; the SDK's buffer is already wiped.
+ *
+ * @example
+ * ```ts
+ * const { plaintext, edk } = await generateDataKey({ client, keyId: arn, numberOfBytes: 32, encryptionContext: {}, signal });
+ * try { materials.setDataKey(plaintext); materials.addEncryptedDataKey(edk); } finally { plaintext.fill(0); }
+ * ```
+ */
+export async function generateDataKey(o: KmsCallOptions & { keyId: string; numberOfBytes: number }): Promise<{ plaintext: Uint8Array; edk: EncryptedDataKey; keyArn: string }> {
+  const r = await call(o, o.keyId, 'GenerateDataKey', (signal) =>
+    o.client.generateDataKey({ KeyId: o.keyId, NumberOfBytes: o.numberOfBytes, EncryptionContext: { ...o.encryptionContext }, GrantTokens: grantTokens(o) }, signal),
+  );
+  const plaintext = takePlaintext(r.Plaintext);
+  try {
+    // aws-kms-keyring.md OnEncrypt: the Plaintext length must match the suite's key length.
+    if (!plaintext || plaintext.byteLength !== o.numberOfBytes) {
+      throw failure(o.keyId, o.region ?? regionOf(o.keyId), 'MalformedResponse', `KMS GenerateDataKey with ${o.keyId} returned a data key of the wrong length`);
+    }
+    return { plaintext, ...edkFrom(o, o.keyId, 'GenerateDataKey', r.KeyId, r.CiphertextBlob) };
+  } catch (e) {
     plaintext?.fill(0);
-    throw new EnvelopeError('ENVELOPE_KMS', `GenerateDataKey for ${o.keyId} returned a key of the wrong length`, { causes: [{ key: o.keyId, region, reason: 'MalformedResponse' }] });
-  }
-  try {
-    return { plaintext, edk: edk(r.KeyId, r.CiphertextBlob, o.keyId), keyArn: r.KeyId! };
-  } catch (e) {
-    plaintext.fill(0);
     throw e;
   }
 }
 
-/** Encrypt: wraps an existing data key under another key. */
-export async function encryptDataKey(o: Common & { keyId: string; plaintext: Uint8Array }): Promise<{ edk: EncryptedDataKey; keyArn: string }> {
-  const region = parseKeyArn(o.keyId)?.region;
-  let r;
-  try {
-    r = await o.retrier.run(
-      (s) => o.client.encrypt({ KeyId: o.keyId, Plaintext: o.plaintext, EncryptionContext: { ...o.encryptionContext }, GrantTokens: o.grantTokens ? [...o.grantTokens] : undefined }, s),
-      o.signal,
-    );
-  } catch (e) {
-    throw kmsError(o.keyId, region, e);
-  }
-  return { edk: edk(r.KeyId, r.CiphertextBlob, o.keyId), keyArn: r.KeyId! };
+/**
+ * Encrypt an existing data key under `keyId` (ARN, key id or alias): its EDK.
+ *
+ * @example
+ * ```ts
+ * const dk = materials.getDataKey();
+ * try { materials.addEncryptedDataKey((await encryptDataKey({ client, keyId, plaintext: dk, encryptionContext })).edk); } finally { dk.fill(0); }
+ * ```
+ */
+export async function encryptDataKey(o: KmsCallOptions & { keyId: string; plaintext: Uint8Array }): Promise<{ edk: EncryptedDataKey; keyArn: string }> {
+  const r = await call(o, o.keyId, 'Encrypt', (signal) =>
+    o.client.encrypt({ KeyId: o.keyId, Plaintext: o.plaintext, EncryptionContext: { ...o.encryptionContext }, GrantTokens: grantTokens(o) }, signal),
+  );
+  return edkFrom(o, o.keyId, 'Encrypt', r.KeyId, r.CiphertextBlob);
 }
 
-/** Decrypt one EDK with `keyArn` (in that ARN's region); KMS must report that same key. */
-export async function decryptDataKey(o: Common & { keyArn: string; ciphertext: Uint8Array; numberOfBytes: number }): Promise<Uint8Array> {
-  const region = parseKeyArn(o.keyArn)?.region;
-  let r;
-  try {
-    r = await o.retrier.run(
-      (s) => o.client.decrypt({ KeyId: o.keyArn, CiphertextBlob: o.ciphertext, EncryptionContext: { ...o.encryptionContext }, GrantTokens: o.grantTokens ? [...o.grantTokens] : undefined }, s),
-      o.signal,
-    );
-  } catch (e) {
-    throw kmsError(o.keyArn, region, e);
-  }
-  const plaintext = copyAndWipe(r.Plaintext);
+/**
+ * Decrypt one EDK ciphertext with `keyArn`, using the client of that key's region. KMS must
+ * report `keyArn` itself (else reason `KeyIdMismatch`), and, when `numberOfBytes` is given, a
+ * data key of that length (else `MalformedResponse`). The caller owns and must wipe the result.
+ *
+ * @example
+ * ```ts
+ * const dk = await decryptDataKey({ client: clients('eu-west-1'), keyArn, ciphertext: edk.ciphertext,
+ *   numberOfBytes: materials.suite.keyLength, encryptionContext: materials.encryptionContext, signal });
+ * try { materials.setDataKey(dk); } finally { dk.fill(0); }
+ * ```
+ */
+export async function decryptDataKey(o: KmsCallOptions & { keyArn: string; ciphertext: Uint8Array; numberOfBytes?: number | undefined }): Promise<Uint8Array> {
+  const region = o.region ?? regionOf(o.keyArn);
+  const r = await call(o, o.keyArn, 'Decrypt', (signal) =>
+    o.client.decrypt({ KeyId: o.keyArn, CiphertextBlob: o.ciphertext, EncryptionContext: { ...o.encryptionContext }, GrantTokens: grantTokens(o) }, signal),
+  );
+  const plaintext = takePlaintext(r.Plaintext);
+  // aws-kms-mrk-keyring.md OnDecrypt: the response KeyId must equal the configured key.
   if (r.KeyId !== o.keyArn) {
     plaintext?.fill(0);
-    throw new EnvelopeError('ENVELOPE_KMS', `KMS decrypted with ${r.KeyId ?? 'no key'}, not the requested ${o.keyArn}`, {
-      causes: [{ key: o.keyArn, region, reason: 'KeyIdMismatch' }],
-    });
+    throw failure(o.keyArn, region, 'KeyIdMismatch', `KMS Decrypt answered for ${String(r.KeyId)}, not the requested ${o.keyArn}`);
   }
-  if (!plaintext || plaintext.byteLength !== o.numberOfBytes) {
+  if (!plaintext || plaintext.byteLength === 0 || (o.numberOfBytes !== undefined && plaintext.byteLength !== o.numberOfBytes)) {
     plaintext?.fill(0);
-    throw new EnvelopeError('ENVELOPE_KMS', `KMS returned a data key of the wrong length for ${o.keyArn}`, { causes: [{ key: o.keyArn, region, reason: 'MalformedResponse' }] });
+    throw failure(o.keyArn, region, 'MalformedResponse', `KMS Decrypt with ${o.keyArn} returned a data key of the wrong length`);
   }
   return plaintext;
 }
 
 /**
- * The operations the multi-region keyring needs (its `KmsOperations`), over a client supplier.
- * Each call is one attempt under the caller's signal: the multi-region keyring hedges across
- * regions instead of retrying in place.
+ * The operations the multi-region keyring needs (its `KmsOperations`) over a client supplier:
+ * one region per call, under the caller's signal. Default: one attempt per call (with a 60 s
+ * backstop deadline), because the multi-region keyring hedges across regions and sets its own
+ * deadlines instead of retrying in place; pass a `retrier` to retry.
+ *
+ * @example
+ * ```ts
+ * new MultiRegionKeyring({ keys, kms: kmsOperations(kmsClientSupplier({ endpoint })) });
+ * ```
  */
-export function kmsOperations(supplier: KmsClientSupplier, o: { grantTokens?: readonly string[]; retrier?: Retrier } = {}) {
+export function kmsOperations(supplier: KmsClientSupplier, o: { grantTokens?: readonly string[] | undefined; retrier?: Retrier } = {}) {
   const retrier = o.retrier ?? new Retrier({ maxRetries: 0, callTimeoutMs: 60_000 });
+  const common = (a: { region: string; encryptionContext: Readonly<Record<string, string>>; signal: AbortSignal }): KmsCallOptions => ({
+    client: supplier(a.region),
+    region: a.region,
+    encryptionContext: a.encryptionContext,
+    grantTokens: o.grantTokens,
+    retrier,
+    signal: a.signal,
+  });
   return {
     async generateDataKey(a: { region: string; keyId: string; numberOfBytes: number; encryptionContext: Readonly<Record<string, string>>; signal: AbortSignal }) {
-      const r = await generateDataKey({ client: supplier(a.region), keyId: a.keyId, numberOfBytes: a.numberOfBytes, encryptionContext: a.encryptionContext, grantTokens: o.grantTokens, retrier, signal: a.signal });
+      const r = await generateDataKey({ ...common(a), keyId: a.keyId, numberOfBytes: a.numberOfBytes });
       return { plaintext: r.plaintext, ciphertext: r.edk.ciphertext, keyArn: r.keyArn };
     },
     async encrypt(a: { region: string; keyId: string; plaintext: Uint8Array; encryptionContext: Readonly<Record<string, string>>; signal: AbortSignal }) {
-      const r = await encryptDataKey({ client: supplier(a.region), keyId: a.keyId, plaintext: a.plaintext, encryptionContext: a.encryptionContext, grantTokens: o.grantTokens, retrier, signal: a.signal });
+      const r = await encryptDataKey({ ...common(a), keyId: a.keyId, plaintext: a.plaintext });
       return { ciphertext: r.edk.ciphertext, keyArn: r.keyArn };
     },
     async decrypt(a: { region: string; keyArn: string; ciphertext: Uint8Array; encryptionContext: Readonly<Record<string, string>>; signal: AbortSignal }) {
       // The data-key length is checked by the caller (it knows the suite).
-      const client = supplier(a.region);
-      const r = await retrier.run((s) => client.decrypt({ KeyId: a.keyArn, CiphertextBlob: a.ciphertext, EncryptionContext: { ...a.encryptionContext }, GrantTokens: o.grantTokens ? [...o.grantTokens] : undefined }, s), a.signal).catch((e) => {
-        throw kmsError(a.keyArn, a.region, e);
-      });
-      const plaintext = copyAndWipe(r.Plaintext);
-      if (r.KeyId !== a.keyArn || !plaintext) {
-        plaintext?.fill(0);
-        throw new EnvelopeError('ENVELOPE_KMS', `KMS decrypted with ${r.KeyId ?? 'no key'}, not ${a.keyArn}`, { causes: [{ key: a.keyArn, region: a.region, reason: 'KeyIdMismatch' }] });
-      }
-      return { plaintext };
+      return { plaintext: await decryptDataKey({ ...common(a), keyArn: a.keyArn, ciphertext: a.ciphertext }) };
     },
   };
 }

@@ -1,29 +1,60 @@
 /**
- * The only file that imports the AWS SDK. Keyrings talk to a small structural `KmsClient`; a
- * region → client supplier caches one SDK client per region with request timeouts that throw
- * (the SDK's default only warns, so a silent endpoint would hang a call forever).
+ * The only file that imports the AWS SDK. Keyrings talk to a small structural {@link KmsClient};
+ * a region → client supplier caches one SDK client per region, with HTTP request timeouts that
+ * throw (the SDK's default only warns, so a silent endpoint would hang a call) and no SDK
+ * retries (ours are budgeted: see retry.ts).
  */
 import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { EnvelopeError } from '@envelope/core';
 
-export interface KmsClient {
-  generateDataKey(
-    input: { KeyId: string; NumberOfBytes: number; EncryptionContext?: Record<string, string>; GrantTokens?: string[] },
-    signal: AbortSignal,
-  ): Promise<{ Plaintext?: Uint8Array; CiphertextBlob?: Uint8Array; KeyId?: string }>;
-  encrypt(
-    input: { KeyId: string; Plaintext: Uint8Array; EncryptionContext?: Record<string, string>; GrantTokens?: string[] },
-    signal: AbortSignal,
-  ): Promise<{ CiphertextBlob?: Uint8Array; KeyId?: string }>;
-  decrypt(
-    input: { KeyId: string; CiphertextBlob: Uint8Array; EncryptionContext?: Record<string, string>; GrantTokens?: string[] },
-    signal: AbortSignal,
-  ): Promise<{ Plaintext?: Uint8Array; KeyId?: string }>;
+/** GenerateDataKey request (the fields the keyrings use). */
+export interface GenerateDataKeyInput {
+  KeyId: string;
+  NumberOfBytes: number;
+  EncryptionContext?: Record<string, string>;
+  GrantTokens?: string[];
+}
+/** Encrypt request. */
+export interface EncryptInput {
+  KeyId: string;
+  Plaintext: Uint8Array;
+  EncryptionContext?: Record<string, string>;
+  GrantTokens?: string[];
+}
+/** Decrypt request. */
+export interface DecryptInput {
+  KeyId: string;
+  CiphertextBlob: Uint8Array;
+  EncryptionContext?: Record<string, string>;
+  GrantTokens?: string[];
 }
 
+/**
+ * The three KMS operations a keyring needs, each taking the request and an AbortSignal that
+ * must end the request. Structural: an SDK v3 client adapts with {@link fromSdkClient}; tests
+ * and other transports can implement it directly. Failures should carry KMS's exception name
+ * as `name` (as the SDK's do).
+ */
+export interface KmsClient {
+  generateDataKey(input: GenerateDataKeyInput, signal: AbortSignal): Promise<{ Plaintext?: Uint8Array | undefined; CiphertextBlob?: Uint8Array | undefined; KeyId?: string | undefined }>;
+  encrypt(input: EncryptInput, signal: AbortSignal): Promise<{ CiphertextBlob?: Uint8Array | undefined; KeyId?: string | undefined }>;
+  decrypt(input: DecryptInput, signal: AbortSignal): Promise<{ Plaintext?: Uint8Array | undefined; KeyId?: string | undefined }>;
+}
+
+/** Returns the client for a region (e.g. `us-east-1`). Called per KMS call: cache inside. */
 export type KmsClientSupplier = (region: string) => KmsClient;
 
-/** Adapts an SDK v3 `KMSClient` (any configuration) to {@link KmsClient}. */
+/**
+ * Adapts an SDK v3 `KMSClient` (any configuration) to {@link KmsClient}; the signal is passed
+ * as `abortSignal`, so aborting ends the HTTP request.
+ *
+ * @example
+ * ```ts
+ * const client = fromSdkClient(new KMSClient({ region: 'eu-west-1' }));
+ * new KmsKeyring({ clientSupplier: () => client, generatorKeyId: arn });
+ * ```
+ */
 export function fromSdkClient(client: KMSClient): KmsClient {
   return {
     generateDataKey: (input, signal) => client.send(new GenerateDataKeyCommand(input), { abortSignal: signal }),
@@ -33,37 +64,49 @@ export function fromSdkClient(client: KMSClient): KmsClient {
 }
 
 export interface KmsClientSupplierOptions {
-  /** One endpoint for every region (kms-local), e.g. http://127.0.0.1:4566. */
+  /** One endpoint for every region (kms-local), e.g. `http://127.0.0.1:4566`. Default: AWS. */
   endpoint?: string;
-  /** Static credentials; default: the SDK's chain (environment variables first). */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  /** Per-request timeout at the HTTP layer (default 2000 ms). */
+  /** Static credentials (copied). Default: the SDK's chain (environment variables first). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined };
+  /** HTTP request timeout; throws `TimeoutError` (default 2000 ms). */
   requestTimeoutMs?: number;
   /** TCP connect timeout (default 1000 ms). */
   connectionTimeoutMs?: number;
-  /** Extra SDK client settings. */
+  /** SDK attempts per call. Default 1: the keyrings retry themselves, within a budget. */
+  maxAttempts?: number;
+  /** Further SDK client settings (override the above). */
   clientConfig?: Partial<KMSClientConfig>;
 }
 
 /**
- * A supplier with one cached SDK client per region. Retries are ours (`maxAttempts: 1`), so
- * the retry budget and deadlines are in one place.
+ * A supplier with one cached SDK `KMSClient` per region: `maxAttempts: 1` (our retries are
+ * budgeted), a `NodeHttpHandler` with `throwOnRequestTimeout`, and an optional endpoint shared
+ * by every region (kms-local reads the region from the SigV4 scope).
  *
  * @example
  * ```ts
- * const clients = kmsClientSupplier({ endpoint: kms.url, credentials: kms.credentials });
+ * const clients = kmsClientSupplier();                                   // AWS, default credentials
+ * const local = kmsClientSupplier({ endpoint: kms.url, credentials: kms.credentials });
+ * const keyring = new KmsKeyring({ clientSupplier: local, generatorKeyId: arn });
  * ```
  */
 export function kmsClientSupplier(o: KmsClientSupplierOptions = {}): KmsClientSupplier {
+  for (const p of ['requestTimeoutMs', 'connectionTimeoutMs', 'maxAttempts'] as const) {
+    const v = o[p];
+    if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${p}: expected a positive number`);
+  }
+  if (o.endpoint !== undefined && !URL.canParse(o.endpoint)) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'endpoint: expected a URL');
   const cache = new Map<string, KmsClient>();
   return (region) => {
+    if (typeof region !== 'string' || region === '') throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'region: expected a region name');
     let c = cache.get(region);
     if (!c) {
       const sdk = new KMSClient({
         region,
-        maxAttempts: 1,
+        maxAttempts: o.maxAttempts ?? 1,
         ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-        ...(o.credentials ? { credentials: o.credentials } : {}),
+        // A copy: the SDK annotates the credentials object it is given (and theirs may be frozen).
+        ...(o.credentials ? { credentials: { ...o.credentials } } : {}),
         requestHandler: new NodeHttpHandler({
           requestTimeout: o.requestTimeoutMs ?? 2000,
           connectionTimeout: o.connectionTimeoutMs ?? 1000,

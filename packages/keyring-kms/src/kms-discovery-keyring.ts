@@ -2,7 +2,7 @@
  * KmsDiscoveryKeyring (spec: framework/aws-kms/aws-kms-discovery-keyring.md and
  * aws-kms-mrk-discovery-keyring.md): decrypt-only; tries whatever key an EDK names, within a
  * discovery filter (partition and accounts) and a region list. A multi-region key named in
- * another region is decrypted by its replica in a configured region.
+ * another region is decrypted by its replica in the first configured region.
  */
 import {
   EnvelopeError,
@@ -13,46 +13,83 @@ import {
   type Keyring,
   type KeyringCallOptions,
 } from '@envelope/core';
-import { parseArn, withRegion } from './arn.js';
+import { withRegion } from './arn.js';
 import { KMS_PROVIDER_ID, decryptDataKey } from './data-key.js';
-import { reasonOf } from './errors.js';
+import { failuresFrom } from './errors.js';
 import type { KmsClientSupplier } from './kms-client.js';
+import { checkGrantTokens, checkSupplier, edkArn } from './keyring-common.js';
 import { Retrier, type RetryOptions } from './retry.js';
 
+/** Only keys of these accounts in this partition are tried. */
 export interface DiscoveryFilter {
   partition: string;
   accountIds: readonly string[];
 }
 
 export interface KmsDiscoveryKeyringOptions extends RetryOptions {
+  /** Region → client. */
   clientSupplier: KmsClientSupplier;
-  /** Regions to call. A non-mrk key must live in one of them; an mrk key is rewritten to the first. */
-  regions: readonly string[];
-  discoveryFilter?: DiscoveryFilter;
-  grantTokens?: readonly string[];
+  /**
+   * Regions this keyring calls. A single-region key must live in one of them; a multi-region
+   * key is called in its own region if listed, else as its replica in the first. Omitted:
+   * every key is called in its own region.
+   */
+  regions?: readonly string[] | undefined;
+  discoveryFilter?: DiscoveryFilter | undefined;
+  /** Passed to every KMS call. */
+  grantTokens?: readonly string[] | undefined;
 }
 
+/**
+ * Decrypts with the key each `aws-kms` EDK names (KMS decides whether the caller may): for
+ * messages whose keys are not known in advance. Restrict it with a `discoveryFilter` (and IAM)
+ * to the accounts you trust. Cannot encrypt.
+ *
+ * For each `aws-kms` EDK, in order: the provider info must be a key ARN (else an `InvalidArn`
+ * failure is recorded); keys outside the filter are skipped; a single-region key is tried only
+ * in its own region, and only if that region is listed; an `mrk-` key is tried in its own
+ * region if listed, otherwise with its ARN rewritten to the first listed region. KMS must
+ * answer for exactly the ARN asked. The first success sets the data key.
+ *
+ * Note: the spec says a discovery keyring given materials that already hold a data key MUST
+ * fail; the `Keyring` contract here (core) returns them unchanged, like every other keyring.
+ *
+ * @example
+ * ```ts
+ * const keyring = new KmsDiscoveryKeyring({
+ *   clientSupplier: kmsClientSupplier(),
+ *   regions: ['eu-west-1', 'us-east-1'],
+ *   discoveryFilter: { partition: 'aws', accountIds: ['111122223333'] },
+ * });
+ * const { plaintext } = await decrypt(message, { keyring });
+ * ```
+ */
 export class KmsDiscoveryKeyring implements Keyring {
-  readonly regions: readonly string[];
+  readonly regions: readonly string[] | undefined;
   readonly discoveryFilter: DiscoveryFilter | undefined;
-  readonly #o: KmsDiscoveryKeyringOptions;
+  readonly grantTokens: readonly string[] | undefined;
+  readonly #supplier: KmsClientSupplier;
   readonly #retrier: Retrier;
 
   constructor(o: KmsDiscoveryKeyringOptions) {
-    if (!o || typeof o.clientSupplier !== 'function') throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'clientSupplier: expected a region → client function');
-    if (!Array.isArray(o.regions) || o.regions.length === 0) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'regions: expected at least one region');
-    const f = o.discoveryFilter;
-    if (f && (!f.partition || !Array.isArray(f.accountIds) || f.accountIds.length === 0)) {
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'discoveryFilter: expected { partition, accountIds: [at least one] }');
+    checkSupplier(o);
+    if (o.regions !== undefined && (!Array.isArray(o.regions) || o.regions.length === 0 || o.regions.some((r) => typeof r !== 'string' || r === ''))) {
+      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'regions: expected a non-empty array of region names (or omit it)');
     }
-    this.regions = Object.freeze([...o.regions]);
-    this.discoveryFilter = f;
-    this.#o = o;
+    const f = o.discoveryFilter;
+    if (f !== undefined && (typeof f?.partition !== 'string' || !f.partition || !Array.isArray(f.accountIds) || f.accountIds.length === 0 || f.accountIds.some((a) => typeof a !== 'string' || !a))) {
+      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'discoveryFilter: expected { partition, accountIds: [at least one account id] }');
+    }
+    this.regions = o.regions ? Object.freeze([...o.regions]) : undefined;
+    this.discoveryFilter = f ? Object.freeze({ partition: f.partition, accountIds: Object.freeze([...f.accountIds]) }) : undefined;
+    this.grantTokens = checkGrantTokens(o.grantTokens);
+    this.#supplier = o.clientSupplier;
     this.#retrier = new Retrier(o);
   }
 
+  /** Always fails: a discovery keyring does not know which key to encrypt with. */
   async onEncrypt(): Promise<never> {
-    throw new EnvelopeError('ENVELOPE_KEYRING_FAILURE', 'a discovery keyring cannot encrypt: it does not know which key to use');
+    throw new EnvelopeError('ENVELOPE_KEYRING_FAILURE', 'KmsDiscoveryKeyring cannot encrypt: it has no key to encrypt with (use KmsKeyring)');
   }
 
   async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], options?: KeyringCallOptions): Promise<DecryptionMaterials> {
@@ -60,28 +97,23 @@ export class KmsDiscoveryKeyring implements Keyring {
     const causes: KeyFailure[] = [];
     for (const e of edks) {
       if (e.providerId !== KMS_PROVIDER_ID) continue;
-      const info = Buffer.from(e.providerInfo).toString('utf8');
-      const arn = parseArn(info);
-      if (!arn || arn.resourceType !== 'key') {
-        causes.push({ key: info, reason: 'InvalidArn' });
+      const arn = edkArn(e);
+      if (!arn) {
+        causes.push({ key: Buffer.from(e.providerInfo).toString('utf8').slice(0, 200), reason: 'InvalidArn' });
         continue;
       }
       const f = this.discoveryFilter;
       if (f && (f.partition !== arn.partition || !f.accountIds.includes(arn.account))) continue;
-      let keyArn = arn.arn;
-      let region = arn.region;
-      if (!this.regions.includes(region)) {
-        if (!arn.multiRegion) continue; // a single-region key in a region we do not call
-        region = this.regions[0]!;
-        keyArn = withRegion(arn, region);
-      }
+      const target = this.#target(arn);
+      if (!target) continue;
       try {
         const dk = await decryptDataKey({
-          client: this.#o.clientSupplier(region),
-          keyArn,
+          client: this.#supplier(target.region),
+          region: target.region,
+          keyArn: target.keyArn,
           ciphertext: e.ciphertext,
           encryptionContext: materials.encryptionContext,
-          grantTokens: this.#o.grantTokens,
+          grantTokens: this.grantTokens,
           retrier: this.#retrier,
           signal: options?.signal,
           numberOfBytes: materials.suite.keyLength,
@@ -94,10 +126,18 @@ export class KmsDiscoveryKeyring implements Keyring {
         return materials;
       } catch (err) {
         if (err instanceof EnvelopeError && err.code === 'ENVELOPE_ABORTED') throw err;
-        causes.push(...(err instanceof EnvelopeError && err.causes.length ? err.causes : [{ key: keyArn, region, reason: reasonOf(err), error: err }]));
+        causes.push(...failuresFrom(target.keyArn, target.region, err));
       }
     }
     if (causes.length) throw new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', `no KMS key could decrypt the data key: ${describeFailures(causes)}`, { causes });
     return materials;
+  }
+
+  /** Where (and as which ARN) to call Decrypt for a key, or undefined when not ours to try. */
+  #target(arn: NonNullable<ReturnType<typeof edkArn>>): { region: string; keyArn: string } | undefined {
+    if (!this.regions || this.regions.includes(arn.region)) return { region: arn.region, keyArn: arn.arn };
+    // aws-kms-mrk-discovery-keyring.md: an MRK is decrypted by the replica in the client's region.
+    if (arn.multiRegion) return { region: this.regions[0]!, keyArn: withRegion(arn, this.regions[0]!) };
+    return undefined;
   }
 }

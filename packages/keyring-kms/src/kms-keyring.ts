@@ -1,8 +1,8 @@
 /**
- * KmsKeyring (spec: framework/aws-kms/aws-kms-keyring.md, aws-kms-mrk-keyring.md): a generator
- * key (GenerateDataKey) plus further keys (Encrypt of the same data key). Decrypt tries only
- * the EDKs whose ARN matches a configured key — for multi-region keys, the same mrk- key in any
- * region, called in the configured key's region with the configured ARN.
+ * KmsKeyring (spec: framework/aws-kms/aws-kms-keyring.md and aws-kms-mrk-keyring.md): a
+ * generator key (GenerateDataKey) plus further keys (Encrypt of the same data key). Decrypt
+ * tries only the EDKs whose ARN matches a configured key ARN — for multi-region keys the same
+ * `mrk-` key in any region, called in the configured key's region with the configured ARN.
  */
 import {
   EnvelopeError,
@@ -14,99 +14,164 @@ import {
   type Keyring,
   type KeyringCallOptions,
 } from '@envelope/core';
-import { mrkMatch, parseArn, parseKeyArn } from './arn.js';
+import { isKeyIdentifier, mrkMatch, parseArn, parseKeyArn } from './arn.js';
 import { KMS_PROVIDER_ID, decryptDataKey, encryptDataKey, generateDataKey } from './data-key.js';
-import { reasonOf } from './errors.js';
+import { failuresFrom } from './errors.js';
 import type { KmsClientSupplier } from './kms-client.js';
 import { Retrier, type RetryOptions } from './retry.js';
+import { checkGrantTokens, checkSupplier, edkArn } from './keyring-common.js';
 
 export interface KmsKeyringOptions extends RetryOptions {
-  /** Generates the data key. An ARN, key id or alias (aliases encrypt only). */
-  generatorKeyId?: string;
-  /** Wrap the data key under these too. */
-  keyIds?: readonly string[];
+  /** Generates the data key (GenerateDataKey): a key ARN, an alias ARN, `alias/…` or a key id. */
+  generatorKeyId?: string | undefined;
+  /** Wraps the data key too (Encrypt). Only key ARNs can decrypt (an alias cannot be matched to an EDK). */
+  keyIds?: readonly string[] | undefined;
+  /** Region → client. */
   clientSupplier: KmsClientSupplier;
-  grantTokens?: readonly string[];
-  /** Region for key ids that are not ARNs. */
-  defaultRegion?: string;
+  /** Passed to every KMS call. */
+  grantTokens?: readonly string[] | undefined;
+  /** Region for identifiers that are not ARNs (`alias/…`, bare key ids). */
+  defaultRegion?: string | undefined;
 }
 
+/**
+ * Wraps data keys under AWS KMS keys; wire-compatible with the AWS Encryption SDK's
+ * `KmsKeyringNode` and MRK-aware keyrings (provider id `aws-kms`, provider info = key ARN).
+ *
+ * - `onEncrypt`: without a data key, GenerateDataKey with the generator; then Encrypt under
+ *   every further key (concurrently; EDKs keep the configured order). With a data key already
+ *   set, the generator is Encrypt-ed like the others. Any failure fails the call with
+ *   ENVELOPE_KEYRING_FAILURE listing each key that failed.
+ * - `onDecrypt`: tries, one at a time, the `aws-kms` EDKs whose ARN matches a configured key
+ *   ARN (an `mrk-` key matches its replicas in any region), calling Decrypt in the configured
+ *   key's region with the configured ARN. Fails with ENVELOPE_NO_DECRYPTABLE_KEY listing each
+ *   key, region and reason when none succeeds. EDKs of other providers or keys are skipped.
+ *
+ * Aliases (and bare key ids) may encrypt; they cannot decrypt, since KMS records the key ARN.
+ * A keyring configured with any of them reports each as `NotAKeyArn` when a decrypt fails.
+ *
+ * @example
+ * ```ts
+ * const keyring = new KmsKeyring({
+ *   clientSupplier: kmsClientSupplier(),
+ *   generatorKeyId: 'arn:aws:kms:us-east-1:111122223333:key/mrk-1234',
+ *   keyIds: ['arn:aws:kms:eu-west-1:111122223333:key/0a1b…'],
+ *   callTimeoutMs: 1000,
+ * });
+ * const { ciphertext } = await encrypt(data, { keyring, encryptionContext: { tenant: 'acme' } });
+ * ```
+ */
 export class KmsKeyring implements Keyring {
   readonly generatorKeyId: string | undefined;
   readonly keyIds: readonly string[];
-  readonly #o: KmsKeyringOptions;
+  readonly grantTokens: readonly string[] | undefined;
+  readonly #supplier: KmsClientSupplier;
+  readonly #defaultRegion: string | undefined;
   readonly #retrier: Retrier;
 
   constructor(o: KmsKeyringOptions) {
-    if (!o || typeof o.clientSupplier !== 'function') throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'clientSupplier: expected a region → client function');
-    if (!o.generatorKeyId && !o.keyIds?.length) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'KmsKeyring: give generatorKeyId and/or keyIds');
-    for (const [p, k] of [['generatorKeyId', o.generatorKeyId], ...(o.keyIds ?? []).map((k, i) => [`keyIds[${i}]`, k])] as [string, string | undefined][]) {
-      if (k !== undefined && (typeof k !== 'string' || k === '')) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${p}: expected a key ARN, key id or alias`);
-      if (k && !parseArn(k) && !o.defaultRegion) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${p}: ${k} is not an ARN; give defaultRegion`);
+    checkSupplier(o);
+    if (o.defaultRegion !== undefined && (typeof o.defaultRegion !== 'string' || o.defaultRegion === '')) {
+      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'defaultRegion: expected a region name');
     }
+    if (o.keyIds !== undefined && !Array.isArray(o.keyIds)) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'keyIds: expected an array of key identifiers');
+    if (o.generatorKeyId === undefined && !o.keyIds?.length) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'generatorKeyId: give a generator and/or keyIds');
+    const named: [string, unknown][] = [['generatorKeyId', o.generatorKeyId], ...(o.keyIds ?? []).map((k, i): [string, unknown] => [`keyIds[${i}]`, k])];
+    for (const [param, k] of named) {
+      if (k === undefined && param === 'generatorKeyId') continue;
+      // aws-kms-keyring.md Initialization: the identifier must be a valid AWS KMS identifier.
+      if (typeof k !== 'string' || !isKeyIdentifier(k)) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: expected a key ARN, alias ARN, alias/name or key id`);
+      if (!parseArn(k) && !o.defaultRegion) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: ${k} is not an ARN, so its region is unknown; give defaultRegion`);
+    }
+    this.grantTokens = checkGrantTokens(o.grantTokens);
     this.generatorKeyId = o.generatorKeyId;
     this.keyIds = Object.freeze([...(o.keyIds ?? [])]);
-    this.#o = o;
+    this.#supplier = o.clientSupplier;
+    this.#defaultRegion = o.defaultRegion;
     this.#retrier = new Retrier(o);
   }
 
+  /** The configured key ARNs, the only identifiers that can decrypt. */
+  get decryptKeyArns(): readonly string[] {
+    return this.#all().filter((k) => parseKeyArn(k));
+  }
+
+  #all(): string[] {
+    return [...(this.generatorKeyId ? [this.generatorKeyId] : []), ...this.keyIds];
+  }
+
   #region(keyId: string): string {
-    return parseArn(keyId)?.region ?? this.#o.defaultRegion!;
+    return parseArn(keyId)?.region ?? this.#defaultRegion!;
+  }
+
+  #common(encryptionContext: Readonly<Record<string, string>>, keyId: string, signal: AbortSignal | undefined) {
+    const region = this.#region(keyId);
+    return { client: this.#supplier(region), region, encryptionContext, grantTokens: this.grantTokens, retrier: this.#retrier, signal };
   }
 
   async onEncrypt(materials: EncryptionMaterials, options?: KeyringCallOptions): Promise<EncryptionMaterials> {
+    const signal = options?.signal;
     const ec = materials.encryptionContext;
-    const common = { encryptionContext: ec, grantTokens: this.#o.grantTokens, retrier: this.#retrier, signal: options?.signal };
     const wrapWith = [...this.keyIds];
-    if (this.generatorKeyId) {
-      if (!materials.hasDataKey) {
-        const r = await generateDataKey({ ...common, client: this.#o.clientSupplier(this.#region(this.generatorKeyId)), keyId: this.generatorKeyId, numberOfBytes: materials.suite.keyLength });
-        try {
-          materials.setDataKey(r.plaintext);
-        } finally {
-          r.plaintext.fill(0);
-        }
-        materials.addEncryptedDataKey(r.edk);
-      } else {
-        wrapWith.unshift(this.generatorKeyId);
+    if (!materials.hasDataKey) {
+      if (!this.generatorKeyId) throw new EnvelopeError('ENVELOPE_KEYRING_FAILURE', 'KmsKeyring without a generatorKeyId needs materials that already have a data key');
+      const g = this.generatorKeyId;
+      let r;
+      try {
+        r = await generateDataKey({ ...this.#common(ec, g, signal), keyId: g, numberOfBytes: materials.suite.keyLength });
+      } catch (e) {
+        if (e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED') throw e;
+        // aws-kms-keyring.md: a failed GenerateDataKey fails OnEncrypt and leaves the materials alone.
+        throw encryptFailure(e, failuresFrom(g, this.#region(g), e));
       }
-    } else if (!materials.hasDataKey) {
-      throw new EnvelopeError('ENVELOPE_KEYRING_FAILURE', 'KmsKeyring without a generator needs materials that already have a data key');
+      try {
+        materials.setDataKey(r.plaintext);
+      } finally {
+        r.plaintext.fill(0);
+      }
+      materials.addEncryptedDataKey(r.edk);
+    } else if (this.generatorKeyId) {
+      wrapWith.unshift(this.generatorKeyId);
     }
+    if (wrapWith.length === 0) return materials;
     const dk = materials.getDataKey();
+    let results;
     try {
-      for (const keyId of wrapWith) {
-        const r = await encryptDataKey({ ...common, client: this.#o.clientSupplier(this.#region(keyId)), keyId, plaintext: dk });
-        materials.addEncryptedDataKey(r.edk);
-      }
+      // Independent calls (often in different regions): concurrently; EDKs in configured order.
+      results = await Promise.allSettled(wrapWith.map((keyId) => encryptDataKey({ ...this.#common(ec, keyId, signal), keyId, plaintext: dk })));
     } finally {
       dk.fill(0);
     }
+    const causes: KeyFailure[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') causes.push(...failuresFrom(wrapWith[i]!, this.#region(wrapWith[i]!), r.reason));
+    });
+    const abort = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason instanceof EnvelopeError && r.reason.code === 'ENVELOPE_ABORTED');
+    if (abort) throw abort.reason;
+    if (causes.length) throw encryptFailure(undefined, causes);
+    for (const r of results) materials.addEncryptedDataKey((r as PromiseFulfilledResult<{ edk: EncryptedDataKey }>).value.edk);
     return materials;
   }
 
   async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], options?: KeyringCallOptions): Promise<DecryptionMaterials> {
     if (materials.hasDataKey) return materials;
-    // Decrypt needs ARNs (spec): aliases and bare ids cannot be matched against an EDK.
-    const configured = [this.generatorKeyId, ...this.keyIds].filter((k): k is string => !!k && !!parseKeyArn(k));
+    const keyArns = this.decryptKeyArns;
     const causes: KeyFailure[] = [];
+    let ours = false;
     for (const e of edks) {
       if (e.providerId !== KMS_PROVIDER_ID) continue;
-      const arn = Buffer.from(e.providerInfo).toString('utf8');
-      if (!parseKeyArn(arn)) continue;
-      const key = configured.find((k) => mrkMatch(k, arn));
+      ours = true;
+      const arn = edkArn(e);
+      if (!arn) {
+        // aws-kms-mrk-keyring.md: provider info must be a key ARN "or OnDecrypt MUST fail"; we
+        // record the failure and still try the other EDKs (a message another EDK opens is fine).
+        causes.push({ key: safeText(e.providerInfo), reason: 'InvalidArn' });
+        continue;
+      }
+      const key = keyArns.find((k) => mrkMatch(k, arn.arn));
       if (!key) continue;
       try {
-        const dk = await decryptDataKey({
-          client: this.#o.clientSupplier(this.#region(key)),
-          keyArn: key,
-          ciphertext: e.ciphertext,
-          encryptionContext: materials.encryptionContext,
-          grantTokens: this.#o.grantTokens,
-          retrier: this.#retrier,
-          signal: options?.signal,
-          numberOfBytes: materials.suite.keyLength,
-        });
+        const dk = await decryptDataKey({ ...this.#common(materials.encryptionContext, key, options?.signal), keyArn: key, ciphertext: e.ciphertext, numberOfBytes: materials.suite.keyLength });
         try {
           materials.setDataKey(dk);
         } finally {
@@ -115,12 +180,22 @@ export class KmsKeyring implements Keyring {
         return materials;
       } catch (err) {
         if (err instanceof EnvelopeError && err.code === 'ENVELOPE_ABORTED') throw err;
-        causes.push(...(err instanceof EnvelopeError && err.causes.length ? err.causes : [{ key, region: this.#region(key), reason: reasonOf(err), error: err }]));
+        causes.push(...failuresFrom(key, this.#region(key), err));
       }
     }
-    if (causes.length) {
-      throw new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', `no KMS key could decrypt the data key: ${describeFailures(causes)}`, { causes });
+    if (ours) {
+      // An alias might name the key of any of these EDKs: we cannot tell, so say why.
+      for (const k of this.#all()) if (!parseKeyArn(k)) causes.push({ key: k, region: this.#region(k), reason: 'NotAKeyArn' });
     }
+    if (causes.length) throw new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', `no KMS key could decrypt the data key: ${describeFailures(causes)}`, { causes });
     return materials;
   }
+}
+
+function encryptFailure(cause: unknown, causes: KeyFailure[]): EnvelopeError {
+  return new EnvelopeError('ENVELOPE_KEYRING_FAILURE', `KMS keyring could not wrap the data key: ${describeFailures(causes)}`, { cause, causes });
+}
+
+function safeText(b: Uint8Array): string {
+  return Buffer.from(b).toString('utf8').slice(0, 200);
 }

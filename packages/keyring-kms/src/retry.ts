@@ -1,127 +1,225 @@
 /**
- * Deadlines and retries for KMS calls: every attempt runs under a per-call deadline and the
- * caller's AbortSignal; transient failures are retried with exponential backoff and full jitter
- * (sleep = random(0, min(maxDelay, base · 2^attempt))), within a retry budget so an outage
- * cannot multiply the load on KMS.
+ * Deadlines and retries for KMS calls. Every attempt runs under a per-call deadline and the
+ * caller's AbortSignal; transient failures are retried with exponential backoff and full
+ * jitter (sleep = random(0, min(maxDelay, base · 2^attempt))), within a retry budget so a KMS
+ * outage cannot multiply the load on KMS.
  */
 import { EnvelopeError } from '@envelope/core';
 import { isTransient } from './errors.js';
 
+/** Time, sleep and randomness, injectable so tests run on a fake clock. */
+export interface RetryClock {
+  /** Milliseconds, monotonic. */
+  now(): number;
+  /** Resolves after `ms`, or rejects when `signal` fires. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Uniform in [0, 1). */
+  random(): number;
+}
+
 export interface RetryOptions {
-  /** Deadline for one KMS call. Default 2000 ms. */
+  /** Deadline for one KMS call (one attempt). Default 2000 ms. */
   callTimeoutMs?: number;
   /** Retries after the first attempt. Default 2. */
   maxRetries?: number;
-  /** Default 50 ms. */
+  /** First backoff ceiling. Default 50 ms. */
   baseDelayMs?: number;
-  /** Default 1000 ms. */
+  /** Largest backoff ceiling. Default 1000 ms. */
   maxDelayMs?: number;
-  /** Retry budget: at most this fraction of calls may be retries (plus `minRetriesPerSecond`). Default 0.1. */
+  /** Retry budget: each call earns this fraction of a retry. Default 0.1 (retries add at most ~10%). */
   retryRatio?: number;
+  /** Retry budget: retries earned per second regardless of traffic. Default 1. */
   minRetriesPerSecond?: number;
+  /** Retry budget: most retries that can be saved up. Default 10. */
+  maxRetryTokens?: number;
+  /** A budget shared with other keyrings (the three budget options above are then ignored). */
+  retryBudget?: RetryBudget;
   /** Injectable for tests. */
-  clock?: { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void>; random(): number };
+  clock?: RetryClock;
 }
 
-const realClock = {
+/** The real clock: performance.now, setTimeout, Math.random. */
+export const realClock: RetryClock = {
   now: () => performance.now(),
   random: Math.random,
-  sleep: (ms: number, signal?: AbortSignal) =>
+  sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
-      const t = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = (): void => {
+        clearTimeout(t);
+        reject(signal!.reason);
+      };
+      const t = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
     }),
 };
 
-/** A token bucket of retries: earns `ratio` per call, plus `minPerSecond` per second. */
+/**
+ * A token bucket of retries. Every call (first attempt) adds `ratio` tokens, every second adds
+ * `minPerSecond`, up to `capacity`; a retry spends one token. While KMS is healthy the bucket
+ * fills; during an outage retries stop once it is empty, so the extra load is bounded by about
+ * `ratio` × calls + `minPerSecond` × seconds (the gRPC/Finagle retry-budget idea).
+ *
+ * @example
+ * ```ts
+ * const budget = new RetryBudget({ ratio: 0.1, minPerSecond: 1, capacity: 10 });
+ * new KmsKeyring({ clientSupplier, generatorKeyId, retryBudget: budget });
+ * ```
+ */
 export class RetryBudget {
+  readonly ratio: number;
+  readonly minPerSecond: number;
+  readonly capacity: number;
+  /** Retries refused because the bucket was empty (for metrics and tests). */
+  denied = 0;
+  readonly #now: () => number;
   #tokens: number;
   #last: number;
-  constructor(
-    private readonly ratio: number,
-    private readonly minPerSecond: number,
-    private readonly now: () => number,
-  ) {
-    this.#tokens = Math.max(minPerSecond, 1);
-    this.#last = now();
+
+  constructor(o: { ratio?: number; minPerSecond?: number; capacity?: number; now?: () => number } = {}) {
+    this.ratio = nonNegative('retryRatio', o.ratio ?? 0.1);
+    this.minPerSecond = nonNegative('minRetriesPerSecond', o.minPerSecond ?? 1);
+    this.capacity = nonNegative('maxRetryTokens', o.capacity ?? 10);
+    this.#now = o.now ?? realClock.now;
+    this.#tokens = this.capacity; // start full, like gRPC's retry throttling
+    this.#last = this.#now();
   }
+
+  /** Tokens available now (fractional). */
+  get tokens(): number {
+    this.#refill();
+    return this.#tokens;
+  }
+
+  /** Records a first attempt: earns `ratio` of a retry. */
   onCall(): void {
-    const t = this.now();
-    this.#tokens = Math.min(this.#tokens + this.ratio + ((t - this.#last) / 1000) * this.minPerSecond, 100 + this.minPerSecond);
-    this.#last = t;
+    this.#refill();
+    this.#tokens = Math.min(this.capacity, this.#tokens + this.ratio);
   }
+
+  /** Spends one token if there is one. */
   tryRetry(): boolean {
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    this.#refill();
+    if (this.#tokens < 1 - 1e-9) { // 10 × 0.1 is 0.999…
+      this.denied++;
+      return false;
+    }
+    this.#tokens = Math.max(0, this.#tokens - 1);
     return true;
+  }
+
+  #refill(): void {
+    const t = this.#now();
+    const elapsed = Math.max(0, t - this.#last);
+    this.#last = t;
+    this.#tokens = Math.min(this.capacity, this.#tokens + (elapsed / 1000) * this.minPerSecond);
   }
 }
 
+function nonNegative(name: string, v: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${name}: expected a finite number ≥ 0`);
+  return v;
+}
+
+function aborted(signal: AbortSignal | undefined): EnvelopeError {
+  return new EnvelopeError('ENVELOPE_ABORTED', 'aborted by the caller', { cause: signal?.reason });
+}
+
+/**
+ * Runs KMS calls with a per-attempt deadline, the caller's signal, backoff with full jitter on
+ * transient failures, and a retry budget. One per keyring (its budget is the keyring's).
+ *
+ * @example
+ * ```ts
+ * const retrier = new Retrier({ callTimeoutMs: 1000, maxRetries: 3 });
+ * const out = await retrier.run((signal) => client.decrypt(input, signal), callerSignal);
+ * ```
+ */
 export class Retrier {
   readonly callTimeoutMs: number;
   readonly maxRetries: number;
-  readonly #base: number;
-  readonly #max: number;
-  readonly #clock: NonNullable<RetryOptions['clock']>;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
   readonly budget: RetryBudget;
+  readonly #clock: RetryClock;
 
   constructor(o: RetryOptions = {}) {
-    this.callTimeoutMs = o.callTimeoutMs ?? 2000;
-    this.maxRetries = o.maxRetries ?? 2;
-    this.#base = o.baseDelayMs ?? 50;
-    this.#max = o.maxDelayMs ?? 1000;
+    this.callTimeoutMs = nonNegative('callTimeoutMs', o.callTimeoutMs ?? 2000);
+    if (this.callTimeoutMs === 0) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'callTimeoutMs: expected a positive number');
+    this.maxRetries = nonNegative('maxRetries', o.maxRetries ?? 2);
+    if (!Number.isInteger(this.maxRetries)) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'maxRetries: expected an integer');
+    this.baseDelayMs = nonNegative('baseDelayMs', o.baseDelayMs ?? 50);
+    this.maxDelayMs = nonNegative('maxDelayMs', o.maxDelayMs ?? 1000);
     this.#clock = o.clock ?? realClock;
-    this.budget = new RetryBudget(o.retryRatio ?? 0.1, o.minRetriesPerSecond ?? 5, this.#clock.now);
+    this.budget = o.retryBudget ?? new RetryBudget({ ratio: o.retryRatio, minPerSecond: o.minRetriesPerSecond, capacity: o.maxRetryTokens, now: () => this.#clock.now() });
   }
 
-  /** The full-jitter delay before retry number `attempt` (0-based). */
+  /** The full-jitter delay before retry number `attempt` (0-based): random(0, min(max, base·2^attempt)). */
   delay(attempt: number): number {
-    return this.#clock.random() * Math.min(this.#max, this.#base * 2 ** attempt);
+    return this.#clock.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** attempt);
   }
 
-  /** Runs `fn` with a per-attempt deadline, retrying transient failures. */
+  /**
+   * Runs `fn` with a per-attempt deadline, retrying transient failures. Throws the last
+   * attempt's error, or ENVELOPE_ABORTED once the caller's signal fires.
+   */
   async run<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     this.budget.onCall();
     for (let attempt = 0; ; attempt++) {
-      if (signal?.aborted) throw new EnvelopeError('ENVELOPE_ABORTED', 'aborted by the caller', { cause: signal.reason });
+      if (signal?.aborted) throw aborted(signal);
       try {
         return await withDeadline(this.callTimeoutMs, signal, fn);
       } catch (e) {
-        if (signal?.aborted) throw new EnvelopeError('ENVELOPE_ABORTED', 'aborted by the caller', { cause: signal.reason });
+        if (signal?.aborted) throw aborted(signal);
         if (!isTransient(e) || attempt >= this.maxRetries || !this.budget.tryRetry()) throw e;
-        await this.#clock.sleep(this.delay(attempt), signal).catch(() => {
-          throw new EnvelopeError('ENVELOPE_ABORTED', 'aborted by the caller', { cause: signal?.reason });
-        });
+        try {
+          await this.#clock.sleep(this.delay(attempt), signal);
+        } catch {
+          throw aborted(signal);
+        }
       }
     }
   }
 }
 
 /**
- * Runs `fn` with a signal that fires after `ms` or when `parent` fires, and rejects at that
- * moment even if `fn` ignores its signal (a silent endpoint must not hang the caller).
+ * Runs `fn` with a signal that fires after `ms` or when `parent` fires, and settles at that
+ * moment even if `fn` ignores its signal (a silent endpoint must not hang the caller). A
+ * deadline rejects with ENVELOPE_TIMEOUT, the parent with ENVELOPE_ABORTED.
+ *
+ * @example
+ * ```ts
+ * await withDeadline(2000, callerSignal, (signal) => client.send(command, { abortSignal: signal }));
+ * ```
  */
-export function withDeadline<T>(ms: number, parent: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export function withDeadline<T>(ms: number, parent: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T> | T): Promise<T> {
+  if (parent?.aborted) return Promise.reject(aborted(parent));
   const ctl = new AbortController();
   return new Promise<T>((resolve, reject) => {
-    const timeout = new EnvelopeError('ENVELOPE_TIMEOUT', `no answer within ${ms} ms`);
     const t = setTimeout(() => {
+      const timeout = new EnvelopeError('ENVELOPE_TIMEOUT', `no answer within ${ms} ms`);
       ctl.abort(timeout);
       reject(timeout);
     }, ms);
     const onParent = (): void => {
-      ctl.abort(parent!.reason);
-      reject(new EnvelopeError('ENVELOPE_ABORTED', 'aborted by the caller', { cause: parent!.reason }));
+      const e = aborted(parent);
+      ctl.abort(e);
+      reject(e);
     };
-    if (parent?.aborted) onParent();
-    else parent?.addEventListener('abort', onParent, { once: true });
-    // Promise.resolve: a client may return a plain value (or throw synchronously).
+    parent?.addEventListener('abort', onParent, { once: true });
+    const done = (): void => {
+      clearTimeout(t);
+      parent?.removeEventListener('abort', onParent);
+    };
+    // Promise.resolve().then: a client may answer synchronously (or throw synchronously).
     Promise.resolve()
       .then(() => fn(ctl.signal))
-      .then(resolve, reject)
-      .finally(() => {
-        clearTimeout(t);
-        parent?.removeEventListener('abort', onParent);
-      });
+      .then(
+        (v) => (done(), resolve(v)),
+        (e: unknown) => (done(), reject(e)),
+      );
   });
 }

@@ -1,183 +1,376 @@
 /**
- * Keyring logic with aws-sdk-client-mock (no network): filters, MRK matching, key-id checks,
- * partial failures, error reasons, retries with a fake clock, buffers wiped.
+ * KmsKeyring with aws-sdk-client-mock (no network): what each call sends, which EDKs are tried
+ * and where, KeyId and length checks, partial failures, error reasons, retries, deadline, abort,
+ * and the SDK's plaintext buffers wiped.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { DecryptionMaterials, EncryptionMaterials, SUITES, type EncryptedDataKey } from '@envelope/core';
-import { KmsDiscoveryKeyring, KmsKeyring, Retrier, RetryBudget, fromSdkClient, mrkMatch, parseArn } from '../src/index.js';
+import { EnvelopeError, type KeyFailure } from '@envelope/core';
+import { KmsKeyring } from '../src/index.js';
+import { arn, dm, edk, em, fakeClock, key32, named, recordingSupplier, text } from './helpers.js';
 
-const suite = SUITES.get(0x0478)!;
 const kmsMock = mockClient(KMSClient);
-const clients = () => fromSdkClient(new KMSClient({ region: 'us-east-1' }));
-const supplier = () => clients();
-const arn = (region: string, id: string, account = '111122223333') => `arn:aws:kms:${region}:${account}:key/${id}`;
-const edk = (keyArn: string, ct = 'ct'): EncryptedDataKey => ({ providerId: 'aws-kms', providerInfo: Buffer.from(keyArn), ciphertext: Buffer.from(ct) });
-const dm = (ec = { a: 'b' }) => new DecryptionMaterials({ suite, encryptionContext: ec });
-const named = (name: string, status = 400) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+let rec: ReturnType<typeof recordingSupplier>;
+beforeEach(() => {
+  kmsMock.reset();
+  rec = recordingSupplier();
+});
+const reasons = (e: EnvelopeError) => e.causes.map((c: KeyFailure) => [c.key, c.region, c.reason]);
+const fail = (p: Promise<unknown>) => p.then(() => expect.fail('expected a failure'), (e: EnvelopeError) => e);
 
-beforeEach(() => kmsMock.reset());
-
-describe('ARNs and MRK matching', () => {
-  it('parses key and alias ARNs and rejects others', () => {
-    expect(parseArn(arn('us-east-1', 'k'))).toMatchObject({ region: 'us-east-1', resourceType: 'key', resourceId: 'k', multiRegion: false });
-    expect(parseArn('arn:aws:kms:us-east-1:1:alias/x')).toMatchObject({ resourceType: 'alias' });
-    for (const bad of ['k', 'arn:aws:s3:us-east-1:1:key/k', 'arn:aws:kms::1:key/k', 'arn:aws:kms:us-east-1:1:key/']) expect(parseArn(bad)).toBeUndefined();
+describe('KmsKeyring construction', () => {
+  it('needs a supplier and at least one key; names the bad parameter', () => {
+    const s = rec.supplier;
+    expect(() => new KmsKeyring({} as never)).toThrow(/clientSupplier/);
+    expect(() => new KmsKeyring({ clientSupplier: s })).toThrow(/generatorKeyId/);
+    expect(() => new KmsKeyring({ clientSupplier: s, keyIds: [] })).toThrow(/generatorKeyId/);
+    expect(() => new KmsKeyring({ clientSupplier: s, generatorKeyId: '' })).toThrow(/generatorKeyId/);
+    expect(() => new KmsKeyring({ clientSupplier: s, generatorKeyId: 'arn:aws:kms:us-east-1:1:key/' })).toThrow(/generatorKeyId/);
+    expect(() => new KmsKeyring({ clientSupplier: s, keyIds: [arn('us-east-1', 'k'), 'arn:broken'] })).toThrow(/keyIds\[1\]/);
+    expect(() => new KmsKeyring({ clientSupplier: s, keyIds: ['alias/x'] })).toThrow(/defaultRegion/);
+    expect(() => new KmsKeyring({ clientSupplier: s, keyIds: [arn('us-east-1', 'k')], grantTokens: [''] })).toThrow(/grantTokens/);
+    for (const e of [() => new KmsKeyring({ clientSupplier: s, generatorKeyId: 'x y' })]) expect(e).toThrow(expect.objectContaining({ code: 'ENVELOPE_INVALID_ARGUMENT' }));
   });
-  it('an mrk matches its replicas in any region; other keys only themselves', () => {
-    expect(mrkMatch(arn('us-east-1', 'mrk-1'), arn('eu-west-1', 'mrk-1'))).toBe(true);
-    expect(mrkMatch(arn('us-east-1', 'mrk-1'), arn('eu-west-1', 'mrk-1', '999'))).toBe(false);
-    expect(mrkMatch(arn('us-east-1', 'k'), arn('eu-west-1', 'k'))).toBe(false);
+
+  it('accepts key ARNs, alias ARNs, and alias/… or bare ids with a defaultRegion', () => {
+    const k = new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: 'alias/orders', keyIds: [arn('eu-west-1', 'k'), 'arn:aws:kms:us-east-1:1:alias/a', '1234abcd'], defaultRegion: 'us-west-2' });
+    expect(k.decryptKeyArns).toEqual([arn('eu-west-1', 'k')]);
   });
 });
 
-describe('KmsKeyring', () => {
-  it('encrypt: GenerateDataKey on the generator, Encrypt on each key; context and grant tokens on every call; SDK buffer wiped', async () => {
-    const sdkPlaintext = new Uint8Array(32).fill(9);
+describe('KmsKeyring.onEncrypt', () => {
+  it('GenerateDataKey on the generator, Encrypt on each key, in their regions; context and grant tokens on every call; SDK buffer wiped', async () => {
+    const sdkPlaintext = key32(9);
     kmsMock.on(GenerateDataKeyCommand).resolves({ Plaintext: sdkPlaintext, CiphertextBlob: Buffer.from('g'), KeyId: arn('us-east-1', 'gen') });
-    kmsMock.on(EncryptCommand).resolves({ CiphertextBlob: Buffer.from('e'), KeyId: arn('us-west-2', 'k2') });
-    const k = new KmsKeyring({ clientSupplier: supplier, generatorKeyId: arn('us-east-1', 'gen'), keyIds: [arn('us-west-2', 'k2')], grantTokens: ['gt'] });
-    const m = new EncryptionMaterials({ suite, encryptionContext: { a: 'b' } });
+    const seen: Buffer[] = [];
+    kmsMock.on(EncryptCommand).callsFake((i) => (seen.push(Buffer.from(i.Plaintext)), { CiphertextBlob: Buffer.from(`e:${i.KeyId}`), KeyId: i.KeyId }));
+    const keys = [arn('us-west-2', 'k2'), arn('eu-west-1', 'k3')];
+    const k = new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: arn('us-east-1', 'gen'), keyIds: keys, grantTokens: ['gt1', 'gt2'] });
+    const m = em({ tenant: 'acme' });
     await k.onEncrypt(m);
-    expect(m.encryptedDataKeys.map((e) => Buffer.from(e.providerInfo).toString())).toEqual([arn('us-east-1', 'gen'), arn('us-west-2', 'k2')]);
-    expect(m.getDataKey().every((x) => x === 9)).toBe(true);
-    expect(sdkPlaintext.every((x) => x === 0)).toBe(true);
+    expect(m.encryptedDataKeys.map((e) => [e.providerId, text(e.providerInfo), text(e.ciphertext)])).toEqual([
+      ['aws-kms', arn('us-east-1', 'gen'), 'g'],
+      ['aws-kms', keys[0], `e:${keys[0]}`],
+      ['aws-kms', keys[1], `e:${keys[1]}`],
+    ]);
+    expect(m.getDataKey()).toEqual(key32(9));
+    expect(sdkPlaintext).toEqual(key32(0));
+    expect(rec.regions).toEqual(['us-east-1', 'us-west-2', 'eu-west-1']);
     const g = kmsMock.commandCalls(GenerateDataKeyCommand)[0]!.args[0].input;
-    const e = kmsMock.commandCalls(EncryptCommand)[0]!.args[0].input;
-    expect(g).toMatchObject({ KeyId: arn('us-east-1', 'gen'), NumberOfBytes: 32, EncryptionContext: { a: 'b' }, GrantTokens: ['gt'] });
-    expect(e).toMatchObject({ KeyId: arn('us-west-2', 'k2'), EncryptionContext: { a: 'b' }, GrantTokens: ['gt'] });
+    expect(g).toEqual({ KeyId: arn('us-east-1', 'gen'), NumberOfBytes: 32, EncryptionContext: { tenant: 'acme' }, GrantTokens: ['gt1', 'gt2'] });
+    const enc = kmsMock.commandCalls(EncryptCommand).map((c) => c.args[0].input);
+    expect(enc.map((e) => e.KeyId)).toEqual(keys);
+    for (const e of enc) expect(e).toMatchObject({ EncryptionContext: { tenant: 'acme' }, GrantTokens: ['gt1', 'gt2'] });
+    expect(seen).toEqual([Buffer.from(key32(9)), Buffer.from(key32(9))]);
+    // The copy of the data key handed to Encrypt is wiped afterwards.
+    expect(Buffer.from(enc[0]!.Plaintext!)).toEqual(Buffer.from(key32(0)));
   });
 
-  it('decrypt tries only EDKs whose ARN it was configured with; an mrk replica is called with the configured ARN', async () => {
-    kmsMock.on(DecryptCommand).callsFake((input) => ({ Plaintext: new Uint8Array(32).fill(1), KeyId: input.KeyId }));
-    const k = new KmsKeyring({ clientSupplier: supplier, keyIds: [arn('eu-west-1', 'mrk-abc')] });
-    const m = dm();
-    await k.onDecrypt(m, [edk(arn('us-east-1', 'other')), edk(arn('us-east-1', 'mrk-abc'))]);
-    expect(m.hasDataKey).toBe(true);
-    const calls = kmsMock.commandCalls(DecryptCommand).map((c) => c.args[0].input);
-    expect(calls).toEqual([expect.objectContaining({ KeyId: arn('eu-west-1', 'mrk-abc'), EncryptionContext: { a: 'b' } })]);
+  it('NumberOfBytes follows the suite', async () => {
+    const { SUITES, EncryptionMaterials } = await import('@envelope/core');
+    const suite16 = SUITES.get(0x0014)!;
+    kmsMock.on(GenerateDataKeyCommand).resolves({ Plaintext: new Uint8Array(16), CiphertextBlob: Buffer.from('g'), KeyId: arn('us-east-1', 'gen') });
+    await new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: arn('us-east-1', 'gen') }).onEncrypt(new EncryptionMaterials({ suite: suite16, encryptionContext: {} }));
+    expect(kmsMock.commandCalls(GenerateDataKeyCommand)[0]!.args[0].input.NumberOfBytes).toBe(16);
   });
 
-  it('a KeyId mismatch in the Decrypt response is refused', async () => {
-    kmsMock.on(DecryptCommand).resolves({ Plaintext: new Uint8Array(32), KeyId: arn('us-east-1', 'evil') });
-    const k = new KmsKeyring({ clientSupplier: supplier, keyIds: [arn('us-east-1', 'k')] });
-    await expect(k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))])).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY', causes: [{ reason: 'KeyIdMismatch' }] });
+  it('an alias generator: the EDK names the key ARN KMS returned; called in defaultRegion', async () => {
+    kmsMock.on(GenerateDataKeyCommand).resolves({ Plaintext: key32(1), CiphertextBlob: Buffer.from('g'), KeyId: arn('us-west-2', 'real') });
+    const m = em();
+    await new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: 'alias/orders', defaultRegion: 'us-west-2' }).onEncrypt(m);
+    expect(text(m.encryptedDataKeys[0]!.providerInfo)).toBe(arn('us-west-2', 'real'));
+    expect(rec.regions).toEqual(['us-west-2']);
   });
 
-  it('partial failure: the first key fails, the second succeeds', async () => {
-    kmsMock.on(DecryptCommand, { KeyId: arn('us-east-1', 'a') }).rejects(named('AccessDeniedException'));
-    kmsMock.on(DecryptCommand, { KeyId: arn('us-east-1', 'b') }).resolves({ Plaintext: new Uint8Array(32).fill(2), KeyId: arn('us-east-1', 'b') });
-    const k = new KmsKeyring({ clientSupplier: supplier, keyIds: [arn('us-east-1', 'a'), arn('us-east-1', 'b')] });
-    const m = dm();
-    await k.onDecrypt(m, [edk(arn('us-east-1', 'a')), edk(arn('us-east-1', 'b'))]);
-    expect(m.getDataKey().every((x) => x === 2)).toBe(true);
+  it('materials that already have a data key: the generator Encrypts too (no GenerateDataKey)', async () => {
+    kmsMock.on(EncryptCommand).callsFake((i) => ({ CiphertextBlob: Buffer.from('e'), KeyId: i.KeyId }));
+    const m = em().setDataKey(key32(4));
+    await new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: arn('us-east-1', 'gen'), keyIds: [arn('us-east-1', 'k')] }).onEncrypt(m);
+    expect(kmsMock.commandCalls(GenerateDataKeyCommand)).toHaveLength(0);
+    expect(kmsMock.commandCalls(EncryptCommand).map((c) => c.args[0].input.KeyId)).toEqual([arn('us-east-1', 'gen'), arn('us-east-1', 'k')]);
+    expect(m.encryptedDataKeys).toHaveLength(2);
   });
 
-  it('all failing: one coded error telling AccessDenied, Disabled, NotFound and InvalidCiphertext apart', async () => {
-    const reasons = ['AccessDeniedException', 'DisabledException', 'NotFoundException', 'InvalidCiphertextException'];
-    reasons.forEach((r, i) => kmsMock.on(DecryptCommand, { KeyId: arn('us-east-1', `k${i}`) }).rejects(named(r)));
-    const keys = reasons.map((_, i) => arn('us-east-1', `k${i}`));
-    const k = new KmsKeyring({ clientSupplier: supplier, keyIds: keys, maxRetries: 0 });
-    const err = await k.onDecrypt(dm(), keys.map((x) => edk(x))).catch((e) => e);
-    expect(err.code).toBe('ENVELOPE_NO_DECRYPTABLE_KEY');
-    expect(err.causes.map((c: { reason: string; key: string; region: string }) => [c.reason, c.key, c.region])).toEqual(reasons.map((r, i) => [r, keys[i], 'us-east-1']));
+  it('no generator: needs a data key already; with one, wraps it', async () => {
+    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] });
+    await expect(k.onEncrypt(em())).rejects.toMatchObject({ code: 'ENVELOPE_KEYRING_FAILURE' });
+    kmsMock.on(EncryptCommand).resolves({ CiphertextBlob: Buffer.from('e'), KeyId: arn('us-east-1', 'k') });
+    const m = em().setDataKey(key32(5));
+    await k.onEncrypt(m);
+    expect(m.encryptedDataKeys).toHaveLength(1);
   });
 
-  it('aliases may encrypt but are never matched on decrypt', async () => {
-    const k = new KmsKeyring({ clientSupplier: supplier, keyIds: ['arn:aws:kms:us-east-1:111122223333:alias/x'] });
-    const m = dm();
-    await k.onDecrypt(m, [edk(arn('us-east-1', 'x'))]);
+  it('GenerateDataKey fails: coded error with key, region and reason; materials untouched', async () => {
+    kmsMock.on(GenerateDataKeyCommand).rejects(named('DisabledException'));
+    const m = em();
+    const e = await fail(new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: arn('eu-west-1', 'gen') }).onEncrypt(m));
+    expect(e.code).toBe('ENVELOPE_KEYRING_FAILURE');
+    expect(reasons(e)).toEqual([[arn('eu-west-1', 'gen'), 'eu-west-1', 'DisabledException']]);
     expect(m.hasDataKey).toBe(false);
-    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(0);
+    expect(m.encryptedDataKeys).toHaveLength(0);
+  });
+
+  it('GenerateDataKey answers badly: wrong length, a KeyId that is not a key ARN, no ciphertext — refused and the SDK buffer still wiped', async () => {
+    const cases = [
+      { Plaintext: new Uint8Array(31).fill(7), CiphertextBlob: Buffer.from('g'), KeyId: arn('us-east-1', 'gen') },
+      { Plaintext: key32(7), CiphertextBlob: Buffer.from('g'), KeyId: 'arn:aws:kms:us-east-1:1:alias/gen' },
+      { Plaintext: key32(7), CiphertextBlob: Buffer.from('g'), KeyId: undefined },
+      { Plaintext: key32(7), CiphertextBlob: new Uint8Array(0), KeyId: arn('us-east-1', 'gen') },
+      { Plaintext: undefined, CiphertextBlob: Buffer.from('g'), KeyId: arn('us-east-1', 'gen') },
+    ];
+    for (const r of cases) {
+      kmsMock.reset();
+      kmsMock.on(GenerateDataKeyCommand).resolves(r);
+      const m = em();
+      const e = await fail(new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: arn('us-east-1', 'gen') }).onEncrypt(m));
+      expect(e.code).toBe('ENVELOPE_KEYRING_FAILURE');
+      expect(e.causes[0]!.reason).toBe('MalformedResponse');
+      expect(m.hasDataKey).toBe(false);
+      if (r.Plaintext) expect(r.Plaintext.every((x) => x === 0)).toBe(true);
+    }
+  });
+
+  it('one Encrypt fails: the call fails listing that key; the others were still tried', async () => {
+    kmsMock.on(GenerateDataKeyCommand).resolves({ Plaintext: key32(1), CiphertextBlob: Buffer.from('g'), KeyId: arn('us-east-1', 'gen') });
+    kmsMock.on(EncryptCommand, { KeyId: arn('us-west-2', 'a') }).rejects(named('AccessDeniedException'));
+    kmsMock.on(EncryptCommand, { KeyId: arn('eu-west-1', 'b') }).resolves({ CiphertextBlob: Buffer.from('e'), KeyId: arn('eu-west-1', 'b') });
+    kmsMock.on(EncryptCommand, { KeyId: arn('ap-south-1', 'c') }).rejects(named('NotFoundException'));
+    const k = new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: arn('us-east-1', 'gen'), keyIds: [arn('us-west-2', 'a'), arn('eu-west-1', 'b'), arn('ap-south-1', 'c')] });
+    const e = await fail(k.onEncrypt(em()));
+    expect(e.code).toBe('ENVELOPE_KEYRING_FAILURE');
+    expect(reasons(e)).toEqual([
+      [arn('us-west-2', 'a'), 'us-west-2', 'AccessDeniedException'],
+      [arn('ap-south-1', 'c'), 'ap-south-1', 'NotFoundException'],
+    ]);
+    expect(kmsMock.commandCalls(EncryptCommand)).toHaveLength(3);
+  });
+
+  it('an Encrypt response whose KeyId is not a key ARN is refused', async () => {
+    kmsMock.on(EncryptCommand).resolves({ CiphertextBlob: Buffer.from('e'), KeyId: 'alias/x' });
+    const e = await fail(new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onEncrypt(em().setDataKey(key32(1))));
+    expect(reasons(e)).toEqual([[arn('us-east-1', 'k'), 'us-east-1', 'MalformedResponse']]);
+  });
+
+  it('the caller’s abort is ENVELOPE_ABORTED, not a keyring failure', async () => {
+    kmsMock.on(GenerateDataKeyCommand).callsFake(() => new Promise(() => {}));
+    const ac = new AbortController();
+    const p = new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: arn('us-east-1', 'gen') }).onEncrypt(em(), { signal: ac.signal });
+    setTimeout(() => ac.abort(), 5);
+    await expect(p).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
+    kmsMock.on(EncryptCommand).callsFake(() => new Promise(() => {}));
+    const p2 = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onEncrypt(em().setDataKey(key32(1)), { signal: AbortSignal.abort() });
+    await expect(p2).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
   });
 });
 
-describe('KmsDiscoveryKeyring', () => {
-  it('filters by partition and account, by region for single-region keys; rewrites an mrk to a listed region', async () => {
-    kmsMock.on(DecryptCommand).callsFake((input) => ({ Plaintext: new Uint8Array(32), KeyId: input.KeyId }));
-    const k = new KmsDiscoveryKeyring({ clientSupplier: supplier, regions: ['us-west-2'], discoveryFilter: { partition: 'aws', accountIds: ['111122223333'] } });
+describe('KmsKeyring.onDecrypt', () => {
+  const okDecrypt = (fill = 1) => kmsMock.on(DecryptCommand).callsFake((i) => ({ Plaintext: key32(fill), KeyId: i.KeyId }));
+
+  it('tries only aws-kms EDKs whose ARN is a configured key; others are skipped silently', async () => {
+    okDecrypt();
+    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'mine')] });
     const m = dm();
-    await k.onDecrypt(m, [edk(arn('us-west-2', 'x', '999')), edk(arn('us-east-1', 'single')), edk(arn('us-east-1', 'mrk-9'))]);
+    await k.onDecrypt(m, [edk('raw-key', 'x', 'raw-aes'), edk(arn('us-east-1', 'other')), edk(arn('us-east-1', 'mine'), 'c-mine')]);
+    expect(m.getDataKey()).toEqual(key32(1));
+    const calls = kmsMock.commandCalls(DecryptCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ KeyId: arn('us-east-1', 'mine'), EncryptionContext: { a: 'b' } });
+    expect(text(calls[0]!.CiphertextBlob!)).toBe('c-mine');
+  });
+
+  it('nothing of ours: materials returned unchanged, no call, no error', async () => {
+    const m = dm();
+    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'mine')] }).onDecrypt(m, [edk(arn('us-east-1', 'other')), edk('p', 'x', 'raw-aes')]);
+    expect(m.hasDataKey).toBe(false);
+    expect(kmsMock.calls()).toHaveLength(0);
+  });
+
+  it('materials that already have a data key are returned at once', async () => {
+    const m = dm().setDataKey(key32(3));
+    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onDecrypt(m, [edk(arn('us-east-1', 'k'))]);
+    expect(kmsMock.calls()).toHaveLength(0);
+  });
+
+  it('grant tokens and the encryption context reach Decrypt', async () => {
+    okDecrypt();
+    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')], grantTokens: ['g'] }).onDecrypt(dm({ x: 'y' }), [edk(arn('us-east-1', 'k'))]);
+    expect(kmsMock.commandCalls(DecryptCommand)[0]!.args[0].input).toMatchObject({ EncryptionContext: { x: 'y' }, GrantTokens: ['g'] });
+  });
+
+  it('multi-region keys: an EDK written in us-east-1 is decrypted by the configured replica, in its region, with its ARN', async () => {
+    okDecrypt();
+    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('eu-west-1', 'mrk-abc')] });
+    const m = dm();
+    await k.onDecrypt(m, [edk(arn('us-east-1', 'mrk-abc'))]);
     expect(m.hasDataKey).toBe(true);
-    expect(kmsMock.commandCalls(DecryptCommand).map((c) => c.args[0].input.KeyId)).toEqual([arn('us-west-2', 'mrk-9')]);
+    expect(kmsMock.commandCalls(DecryptCommand).map((c) => c.args[0].input.KeyId)).toEqual([arn('eu-west-1', 'mrk-abc')]);
+    expect(rec.regions).toEqual(['eu-west-1']);
   });
-  it('cannot encrypt; an invalid ARN is a listed cause', async () => {
-    const k = new KmsDiscoveryKeyring({ clientSupplier: supplier, regions: ['us-east-1'] });
-    await expect(k.onEncrypt()).rejects.toMatchObject({ code: 'ENVELOPE_KEYRING_FAILURE' });
-    await expect(k.onDecrypt(dm(), [{ providerId: 'aws-kms', providerInfo: Buffer.from('not-an-arn'), ciphertext: Buffer.from('x') }])).rejects.toMatchObject({
-      causes: [{ reason: 'InvalidArn' }],
-    });
+
+  it('but a single-region key with the same id in another region, or an mrk of another account, is not ours', async () => {
+    okDecrypt();
+    const m = dm();
+    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('eu-west-1', 'k'), arn('eu-west-1', 'mrk-1')] }).onDecrypt(m, [edk(arn('us-east-1', 'k')), edk(arn('us-east-1', 'mrk-1', '999999999999'))]);
+    expect(m.hasDataKey).toBe(false);
+    expect(kmsMock.calls()).toHaveLength(0);
   });
-});
 
-describe('retries with backoff and full jitter (fake clock)', () => {
-  function fakeClock() {
-    const sleeps: number[] = [];
-    let now = 0;
-    return { sleeps, clock: { now: () => now, random: () => 0.5, sleep: async (ms: number) => { sleeps.push(ms); now += ms; } } };
-  }
+  it('a Decrypt answer for another key is refused (KeyIdMismatch), and its plaintext wiped', async () => {
+    const sdkPlaintext = key32(8);
+    kmsMock.on(DecryptCommand).resolves({ Plaintext: sdkPlaintext, KeyId: arn('us-east-1', 'evil') });
+    const m = dm();
+    const e = await fail(new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onDecrypt(m, [edk(arn('us-east-1', 'k'))]));
+    expect(e.code).toBe('ENVELOPE_NO_DECRYPTABLE_KEY');
+    expect(reasons(e)).toEqual([[arn('us-east-1', 'k'), 'us-east-1', 'KeyIdMismatch']]);
+    expect(sdkPlaintext).toEqual(key32(0));
+    expect(m.hasDataKey).toBe(false);
+  });
 
-  it('retries throttling and 5xx, not AccessDenied; delays within min(max, base·2^n)', async () => {
+  it('an MRK replica must answer with the configured ARN, not the EDK’s', async () => {
+    kmsMock.on(DecryptCommand).resolves({ Plaintext: key32(1), KeyId: arn('us-east-1', 'mrk-1') });
+    const e = await fail(new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('eu-west-1', 'mrk-1')] }).onDecrypt(dm(), [edk(arn('us-east-1', 'mrk-1'))]));
+    expect(e.causes[0]).toMatchObject({ reason: 'KeyIdMismatch', region: 'eu-west-1' });
+  });
+
+  it('a data key of the wrong length is refused, and wiped', async () => {
+    const sdkPlaintext = new Uint8Array(16).fill(6);
+    kmsMock.on(DecryptCommand).resolves({ Plaintext: sdkPlaintext, KeyId: arn('us-east-1', 'k') });
+    const e = await fail(new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onDecrypt(dm(), [edk(arn('us-east-1', 'k'))]));
+    expect(e.causes[0]!.reason).toBe('MalformedResponse');
+    expect(sdkPlaintext.every((x) => x === 0)).toBe(true);
+  });
+
+  it('the SDK’s plaintext buffer is wiped after a successful decrypt', async () => {
+    const sdkPlaintext = key32(5);
+    kmsMock.on(DecryptCommand).resolves({ Plaintext: sdkPlaintext, KeyId: arn('us-east-1', 'k') });
+    const m = dm();
+    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onDecrypt(m, [edk(arn('us-east-1', 'k'))]);
+    expect(m.getDataKey()).toEqual(key32(5));
+    expect(sdkPlaintext).toEqual(key32(0));
+  });
+
+  it('partial failure: the first key fails, the second succeeds; the first success stops the search', async () => {
+    kmsMock.on(DecryptCommand, { KeyId: arn('us-east-1', 'a') }).rejects(named('AccessDeniedException'));
+    kmsMock.on(DecryptCommand, { KeyId: arn('us-west-2', 'b') }).resolves({ Plaintext: key32(2), KeyId: arn('us-west-2', 'b') });
+    kmsMock.on(DecryptCommand, { KeyId: arn('eu-west-1', 'c') }).resolves({ Plaintext: key32(3), KeyId: arn('eu-west-1', 'c') });
+    const keys = [arn('us-east-1', 'a'), arn('us-west-2', 'b'), arn('eu-west-1', 'c')];
+    const m = dm();
+    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: keys }).onDecrypt(m, keys.map((k) => edk(k)));
+    expect(m.getDataKey()).toEqual(key32(2));
+    expect(kmsMock.commandCalls(DecryptCommand).map((c) => c.args[0].input.KeyId)).toEqual(keys.slice(0, 2));
+    expect(rec.regions).toEqual(['us-east-1', 'us-west-2']);
+  });
+
+  it('all failing: one coded error telling AccessDenied, Disabled, NotFound, InvalidCiphertext, Throttling and Timeout apart', async () => {
+    const names = ['AccessDeniedException', 'DisabledException', 'NotFoundException', 'InvalidCiphertextException', 'ThrottlingException'];
+    const regions = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-south-1', 'sa-east-1'];
+    const keys = regions.map((r, i) => arn(r, `k${i}`));
+    names.forEach((n, i) => kmsMock.on(DecryptCommand, { KeyId: keys[i] }).rejects(named(n)));
+    kmsMock.on(DecryptCommand, { KeyId: keys[5] }).callsFake(() => new Promise(() => {}));
+    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: keys, maxRetries: 0, callTimeoutMs: 30 });
+    const e = await fail(k.onDecrypt(dm(), keys.map((x) => edk(x))));
+    expect(e).toBeInstanceOf(EnvelopeError);
+    expect(e.code).toBe('ENVELOPE_NO_DECRYPTABLE_KEY');
+    expect(reasons(e)).toEqual([...names, 'TimeoutError'].map((n, i) => [keys[i], regions[i], n]));
+    for (const n of names) expect(e.message).toContain(n);
+  });
+
+  it('an aws-kms EDK whose provider info is not a key ARN is a listed failure, and the rest are still tried', async () => {
+    okDecrypt(4);
+    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] });
+    const bad = [edk('not-an-arn'), edk('arn:aws:kms:us-east-1:1:alias/k'), { providerId: 'aws-kms', providerInfo: new Uint8Array([0xff, 0xfe]), ciphertext: new Uint8Array(1) }];
+    const e = await fail(k.onDecrypt(dm(), bad));
+    expect(e.causes.map((c) => c.reason)).toEqual(['InvalidArn', 'InvalidArn', 'InvalidArn']);
+    const m = dm();
+    await k.onDecrypt(m, [...bad, edk(arn('us-east-1', 'k'))]);
+    expect(m.getDataKey()).toEqual(key32(4));
+  });
+
+  it('aliases can encrypt but not decrypt: never matched, and named (NotAKeyArn) when a decrypt fails', async () => {
+    const k = new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: 'arn:aws:kms:us-east-1:111122223333:alias/x', keyIds: ['alias/y'], defaultRegion: 'eu-west-1' });
+    const e = await fail(k.onDecrypt(dm(), [edk(arn('us-east-1', 'x'))]));
+    expect(kmsMock.calls()).toHaveLength(0);
+    expect(reasons(e)).toEqual([
+      ['arn:aws:kms:us-east-1:111122223333:alias/x', 'us-east-1', 'NotAKeyArn'],
+      ['alias/y', 'eu-west-1', 'NotAKeyArn'],
+    ]);
+    // A message without aws-kms EDKs is simply not ours.
+    const m = dm();
+    await k.onDecrypt(m, [edk('p', 'x', 'raw-aes')]);
+    expect(m.hasDataKey).toBe(false);
+  });
+
+  it('throttling is retried with backoff on a fake clock, within maxRetries', async () => {
     kmsMock
       .on(DecryptCommand)
       .rejectsOnce(named('ThrottlingException'))
       .rejectsOnce(named('KMSInternalException', 500))
-      .resolves({ Plaintext: new Uint8Array(32), KeyId: arn('us-east-1', 'k') });
-    const { sleeps, clock } = fakeClock();
-    const k = new KmsKeyring({ clientSupplier: supplier, keyIds: [arn('us-east-1', 'k')], maxRetries: 3, baseDelayMs: 100, maxDelayMs: 1000, clock });
+      .resolves({ Plaintext: key32(1), KeyId: arn('us-east-1', 'k') });
+    const clock = fakeClock();
     const m = dm();
-    await k.onDecrypt(m, [edk(arn('us-east-1', 'k'))]);
+    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')], maxRetries: 3, baseDelayMs: 100, maxDelayMs: 1000, clock }).onDecrypt(m, [edk(arn('us-east-1', 'k'))]);
     expect(m.hasDataKey).toBe(true);
     expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(3);
-    expect(sleeps).toEqual([50, 100]); // random 0.5 × 100·2^0, 0.5 × 100·2^1
-
-    kmsMock.reset();
-    kmsMock.on(DecryptCommand).rejects(named('AccessDeniedException'));
-    await expect(k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))])).rejects.toMatchObject({ causes: [{ reason: 'AccessDeniedException' }] });
-    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(1);
+    expect(clock.sleeps).toEqual([50, 100]);
   });
 
-  it('gives up after maxRetries', async () => {
+  it('AccessDenied is not retried; Throttling gives up after maxRetries', async () => {
+    kmsMock.on(DecryptCommand, { KeyId: arn('us-east-1', 'a') }).rejects(named('AccessDeniedException'));
+    kmsMock.on(DecryptCommand, { KeyId: arn('us-east-1', 't') }).rejects(named('ThrottlingException'));
+    const clock = fakeClock();
+    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'a'), arn('us-east-1', 't')], maxRetries: 2, clock });
+    const e = await fail(k.onDecrypt(dm(), [edk(arn('us-east-1', 'a')), edk(arn('us-east-1', 't'))]));
+    expect(e.causes.map((c) => c.reason)).toEqual(['AccessDeniedException', 'ThrottlingException']);
+    expect(kmsMock.commandCalls(DecryptCommand).map((c) => c.args[0].input.KeyId)).toEqual([arn('us-east-1', 'a'), arn('us-east-1', 't'), arn('us-east-1', 't'), arn('us-east-1', 't')]);
+    expect(clock.sleeps).toHaveLength(2);
+  });
+
+  it('the keyring’s retry budget: during an outage retries stop once it is spent', async () => {
     kmsMock.on(DecryptCommand).rejects(named('ThrottlingException'));
-    const { sleeps, clock } = fakeClock();
-    const k = new KmsKeyring({ clientSupplier: supplier, keyIds: [arn('us-east-1', 'k')], maxRetries: 2, clock });
-    await expect(k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))])).rejects.toMatchObject({ causes: [{ reason: 'ThrottlingException' }] });
-    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(3);
-    expect(sleeps).toHaveLength(2);
+    const clock = fakeClock();
+    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')], maxRetries: 3, maxRetryTokens: 4, retryRatio: 0.1, minRetriesPerSecond: 0, clock });
+    for (let i = 0; i < 20; i++) await k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))]).catch(() => {});
+    // 20 first attempts; 4 saved retries + 0.1 × 20 earned; without the budget it would be 80.
+    const n = kmsMock.commandCalls(DecryptCommand).length;
+    expect(n).toBeGreaterThanOrEqual(20 + 4 + 1);
+    expect(n).toBeLessThanOrEqual(20 + 4 + 2);
   });
 
-  it('the retry budget caps retries across calls', () => {
-    let now = 0;
-    const b = new RetryBudget(0.1, 0, () => now);
-    const granted = [];
-    for (let i = 0; i < 100; i++) {
-      b.onCall();
-      granted.push(b.tryRetry());
-    }
-    // 1 initial token + 0.1 per call ≈ 11 retries for 100 calls.
-    expect(granted.filter(Boolean).length).toBeGreaterThanOrEqual(10);
-    expect(granted.filter(Boolean).length).toBeLessThanOrEqual(12);
-    now += 0;
-  });
-
-  it('full jitter stays within [0, min(max, base·2^attempt))', () => {
-    for (const r of [0, 0.25, 0.999]) {
-      const t = new Retrier({ baseDelayMs: 100, maxDelayMs: 500, clock: { now: () => 0, random: () => r, sleep: async () => {} } });
-      expect(t.delay(0)).toBeCloseTo(100 * r);
-      expect(t.delay(3)).toBeCloseTo(500 * r);
-    }
-  });
-
-  it('a per-call deadline ends a call that never answers, and the caller signal aborts', async () => {
+  it('a call that never answers ends at the per-call deadline (TimeoutError), and the request’s signal is aborted', async () => {
     kmsMock.on(DecryptCommand).callsFake(() => new Promise(() => {}));
-    const k = new KmsKeyring({ clientSupplier: supplier, keyIds: [arn('us-east-1', 'k')], callTimeoutMs: 50, maxRetries: 0 });
+    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')], callTimeoutMs: 50, maxRetries: 0 });
     const t0 = performance.now();
-    await expect(k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))])).rejects.toMatchObject({ causes: [{ reason: 'ENVELOPE_TIMEOUT' }] });
+    const e = await fail(k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))]));
+    const ms = performance.now() - t0;
+    expect(reasons(e)).toEqual([[arn('us-east-1', 'k'), 'us-east-1', 'TimeoutError']]);
+    expect(ms).toBeGreaterThanOrEqual(45);
+    expect(ms).toBeLessThan(1000);
+    const opts = kmsMock.commandCalls(DecryptCommand)[0]!.args[1] as { abortSignal: AbortSignal };
+    expect(opts.abortSignal.aborted).toBe(true);
+  });
+
+  it('timeouts are retried: 1 + maxRetries attempts, each under its own deadline', async () => {
+    kmsMock.on(DecryptCommand).callsFake(() => new Promise(() => {}));
+    const clock = fakeClock();
+    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')], callTimeoutMs: 20, maxRetries: 2, clock });
+    const t0 = performance.now();
+    await fail(k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))]));
+    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(3);
     expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('the caller’s signal aborts a hanging call at once: ENVELOPE_ABORTED, no further keys tried', async () => {
+    kmsMock.on(DecryptCommand).callsFake(() => new Promise(() => {}));
     const ac = new AbortController();
-    const p = new KmsKeyring({ clientSupplier: supplier, keyIds: [arn('us-east-1', 'k')], callTimeoutMs: 10_000 }).onDecrypt(dm(), [edk(arn('us-east-1', 'k'))], { signal: ac.signal });
-    ac.abort();
-    await expect(p).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
+    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'a'), arn('us-east-1', 'b')], callTimeoutMs: 10_000 });
+    const t0 = performance.now();
+    const p = k.onDecrypt(dm(), [edk(arn('us-east-1', 'a')), edk(arn('us-east-1', 'b'))], { signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('user gave up')), 20);
+    const e = await fail(p);
+    expect(e.code).toBe('ENVELOPE_ABORTED');
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(1);
+    expect((kmsMock.commandCalls(DecryptCommand)[0]!.args[1] as { abortSignal: AbortSignal }).abortSignal.aborted).toBe(true);
   });
 });
