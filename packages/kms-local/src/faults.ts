@@ -64,11 +64,16 @@ export function parseFault(v: unknown): Fault {
 export class TokenBucket {
   readonly #capacity: number;
   #tokens: number;
-  #last = performance.now();
+  #last: number;
 
-  constructor(readonly rate: number) {
+  /** `now`: the clock's current reading in milliseconds (tests pass their own). */
+  constructor(
+    readonly rate: number,
+    now = performance.now(),
+  ) {
     this.#capacity = rate === 0 ? 0 : Math.max(rate, 1);
     this.#tokens = this.#capacity;
+    this.#last = now;
   }
 
   /** Takes one token if there is one. */
