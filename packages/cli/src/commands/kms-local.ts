@@ -1,21 +1,38 @@
-/** `envelope kms-local`: run the local KMS-compatible server until interrupted. */
+/** `envelope kms-local`: run the local KMS-compatible server until SIGINT or SIGTERM. */
 import { parseArgs } from 'node:util';
-import { startKmsLocal } from '@envelope/kms-local';
-import { UsageError, type CliIo } from '../io.js';
+import { DEFAULT_REGIONS, startKmsLocal } from '@envelope/kms-local';
+import { UsageError, defaultIo, type CliIo } from '../io.js';
 
 export const KMS_LOCAL_HELP = `Usage: envelope kms-local [--port P] [--host H] [--regions r1,r2,...] [--data-dir D]
                           [--access-key-id A --secret-access-key S] [--account-id N]
 
 A KMS-compatible server (AWS JSON 1.1, SigV4-checked) for demos, tests and offline work.
-One port serves every region; point any AWS SDK at it with its endpoint setting.
-Admin API (loopback only): GET /_admin/stats, PUT /_admin/faults/<region>, POST /_admin/reset-stats.
+One port serves every region (the region comes from the request's signature); point any AWS SDK
+at it with its endpoint setting and the printed test credentials.
+
+Options:
+  --port P               port to listen on (default 4566; 0 picks a free one)
+  --host H               interface to bind (default 127.0.0.1)
+  --regions r1,r2        regions to serve (default ${DEFAULT_REGIONS.join(',')})
+  --data-dir D           keep keys across restarts in D (created 0700; root key 0600)
+  --access-key-id A      accept this access key (with --secret-access-key; default the AWS
+  --secret-access-key S  documentation pair AKIAIOSFODNN7EXAMPLE / wJalr…EXAMPLEKEY)
+  --account-id N         12-digit account id in ARNs (default 111122223333)
+
+Admin API (loopback clients only): GET /_admin/stats, GET /_admin/faults,
+PUT /_admin/faults/<region>, POST /_admin/reset-stats, POST /_admin/reset.
 
 Examples:
   envelope kms-local --port 4566 --regions us-east-1,eu-west-1 --data-dir ./kms-data
   curl -X PUT localhost:4566/_admin/faults/us-east-1 -d '{"mode":"blackhole"}'
 `;
 
-export async function kmsLocalCommand(argv: string[], io: CliIo): Promise<number> {
+/**
+ * Runs kms-local in the foreground: prints the endpoint, the regions and the credentials to sign
+ * with, then serves until SIGINT or SIGTERM and closes cleanly (state flushed, sockets ended).
+ * Resolves to the exit code.
+ */
+export async function kmsLocalCommand(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -34,29 +51,41 @@ export async function kmsLocalCommand(argv: string[], io: CliIo): Promise<number
     return 0;
   }
   const port = values.port === undefined ? 4566 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port expects 0..65535');
+  if (!/^\d{1,5}$/.test(values.port ?? '4566') || port > 65535) throw new UsageError('--port expects 0..65535');
   if ((values['access-key-id'] === undefined) !== (values['secret-access-key'] === undefined)) {
     throw new UsageError('give both --access-key-id and --secret-access-key, or neither');
   }
-  const kms = await startKmsLocal({
-    port,
-    host: values.host ?? '127.0.0.1',
-    regions: values.regions?.split(',').map((r) => r.trim()).filter(Boolean),
-    dataDir: values['data-dir'],
-    accountId: values['account-id'],
-    credentials: values['access-key-id'] ? { accessKeyId: values['access-key-id'], secretAccessKey: values['secret-access-key']! } : undefined,
-  });
-  io.stdout.write(
-    `kms-local listening on ${kms.url}\n` +
-      `regions: ${kms.regions.join(', ')}\n` +
-      `credentials (test only): AWS_ACCESS_KEY_ID=${kms.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${kms.credentials.secretAccessKey}\n` +
-      `account: ${kms.accountId}${values['data-dir'] ? `, state in ${values['data-dir']}` : ' (in memory)'}\n`,
-  );
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await kms.close();
-  return 0;
+  const regions = values.regions?.split(',').map((r) => r.trim()).filter(Boolean);
+  if (values.regions !== undefined && !regions?.length) throw new UsageError('--regions expects a comma-separated list, e.g. us-east-1,eu-west-1');
+  if (values['account-id'] !== undefined && !/^\d{12}$/.test(values['account-id'])) throw new UsageError('--account-id expects 12 digits');
+
+  // Listen for signals before starting, so one that arrives during start-up is not lost.
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const kms = await startKmsLocal({
+      port,
+      host: values.host ?? '127.0.0.1',
+      regions,
+      dataDir: values['data-dir'],
+      accountId: values['account-id'],
+      credentials: values['access-key-id'] ? { accessKeyId: values['access-key-id'], secretAccessKey: values['secret-access-key']! } : undefined,
+    });
+    io.stdout.write(
+      `kms-local listening on ${kms.url}\n` +
+        `regions: ${kms.regions.join(', ')}\n` +
+        `credentials (test only): AWS_ACCESS_KEY_ID=${kms.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${kms.credentials.secretAccessKey}\n` +
+        `account: ${kms.accountId}; state: ${values['data-dir'] ? values['data-dir'] : 'in memory'}\n` +
+        `e.g. new KMSClient({ region: '${kms.regions[0]}', endpoint: '${kms.url}', credentials }) or aws --endpoint-url ${kms.url} kms list-keys\n`,
+    );
+    await stopped;
+    io.stdout.write('kms-local: stopping\n');
+    await kms.close();
+    return 0;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
 }
