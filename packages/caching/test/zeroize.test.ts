@@ -94,7 +94,7 @@ describe('key material', () => {
     expect(zero(second)).toBe(true);
   });
 
-  it('materials an uncacheable flight did not hand out are zeroized', async () => {
+  it('a miss whose caller gives up aborts the underlying call, and nothing is kept', async () => {
     const k = new CountingKeyring();
     k.delayMs = 5;
     const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000 });

@@ -36,8 +36,12 @@ export class CountingKeyring implements Keyring {
     this.encrypts++;
     this.signals.push(options?.signal);
     await this.#wait(options?.signal);
-    const dk = randomBytes(m.suite.keyLength);
-    m.setDataKey(dk);
+    if (!m.hasDataKey) {
+      const fresh = randomBytes(m.suite.keyLength);
+      m.setDataKey(fresh);
+      fresh.fill(0);
+    }
+    const dk = m.getDataKey();
     const iv = randomBytes(12);
     const c = createCipheriv('aes-256-gcm', this.key, iv);
     c.setAAD(serializeEncryptionContext(m.encryptionContext));
