@@ -76,8 +76,11 @@ export function reasonOf(e: unknown): string {
     return e.code;
   }
   const err = e as { name?: unknown; code?: unknown; cause?: { code?: unknown } } | null | undefined;
-  if (typeof err?.code === 'string' && NETWORK_CODE.test(err.code)) return err.code;
-  if (typeof err?.cause?.code === 'string' && NETWORK_CODE.test(err.cause.code)) return err.cause.code;
+  // The SDK names both its request timeouts (code ETIMEDOUT) and dropped connections (code
+  // ECONNRESET, …) `TimeoutError`; the code tells them apart.
+  const code = typeof err?.code === 'string' && NETWORK_CODE.test(err.code) ? err.code : typeof err?.cause?.code === 'string' && NETWORK_CODE.test(err.cause.code) ? err.cause.code : undefined;
+  if (code === 'ETIMEDOUT' || (err?.name === 'TimeoutError' && code === undefined)) return 'TimeoutError';
+  if (code) return code;
   if (err?.name === 'AbortError') return 'Aborted';
   if (typeof err?.name === 'string' && err.name !== 'Error') return err.name;
   return 'Error';

@@ -25,6 +25,8 @@ describe('reasonOf / isTransient', () => {
     [named('SomethingNew', 400), 'SomethingNew', false],
     [named('AccessDeniedException', 500), 'AccessDeniedException', false],
     [named('TimeoutError'), 'TimeoutError', true],
+    [Object.assign(new Error('Request timed out'), { name: 'TimeoutError', code: 'ETIMEDOUT' }), 'TimeoutError', true],
+    [Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' }), 'ECONNRESET', true],
     [sys('ECONNRESET'), 'ECONNRESET', true],
     [sys('ECONNREFUSED'), 'ECONNREFUSED', true],
     [Object.assign(new Error('fetch failed'), { cause: sys('EPIPE') }), 'EPIPE', true],
