@@ -285,21 +285,19 @@ export class MultiRegionKeyring implements Keyring {
   // ---------------------------------------------------------------- shared machinery
 
   /**
-   * Orders keys by region health: healthy regions by latency (the preferred region first),
-   * then half-open regions (their probe starts at once, beside the best healthy region),
-   * then open regions as a last resort.
+   * Orders keys by region health: the preferred region first while its breaker is closed, then
+   * the other healthy regions by latency estimate; half-open regions go first with a hedge delay
+   * of zero (their one probe runs beside the best healthy region, so probing costs no latency);
+   * open regions come last, as a last resort.
    */
   #ranked(keys: readonly KeyArn[]): { key: KeyArn; region: string; hedgeAfterMs: number; probe: boolean; lastResort: boolean }[] {
     const h = this.health;
-    const scored = keys.map((key) => {
-      const state = h.breakerState(key.region);
-      const latency = h.latency(key.region) ?? 50;
-      const bonus = key.region === this.#preferred ? 0.5 : 1;
-      return { key, state, score: latency * bonus };
-    });
-    const closed = scored.filter((s) => s.state === 'closed').sort((a, b) => a.score - b.score);
+    const scored = keys.map((key) => ({ key, state: h.breakerState(key.region), latency: h.latency(key.region) ?? 50, preferred: key.region === this.#preferred }));
+    const closed = scored
+      .filter((s) => s.state === 'closed')
+      .sort((a, b) => (a.preferred !== b.preferred ? (a.preferred ? -1 : 1) : a.latency - b.latency));
     const half = scored.filter((s) => s.state === 'half-open');
-    const open = scored.filter((s) => s.state === 'open').sort((a, b) => a.score - b.score);
+    const open = scored.filter((s) => s.state === 'open').sort((a, b) => a.latency - b.latency);
     return [
       ...half.map((s) => ({ key: s.key, region: s.key.region, hedgeAfterMs: 0, probe: true, lastResort: false })),
       ...closed.map((s) => ({ key: s.key, region: s.key.region, hedgeAfterMs: this.#hedgeDelay(s.key.region), probe: false, lastResort: false })),
