@@ -1,94 +1,186 @@
 #!/usr/bin/env node
 /**
- * Load on kms-local: GenerateDataKey + Decrypt pairs from one client process with keep-alive.
- *   node bench/kms-local-load.mjs [--seconds 10] [--concurrency 32]
- * Reports pairs per second, errors and RSS. Needs the built packages.
+ * Load on kms-local: GenerateDataKey + Decrypt pairs from one client process over keep-alive
+ * connections, against kms-local running in a second process (as `envelope kms-local` would).
+ *
+ *   npx tsc -b && node bench/kms-local-load.mjs [--seconds 10] [--concurrency 32] [--client signed|sdk] [--json]
+ *
+ * --client signed (default) signs SigV4 by hand with node:crypto, so the figure measures kms-local;
+ * --client sdk uses @aws-sdk/client-kms, whose own per-request CPU is then the limit.
+ * Reports pairs per second, errors, and the RSS of the server and the client at start and end.
+ * SERVER_PROF=dir writes a CPU profile of the server into dir.
  */
 import { parseArgs } from 'node:util';
 import http from 'node:http';
-import { CreateKeyCommand, DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { spawn } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '32' }, client: { type: 'string', default: 'sdk' }, json: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '32' },
+    client: { type: 'string', default: 'signed' },
+    json: { type: 'boolean' },
+    serve: { type: 'boolean' },
+  },
+});
+
+const rssMiB = () => Math.round(process.memoryUsage().rss / 2 ** 20);
+
+// ---------------------------------------------------------------- the server process
+if (values.serve) {
+  // KMS_LOCAL_DIST: another build to compare against (an A/B of two versions).
+  const { startKmsLocal } = await import(process.env.KMS_LOCAL_DIST ?? '../packages/kms-local/dist/index.js');
+  const kms = await startKmsLocal({ regions: ['us-east-1'], port: 0 });
+  const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+  say({ url: kms.url, credentials: kms.credentials, rssMiB: rssMiB() });
+  // One line in, one line out: "probe" asks for the RSS and CPU time used so far; end of input stops.
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'probe') {
+      const cpu = process.cpuUsage();
+      say({ rssMiB: rssMiB(), cpuMs: (cpu.user + cpu.system) / 1000 });
+    }
+  }
+  await kms.close();
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------- the client process
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
-// The server runs in its own process (as `envelope kms-local` would), the client in this one.
-const server = spawn(process.execPath, [...(process.env.SERVER_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/sprof'] : []), new URL('./kms-local-server.mjs', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
-const [line] = await once(server.stdout.setEncoding('utf8'), 'data');
-const kms = JSON.parse(line);
-const client = new KMSClient({
-  region: 'us-east-1',
-  endpoint: kms.url,
-  credentials: kms.credentials,
-  maxAttempts: 1,
-  requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: concurrency }), requestTimeout: 5000, throwOnRequestTimeout: true }),
-});
-const keyId = (await client.send(new CreateKeyCommand({}))).KeyMetadata.Arn;
-
-// --client signed: the same requests, SigV4-signed by hand (node:crypto) over a keep-alive agent,
-// to measure kms-local rather than the AWS SDK's per-request client overhead.
+if (!(seconds > 0 && seconds <= 600) || !(concurrency >= 1 && concurrency <= 1024)) throw new Error('--seconds 1..600, --concurrency 1..1024');
+const prof = process.env.SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVER_PROF}`] : [];
+const server = spawn(process.execPath, [...prof, fileURLToPath(import.meta.url), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
+const lines = createInterface({ input: server.stdout })[Symbol.asyncIterator]();
+const nextLine = async () => JSON.parse((await lines.next()).value);
+const ready = await nextLine();
+const probe = async () => {
+  server.stdin.write('probe\n');
+  return nextLine();
+};
+const url = new URL(ready.url);
+const { accessKeyId, secretAccessKey } = ready.credentials;
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-const url = new URL(kms.url);
+
+// A hand-rolled SigV4 signer (signing key cached per day, as any real client does).
 const hmac = (k, d) => createHmac('sha256', k).update(d).digest();
 const sha = (d) => createHash('sha256').update(d).digest('hex');
+let keyDay = '';
+let signingKey;
 function signedCall(op, body) {
   const payload = JSON.stringify(body);
   const amz = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
-  const date = amz.slice(0, 8);
-  const headers = { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-date': amz, 'x-amz-target': `TrentService.${op}` };
-  const names = Object.keys(headers).sort();
-  const canonical = ['POST', '/', '', names.map((n) => `${n}:${headers[n]}\n`).join(''), names.join(';'), sha(payload)].join('\n');
-  const scope = `${date}/us-east-1/kms/aws4_request`;
-  const key = hmac(hmac(hmac(hmac(`AWS4${kms.credentials.secretAccessKey}`, date), 'us-east-1'), 'kms'), 'aws4_request');
-  const sig = hmac(key, ['AWS4-HMAC-SHA256', amz, scope, sha(canonical)].join('\n')).toString('hex');
-  headers.authorization = `AWS4-HMAC-SHA256 Credential=${kms.credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${sig}`;
+  const day = amz.slice(0, 8);
+  if (day !== keyDay) {
+    signingKey = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), 'us-east-1'), 'kms'), 'aws4_request');
+    keyDay = day;
+  }
+  const headers = { 'content-type': 'application/x-amz-json-1.1', host: url.host, 'x-amz-date': amz, 'x-amz-target': `TrentService.${op}` };
+  const signedHeaders = 'content-type;host;x-amz-date;x-amz-target';
+  const canonical = `POST\n/\n\ncontent-type:${headers['content-type']}\nhost:${headers.host}\nx-amz-date:${amz}\nx-amz-target:${headers['x-amz-target']}\n\n${signedHeaders}\n${sha(payload)}`;
+  const scope = `${day}/us-east-1/kms/aws4_request`;
+  const sig = createHmac('sha256', signingKey).update(`AWS4-HMAC-SHA256\n${amz}\n${scope}\n${sha(canonical)}`).digest('hex');
+  headers.authorization = `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${sig}`;
+  headers['content-length'] = Buffer.byteLength(payload);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: url.hostname, port: url.port, method: 'POST', path: '/', headers, agent }, (res) => {
       const parts = [];
       res.on('data', (c) => parts.push(c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(Buffer.concat(parts).toString())) : reject(new Error(Buffer.concat(parts).toString()))));
+      res.on('end', () => {
+        const text = Buffer.concat(parts).toString();
+        if (res.statusCode === 200) resolve(JSON.parse(text));
+        else reject(new Error(`${res.statusCode} ${text}`));
+      });
     });
+    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end(payload);
   });
 }
-const pair =
-  values.client === 'signed'
-    ? async () => {
-        const g = await signedCall('GenerateDataKey', { KeyId: keyId, NumberOfBytes: 32, EncryptionContext: { load: 'test' } });
-        const d = await signedCall('Decrypt', { CiphertextBlob: g.CiphertextBlob, KeyId: keyId, EncryptionContext: { load: 'test' } });
-        if (d.Plaintext !== g.Plaintext) throw new Error('mismatch');
-      }
-    : async () => {
-        const g = await client.send(new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: 32, EncryptionContext: { load: 'test' } }));
-        const d = await client.send(new DecryptCommand({ CiphertextBlob: g.CiphertextBlob, KeyId: keyId, EncryptionContext: { load: 'test' } }));
-        if (Buffer.compare(Buffer.from(d.Plaintext), Buffer.from(g.Plaintext)) !== 0) throw new Error('mismatch');
-      };
-const rss0 = process.memoryUsage().rss;
+
+const context = { bench: 'kms-local-load' };
+let pair;
+let setupKey;
+if (values.client === 'sdk') {
+  const { CreateKeyCommand, DecryptCommand, GenerateDataKeyCommand, KMSClient } = await import('@aws-sdk/client-kms');
+  const { NodeHttpHandler } = await import('@smithy/node-http-handler');
+  const client = new KMSClient({
+    region: 'us-east-1',
+    endpoint: ready.url,
+    credentials: { accessKeyId, secretAccessKey },
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({ httpAgent: agent, requestTimeout: 5000, throwOnRequestTimeout: true }),
+  });
+  setupKey = async () => (await client.send(new CreateKeyCommand({}))).KeyMetadata.Arn;
+  pair = async (keyId) => {
+    const g = await client.send(new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: 32, EncryptionContext: context }));
+    const d = await client.send(new DecryptCommand({ CiphertextBlob: g.CiphertextBlob, KeyId: keyId, EncryptionContext: context }));
+    if (Buffer.compare(Buffer.from(d.Plaintext), Buffer.from(g.Plaintext)) !== 0) throw new Error('mismatch');
+  };
+} else if (values.client === 'signed') {
+  setupKey = async () => (await signedCall('CreateKey', {})).KeyMetadata.Arn;
+  pair = async (keyId) => {
+    const g = await signedCall('GenerateDataKey', { KeyId: keyId, NumberOfBytes: 32, EncryptionContext: context });
+    const d = await signedCall('Decrypt', { CiphertextBlob: g.CiphertextBlob, KeyId: keyId, EncryptionContext: context });
+    if (d.Plaintext !== g.Plaintext) throw new Error('mismatch');
+  };
+} else {
+  throw new Error('--client signed|sdk');
+}
+
+const keyId = await setupKey();
+// A short warm-up, so the figure is the steady state rather than JIT start-up.
+for (let i = 0; i < 200; i++) await pair(keyId);
+const server0 = await probe();
+const clientRss0 = rssMiB();
+const clientCpu0 = process.cpuUsage();
 let pairs = 0;
 let errors = 0;
-let rssMax = rss0;
-const end = Date.now() + seconds * 1000;
+let firstError;
+const end = performance.now() + seconds * 1000;
 const t0 = performance.now();
 await Promise.all(
   Array.from({ length: concurrency }, async () => {
-    while (Date.now() < end) {
+    while (performance.now() < end) {
       try {
-        await pair();
+        await pair(keyId);
         pairs++;
-        if ((pairs & 1023) === 0) rssMax = Math.max(rssMax, process.memoryUsage().rss);
-      } catch {
+      } catch (e) {
         errors++;
+        firstError ??= e.message;
       }
     }
   }),
 );
 const secs = (performance.now() - t0) / 1000;
+const server1 = await probe();
+const clientCpu = process.cpuUsage(clientCpu0);
+const report = {
+  pairsPerSecond: Math.round(pairs / secs),
+  pairs,
+  errors,
+  ...(firstError ? { firstError: firstError.slice(0, 200) } : {}),
+  seconds: Math.round(secs * 10) / 10,
+  concurrency,
+  client: values.client,
+  // CPU per pair does not depend on what else the machine is running: the server-bound ceiling
+  // is what one core would do at that cost.
+  serverCpuUsPerPair: Math.round(((server1.cpuMs - server0.cpuMs) * 1000) / Math.max(pairs, 1)),
+  clientCpuUsPerPair: Math.round((clientCpu.user + clientCpu.system) / Math.max(pairs, 1)),
+  serverRssMiB: { start: server0.rssMiB, end: server1.rssMiB },
+  clientRssMiB: { start: clientRss0, end: rssMiB() },
+};
 server.stdin.end();
-client.destroy();
-const report = { pairsPerSecond: Math.round(pairs / secs), pairs, errors, seconds: Math.round(secs * 10) / 10, concurrency, rssStartMiB: Math.round(rss0 / 2 ** 20), rssMaxMiB: Math.round(rssMax / 2 ** 20) };
-process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `kms-local load: ${report.pairsPerSecond} GenerateDataKey+Decrypt pairs/s (${pairs} pairs, ${errors} errors, ${report.seconds} s, concurrency ${concurrency}, ${values.client} client), client RSS ${report.rssStartMiB} → ${report.rssMaxMiB} MiB\n`);
+agent.destroy();
+await new Promise((r) => server.once('exit', r));
+process.stdout.write(
+  values.json
+    ? `${JSON.stringify(report)}\n`
+    : `kms-local load: ${report.pairsPerSecond} GenerateDataKey+Decrypt pairs/s (${pairs} pairs, ${errors} errors, ${report.seconds} s, ` +
+        `concurrency ${concurrency}, ${values.client} client); server CPU ${report.serverCpuUsPerPair} µs/pair ` +
+        `(≈${Math.round(1e6 / Math.max(report.serverCpuUsPerPair, 1))} pairs/s per server core), client CPU ${report.clientCpuUsPerPair} µs/pair; server RSS ${report.serverRssMiB.start} → ${report.serverRssMiB.end} MiB, ` +
+        `client RSS ${report.clientRssMiB.start} → ${report.clientRssMiB.end} MiB${firstError ? `; first error: ${report.firstError}` : ''}\n`,
+);
