@@ -1,9 +1,14 @@
-// Shared setup for the benchmarks: the same key for ours and the SDK, the raw floor.
-import { createCipheriv, randomBytes } from 'node:crypto';
+// Shared setup for the benchmarks: the same key and inputs for ours and the SDK, the raw
+// node:crypto floor, stream helpers and statistics.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { Readable, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { encrypt, decrypt, encryptStream, decryptStream } from '@envelope/core';
 import { RawAesKeyring } from '@envelope/keyring-local';
 import { buildClient, CommitmentPolicy, RawAesKeyringNode, RawAesWrappingSuiteIdentifier } from '@aws-crypto/client-node';
 
+export const MiB = 1024 * 1024;
+export const KiB = 1024;
 export const KEY = Buffer.alloc(32, 42);
 export const ours = new RawAesKeyring({ keyNamespace: 'bench', keyName: 'aes', wrappingKey: Buffer.from(KEY) });
 export const sdkKeyring = new RawAesKeyringNode({
@@ -13,39 +18,163 @@ export const sdkKeyring = new RawAesKeyringNode({
   wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
 });
 export const sdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+/** The same small context for every message, ours and the SDK's. */
+export const CONTEXT = { purpose: 'bench' };
 
+export const hex = (suite) => `0x${suite.toString(16).padStart(4, '0')}`;
+
+/** Buffer API, one object per implementation with the same signature. */
 export const impls = {
   ours: {
-    encrypt: async (pt, suite, frameLength) => (await encrypt(pt, { keyring: ours, suite, frameLength })).ciphertext,
+    encrypt: async (pt, suite, frameLength) => (await encrypt(pt, { keyring: ours, suite, frameLength, encryptionContext: CONTEXT })).ciphertext,
     decrypt: async (ct) => (await decrypt(ct, { keyring: ours })).plaintext,
   },
   sdk: {
-    encrypt: async (pt, suite, frameLength) => (await sdk.encrypt(sdkKeyring, pt, { suiteId: suite, frameLength })).result,
+    encrypt: async (pt, suite, frameLength) => (await sdk.encrypt(sdkKeyring, pt, { suiteId: suite, frameLength, encryptionContext: CONTEXT })).result,
     decrypt: async (ct) => (await sdk.decrypt(sdkKeyring, ct)).plaintext,
   },
 };
 
-/** The raw floor: AES-256-GCM, a new cipher per frame, into a preallocated output, no format. */
+/**
+ * Streaming, one object per implementation: a fresh Transform/Duplex for each message. Signed
+ * messages: our decryptStream releases each authenticated frame before the signature verifies
+ * (`releaseUnverifiedPlaintext`), which is what the SDK's decryptStream does; for unsigned suites
+ * the SDK's decryptUnsignedMessageStream is used.
+ */
+export const streamImpls = {
+  ours: {
+    encrypt: (suite, frameLength) => encryptStream({ keyring: ours, suite, frameLength, encryptionContext: CONTEXT }),
+    decrypt: (suite) => decryptStream({ keyring: ours, releaseUnverifiedPlaintext: suite === 0x0578 }),
+  },
+  sdk: {
+    encrypt: (suite, frameLength) => sdk.encryptStream(sdkKeyring, { suiteId: suite, frameLength, encryptionContext: CONTEXT }),
+    decrypt: (suite) => (suite === 0x0578 ? sdk.decryptStream(sdkKeyring) : sdk.decryptUnsignedMessageStream(sdkKeyring)),
+  },
+};
+
+/** A readable over `buf` in `chunk`-byte views (what a file stream would hand over). */
+export function chunked(buf, chunk = 64 * KiB) {
+  let o = 0;
+  return new Readable({
+    highWaterMark: chunk,
+    read() {
+      if (o >= buf.length) this.push(null);
+      else {
+        this.push(buf.subarray(o, o + chunk));
+        o += chunk;
+      }
+    },
+  });
+}
+
+/** A readable over a list of chunks, as produced by an encrypt stream. */
+export function fromChunks(chunks) {
+  let i = 0;
+  return new Readable({
+    read() {
+      this.push(i < chunks.length ? chunks[i++] : null);
+    },
+  });
+}
+
+/** A sink that counts bytes, and keeps them when `keep` is set. */
+export function sink(keep = false) {
+  const w = new Writable({
+    highWaterMark: 64 * KiB,
+    write(c, _e, cb) {
+      w.bytes += c.length;
+      if (keep) w.chunks.push(c);
+      cb();
+    },
+  });
+  w.bytes = 0;
+  w.chunks = [];
+  return w;
+}
+
+export async function pipe(src, transform, keep) {
+  const out = sink(keep);
+  await pipeline(src, transform, out);
+  return out;
+}
+
+/**
+ * The raw floor: AES-256-GCM with a new cipher per frame over the same frame size, a small AAD,
+ * into a preallocated output; no format around it.
+ */
+const RAW_KEY = randomBytes(32);
+const RAW_AAD = Buffer.alloc(64, 1);
 export function rawEncrypt(pt, frameLength) {
-  const key = randomBytes(32);
   const iv = Buffer.alloc(12);
-  const aad = Buffer.alloc(64);
   const frames = Math.max(1, Math.ceil(pt.length / frameLength));
   const out = Buffer.allocUnsafe(pt.length + frames * 16);
   let o = 0;
-  for (let p = 0; p < pt.length || p === 0; p += frameLength) {
-    const c = createCipheriv('aes-256-gcm', key, iv);
-    c.setAAD(aad);
+  for (let i = 0, p = 0; i < frames; i++, p += frameLength) {
+    iv.writeUInt32BE(i + 1, 8);
+    const c = createCipheriv('aes-256-gcm', RAW_KEY, iv);
+    c.setAAD(RAW_AAD);
     const x = c.update(pt.subarray(p, p + frameLength));
     out.set(x, o);
     o += x.length;
     c.final();
     out.set(c.getAuthTag(), o);
     o += 16;
-    if (pt.length === 0) break;
   }
   return out;
 }
 
-export { encryptStream, decryptStream, randomBytes };
-export const MiB = 1024 * 1024;
+/** The raw floor for decryption: the inverse of {@link rawEncrypt} (tag checked per frame). */
+export function rawDecrypt(ct, frameLength) {
+  const iv = Buffer.alloc(12);
+  const n = frameLength + 16;
+  const frames = Math.max(1, Math.ceil(ct.length / n));
+  const out = Buffer.allocUnsafe(ct.length - frames * 16);
+  let o = 0;
+  for (let i = 0, p = 0; i < frames; i++, p += n) {
+    iv.writeUInt32BE(i + 1, 8);
+    const end = Math.min(p + n, ct.length);
+    const d = createDecipheriv('aes-256-gcm', RAW_KEY, iv);
+    d.setAAD(RAW_AAD);
+    d.setAuthTag(ct.subarray(end - 16, end));
+    const x = d.update(ct.subarray(p, end - 16));
+    d.final();
+    out.set(x, o);
+    o += x.length;
+  }
+  return out;
+}
+
+/** The raw floor through streams: the same per-frame work inside a Transform, frames re-chunked. */
+export function rawStream(frameLength, direction) {
+  return new Transform({
+    transform(chunk, _e, cb) {
+      this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+      const unit = direction === 'enc' ? frameLength : frameLength + 16;
+      const whole = Math.floor(this.pending.length / unit) * unit;
+      if (whole > 0) {
+        this.push(direction === 'enc' ? rawEncrypt(this.pending.subarray(0, whole), frameLength) : rawDecrypt(this.pending.subarray(0, whole), frameLength));
+        this.pending = this.pending.subarray(whole);
+      }
+      cb();
+    },
+    flush(cb) {
+      if (this.pending?.length) this.push(direction === 'enc' ? rawEncrypt(this.pending, frameLength) : rawDecrypt(this.pending, frameLength));
+      cb();
+    },
+  });
+}
+
+export function median(a) {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export const mibps = (bytes, ms) => bytes / MiB / (ms / 1000);
+
+/** Same bytes? (views of any kind) */
+export function same(a, b) {
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+}
+
+export { encrypt, decrypt, encryptStream, decryptStream, randomBytes };

@@ -1,0 +1,76 @@
+// Throughput, buffer API: ours vs the SDK vs the raw floor, same input, alternating per
+// iteration (ours, SDK, raw), first iteration discarded as warm-up, medians reported.
+import { impls, rawEncrypt, rawDecrypt, randomBytes, median, mibps, same, hex, MiB } from '../lib.mjs';
+import { f0, ratio } from '../format.mjs';
+
+export const id = 'throughput-buffer';
+export const title = 'Throughput, buffer API (MiB/s)';
+
+export function cases(quick) {
+  if (quick) return [[MiB, 4096, 0x0478], [64 * MiB, 4096, 0x0478]];
+  return [1, 64].flatMap((m) => [4096, 65536].flatMap((f) => [0x0478, 0x0578].map((s) => [m * MiB, f, s])));
+}
+
+export async function measure({ size, frameLength, suite, iterations }) {
+  const pt = randomBytes(size);
+  const t = { ours: { enc: [], dec: [] }, sdk: { enc: [], dec: [] }, raw: { enc: [], dec: [] } };
+  for (let i = 0; i <= iterations; i++) {
+    for (const name of ['ours', 'sdk']) {
+      let t0 = performance.now();
+      const ct = await impls[name].encrypt(pt, suite, frameLength);
+      const e = performance.now() - t0;
+      t0 = performance.now();
+      const back = await impls[name].decrypt(ct);
+      const d = performance.now() - t0;
+      if (i === 0 && !same(back, pt)) throw new Error(`${name} round trip differs`);
+      if (i > 0) t[name].enc.push(e), t[name].dec.push(d);
+    }
+    let t0 = performance.now();
+    const rct = rawEncrypt(pt, frameLength);
+    const e = performance.now() - t0;
+    t0 = performance.now();
+    const rpt = rawDecrypt(rct, frameLength);
+    const d = performance.now() - t0;
+    if (i === 0 && !same(rpt, pt)) throw new Error('raw round trip differs');
+    if (i > 0) t.raw.enc.push(e), t.raw.dec.push(d);
+  }
+  return summarize(`buffer ${size / MiB} MiB, frame ${frameLength}, ${hex(suite)}`, { size, frameLength, suite, iterations }, t);
+}
+
+/** MiB/s per direction and for enc+dec (total bytes over total median time), and the ratios. */
+export function summarize(name, params, t) {
+  const r = { case: name, ...params };
+  for (const impl of Object.keys(t)) {
+    const e = median(t[impl].enc);
+    const d = median(t[impl].dec);
+    r[impl] = { enc: mibps(params.size, e), dec: mibps(params.size, d), encdec: mibps(2 * params.size, e + d), encMs: e, decMs: d };
+  }
+  const k = (a, b, f) => (r[a] && r[b] ? r[a][f] / r[b][f] : undefined);
+  r.vsSdk = { enc: k('ours', 'sdk', 'enc'), dec: k('ours', 'sdk', 'dec'), encdec: k('ours', 'sdk', 'encdec') };
+  r.vsRaw = { enc: k('ours', 'raw', 'enc'), dec: k('ours', 'raw', 'dec'), encdec: k('ours', 'raw', 'encdec') };
+  return r;
+}
+
+export async function run({ quick, log }) {
+  const rows = [];
+  for (const [size, frameLength, suite] of cases(quick)) {
+    const iterations = quick ? 3 : size >= 64 * MiB ? 5 : 9;
+    const r = await measure({ size, frameLength, suite, iterations });
+    rows.push(r);
+    log(line(r));
+  }
+  return rows;
+}
+
+export function line(r) {
+  const x = (o) => (o ? `${f0(o.enc)}/${f0(o.dec)}` : 'n/a');
+  return `${r.case.padEnd(38)} enc/dec MiB/s: ours ${x(r.ours)} | SDK ${x(r.sdk)} | raw ${x(r.raw)} | ours/SDK ${ratio(r.vsSdk.enc)} ${ratio(r.vsSdk.dec)} (enc+dec ${ratio(r.vsSdk.encdec)}) | ours/raw enc+dec ${ratio(r.vsRaw.encdec)}`;
+}
+
+export function markdown(rows) {
+  return [
+    '| case | ours enc | ours dec | SDK enc | SDK dec | raw enc | raw dec | ours/SDK enc | ours/SDK dec | ours/SDK enc+dec | ours/raw enc+dec |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((x) => `| ${x.case} | ${f0(x.ours.enc)} | ${f0(x.ours.dec)} | ${f0(x.sdk.enc)} | ${f0(x.sdk.dec)} | ${f0(x.raw.enc)} | ${f0(x.raw.dec)} | ${ratio(x.vsSdk.enc)} | ${ratio(x.vsSdk.dec)} | ${ratio(x.vsSdk.encdec)} | ${ratio(x.vsRaw.encdec)} |`),
+  ];
+}
