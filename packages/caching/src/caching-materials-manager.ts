@@ -10,10 +10,10 @@
  *   the others wait, share its error if it fails (nothing is cached then), and each takes (and
  *   counts) its own use of the fresh entry. Callers the fresh entry cannot serve within the
  *   limits go on to one new call together (see {@link SingleFlight}).
- * - Never cached: encrypts of unknown length, larger than `maxBytesEncrypted`, or with a context
- *   too large to serialize; suites without a key derivation function (0x0014/0x0046/0x0078),
- *   whose data key *is* the message key; encryption materials that carry warnings (a degraded
- *   multi-region encrypt serves the callers waiting for it, but is not kept).
+ * - Never cached: encrypts of unknown length or larger than `maxBytesEncrypted`; suites without a
+ *   key derivation function (0x0014/0x0046/0x0078), whose data key *is* the message key;
+ *   encryption materials that carry warnings (a degraded multi-region encrypt serves the callers
+ *   waiting for it, but is not kept).
  * - Hits get copies; every entry that leaves the cache is zeroized.
  */
 import {

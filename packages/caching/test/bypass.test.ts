@@ -100,11 +100,11 @@ describe('never cached', () => {
     expect(k.encrypts).toBe(2);
   });
 
-  it('an encryption context too large to serialize bypasses (the underlying manager decides)', async () => {
+  it('an encryption context too large to serialize: the underlying manager refuses it, nothing is cached', async () => {
     const k = new CountingKeyring();
     const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000 });
     const big = { k: 'x'.repeat(70_000) };
-    await cmm.getEncryptionMaterials(encRequest(10, { encryptionContext: big })).catch(() => undefined);
-    expect(cmm.metrics().bypassed).toBe(1);
+    await expect(cmm.getEncryptionMaterials(encRequest(10, { encryptionContext: big }))).rejects.toThrow(/encryption context/);
+    expect(cmm.cache.size).toBe(0);
   });
 });
