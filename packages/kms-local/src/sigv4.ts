@@ -48,6 +48,8 @@ function amzStamp(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
 }
 
+const NEEDS_FOLDING = /^\s|\s$|\s\s|[\t\r\n]/;
+
 function header(h: SignedRequest['headers'], name: string): string | undefined {
   const v = h[name];
   return Array.isArray(v) ? v.join(',') : v;
@@ -104,7 +106,8 @@ export function verifySigV4(req: SignedRequest, credentials: readonly Credential
     .map((n) => {
       const v = header(req.headers, n);
       if (v === undefined) throw new KmsError('InvalidSignatureException', `Signed header ${n} is missing.`);
-      return `${n}:${v.trim().replace(/\s+/g, ' ')}\n`;
+      // Canonical values are trimmed with inner runs of spaces folded; most need neither.
+      return `${n}:${NEEDS_FOLDING.test(v) ? v.trim().replace(/\s+/g, ' ') : v}\n`;
     })
     .join('');
   const payloadHash = createHash('sha256').update(req.body).digest('hex');
