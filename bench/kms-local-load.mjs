@@ -5,13 +5,15 @@
  *
  *   npx tsc -b && node bench/kms-local-load.mjs [--seconds 10] [--concurrency 32] [--client signed|sdk] [--json]
  *
- * --client signed (default) signs SigV4 by hand with node:crypto, so the figure measures kms-local;
+ * --client signed (default) signs SigV4 by hand with node:crypto and speaks HTTP/1.1 over one
+ * keep-alive socket per worker, so the figure measures kms-local rather than the client;
  * --client sdk uses @aws-sdk/client-kms, whose own per-request CPU is then the limit.
  * Reports pairs per second, errors, and the RSS of the server and the client at start and end.
  * SERVER_PROF=dir writes a CPU profile of the server into dir.
  */
 import { parseArgs } from 'node:util';
 import http from 'node:http';
+import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -70,35 +72,75 @@ const hmac = (k, d) => createHmac('sha256', k).update(d).digest();
 const sha = (d) => createHash('sha256').update(d).digest('hex');
 let keyDay = '';
 let signingKey;
-function signedCall(op, body) {
-  const payload = JSON.stringify(body);
+/**
+ * One keep-alive HTTP/1.1 connection, one request at a time: a deliberately small client (Node's
+ * http.request costs as much CPU per call as kms-local does to answer it, on the same two cores).
+ */
+class Connection {
+  #socket;
+  #buf = Buffer.alloc(0);
+  #waiting;
+  constructor() {
+    this.#socket = net.connect({ host: url.hostname, port: Number(url.port), noDelay: true });
+    this.#socket.on('data', (d) => this.#onData(d));
+    this.#socket.on('error', (e) => this.#fail(e));
+    this.#socket.on('close', () => this.#fail(new Error('connection closed')));
+  }
+  request(head, payload) {
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject, timer: setTimeout(() => this.#socket.destroy(new Error('timeout')), 5000) };
+      this.#socket.write(head);
+      this.#socket.write(payload);
+    });
+  }
+  close() {
+    this.#socket.destroy();
+  }
+  #fail(e) {
+    const w = this.#waiting;
+    this.#waiting = undefined;
+    if (w) {
+      clearTimeout(w.timer);
+      w.reject(e);
+    }
+  }
+  #onData(d) {
+    this.#buf = this.#buf.length ? Buffer.concat([this.#buf, d]) : d;
+    const end = this.#buf.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const head = this.#buf.toString('latin1', 0, end);
+    const m = /\r\ncontent-length: *(\d+)/i.exec(head);
+    const length = m ? Number(m[1]) : 0;
+    if (this.#buf.length < end + 4 + length) return;
+    const body = this.#buf.toString('utf8', end + 4, end + 4 + length);
+    this.#buf = this.#buf.subarray(end + 4 + length);
+    const w = this.#waiting;
+    this.#waiting = undefined;
+    clearTimeout(w.timer);
+    w.resolve({ status: Number(head.slice(9, 12)), body });
+  }
+}
+
+async function signedCall(conn, op, body) {
+  const payload = Buffer.from(JSON.stringify(body));
   const amz = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
   const day = amz.slice(0, 8);
   if (day !== keyDay) {
     signingKey = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), 'us-east-1'), 'kms'), 'aws4_request');
     keyDay = day;
   }
-  const headers = { 'content-type': 'application/x-amz-json-1.1', host: url.host, 'x-amz-date': amz, 'x-amz-target': `TrentService.${op}` };
+  const target = `TrentService.${op}`;
   const signedHeaders = 'content-type;host;x-amz-date;x-amz-target';
-  const canonical = `POST\n/\n\ncontent-type:${headers['content-type']}\nhost:${headers.host}\nx-amz-date:${amz}\nx-amz-target:${headers['x-amz-target']}\n\n${signedHeaders}\n${sha(payload)}`;
+  const canonical = `POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:${url.host}\nx-amz-date:${amz}\nx-amz-target:${target}\n\n${signedHeaders}\n${sha(payload)}`;
   const scope = `${day}/us-east-1/kms/aws4_request`;
   const sig = createHmac('sha256', signingKey).update(`AWS4-HMAC-SHA256\n${amz}\n${scope}\n${sha(canonical)}`).digest('hex');
-  headers.authorization = `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${sig}`;
-  headers['content-length'] = Buffer.byteLength(payload);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, method: 'POST', path: '/', headers, agent }, (res) => {
-      const parts = [];
-      res.on('data', (c) => parts.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(parts).toString();
-        if (res.statusCode === 200) resolve(JSON.parse(text));
-        else reject(new Error(`${res.statusCode} ${text}`));
-      });
-    });
-    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(payload);
-  });
+  const head =
+    `POST / HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/x-amz-json-1.1\r\nx-amz-date: ${amz}\r\nx-amz-target: ${target}\r\n` +
+    `authorization: AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${sig}\r\n` +
+    `content-length: ${payload.byteLength}\r\nconnection: keep-alive\r\n\r\n`;
+  const res = await conn.request(head, payload);
+  if (res.status !== 200) throw new Error(`${res.status} ${res.body}`);
+  return JSON.parse(res.body);
 }
 
 const context = { bench: 'kms-local-load' };
@@ -121,10 +163,15 @@ if (values.client === 'sdk') {
     if (Buffer.compare(Buffer.from(d.Plaintext), Buffer.from(g.Plaintext)) !== 0) throw new Error('mismatch');
   };
 } else if (values.client === 'signed') {
-  setupKey = async () => (await signedCall('CreateKey', {})).KeyMetadata.Arn;
-  pair = async (keyId) => {
-    const g = await signedCall('GenerateDataKey', { KeyId: keyId, NumberOfBytes: 32, EncryptionContext: context });
-    const d = await signedCall('Decrypt', { CiphertextBlob: g.CiphertextBlob, KeyId: keyId, EncryptionContext: context });
+  const setupConn = new Connection();
+  setupKey = async () => {
+    const arn = (await signedCall(setupConn, 'CreateKey', {})).KeyMetadata.Arn;
+    setupConn.close();
+    return arn;
+  };
+  pair = async (keyId, conn) => {
+    const g = await signedCall(conn, 'GenerateDataKey', { KeyId: keyId, NumberOfBytes: 32, EncryptionContext: context });
+    const d = await signedCall(conn, 'Decrypt', { CiphertextBlob: g.CiphertextBlob, KeyId: keyId, EncryptionContext: context });
     if (d.Plaintext !== g.Plaintext) throw new Error('mismatch');
   };
 } else {
@@ -132,8 +179,10 @@ if (values.client === 'sdk') {
 }
 
 const keyId = await setupKey();
+// One keep-alive connection per concurrent worker (the SDK client shares its agent instead).
+const conns = values.client === 'signed' ? Array.from({ length: concurrency }, () => new Connection()) : [];
 // A short warm-up, so the figure is the steady state rather than JIT start-up.
-for (let i = 0; i < 200; i++) await pair(keyId);
+for (let i = 0; i < 200; i++) await pair(keyId, conns[0]);
 const server0 = await probe();
 const clientRss0 = rssMiB();
 const clientCpu0 = process.cpuUsage();
@@ -143,10 +192,10 @@ let firstError;
 const end = performance.now() + seconds * 1000;
 const t0 = performance.now();
 await Promise.all(
-  Array.from({ length: concurrency }, async () => {
+  Array.from({ length: concurrency }, async (_, w) => {
     while (performance.now() < end) {
       try {
-        await pair(keyId);
+        await pair(keyId, conns[w]);
         pairs++;
       } catch (e) {
         errors++;
@@ -175,6 +224,7 @@ const report = {
 };
 server.stdin.end();
 agent.destroy();
+for (const c of conns) c.close();
 await new Promise((r) => server.once('exit', r));
 process.stdout.write(
   values.json
