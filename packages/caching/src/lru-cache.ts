@@ -103,7 +103,8 @@ export class LruMaterialsCache implements MaterialsCache {
     const e = this.#map.get(id);
     if (e === undefined) return undefined;
     if (now >= e.expiresAt || e.materials.zeroized) {
-      this.#remove(id, e, 'expired');
+      // Zeroized behind the cache's back (a bug elsewhere): drop it all the same.
+      this.#remove(id, e, e.materials.zeroized ? 'evicted' : 'expired');
       return undefined;
     }
     // Most recently used goes last.

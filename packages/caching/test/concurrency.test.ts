@@ -59,6 +59,22 @@ describe('single-flight in the manager', () => {
     expect(k.decrypts).toBe(2);
   });
 
+  it('a waiter that aborts leaves alone; the others still get the one call\'s key', async () => {
+    const k = new CountingKeyring();
+    k.delayMs = 20;
+    const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000 });
+    const ac = new AbortController();
+    const leaving = cmm.getEncryptionMaterials(encRequest(10, { signal: ac.signal }));
+    const staying = Array.from({ length: 5 }, () => cmm.getEncryptionMaterials(encRequest(10)));
+    ac.abort();
+    await expect(leaving).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
+    expect((await Promise.all(staying)).every((m) => m.hasDataKey)).toBe(true);
+    expect(k.encrypts).toBe(1);
+    expect(k.signals[0]!.aborted).toBe(false);
+    // An already-aborted request fails at once, even on a hit.
+    await expect(cmm.getEncryptionMaterials(encRequest(10, { signal: AbortSignal.abort() }))).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
+  });
+
   it('waiters beyond the message limit go on to one new call together, not one each', async () => {
     const k = new CountingKeyring();
     k.delayMs = 5;
