@@ -195,7 +195,8 @@ export class KeyStore {
   /** Changes a key's record (state, rotation flag, deletion date) and persists it. */
   async update(k: KeyRecord, patch: Partial<Pick<KeyRecord, 'state' | 'rotationEnabled' | 'deletionDate'>>): Promise<void> {
     Object.assign(k, patch);
-    if (patch.state !== 'PendingDeletion' && 'deletionDate' in patch && patch.deletionDate === undefined) delete k.deletionDate;
+    // `deletionDate: undefined` clears it (CancelKeyDeletion); keep records free of undefined fields.
+    if (k.deletionDate === undefined) delete k.deletionDate;
     await this.#persist();
   }
 

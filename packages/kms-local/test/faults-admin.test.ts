@@ -71,10 +71,13 @@ describe('fault modes, observed from the SDK', () => {
     const { KeyMetadata: k } = await c.send(new CreateKeyCommand({}));
     kms.setFault('eu-west-1', { mode: 'throttle', ratePerSecond: 5 });
     try {
+      const t0 = performance.now();
       const results = await Promise.all(Array.from({ length: 20 }, () => errName(c.send(new GenerateDataKeyCommand({ KeyId: k!.KeyId, NumberOfBytes: 32 })))));
+      const refilled = Math.floor(((performance.now() - t0) / 1000) * 5); // tokens that came back meanwhile (a busy machine is slow)
       const ok = results.filter((r) => r === 'no error').length;
       expect(ok).toBeGreaterThanOrEqual(5);
-      expect(ok).toBeLessThanOrEqual(6);
+      expect(ok).toBeLessThanOrEqual(5 + refilled);
+      expect(ok).toBeLessThan(20);
       expect(results.filter((r) => r === 'ThrottlingException 400')).toHaveLength(20 - ok);
     } finally {
       kms.setFault('eu-west-1', { mode: 'none' });
@@ -99,9 +102,13 @@ describe('fault modes, observed from the SDK', () => {
   it('quotas: a configured request rate per region gives ThrottlingException past it', async () => {
     const q = await startKmsLocal({ regions: ['us-east-1', 'eu-west-1'], port: 0, quotas: { 'us-east-1': 3 } });
     try {
+      const t0 = performance.now();
       const east = await Promise.all(Array.from({ length: 8 }, () => errName(client(q, 'us-east-1').send(new ListKeysCommand({})))));
-      expect(east.filter((r) => r === 'no error')).toHaveLength(3);
-      expect(east.filter((r) => r === 'ThrottlingException 400')).toHaveLength(5);
+      const refilled = Math.floor(((performance.now() - t0) / 1000) * 3);
+      const ok = east.filter((r) => r === 'no error').length;
+      expect(ok).toBeGreaterThanOrEqual(3);
+      expect(ok).toBeLessThanOrEqual(3 + refilled);
+      expect(east.filter((r) => r === 'ThrottlingException 400')).toHaveLength(8 - ok);
       const eu = await Promise.all(Array.from({ length: 8 }, () => errName(client(q, 'eu-west-1').send(new ListKeysCommand({})))));
       expect(eu.every((r) => r === 'no error')).toBe(true);
     } finally {
