@@ -190,7 +190,7 @@ describe('every kms-local fault gives a bounded, coded failure', () => {
     const ms = performance.now() - t0;
     expect(err.causes[0]!.reason).toBe('TimeoutError');
     expect(ms).toBeGreaterThanOrEqual(240);
-    expect(ms).toBeLessThan(250 + 250);
+    expect(ms).toBeLessThan(250 + 400);
     console.info(`[kms-integration] blackhole, callTimeoutMs 250, no retry: failed after ${ms.toFixed(0)} ms`);
   });
 
