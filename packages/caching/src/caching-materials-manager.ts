@@ -380,7 +380,13 @@ export class CachingMaterialsManager implements MaterialsManager {
       e.timer = setTimeout(() => cache.delete(id, 'expired', e), Math.max(0, e.expiresAt - this.#clock()));
       e.timer.unref?.();
     }
-    this.cache.put(id, e);
+    try {
+      this.cache.put(id, e);
+    } catch {
+      // A custom cache that cannot store it: the key must not outlive this call.
+      if (e.timer !== undefined) clearTimeout(e.timer);
+      e.materials.zeroize();
+    }
   }
 
   /** Refresh-ahead: one background call per entry once it is within refreshAheadMs of its max age. */

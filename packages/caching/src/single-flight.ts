@@ -64,7 +64,7 @@ export class SingleFlight<T> {
   readonly #flights = new Map<string, Flight<T>>();
   readonly #done: FlightDone<T> | undefined;
 
-  /** `done` runs once per successful flight, after its callers were served. */
+  /** `done` runs once per successful flight, after its callers were served (its errors are ignored). */
   constructor(done?: FlightDone<T>) {
     this.#done = done;
   }
@@ -168,9 +168,10 @@ export class SingleFlight<T> {
     }
     try {
       this.#done?.(key, value, served);
-    } finally {
-      if (retry.length > 0) this.#enqueue(key, retry, undefined);
+    } catch {
+      // Every caller has its answer already; a failing hook must not become an unhandled rejection.
     }
+    if (retry.length > 0) this.#enqueue(key, retry, undefined);
   }
 
   #fail(key: string, flight: Flight<T>, error: unknown): void {

@@ -133,6 +133,14 @@ describe('SingleFlight', () => {
     expect(done).toEqual([[3, 0]]);
   });
 
+  it('a throwing done hook neither fails the callers nor escapes as an unhandled rejection', async () => {
+    const f = new SingleFlight<number>(() => {
+      throw new Error('hook');
+    });
+    expect(await f.join('k', { load: async () => 1, serve: (v) => v })).toBe(1);
+    expect(await f.join('k', { load: async () => 2, serve: (v) => v })).toBe(2);
+  });
+
   it('keys are independent', async () => {
     const f = new SingleFlight<string>();
     const loads: string[] = [];
