@@ -42,7 +42,7 @@ export function targets(r) {
   const add = (name, measured, target, ok) => out.push({ name, measured: ok === undefined && !measured ? 'not measured in this run' : measured, target, met: ok });
   add(
     '64 MiB buffer enc+dec, 0x0478, frame 4096',
-    b4 && `${f0(b4.ours.encdec)} MiB/s vs SDK ${f0(b4.sdk.encdec)} = ${ratio(b4.vsSdk.encdec)}; raw floor ${f0(b4.raw.encdec)} → ${ratio(b4.vsRaw.encdec)}`,
+    b4 && `${f0(b4.ours.encdec)} MiB/s vs SDK ${f0(b4.sdk.encdec)} = ${ratio(b4.vsSdk.encdec)}; raw floor ${f0(b4.raw.encdec)} → ${ratio(b4.vsRaw.encdec)} (by CPU time: ${ratio(b4.vsSdk.encdecCpu)} SDK, ${ratio(b4.vsRaw.encdecCpu)} raw)`,
     '≥ 2× SDK, ≥ 0.8× raw floor',
     b4 && b4.vsSdk.encdec >= 2 && b4.vsRaw.encdec >= 0.8,
   );
@@ -52,16 +52,16 @@ export function targets(r) {
     '≤ 2.5× input',
     re && rd && re.growthOverInput <= 2.5 && rd.growthOverInput <= 2.5,
   );
-  add('64 MiB buffer enc+dec, 0x0478, frame 65536', b64 && `${f0(b64.ours.encdec)} MiB/s vs SDK ${f0(b64.sdk.encdec)} = ${ratio(b64.vsSdk.encdec)}`, '≥ 3× SDK', b64 && b64.vsSdk.encdec >= 3);
+  add('64 MiB buffer enc+dec, 0x0478, frame 65536', b64 && `${f0(b64.ours.encdec)} MiB/s vs SDK ${f0(b64.sdk.encdec)} = ${ratio(b64.vsSdk.encdec)} (by CPU time: ${ratio(b64.vsSdk.encdecCpu)})`, '≥ 3× SDK', b64 && b64.vsSdk.encdec >= 3);
   add(
     '64 MiB streaming enc+dec, 0x0478, frame 65536',
-    s64 && `${f0(s64.ours.encdec)} MiB/s vs raw floor ${f0(s64.raw.encdec)} = ${ratio(s64.vsRaw.encdec)} (SDK ${f0(s64.sdk.encdec)}, ours ${ratio(s64.vsSdk.encdec)} SDK)`,
+    s64 && `${f0(s64.ours.encdec)} MiB/s vs raw floor ${f0(s64.raw.encdec)} = ${ratio(s64.vsRaw.encdec)} (by CPU time: ${ratio(s64.vsRaw.encdecCpu)}); SDK ${f0(s64.sdk.encdec)}, ours/SDK ${ratio(s64.vsSdk.encdec)}`,
     '≥ 0.8× raw floor',
     s64 && s64.vsRaw.encdec >= 0.8,
   );
   add('1 GiB streaming enc→dec (ours)', st && `RSS growth ${mib(st.growth)} (peak ${mib(st.peakRss)})`, 'RSS growth < 64 MiB', st && st.growth < 64 * MiB);
-  add('1 KiB round trip, 0x0478, no cache', k478 && `${f0(k478.ours.roundTrip)}/s vs SDK ${f0(k478.sdk.roundTrip)}/s = ${ratio(k478.vsSdk.roundTrip)}`, '≥ 5× SDK', k478 && k478.vsSdk.roundTrip >= 5);
-  add('1 KiB round trip, 0x0578 (signed), no cache', k578 && `${f0(k578.ours.roundTrip)}/s vs SDK ${f0(k578.sdk.roundTrip)}/s = ${ratio(k578.vsSdk.roundTrip)}`, '≥ 2.5× SDK', k578 && k578.vsSdk.roundTrip >= 2.5);
+  add('1 KiB round trip, 0x0478, no cache', k478 && `${f0(k478.ours.roundTrip)}/s vs SDK ${f0(k478.sdk.roundTrip)}/s = ${ratio(k478.vsSdk.roundTrip)} (by CPU time: ${ratio(k478.vsSdk.roundTripCpu)})`, '≥ 5× SDK', k478 && k478.vsSdk.roundTrip >= 5);
+  add('1 KiB round trip, 0x0578 (signed), no cache', k578 && `${f0(k578.ours.roundTrip)}/s vs SDK ${f0(k578.sdk.roundTrip)}/s = ${ratio(k578.vsSdk.roundTrip)} (by CPU time: ${ratio(k578.vsSdk.roundTripCpu)})`, '≥ 2.5× SDK', k578 && k578.vsSdk.roundTrip >= 2.5);
   // Targets set by the owners of caching, failover and rewrap, kept here so they stay measured.
   add('1 KiB round trip, 0x0478, with caching (both)', c478 && `${f0(c478.ours.roundTrip)}/s vs SDK ${f0(c478.sdk.roundTrip)}/s = ${ratio(c478.vsSdk.roundTrip)}`, '≥ 5× SDK', c478 && c478.vsSdk.roundTrip >= 5);
   const fo = byId(r, 'failover');

@@ -3,54 +3,22 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { encrypt, decrypt, encryptStream, decryptStream } from '@envelope/core';
-import { RawAesKeyring } from '@envelope/keyring-local';
-import { buildClient, CommitmentPolicy, RawAesKeyringNode, RawAesWrappingSuiteIdentifier } from '@aws-crypto/client-node';
+import * as oursImpl from './ours.mjs';
+import * as sdkImpl from './sdk.mjs';
+import { KEY, CONTEXT, MiB, KiB } from './constants.mjs';
 
-export const MiB = 1024 * 1024;
-export const KiB = 1024;
-export const KEY = Buffer.alloc(32, 42);
-export const ours = new RawAesKeyring({ keyNamespace: 'bench', keyName: 'aes', wrappingKey: Buffer.from(KEY) });
-export const sdkKeyring = new RawAesKeyringNode({
-  keyNamespace: 'bench',
-  keyName: 'aes',
-  unencryptedMasterKey: new Uint8Array(KEY),
-  wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
-});
-export const sdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
-/** The same small context for every message, ours and the SDK's. */
-export const CONTEXT = { purpose: 'bench' };
+export { KEY, CONTEXT, MiB, KiB };
+export const ours = oursImpl.keyring;
+export const sdkKeyring = sdkImpl.keyring;
+export const sdk = sdkImpl.client;
 
 export const hex = (suite) => `0x${suite.toString(16).padStart(4, '0')}`;
 
 /** Buffer API, one object per implementation with the same signature. */
-export const impls = {
-  ours: {
-    encrypt: async (pt, suite, frameLength) => (await encrypt(pt, { keyring: ours, suite, frameLength, encryptionContext: CONTEXT })).ciphertext,
-    decrypt: async (ct) => (await decrypt(ct, { keyring: ours })).plaintext,
-  },
-  sdk: {
-    encrypt: async (pt, suite, frameLength) => (await sdk.encrypt(sdkKeyring, pt, { suiteId: suite, frameLength, encryptionContext: CONTEXT })).result,
-    decrypt: async (ct) => (await sdk.decrypt(sdkKeyring, ct)).plaintext,
-  },
-};
+export const impls = { ours: oursImpl.buffer, sdk: sdkImpl.buffer };
 
-/**
- * Streaming, one object per implementation: a fresh Transform/Duplex for each message. Signed
- * messages: our decryptStream releases each authenticated frame before the signature verifies
- * (`releaseUnverifiedPlaintext`), which is what the SDK's decryptStream does; for unsigned suites
- * the SDK's decryptUnsignedMessageStream is used.
- */
-export const streamImpls = {
-  ours: {
-    encrypt: (suite, frameLength) => encryptStream({ keyring: ours, suite, frameLength, encryptionContext: CONTEXT }),
-    decrypt: (suite) => decryptStream({ keyring: ours, releaseUnverifiedPlaintext: suite === 0x0578 }),
-  },
-  sdk: {
-    encrypt: (suite, frameLength) => sdk.encryptStream(sdkKeyring, { suiteId: suite, frameLength, encryptionContext: CONTEXT }),
-    decrypt: (suite) => (suite === 0x0578 ? sdk.decryptStream(sdkKeyring) : sdk.decryptUnsignedMessageStream(sdkKeyring)),
-  },
-};
+/** Streaming: a fresh Transform/Duplex per message (see ours.mjs and sdk.mjs for the signed-suite choice). */
+export const streamImpls = { ours: oursImpl.stream, sdk: sdkImpl.stream };
 
 /** A readable over `buf` in `chunk`-byte views (what a file stream would hand over). */
 export function chunked(buf, chunk = 64 * KiB) {
@@ -170,6 +138,16 @@ export function median(a) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Runs `fn` once; returns [wall ms, process CPU ms (user + system)] and its value. */
+export async function timed(fn) {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await fn();
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1000, value };
+}
+
 export const mibps = (bytes, ms) => bytes / MiB / (ms / 1000);
 
 /** Same bytes? (views of any kind) */
@@ -177,4 +155,4 @@ export function same(a, b) {
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 }
 
-export { encrypt, decrypt, encryptStream, decryptStream, randomBytes };
+export { randomBytes };

@@ -1,16 +1,24 @@
-// One process per case: peak RSS (process.resourceUsage().maxRSS) of one operation.
+// One process per case: peak RSS (VmHWM; see the note at the end) of one operation.
 //   node bench/rss.mjs <ours|sdk> prepare <size> <frame> <file>   writes a ciphertext for decrypt
 //   node bench/rss.mjs <ours|sdk> encrypt <size> <frame>           buffer encrypt of <size> bytes
 //   node bench/rss.mjs <ours|sdk> decrypt <size> <frame> <file>    buffer decrypt of that file
 //   node bench/rss.mjs ours stream <size> <frame>                  generated source → encryptStream
 //        → sink, then source → encryptStream → decryptStream → sink; nothing of <size> is held
-// Baseline: after the imports, before the input is allocated (or read). Prints one JSON line.
+// Baseline: after the imports (of the measured implementation only), before the input is allocated (or read). Prints one JSON line.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { impls, streamImpls, sink, MiB, KiB } from './lib.mjs';
+import { MiB, KiB } from './constants.mjs';
 
 const [, , impl, op, sizeArg, frameArg, file] = process.argv;
+// Only the implementation measured is loaded: a process holding both (and their module graphs)
+// starts from a larger heap, and V8 then lets more per-frame garbage pile up before collecting.
+const { buffer, stream } = await import(impl === 'sdk' ? './sdk.mjs' : './ours.mjs');
+const sink = () => {
+  const w = new Writable({ write(c, _e, cb) { w.bytes += c.length; cb(); } });
+  w.bytes = 0;
+  return w;
+};
 const size = Number(sizeArg);
 const frameLength = Number(frameArg);
 const suite = 0x0478;
@@ -19,13 +27,13 @@ const base = process.memoryUsage().rss;
 const extra = {};
 if (op === 'prepare') {
   const pt = Buffer.alloc(size, 7);
-  writeFileSync(file, await impls[impl].encrypt(pt, suite, frameLength));
+  writeFileSync(file, await buffer.encrypt(pt, suite, frameLength));
 } else if (op === 'encrypt') {
   const pt = Buffer.alloc(size, 7);
-  await impls[impl].encrypt(pt, suite, frameLength);
+  await buffer.encrypt(pt, suite, frameLength);
 } else if (op === 'decrypt') {
   const ct = readFileSync(file);
-  await impls[impl].decrypt(ct);
+  await buffer.decrypt(ct);
 } else if (op === 'stream') {
   const generated = () => {
     let produced = 0;
@@ -42,17 +50,26 @@ if (op === 'prepare') {
   };
   let t0 = performance.now();
   const e = sink();
-  await pipeline(generated(), streamImpls[impl].encrypt(suite, frameLength), e);
+  await pipeline(generated(), stream.encrypt(suite, frameLength), e);
   extra.encMs = performance.now() - t0;
   extra.ciphertextBytes = e.bytes;
   t0 = performance.now();
   const d = sink();
-  await pipeline(generated(), streamImpls[impl].encrypt(suite, frameLength), streamImpls[impl].decrypt(suite), d);
+  await pipeline(generated(), stream.encrypt(suite, frameLength), stream.decrypt(suite), d);
   extra.encDecMs = performance.now() - t0;
   if (d.bytes !== size) throw new Error(`stream lost bytes: ${d.bytes} of ${size}`);
   extra.encMiBs = size / MiB / (extra.encMs / 1000);
   // Decrypt alone, derived: the enc→dec pipeline minus the encrypt-only run.
   extra.decMiBs = size / MiB / ((extra.encDecMs - extra.encMs) / 1000);
 }
-const peak = process.resourceUsage().maxRSS * 1024;
-process.stdout.write(JSON.stringify({ impl, op, size, frameLength, suite, baseRss: base, peakRss: peak, growth: peak - base, growthOverInput: (peak - base) / size, ...extra }) + '\n');
+// process.resourceUsage().maxRSS is no good here: Linux carries the parent's high-water mark
+// into a forked child (across exec), so every child would report the bench runner's own peak.
+// VmHWM is the high-water mark of this process's own address space.
+const maxRss = process.resourceUsage().maxRSS * 1024;
+let peak = maxRss;
+try {
+  peak = Number(/VmHWM:\s*(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+} catch {
+  // Not Linux: maxRSS, which is right when the parent is small.
+}
+process.stdout.write(JSON.stringify({ impl, op, size, frameLength, suite, baseRss: base, peakRss: peak, maxRss, growth: peak - base, growthOverInput: (peak - base) / size, ...extra }) + '\n');

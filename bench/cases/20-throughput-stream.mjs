@@ -3,7 +3,7 @@
 // before the signature verifies: ours runs with releaseUnverifiedPlaintext for those) vs the
 // raw floor (buffer, no streams). The input arrives in 64 KiB chunks, as from a file; the
 // decrypted output goes to a sink that counts it. The 1 GiB run (ours only) is in the RSS case.
-import { streamImpls, rawEncrypt, rawDecrypt, randomBytes, chunked, fromChunks, pipe, rawStream, same, hex, MiB } from '../lib.mjs';
+import { streamImpls, rawEncrypt, rawDecrypt, randomBytes, chunked, fromChunks, pipe, rawStream, same, hex, timed, MiB } from '../lib.mjs';
 import { summarize, line } from './10-throughput-buffer.mjs';
 import { f0, ratio } from '../format.mjs';
 
@@ -17,34 +17,27 @@ function cases(quick) {
 
 async function measure({ size, frameLength, suite, iterations }) {
   const pt = randomBytes(size);
-  const t = { ours: { enc: [], dec: [] }, sdk: { enc: [], dec: [] }, raw: { enc: [], dec: [] }, rawStreamed: { enc: [], dec: [] } };
+  const t = {};
+  const rec = (impl, i, e, d) => {
+    t[impl] ??= { enc: [], dec: [], encCpu: [], decCpu: [] };
+    if (i === 0) return; // warm-up
+    t[impl].enc.push(e.wall), t[impl].dec.push(d.wall), t[impl].encCpu.push(e.cpu), t[impl].decCpu.push(d.cpu);
+  };
   for (let i = 0; i <= iterations; i++) {
     for (const name of ['ours', 'sdk']) {
-      let t0 = performance.now();
-      const ct = await pipe(chunked(pt), streamImpls[name].encrypt(suite, frameLength), true);
-      const e = performance.now() - t0;
-      t0 = performance.now();
-      const out = await pipe(fromChunks(ct.chunks), streamImpls[name].decrypt(suite), i === 0);
-      const d = performance.now() - t0;
-      if (i === 0 && !same(Buffer.concat(out.chunks), pt)) throw new Error(`${name} stream round trip differs`);
-      if (out.bytes !== size) throw new Error(`${name} stream lost bytes`);
-      if (i > 0) t[name].enc.push(e), t[name].dec.push(d);
+      const e = await timed(() => pipe(chunked(pt), streamImpls[name].encrypt(suite, frameLength), true));
+      const d = await timed(() => pipe(fromChunks(e.value.chunks), streamImpls[name].decrypt(suite), i === 0));
+      if (i === 0 && !same(Buffer.concat(d.value.chunks), pt)) throw new Error(`${name} stream round trip differs`);
+      if (d.value.bytes !== size) throw new Error(`${name} stream lost bytes`);
+      rec(name, i, e, d);
     }
-    let t0 = performance.now();
-    const rct = rawEncrypt(pt, frameLength);
-    let e = performance.now() - t0;
-    t0 = performance.now();
-    rawDecrypt(rct, frameLength);
-    let d = performance.now() - t0;
-    if (i > 0) t.raw.enc.push(e), t.raw.dec.push(d);
+    const e = await timed(() => rawEncrypt(pt, frameLength));
+    const d = await timed(() => rawDecrypt(e.value, frameLength));
+    rec('raw', i, e, d);
     // The same raw work inside Transforms over the same 64 KiB chunks: the cost of the plumbing.
-    t0 = performance.now();
-    const sct = await pipe(chunked(pt), rawStream(frameLength, 'enc'), true);
-    e = performance.now() - t0;
-    t0 = performance.now();
-    await pipe(fromChunks(sct.chunks), rawStream(frameLength, 'dec'));
-    d = performance.now() - t0;
-    if (i > 0) t.rawStreamed.enc.push(e), t.rawStreamed.dec.push(d);
+    const se = await timed(() => pipe(chunked(pt), rawStream(frameLength, 'enc'), true));
+    const sd = await timed(() => pipe(fromChunks(se.value.chunks), rawStream(frameLength, 'dec')));
+    rec('rawStreamed', i, se, sd);
   }
   return summarize(`stream ${size / MiB} MiB, frame ${frameLength}, ${hex(suite)}`, { size, frameLength, suite, iterations }, t);
 }
@@ -52,7 +45,7 @@ async function measure({ size, frameLength, suite, iterations }) {
 export async function run({ quick, log }) {
   const rows = [];
   for (const [size, frameLength, suite] of cases(quick)) {
-    const iterations = quick ? 3 : size >= 64 * MiB ? 5 : 9;
+    const iterations = quick ? 2 : size >= 64 * MiB ? 5 : 9;
     const r = await measure({ size, frameLength, suite, iterations });
     rows.push(r);
     log(line(r));
