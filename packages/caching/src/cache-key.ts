@@ -18,7 +18,7 @@
  *
  * Ids never leave the process, so interop with other SDKs' cache ids is not a goal.
  */
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import type { DecryptionMaterialsRequest, EncryptedDataKey, EncryptionContext, EncryptionMaterialsRequest } from '@envelope/core';
 
 const RESOURCE_CACHING_CMM = '\u0001';
@@ -47,8 +47,12 @@ function edk(e: EncryptedDataKey): string {
   return lp(e.providerId) + lp(bytes(e.providerInfo)) + lp(bytes(e.ciphertext));
 }
 
+/** One-shot `crypto.hash` (Node ≥ 20.12) is about twice as fast as a Hash object for short input. */
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'base64') => string }).hash;
+
 function digest(s: string): string {
-  return createHash('sha384').update(s, 'utf16le').digest('base64');
+  const input = Buffer.from(s, 'utf16le');
+  return typeof oneShot === 'function' ? oneShot('sha384', input, 'base64') : nodeCrypto.createHash('sha384').update(input).digest('base64');
 }
 
 /**
