@@ -392,7 +392,8 @@ export class CachingMaterialsManager implements MaterialsManager {
   /** Refresh-ahead: one background call per entry once it is within refreshAheadMs of its max age. */
   #maybeRefresh(id: string, e: Entry, now: number, kind: Kind, ec: EncryptionContext, load: Load): void {
     const refreshAt = Math.min(e.expiresAt, e.createdAt + this.maxAgeMs) - this.refreshAheadMs!;
-    if (e.refreshing || now < refreshAt) return;
+    // A zeroized entry has just served its last message: the next request loads as usual.
+    if (e.refreshing || now < refreshAt || e.materials.zeroized) return;
     // Set even if the call fails: a failing underlying manager is not retried on every hit; the
     // entry serves until it expires and the next request misses as usual.
     e.refreshing = true;
