@@ -7,7 +7,8 @@
  * keys the shared `mrk-` id, so a replica decrypts what the primary wrote), the material version
  * (so rotation cannot swap material under a blob) and the canonical encryption context.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { randomBytesPooled } from './random.js';
 import { invalidCiphertext } from './errors.js';
 
 /** An encryption context: string keys to string values, order-insensitive. */
@@ -48,7 +49,7 @@ export function seal(family: string, version: number, material: Buffer, plaintex
   out[1] = fam.byteLength;
   fam.copy(out, 2);
   out.writeUInt16BE(version, 2 + fam.byteLength);
-  const iv = randomBytes(IV_BYTES);
+  const iv = randomBytesPooled(IV_BYTES);
   iv.copy(out, head);
   const c = createCipheriv('aes-256-gcm', material, iv);
   c.setAAD(aad(family, version, ec));

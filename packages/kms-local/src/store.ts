@@ -54,6 +54,7 @@ export class KeyStore {
   readonly #keys = new Map<string, Map<string, KeyRecord>>(); // region → keyId → record
   readonly #aliases = new Map<string, Map<string, string>>(); // region → alias name → keyId
   readonly #materials = new Map<string, Material[]>(); // family → versions
+  readonly #byArn = new Map<string, KeyRecord>(); // key ARN → record: the common KeyId form, without parsing
   readonly #file: StateFile | undefined;
 
   private constructor(
@@ -112,6 +113,8 @@ export class KeyStore {
 
   /** Resolves a key id, key ARN, alias name or alias ARN in `region`; NotFoundException otherwise. */
   resolve(region: string, id: string): KeyRecord {
+    const direct = this.#byArn.get(id);
+    if (direct?.region === region) return direct;
     let ref = id;
     if (id.startsWith('arn:')) {
       const parts = id.split(':');
@@ -159,7 +162,7 @@ export class KeyStore {
       rotationEnabled: false,
     };
     this.#materials.set(keyId, [this.#newMaterial()]);
-    this.#region(region).set(keyId, rec);
+    this.#add(rec);
     await this.#persist();
     return rec;
   }
@@ -172,7 +175,7 @@ export class KeyStore {
     if (keys.has(source.keyId)) throw new KmsError('AlreadyExistsException', `Key '${this.arn(replicaRegion, source.keyId)}' already exists.`);
     const { deletionDate: _unused, ...rest } = source;
     const rec: KeyRecord = { ...rest, arn: this.arn(replicaRegion, source.keyId), region: replicaRegion, state: 'Enabled', created: nowSeconds() };
-    keys.set(source.keyId, rec);
+    this.#add(rec);
     await this.#persist();
     return rec;
   }
@@ -219,6 +222,11 @@ export class KeyStore {
     await this.#file?.flush();
   }
 
+  #add(rec: KeyRecord): void {
+    this.#region(rec.region).set(rec.keyId, rec);
+    this.#byArn.set(rec.arn, rec);
+  }
+
   #newMaterial(): Material {
     const bytes = randomBytes(MATERIAL_BYTES);
     return this.#file ? { bytes, wrapped: this.#file.wrap(bytes) } : { bytes };
@@ -240,7 +248,8 @@ export class KeyStore {
       throw new Error('kms-local: state.json has an unknown format');
     }
     // Regions not served this time are kept, so a restart with fewer regions loses nothing.
-    for (const k of state.keys) this.#region(k.region).set(k.keyId, k);
+    // ARNs are derived, not trusted from the file: a restart with another account id renames them.
+    for (const k of state.keys) this.#add({ ...k, arn: this.arn(k.region, k.keyId) });
     for (const a of state.aliases) {
       this.#region(a.region);
       this.#aliases.get(a.region)!.set(a.name, a.target);

@@ -3,8 +3,8 @@
  * ReEncrypt. Blobs are sealed under the key family's newest material and opened with the version
  * they name (ciphertext.ts), so rotation never strands an old ciphertext.
  */
-import { randomBytes } from 'node:crypto';
 import { KmsError, invalidCiphertext } from '../errors.js';
+import { randomBytesPooled } from '../random.js';
 import { open, peek, seal, type EncryptionContext } from '../ciphertext.js';
 import type { KeyRecord, KeyStore } from '../store.js';
 import { algorithmParam, blobParam, contextParam, dataKeyLength, grantTokensParam, keyIdParam, optionalKeyIdParam } from './params.js';
@@ -44,7 +44,7 @@ function generate(withPlaintext: boolean): Operation {
   return async (store, region, req) => {
     grantTokensParam(req);
     const k = store.resolve(region, keyIdParam(req));
-    const plaintext = randomBytes(dataKeyLength(req));
+    const plaintext = randomBytesPooled(dataKeyLength(req));
     try {
       const blob = sealFor(store, k, plaintext, contextParam(req, 'EncryptionContext'));
       const out: Record<string, unknown> = { CiphertextBlob: blob.toString('base64'), KeyId: k.arn };
