@@ -96,6 +96,7 @@ export async function startKmsLocal(options: KmsLocalOptions = {}): Promise<KmsL
   const controls = new RegionControls(regions, options.quotas);
   const sockets = new Set<Socket>();
   const delays = new Set<() => void>();
+  let closing: Promise<void> | undefined;
 
   /** A delay that close() ends early (so no timer outlives the server). */
   const delay = (ms: number): Promise<void> =>
@@ -198,7 +199,6 @@ export async function startKmsLocal(options: KmsLocalOptions = {}): Promise<KmsL
   // A wildcard bind is reached through loopback by local clients.
   const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
 
-  let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost}:${port}`,
     port,
