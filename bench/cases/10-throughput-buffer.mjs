@@ -17,7 +17,10 @@ export async function measure({ size, frameLength, suite, iterations }) {
   const rec = (impl, i, e, d) => {
     t[impl] ??= { enc: [], dec: [], encCpu: [], decCpu: [] };
     if (i === 0) return; // warm-up
-    t[impl].enc.push(e.wall), t[impl].dec.push(d.wall), t[impl].encCpu.push(e.cpu), t[impl].decCpu.push(d.cpu);
+    t[impl].enc.push(e.wall);
+    t[impl].dec.push(d.wall);
+    t[impl].encCpu.push(e.cpu);
+    t[impl].decCpu.push(d.cpu);
   };
   for (let i = 0; i <= iterations; i++) {
     for (const name of ['ours', 'sdk']) {
