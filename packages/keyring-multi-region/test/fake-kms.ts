@@ -17,7 +17,7 @@ export class FakeKms implements KmsOperations {
 
   #family(keyArn: string): string {
     const k = parseKeyArn(keyArn)!;
-    return k.multiRegion ? k.keyId : k.arn;
+    return k.multiRegion ? k.resourceId : k.arn;
   }
 
   async #behave(op: string, region: string, signal: AbortSignal): Promise<void> {
