@@ -1,5 +1,6 @@
 /** Argument checks and EDK parsing shared by the two KMS keyrings (internal). */
-import { EnvelopeError, type EncryptedDataKey } from '@envelope/core';
+import { EnvelopeError, type DecryptionMaterials, type EncryptedDataKey, type KeyFailure } from '@envelope/core';
+import { failuresFrom } from './errors.js';
 import { parseKeyArn, type KeyArn } from './arn.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -24,3 +25,32 @@ export function edkArn(e: EncryptedDataKey): KeyArn | undefined {
   }
   return parseKeyArn(text);
 }
+
+/**
+ * One unwrap attempt for a keyring's decrypt loop: sets the data key (and wipes the copy KMS
+ * returned) and returns true, or records why it failed in `causes` and returns false. An abort
+ * is not a failure of the key: it is rethrown.
+ */
+export async function unwrapInto(
+  materials: DecryptionMaterials,
+  causes: KeyFailure[],
+  keyArn: string,
+  region: string | undefined,
+  unwrap: () => Promise<Uint8Array>,
+): Promise<boolean> {
+  let dk: Uint8Array;
+  try {
+    dk = await unwrap();
+  } catch (err) {
+    if (err instanceof EnvelopeError && err.code === 'ENVELOPE_ABORTED') throw err;
+    causes.push(...failuresFrom(keyArn, region, err));
+    return false;
+  }
+  try {
+    materials.setDataKey(dk);
+  } finally {
+    dk.fill(0);
+  }
+  return true;
+}
+

@@ -15,9 +15,8 @@ import {
 } from '@envelope/core';
 import { withRegion } from './arn.js';
 import { KMS_PROVIDER_ID, decryptDataKey } from './data-key.js';
-import { failuresFrom } from './errors.js';
 import type { KmsClientSupplier } from './kms-client.js';
-import { checkGrantTokens, checkSupplier, edkArn } from './keyring-common.js';
+import { checkGrantTokens, checkSupplier, edkArn, unwrapInto } from './keyring-common.js';
 import { Retrier, type RetryOptions } from './retry.js';
 
 /** Only keys of these accounts in this partition are tried. */
@@ -106,8 +105,8 @@ export class KmsDiscoveryKeyring implements Keyring {
       if (f && (f.partition !== arn.partition || !f.accountIds.includes(arn.account))) continue;
       const target = this.#target(arn);
       if (!target) continue;
-      try {
-        const dk = await decryptDataKey({
+      const decrypted = await unwrapInto(materials, causes, target.keyArn, target.region, () =>
+        decryptDataKey({
           client: this.#supplier(target.region),
           region: target.region,
           keyArn: target.keyArn,
@@ -117,17 +116,9 @@ export class KmsDiscoveryKeyring implements Keyring {
           retrier: this.#retrier,
           signal: options?.signal,
           numberOfBytes: materials.suite.keyLength,
-        });
-        try {
-          materials.setDataKey(dk);
-        } finally {
-          dk.fill(0);
-        }
-        return materials;
-      } catch (err) {
-        if (err instanceof EnvelopeError && err.code === 'ENVELOPE_ABORTED') throw err;
-        causes.push(...failuresFrom(target.keyArn, target.region, err));
-      }
+        }),
+      );
+      if (decrypted) return materials;
     }
     if (causes.length) throw new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', `no KMS key could decrypt the data key: ${describeFailures(causes)}`, { causes });
     return materials;

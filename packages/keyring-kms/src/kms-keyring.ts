@@ -19,7 +19,7 @@ import { KMS_PROVIDER_ID, decryptDataKey, encryptDataKey, generateDataKey } from
 import { failuresFrom } from './errors.js';
 import type { KmsClientSupplier } from './kms-client.js';
 import { Retrier, type RetryOptions } from './retry.js';
-import { checkGrantTokens, checkSupplier, edkArn } from './keyring-common.js';
+import { checkGrantTokens, checkSupplier, edkArn, unwrapInto } from './keyring-common.js';
 
 export interface KmsKeyringOptions extends RetryOptions {
   /** Generates the data key (GenerateDataKey): a key ARN, an alias ARN, `alias/…` or a key id. */
@@ -170,18 +170,10 @@ export class KmsKeyring implements Keyring {
       }
       const key = keyArns.find((k) => mrkMatch(k, arn.arn));
       if (!key) continue;
-      try {
-        const dk = await decryptDataKey({ ...this.#common(materials.encryptionContext, key, options?.signal), keyArn: key, ciphertext: e.ciphertext, numberOfBytes: materials.suite.keyLength });
-        try {
-          materials.setDataKey(dk);
-        } finally {
-          dk.fill(0);
-        }
-        return materials;
-      } catch (err) {
-        if (err instanceof EnvelopeError && err.code === 'ENVELOPE_ABORTED') throw err;
-        causes.push(...failuresFrom(key, this.#region(key), err));
-      }
+      const decrypted = await unwrapInto(materials, causes, key, this.#region(key), () =>
+        decryptDataKey({ ...this.#common(materials.encryptionContext, key, options?.signal), keyArn: key, ciphertext: e.ciphertext, numberOfBytes: materials.suite.keyLength }),
+      );
+      if (decrypted) return materials;
     }
     if (ours) {
       // An alias might name the key of any of these EDKs: we cannot tell, so say why.
