@@ -7,10 +7,18 @@
  *
  * Checks: every failure is a coded EnvelopeError; every operation ends within its deadline
  * (plus a margin); every acknowledged message decrypts at the end (faults cleared); memory stays
- * flat (RSS sampled; growth reported). Exit 1 on any violation. Needs the built packages.
+ * flat (RSS sampled; growth after warm-up reported and bounded). Exit 1 on any violation.
+ *
+ * Acknowledged messages live in a bounded in-memory working set (decrypt and rewrap pick from it);
+ * a message leaving the set is appended to a spool file (ciphertext + SHA-256 of its plaintext),
+ * so an hour's worth of messages costs disk, not memory, and every one is checked at the end.
+ * Needs the built packages.
  */
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { CreateKeyCommand, KMSClient, ReplicateKeyCommand } from '@aws-sdk/client-kms';
 import { EnvelopeError, decrypt, encrypt, rewrap } from '@envelope/core';
 import { kmsClientSupplier, kmsOperations } from '@envelope/keyring-kms';
@@ -43,7 +51,30 @@ const faultTimer = setInterval(() => {
   for (const r of REGIONS) kms.setFault(r, MODES[Math.floor(Math.random() * MODES.length)]);
 }, 2000);
 
+const WORKING_SET = 512;
 const acknowledged = [];
+const spoolDir = mkdtempSync(path.join(tmpdir(), 'envelope-soak-'));
+const spoolPath = path.join(spoolDir, 'acknowledged.bin');
+const spool = openSync(spoolPath, 'w');
+let spooled = 0;
+/** Appends one acknowledged message: u32 length, ciphertext, SHA-256 of the plaintext. */
+function spoolOut(m) {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(m.ct.length);
+  writeSync(spool, len);
+  writeSync(spool, m.ct);
+  writeSync(spool, createHash('sha256').update(m.pt).digest());
+  spooled++;
+}
+function acknowledge(m) {
+  if (acknowledged.length < WORKING_SET) acknowledged.push(m);
+  else {
+    const i = Math.floor(Math.random() * WORKING_SET);
+    spoolOut(acknowledged[i]);
+    acknowledged[i] = m;
+  }
+}
+const latencies = [];
 const stats = { encrypt: 0, decrypt: 0, rewrap: 0, codedFailures: 0, uncoded: [], overDeadline: 0, maxMs: 0 };
 const rss0 = process.memoryUsage().rss;
 const rss = [];
@@ -57,7 +88,7 @@ async function op() {
     if (roll < 0.4 || acknowledged.length === 0) {
       const pt = randomBytes(64 + Math.floor(Math.random() * 4096));
       const { ciphertext } = await encrypt(pt, { keyring, suite: Math.random() < 0.5 ? 0x0478 : 0x0578, encryptionContext: { soak: 'yes' } });
-      acknowledged.push({ ct: ciphertext, pt });
+      acknowledge({ ct: ciphertext, pt });
       stats.encrypt++;
     } else if (roll < 0.85) {
       const m = acknowledged[Math.floor(Math.random() * acknowledged.length)];
@@ -66,8 +97,11 @@ async function op() {
       stats.decrypt++;
     } else {
       const i = Math.floor(Math.random() * acknowledged.length);
-      const r = await rewrap(acknowledged[i].ct, { from: keyring, to: second, mode: 'add' });
-      acknowledged[i] = { ct: r.message, pt: acknowledged[i].pt };
+      const m = acknowledged[i];
+      const r = await rewrap(m.ct, { from: keyring, to: second, mode: 'add' });
+      // The slot may have been recycled while the rewrap ran (the old message is then spooled).
+      if (acknowledged[i] === m) acknowledged[i] = { ct: r.message, pt: m.pt };
+      else acknowledge({ ct: r.message, pt: m.pt });
       stats.rewrap++;
     }
   } catch (e) {
@@ -76,6 +110,8 @@ async function op() {
   }
   const ms = performance.now() - t0;
   stats.maxMs = Math.max(stats.maxMs, ms);
+  if (latencies.length < 200_000) latencies.push(ms);
+  else latencies[Math.floor(Math.random() * latencies.length)] = ms;
   // A rewrap may decrypt and re-encrypt (signed suites): two bounded phases.
   if (ms > 2 * DEADLINE + 1000) stats.overDeadline++;
 }
@@ -93,27 +129,72 @@ await Promise.all(
 );
 clearInterval(faultTimer);
 for (const r of REGIONS) kms.setFault(r, { mode: 'none' });
+for (const m of acknowledged) spoolOut(m);
+closeSync(spool);
+acknowledged.length = 0;
+
+// Every acknowledged message, read back from the spool and decrypted with the faults cleared.
 let lost = 0;
-for (const m of acknowledged) {
-  try {
-    const { plaintext } = await decrypt(m.ct, { keyring });
-    if (Buffer.compare(Buffer.from(plaintext), m.pt) !== 0) lost++;
-  } catch {
-    lost++;
-  }
+let checked = 0;
+const fd = openSync(spoolPath, 'r');
+let pos = 0;
+function next() {
+  const len = Buffer.alloc(4);
+  if (readSync(fd, len, 0, 4, pos) < 4) return undefined;
+  const n = len.readUInt32BE();
+  const rec = Buffer.alloc(n + 32);
+  if (readSync(fd, rec, 0, n + 32, pos + 4) < n + 32) throw new Error('spool truncated');
+  pos += 4 + n + 32;
+  return { ct: rec.subarray(0, n), digest: rec.subarray(n) };
 }
+await Promise.all(
+  Array.from({ length: 8 }, async () => {
+    for (let m = next(); m; m = next()) {
+      checked++;
+      try {
+        const { plaintext } = await decrypt(m.ct, { keyring });
+        if (!createHash('sha256').update(plaintext).digest().equals(m.digest)) lost++;
+      } catch {
+        lost++;
+      }
+    }
+  }),
+);
+closeSync(fd);
+rmSync(spoolDir, { recursive: true, force: true });
 await kms.close();
+
+// Memory: the baseline is the median of the samples in the first tenth (after warm-up), the
+// growth is the peak of the second half over it.
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? rss0;
+const warm = rss.slice(Math.max(1, Math.floor(rss.length / 20)), Math.max(2, Math.floor(rss.length / 10)));
+const baseline = median(warm.length ? warm : rss);
 const half = rss.slice(Math.floor(rss.length / 2));
+const peakSecondHalf = Math.max(...half, baseline);
+const sorted = latencies.sort((a, b) => a - b);
+const pct = (q) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
+const MAX_GROWTH_MIB = 128;
 const report = {
   seconds,
   ...stats,
   uncoded: stats.uncoded.length,
   uncodedSamples: stats.uncoded.slice(0, 3),
-  acknowledged: acknowledged.length,
+  acknowledged: spooled,
+  checkedAtEnd: checked,
   lostAtEnd: lost,
+  p50Ms: pct(0.5),
+  p99Ms: pct(0.99),
   maxMs: Math.round(stats.maxMs),
   rssStartMiB: Math.round(rss0 / 2 ** 20),
-  rssMaxSecondHalfMiB: Math.round(Math.max(...half, rss0) / 2 ** 20),
+  rssBaselineMiB: Math.round(baseline / 2 ** 20),
+  rssMaxSecondHalfMiB: Math.round(peakSecondHalf / 2 ** 20),
+  rssGrowthMiB: Math.round((peakSecondHalf - baseline) / 2 ** 20),
 };
-process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `soak: ${JSON.stringify(report)}\n`);
-process.exitCode = report.uncoded || report.lostAtEnd || report.overDeadline ? 1 : 0;
+const violations = [];
+if (report.uncoded) violations.push('uncoded failures');
+if (report.lostAtEnd) violations.push('messages lost');
+if (report.checkedAtEnd !== report.acknowledged) violations.push('spool count mismatch');
+if (report.overDeadline) violations.push('operations over the deadline');
+if (report.rssGrowthMiB > MAX_GROWTH_MIB) violations.push(`RSS grew more than ${MAX_GROWTH_MIB} MiB`);
+process.stdout.write(values.json ? `${JSON.stringify({ ...report, violations })}\n` : `soak: ${JSON.stringify({ ...report, violations })}\n`);
+process.exitCode = violations.length ? 1 : 0;
