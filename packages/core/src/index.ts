@@ -6,6 +6,7 @@ export { EnvelopeError, isEnvelopeError, describeFailures, throwIfAborted, AUTH_
 export type { ErrorCode, KeyFailure } from './errors.js';
 export { SUITES, DEFAULT_SUITE_ID, getSuite, formatSuiteId } from './suites.js';
 export type { AlgorithmSuite, HashName, CurveName } from './suites.js';
+export { setSigningKeyPoolSize } from './crypto/signature.js';
 export { DEFAULT_COMMITMENT_POLICY, parseCommitmentPolicy } from './commitment-policy.js';
 export type { CommitmentPolicy } from './commitment-policy.js';
 export {

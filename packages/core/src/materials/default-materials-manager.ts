@@ -34,7 +34,7 @@ export class DefaultMaterialsManager implements MaterialsManager {
     let ec: EncryptionContext = request.encryptionContext;
     let signingKey;
     if (suite.signature) {
-      const pair = generateSigningKey(suite.signature.curve);
+      const pair = await generateSigningKey(suite.signature.curve);
       signingKey = pair.privateKey;
       ec = Object.freeze({ ...ec, [PUBLIC_KEY_CONTEXT_KEY]: pair.publicKeyBase64 });
     }
