@@ -34,7 +34,7 @@ export type { EncryptResult } from './encrypt.js';
 export { decrypt } from './decrypt.js';
 export type { DecryptResult } from './decrypt.js';
 export type { EncryptOptions, DecryptOptions, KeySource } from './options.js';
-export { DEFAULT_FRAME_LENGTH, DEFAULT_MAX_ENCRYPTED_DATA_KEYS, DEFAULT_MAX_FRAME_LENGTH } from './options.js';
+export { DEFAULT_FRAME_LENGTH, DEFAULT_STREAM_FRAME_LENGTH, DEFAULT_MAX_ENCRYPTED_DATA_KEYS, DEFAULT_MAX_FRAME_LENGTH } from './options.js';
 export type { MessageInfo } from './message/message-info.js';
 export { encryptStream, decryptStream, encryptWebStream, decryptWebStream } from './stream.js';
 export { StreamEncryptor, StreamDecryptor } from './message/stream-codec.js';
