@@ -126,21 +126,58 @@ export function decryptStream(options: DecryptStreamOptions): Transform {
   return t;
 }
 
-/** A web `TransformStream` that encrypts its input into one message. */
+/**
+ * Web streams: errors the stream (both sides) and wipes the codec when `signal` fires, even while
+ * the stream waits for input that never comes. Returns the `start` hook for the transformer.
+ */
+function watchWebSignal(
+  signal: AbortSignal | undefined,
+  dispose: () => void,
+): (controller: TransformStreamDefaultController<Uint8Array>) => void {
+  return (controller) => {
+    if (!signal) return;
+    const onAbort = (): void => {
+      dispose();
+      controller.error(abortError(signal));
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  };
+}
+
+/**
+ * A web `TransformStream` that encrypts its input into one message. The derived key is wiped when
+ * the message ends, on any error, when either side is cancelled or aborted, and when `signal` fires.
+ */
 export function encryptWebStream(options: EncryptStreamOptions): TransformStream<Uint8Array, Uint8Array> {
   const codec = new StreamEncryptor(options);
+  const watch = watchWebSignal(options.signal, () => codec.dispose());
+  // A transformer that throws errors the stream without calling cancel(): wipe here.
+  const guard = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      codec.dispose();
+      throw e;
+    }
+  };
   const transformer = {
     async start(controller: TransformStreamDefaultController<Uint8Array>) {
-      controller.enqueue(await codec.start());
+      watch(controller);
+      const header = await codec.start().catch((e: unknown) => {
+        codec.dispose();
+        throw e;
+      });
+      controller.enqueue(header);
     },
     transform(chunk: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) {
-      const out = codec.update(toBytes(chunk));
+      const out = guard(() => codec.update(toBytes(chunk)));
       if (out.byteLength) controller.enqueue(out);
     },
     flush(controller: TransformStreamDefaultController<Uint8Array>) {
-      controller.enqueue(codec.finish());
+      controller.enqueue(guard(() => codec.finish()));
     },
-    // Web streams call cancel() when the consumer gives up (not in Node 20's typings yet).
+    // Web streams call cancel() when the consumer gives up or the producer aborts (not in Node 20's typings yet).
     cancel() {
       codec.dispose();
     },
@@ -151,20 +188,24 @@ export function encryptWebStream(options: EncryptStreamOptions): TransformStream
 /** A web `TransformStream` that decrypts one message (same guarantees as {@link decryptStream}). */
 export function decryptWebStream(options: DecryptStreamOptions): TransformStream<Uint8Array, Uint8Array> {
   const codec = new StreamDecryptor(options);
-  const guard = async (controller: TransformStreamDefaultController<Uint8Array>, parts: Promise<Uint8Array[]>): Promise<void> => {
+  const watch = watchWebSignal(options.signal, () => codec.dispose());
+  const guard = async (controller: TransformStreamDefaultController<Uint8Array>, parts: () => Promise<Uint8Array[]>): Promise<void> => {
     try {
-      for (const p of await parts) if (p.byteLength) controller.enqueue(p);
+      for (const p of await parts()) if (p.byteLength) controller.enqueue(p);
     } catch (e) {
       codec.dispose();
       throw e;
     }
   };
   const transformer = {
+    start(controller: TransformStreamDefaultController<Uint8Array>) {
+      watch(controller);
+    },
     transform(chunk: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) {
-      return guard(controller, codec.update(toBytes(chunk)));
+      return guard(controller, () => codec.update(toBytes(chunk)));
     },
     flush(controller: TransformStreamDefaultController<Uint8Array>) {
-      return guard(controller, codec.finish());
+      return guard(controller, () => codec.finish());
     },
     cancel() {
       codec.dispose();

@@ -31,6 +31,7 @@ export class StreamEncryptor {
   #frames = 0;
   readonly #options: ReturnType<typeof checkEncryptOptions>;
   readonly #bound: number | undefined;
+  #disposed = false;
 
   constructor(options: EncryptStreamOptions) {
     this.#options = checkEncryptOptions({ ...options, frameLength: options.frameLength ?? DEFAULT_STREAM_FRAME_LENGTH });
@@ -50,9 +51,16 @@ export class StreamEncryptor {
 
   /** Starts the message: gets materials and returns the header bytes. */
   async start(): Promise<Uint8Array> {
-    this.#session = await EncryptSession.begin(this.#options, this.#bound);
-    this.#pending = Buffer.allocUnsafe(this.#session.frameLength);
-    return this.#session.header;
+    const session = await EncryptSession.begin(this.#options, this.#bound);
+    // Disposed while the materials manager was working (a destroyed or cancelled stream): the
+    // message key it just derived has no one left to wipe it.
+    if (this.#disposed) {
+      session.dispose();
+      throw disposedError();
+    }
+    this.#session = session;
+    this.#pending = Buffer.allocUnsafe(session.frameLength);
+    return session.header;
   }
 
   /**
@@ -60,6 +68,7 @@ export class StreamEncryptor {
    * until more data arrives, so the last full frame can become the final frame.
    */
   update(chunk: Uint8Array): Uint8Array {
+    if (this.#disposed) throw disposedError();
     const s = this.#session!;
     throwIfAborted(this.#options.signal);
     this.#total += chunk.byteLength;
@@ -100,6 +109,7 @@ export class StreamEncryptor {
 
   /** Ends the message: the final frame and the footer. */
   finish(): Uint8Array {
+    if (this.#disposed) throw disposedError();
     const s = this.#session!;
     const out = Buffer.allocUnsafe(finalFrameOverhead(s.suite) + this.#pendingLength);
     s.writeFrame(out, 0, true, this.#pending!.subarray(0, this.#pendingLength));
@@ -108,12 +118,20 @@ export class StreamEncryptor {
     return footer.byteLength ? Buffer.concat([out, footer]) : out;
   }
 
-  /** Wipes the derived key and buffered plaintext. Idempotent. */
+  /**
+   * Wipes the derived key and buffered plaintext, now or (if the session is still being set up)
+   * as soon as it exists. Idempotent.
+   */
   dispose(): void {
+    this.#disposed = true;
     this.#session?.dispose();
     this.#pending?.fill(0);
     this.#pendingLength = 0;
   }
+}
+
+function disposedError(): EnvelopeError {
+  return new EnvelopeError('ENVELOPE_ABORTED', 'stream already closed');
 }
 
 export type DecryptStreamOptions = DecryptOptions & {
@@ -138,6 +156,7 @@ export class StreamDecryptor {
   #held: Uint8Array[] = [];
   #heldLength = 0;
   #maxHeaderBytes: number;
+  #disposed = false;
 
   constructor(options: DecryptStreamOptions) {
     this.#options = checkDecryptOptions(options);
@@ -157,6 +176,7 @@ export class StreamDecryptor {
 
   /** Accepts message bytes; returns the plaintext that may be released now. */
   async update(chunk: Uint8Array): Promise<Uint8Array[]> {
+    if (this.#disposed) throw disposedError();
     throwIfAborted(this.#options.signal);
     this.#queue.push(chunk);
     if (!this.#session) {
@@ -170,7 +190,13 @@ export class StreamDecryptor {
         }
         this.#queue.consume(this.#header.length);
       }
-      this.#session = await DecryptSession.begin(this.#header, this.#options);
+      const session = await DecryptSession.begin(this.#header, this.#options);
+      // Disposed while the materials manager was working: wipe what it just derived.
+      if (this.#disposed) {
+        session.dispose();
+        throw disposedError();
+      }
+      this.#session = session;
     }
     return this.#drainFrames();
   }
@@ -233,7 +259,9 @@ export class StreamDecryptor {
     this.#held = [];
   }
 
+  /** Wipes the derived key and held plaintext, now or as soon as the session exists. Idempotent. */
   dispose(): void {
+    this.#disposed = true;
     this.#session?.dispose();
     this.#wipeHeld();
   }
