@@ -25,8 +25,9 @@ export const rawAesProvider = defineKeyringProvider({
     .refine((c) => (c.key === undefined) !== (c.keyFile === undefined), { message: 'give exactly one of key or keyFile', path: [] }),
   async create(c, deps, at) {
     const key = c.key !== undefined ? Buffer.from(c.key, 'base64') : ((await readAt(deps.baseDir, c.keyFile!, `${at}.keyFile`)) as Buffer);
-    if (![16, 24, 32].includes(key.byteLength)) throw configError(`${at}.${c.key !== undefined ? 'key' : 'keyFile'}`, `expected a 16, 24 or 32-byte AES key, got ${key.byteLength} bytes`);
     try {
+      // Checked inside the try: a key of the wrong length is key material all the same.
+      if (![16, 24, 32].includes(key.byteLength)) throw configError(`${at}.${c.key !== undefined ? 'key' : 'keyFile'}`, `expected a 16, 24 or 32-byte AES key, got ${key.byteLength} bytes`);
       return new RawAesKeyring({ keyNamespace: c.namespace, keyName: c.name, wrappingKey: key });
     } finally {
       key.fill(0);
