@@ -36,15 +36,24 @@ function failure(keyId: string, region: string | undefined, reason: string, mess
   return new EnvelopeError('ENVELOPE_KMS', message, { causes: [{ key: keyId, region, reason }] });
 }
 
-/** Runs one KMS operation; maps any failure but the caller's abort to one ENVELOPE_KMS cause. */
+/**
+ * Runs one KMS operation; maps any failure but the caller's abort to one ENVELOPE_KMS cause. An
+ * answer that arrives after its attempt timed out or was aborted is wiped (its Plaintext zeroed).
+ */
 async function call<T>(o: KmsCallOptions, keyId: string, op: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   try {
-    return await (o.retrier ?? singleAttempt).run(fn, o.signal);
+    return await (o.retrier ?? singleAttempt).run(fn, o.signal, wipeLate);
   } catch (e) {
     if (e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED') throw e;
     const f = keyFailure(keyId, o.region ?? regionOf(keyId), e);
     throw new EnvelopeError('ENVELOPE_KMS', `KMS ${op} with ${keyId}${f.region ? ` in ${f.region}` : ''} failed: ${f.reason}`, { cause: e, causes: [f] });
   }
+}
+
+/** An answer nobody waits for any more: zero the data key in it. */
+function wipeLate(late: unknown): void {
+  const p = (late as { Plaintext?: unknown } | undefined)?.Plaintext;
+  if (p instanceof Uint8Array) p.fill(0);
 }
 
 /** Copies the SDK's plaintext into a buffer of our own and zeroes the SDK's. */

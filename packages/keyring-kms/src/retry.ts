@@ -164,14 +164,15 @@ export class Retrier {
 
   /**
    * Runs `fn` with a per-attempt deadline, retrying transient failures. Throws the last
-   * attempt's error, or ENVELOPE_ABORTED once the caller's signal fires.
+   * attempt's error, or ENVELOPE_ABORTED once the caller's signal fires. `discard` receives any
+   * answer that arrives after its attempt was given up (see {@link withDeadline}).
    */
-  async run<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async run<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal, discard?: (late: T) => void): Promise<T> {
     this.budget.onCall();
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw aborted(signal);
       try {
-        return await withDeadline(this.callTimeoutMs, signal, fn);
+        return await withDeadline(this.callTimeoutMs, signal, fn, discard);
       } catch (e) {
         if (signal?.aborted) throw aborted(signal);
         if (!isTransient(e) || attempt >= this.maxRetries || !this.budget.tryRetry()) throw e;
@@ -190,25 +191,32 @@ export class Retrier {
  * moment even if `fn` ignores its signal (a silent endpoint must not hang the caller). A
  * deadline rejects with ENVELOPE_TIMEOUT, the parent with ENVELOPE_ABORTED.
  *
+ * An answer that arrives after that (a client that ignored its signal, or a response already in
+ * flight) has no caller left: it goes to `discard`, which should wipe any key material in it
+ * (the KMS building blocks zero the response's `Plaintext`). Errors of `discard` are ignored.
+ *
  * @example
  * ```ts
- * await withDeadline(2000, callerSignal, (signal) => client.send(command, { abortSignal: signal }));
+ * await withDeadline(2000, callerSignal, (signal) => client.send(command, { abortSignal: signal }), (late) => late.Plaintext?.fill(0));
  * ```
  */
-export function withDeadline<T>(ms: number, parent: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T> | T): Promise<T> {
+export function withDeadline<T>(
+  ms: number,
+  parent: AbortSignal | undefined,
+  fn: (signal: AbortSignal) => Promise<T> | T,
+  discard?: (late: T) => void,
+): Promise<T> {
   if (parent?.aborted) return Promise.reject(aborted(parent));
   const ctl = new AbortController();
   return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => {
-      const timeout = new EnvelopeError('ENVELOPE_TIMEOUT', `no answer within ${ms} ms`);
-      ctl.abort(timeout);
-      reject(timeout);
-    }, ms);
-    const onParent = (): void => {
-      const e = aborted(parent);
+    let settled = false;
+    const giveUp = (e: EnvelopeError): void => {
+      settled = true;
       ctl.abort(e);
       reject(e);
     };
+    const t = setTimeout(() => giveUp(new EnvelopeError('ENVELOPE_TIMEOUT', `no answer within ${ms} ms`)), ms);
+    const onParent = (): void => giveUp(aborted(parent));
     parent?.addEventListener('abort', onParent, { once: true });
     const done = (): void => {
       clearTimeout(t);
@@ -218,7 +226,19 @@ export function withDeadline<T>(ms: number, parent: AbortSignal | undefined, fn:
     Promise.resolve()
       .then(() => fn(ctl.signal))
       .then(
-        (v) => (done(), resolve(v)),
+        (v) => {
+          done();
+          if (!settled) {
+            settled = true;
+            resolve(v);
+          } else if (discard) {
+            try {
+              discard(v);
+            } catch {
+              // Nothing to report to: the caller has its answer (the timeout or the abort).
+            }
+          }
+        },
         (e: unknown) => (done(), reject(e)),
       );
   });

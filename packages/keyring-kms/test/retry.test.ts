@@ -226,4 +226,29 @@ describe('withDeadline', () => {
     expect(added).toBe(5);
     expect(removed).toBe(5);
   });
+  it('an answer that lands after the deadline or the abort goes to discard (to wipe it); one in time does not', async () => {
+    const late = { Plaintext: new Uint8Array(32).fill(7) };
+    const discarded: unknown[] = [];
+    let answer!: (v: typeof late) => void;
+    const p = withDeadline(20, undefined, () => new Promise<typeof late>((r) => (answer = r)), (v) => {
+      v.Plaintext.fill(0);
+      discarded.push(v);
+    });
+    await expect(p).rejects.toMatchObject({ code: 'ENVELOPE_TIMEOUT' });
+    answer(late);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(discarded).toEqual([late]);
+    expect(late.Plaintext.every((b) => b === 0)).toBe(true);
+    // Aborted by the caller, then answered: discarded too; a throwing discard is contained.
+    const ac = new AbortController();
+    const q = withDeadline(10_000, ac.signal, () => new Promise<number>((r) => setTimeout(() => r(1), 10)), () => {
+      throw new Error('discard failed');
+    });
+    ac.abort();
+    await expect(q).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
+    await new Promise((r) => setTimeout(r, 20));
+    const kept: unknown[] = [];
+    await expect(withDeadline(1000, undefined, async () => 5, (v) => kept.push(v))).resolves.toBe(5);
+    expect(kept).toEqual([]);
+  });
 });

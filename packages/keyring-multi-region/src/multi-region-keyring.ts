@@ -167,8 +167,12 @@ export class MultiRegionKeyring implements Keyring {
   }
 
   async #generate(key: KeyArn, materials: EncryptionMaterials, signal: AbortSignal): Promise<{ region: string; edk: EncryptedDataKey }> {
-    const r = await this.#call('GenerateDataKey', key, signal, (s) =>
-      this.#o.kms.generateDataKey({ region: key.region, keyId: key.arn, numberOfBytes: materials.suite.keyLength, encryptionContext: materials.encryptionContext, signal: s }),
+    const r = await this.#call(
+      'GenerateDataKey',
+      key,
+      signal,
+      (s) => this.#o.kms.generateDataKey({ region: key.region, keyId: key.arn, numberOfBytes: materials.suite.keyLength, encryptionContext: materials.encryptionContext, signal: s }),
+      (late) => late.plaintext.fill(0),
     );
     try {
       if (r.plaintext.byteLength !== materials.suite.keyLength) throw new EnvelopeError('ENVELOPE_KMS', 'GenerateDataKey returned a key of the wrong length');
@@ -329,7 +333,7 @@ export class MultiRegionKeyring implements Keyring {
         hedgeAfterMs: c.hedgeAfterMs,
         probe: c.probe,
         lastResort: c.lastResort,
-        run: (s) => withTimeout(this.#callTimeoutMs, s, c.run),
+        run: (s) => withTimeout(this.#callTimeoutMs, s, c.run, (late) => late.secret.fill(0)),
       })),
       {
         clock,
@@ -350,12 +354,12 @@ export class MultiRegionKeyring implements Keyring {
     return Object.assign(r.value, { attempts: r.started });
   }
 
-  /** One non-hedged call (encrypt fan-out), recorded in region health. */
-  async #call<T>(operation: 'GenerateDataKey' | 'Encrypt', key: KeyArn, signal: AbortSignal, run: (s: AbortSignal) => Promise<T>): Promise<T> {
+  /** One non-hedged call (encrypt fan-out), recorded in region health; `discard` wipes a late answer. */
+  async #call<T>(operation: 'GenerateDataKey' | 'Encrypt', key: KeyArn, signal: AbortSignal, run: (s: AbortSignal) => Promise<T>, discard?: (late: T) => void): Promise<T> {
     const clock = this.health.clock;
     const start = clock.now();
     try {
-      const r = await withTimeout(this.#callTimeoutMs, signal, run);
+      const r = await withTimeout(this.#callTimeoutMs, signal, run, discard);
       this.health.recordSuccess(key.region, clock.now() - start);
       this.#emit({ type: 'call', operation, region: key.region, keyArn: key.arn, outcome: 'success', latencyMs: clock.now() - start });
       return r;
@@ -399,15 +403,40 @@ export function reasonOf(e: unknown): string {
   return err?.name ?? 'error';
 }
 
-/** Runs `fn` under a per-call timeout and the caller's signal. */
-async function withTimeout<T>(ms: number, signal: AbortSignal, fn: (s: AbortSignal) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` under a per-call timeout and the caller's signal. An answer that arrives after the
+ * call was given up (KMS operations that ignore their signal, a response already in flight) goes
+ * to `discard`, which wipes the data key in it.
+ */
+async function withTimeout<T>(ms: number, signal: AbortSignal, fn: (s: AbortSignal) => Promise<T>, discard?: (late: T) => void): Promise<T> {
   const d = deadlineSignal(ms, signal);
   try {
     return await new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => reject(d.signal.reason instanceof Error ? d.signal.reason : new EnvelopeError('ENVELOPE_ABORTED', 'aborted'));
+      let settled = false;
+      const onAbort = (): void => {
+        settled = true;
+        reject(d.signal.reason instanceof Error ? d.signal.reason : new EnvelopeError('ENVELOPE_ABORTED', 'aborted'));
+      };
       if (d.signal.aborted) return onAbort();
       d.signal.addEventListener('abort', onAbort, { once: true });
-      fn(d.signal).then(resolve, reject);
+      fn(d.signal).then(
+        (v) => {
+          if (!settled) {
+            settled = true;
+            resolve(v);
+            return;
+          }
+          try {
+            discard?.(v);
+          } catch {
+            // The caller has its answer already.
+          }
+        },
+        (e: unknown) => {
+          settled = true;
+          reject(e);
+        },
+      );
     });
   } finally {
     d.dispose();
