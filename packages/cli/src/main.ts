@@ -18,6 +18,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run the local KMS-compatible server',
     load: async () => (await import('./commands/kms-local.js')).kmsLocalCommand,
   },
+  keys: {
+    summary: 'create, replicate, list and rotate keys on a running kms-local',
+    load: async () => (await import('./commands/keys.js')).keysCommand,
+  },
   policy: {
     summary: 'print the least-privilege IAM policy for a keyring configuration',
     load: async () => (await import('./commands/policy.js')).policyCommand,

@@ -78,6 +78,8 @@ export async function kmsLocalCommand(argv: string[], io: CliIo = defaultIo()): 
         `regions: ${kms.regions.join(', ')}\n` +
         `credentials (test only): AWS_ACCESS_KEY_ID=${kms.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${kms.credentials.secretAccessKey}\n` +
         `account: ${kms.accountId}; state: ${values['data-dir'] ? values['data-dir'] : 'in memory'}\n` +
+        `from another shell (the docs' examples and "envelope keys" read these):\n` +
+        `  export ENVELOPE_KMS_ENDPOINT=${kms.url} AWS_ACCESS_KEY_ID=${kms.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${kms.credentials.secretAccessKey}\n` +
         `e.g. new KMSClient({ region: '${kms.regions[0]}', endpoint: '${kms.url}', credentials }) or aws --endpoint-url ${kms.url} kms list-keys\n`,
     );
     await stopped;
