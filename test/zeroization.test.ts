@@ -754,9 +754,11 @@ describe('rewrap', () => {
       await expect(rewrap(msg, { from: aes, to: [rsa, failing] })).rejects.toMatchObject({ code: 'ENVELOPE_KEYRING_FAILURE' });
     }
     await expect(rewrap(unsigned, { from: aes, mode: 'remove', remove: () => false, keep: rsa })).rejects.toMatchObject({ code: 'ENVELOPE_REWRAP_REFUSED' });
+    // remove on a signed message: refused after the old message was decrypted (its key wiped).
+    await expect(rewrap(signed, { from: aes, mode: 'remove', remove: () => true })).rejects.toMatchObject({ code: 'ENVELOPE_REWRAP_REFUSED' });
     await expect(rewrap(unsigned, { from: otherAes, to: rsa })).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
     await expect(throughNode([unsigned], rewrapStream({ from: aes, to: [rsa, failing] }))).rejects.toMatchObject({ code: 'ENVELOPE_KEYRING_FAILURE' });
-    expectAllWiped({ 'materials-own': 5, 'aes-unwrap': 5, 'dek-copy': 3 });
+    expectAllWiped({ 'materials-own': 6, 'aes-unwrap': 6, 'dek-copy': 3, 'derived-key': 2 });
   });
 });
 
