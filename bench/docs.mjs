@@ -120,7 +120,7 @@ export function markdown(r, cases) {
     else if (res.error) lines.push(`Crashed: \`${res.error}\``);
     else if (res.result?.unavailable) lines.push(res.result.unavailable);
     else if (c.markdown) lines.push(...c.markdown(res.result, r));
-    else lines.push('```json', JSON.stringify(res.result, null, 2), '```');
+    else lines.push('<!-- example: not a keyring configuration (raw benchmark results) -->', '```json', JSON.stringify(res.result, null, 2), '```');
     lines.push('');
   }
   const analysis = path.join(here, 'analysis.md');
