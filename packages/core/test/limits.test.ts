@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { decrypt, decryptStream, encrypt, parseHeader } from '../src/index.js';
+import { decrypt, decryptStream, decryptWebStream, encrypt, parseHeader } from '../src/index.js';
 import { TestKeyring } from './helpers/test-keyring.js';
 
 const keyring = new TestKeyring();
@@ -75,3 +75,80 @@ describe('resource limits', () => {
     }
   });
 });
+
+describe('resource limits: refused at parse time, before anything is buffered or allocated', () => {
+  /** A v2 header up to the frame length field, with a real EDK, for hand-made hostile headers. */
+  async function realHeader(): Promise<{ msg: Buffer; frameLengthAt: number }> {
+    const { ciphertext } = await encrypt(Buffer.from('hello'), { keyring, suite: 0x0478, frameLength: 4096 });
+    const h = parseHeader(ciphertext, { maxEncryptedDataKeys: 100, maxFrameLength: 1 << 30 });
+    return { msg: Buffer.from(ciphertext), frameLengthAt: h.body.byteLength - 32 - 4 };
+  }
+
+  /** Feeds `prefix` to a decrypt stream whose source then stalls forever; resolves with how it ended. */
+  async function nodeStalled(prefix: Uint8Array): Promise<unknown> {
+    const src = new Readable({ read() {} });
+    src.push(prefix); // and nothing more, ever
+    const started = Date.now();
+    const outcome = await Promise.race([
+      pipeline(src, decryptStream({ keyring }), new Writable({ write(_c, _e, cb) { cb(); } })).then(() => 'finished', (e: unknown) => e),
+      new Promise((r) => setTimeout(() => r('still waiting for input'), 1000)),
+    ]);
+    src.destroy();
+    expect(Date.now() - started).toBeLessThan(1000);
+    return outcome;
+  }
+
+  async function webStalled(prefix: Uint8Array): Promise<unknown> {
+    const src = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(prefix) });
+    const reader = src.pipeThrough(decryptWebStream({ keyring })).getReader();
+    return Promise.race([reader.read().then(() => 'read', (e: unknown) => e), new Promise((r) => setTimeout(() => r('still waiting for input'), 1000))]);
+  }
+
+  it('65,535 EDKs: the count alone is refused, by the buffer API and by both streams, without the rest of the header', async () => {
+    const msg = headerPrefix(65535);
+    expect(() => parseHeader(msg, { maxEncryptedDataKeys: 100, maxFrameLength: 1 << 20 }, true)).toThrow(/65535 encrypted data keys/);
+    expect(await nodeStalled(msg)).toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
+    expect(await webStalled(msg)).toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
+  });
+
+  it('a 4 GiB frame length: refused at parse time (no allocation), and by streams from the header alone', async () => {
+    const { msg, frameLengthAt } = await realHeader();
+    msg.writeUInt32BE(0xffffffff, frameLengthAt);
+    const before = process.memoryUsage().arrayBuffers;
+    expect(() => parseHeader(msg, { maxEncryptedDataKeys: 100, maxFrameLength: 64 * 1024 * 1024 })).toThrow(/frame length 4294967295 exceeds the limit/);
+    await expect(decrypt(msg, { keyring })).rejects.toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
+    const header = msg.subarray(0, frameLengthAt + 4 + 32 + 16);
+    expect(await nodeStalled(header)).toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
+    expect(await webStalled(header)).toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
+  });
+
+  it('a 64 KiB context: the largest that serializes round-trips; a header claiming 65,535 pairs in it is refused at parse time', async () => {
+    // 2 (count) + 2 + 1 (key) + 2 + 65,528 (value) = 65,535 bytes: the most the u16 length allows.
+    const max = { k: 'v'.repeat(65_528) };
+    const { ciphertext } = await encrypt(Buffer.from('x'), { keyring, suite: 0x0478, encryptionContext: max });
+    expect((await decrypt(ciphertext, { keyring })).encryptionContext.k).toHaveLength(65_528);
+    const parts: Buffer[] = [];
+    await pipeline(Readable.from(chunked(ciphertext, 1000)), decryptStream({ keyring }), new Writable({ write(c, _e, cb) { parts.push(c); cb(); } }));
+    expect(Buffer.concat(parts).toString()).toBe('x');
+    await expect(encrypt(Buffer.from('x'), { keyring, suite: 0x0478, encryptionContext: { k: 'v'.repeat(65_529) } })).rejects.toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
+    // A full 65,535-byte context field whose pair count says 65,535: one pair is there, then the
+    // count runs past the field. Refused when the second pair is missing, not after 65,535 allocations.
+    const ec = Buffer.alloc(0xffff);
+    ec.writeUInt16BE(0xffff, 0);
+    ec.writeUInt16BE(1, 2);
+    ec.write('k', 4);
+    ec.writeUInt16BE(0xffff - 7, 5);
+    const hostile = Buffer.concat([headerPrefix(1, ec), Buffer.alloc(200)]);
+    const before = process.memoryUsage().arrayBuffers;
+    expect(() => parseHeader(hostile, { maxEncryptedDataKeys: 100, maxFrameLength: 1 << 20 })).toThrow(/malformed message: truncated encryption context key length/);
+    await expect(decrypt(hostile, { keyring })).rejects.toMatchObject({ code: 'ENVELOPE_MALFORMED_MESSAGE' });
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
+  });
+});
+
+function chunked(b: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < b.byteLength; i += size) out.push(b.subarray(i, i + size));
+  return out;
+}

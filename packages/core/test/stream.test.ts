@@ -134,4 +134,32 @@ describe('web streams', () => {
     for await (const p of decrypted) parts.push(p);
     expect(Buffer.concat(parts).equals(pt)).toBe(true);
   });
+
+  it('a stalled input is ended by the AbortSignal (decrypt and encrypt), as with Node streams', async () => {
+    const { ciphertext } = await encrypt(pattern(10_000), { keyring, suite: 0x0478, frameLength: 1024 });
+    for (const [make, first] of [
+      [(signal: AbortSignal) => decryptWebStream({ keyring, signal }), ciphertext.subarray(0, 1500)],
+      [(signal: AbortSignal) => encryptWebStream({ keyring, signal }), pattern(1500)],
+    ] as const) {
+      const ac = new AbortController();
+      const stalled = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(first) }); // then nothing, ever
+      const reader = stalled.pipeThrough(make(ac.signal)).getReader();
+      await reader.read(); // the stream is running: a header (encrypt) or the first plaintext (decrypt)
+      const started = Date.now();
+      setTimeout(() => ac.abort(new Error('deadline')), 30);
+      const ended = await Promise.race([
+        (async () => {
+          for (;;) if ((await reader.read()).done) return 'ended without an error';
+        })().catch((e: unknown) => e),
+        new Promise((r) => setTimeout(() => r('still stalled'), 2000)),
+      ]);
+      expect(ended).toMatchObject({ code: 'ENVELOPE_ABORTED' });
+      expect(Date.now() - started).toBeLessThan(1000);
+    }
+    // Already aborted: refused at once.
+    const ac = new AbortController();
+    ac.abort();
+    const reader = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(ciphertext) }).pipeThrough(decryptWebStream({ keyring, signal: ac.signal })).getReader();
+    await expect(reader.read()).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
+  });
 });
