@@ -1,0 +1,362 @@
+/**
+ * Every example in README.md and docs/*.md runs as written. One test case per fenced block,
+ * named `<file>:<line>` (the line of its opening fence).
+ *
+ * The convention (docs/README: "Examples in these docs"):
+ * - ```sh blocks run through `bash -euo pipefail`, in a scratch directory inside the repository
+ *   (so `npx envelope` finds the workspace bin); ```ts blocks run as ES modules against the built
+ *   packages (type annotations stripped with TypeScript's transpileModule); ```json blocks are
+ *   keyring configurations, validated with @envelope/config's schemas (plugins loaded).
+ * - ```text is for output listings, diagrams, tables, synopses and type shapes: not examples.
+ *   An untagged fence, or any other language, is a failure unless marked as not run.
+ * - The blocks of one page run in order, in one scratch directory, like one terminal session:
+ *   files a block writes are there for the next, and variables it `export`s carry to the later
+ *   blocks of the page. Each page gets its own kms-local (127.0.0.1, port 0, the default regions,
+ *   as `npx envelope kms-local` starts it), and its blocks see exactly what that command prints:
+ *   ENVELOPE_KMS_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY. No other AWS_* variable
+ *   reaches them (AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED apart: the SDK's Node 20
+ *   notice, which the CLI silences too).
+ * - Markers, an HTML comment on the line before the fence (blank lines allowed between):
+ *     <!-- example: not run (REASON) -->                     listed as skipped, with the reason
+ *     <!-- example: fragment (REASON) -->                    a ts snippet that is not a program
+ *     <!-- example: from the repository root -->             sh: run with the repository root as cwd
+ *     <!-- example: file NAME -->                            json: validated, then saved as NAME
+ *     <!-- example: not a keyring configuration (WHAT) -->   json: parsed only
+ * - Assertions: exit 0 and an empty stderr (npm's own `npm warn` lines and node's notice for
+ *   `--security-revert` apart); and where the block states output — a `# → text` comment in sh, a
+ *   `// → text` comment in ts — stdout contains each such text, in order.
+ *
+ * Pages run concurrently (a few at a time); the blocks inside a page run in order.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { startKmsLocal, type KmsLocal } from '@envelope/kms-local';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const ALL_PAGES = ['README.md', ...readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+/** DOCS_EXAMPLES_PAGES=docs/cli.md,README.md runs only those pages (for editing docs; said in the summary). */
+const ONLY = process.env.DOCS_EXAMPLES_PAGES?.split(',').map((p) => p.trim()).filter(Boolean);
+const PAGES = ONLY ? ALL_PAGES.filter((p) => ONLY.includes(p)) : ALL_PAGES;
+const EXAMPLE_LANGS = new Set(['sh', 'ts', 'json']);
+const PAGE_CONCURRENCY = 3;
+const BLOCK_TIMEOUT_MS = 90_000;
+
+type Marker =
+  | { kind: 'not run' | 'fragment'; reason: string }
+  | { kind: 'root' }
+  | { kind: 'file'; name: string }
+  | { kind: 'not a keyring configuration'; reason: string };
+
+interface Block {
+  page: string;
+  line: number;
+  lang: string;
+  code: string;
+  marker?: Marker;
+  /** Why this block breaks the convention (the test case fails with it). */
+  problem?: string;
+}
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Commands that must never run from a scratch directory inside the repository. */
+const DESTRUCTIVE = /\bnpm\s+(?:ci|install|i|test|t|run\s+(?:bench|fuzz|soak|test))\b/;
+const MARKER = /^\s*<!--\s*example:\s*(.*?)\s*-->\s*$/;
+
+function parseMarker(text: string): Marker | string {
+  let m: RegExpExecArray | null;
+  if ((m = /^(not run|fragment) \((.+)\)$/.exec(text))) return { kind: m[1] as 'not run' | 'fragment', reason: m[2]! };
+  if (text === 'from the repository root') return { kind: 'root' };
+  if ((m = /^file ([\w.-]+)$/.exec(text))) return { kind: 'file', name: m[1]! };
+  if ((m = /^not a keyring configuration \((.+)\)$/.exec(text))) return { kind: 'not a keyring configuration', reason: m[1]! };
+  return `unknown example marker ${JSON.stringify(text)}`;
+}
+
+/** The fenced blocks of a page, with their markers and any breach of the convention. */
+export function parseBlocks(page: string, text: string): Block[] {
+  const lines = text.split('\n');
+  const blocks: Block[] = [];
+  let pending: { marker: Marker | string; line: number } | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const mk = MARKER.exec(line);
+    if (mk) {
+      if (pending) blocks.push({ page, line: pending.line, lang: '', code: '', problem: 'an example marker not followed by a fenced block' });
+      pending = { marker: parseMarker(mk[1]!), line: i + 1 };
+      continue;
+    }
+    const open = /^(\s*)(`{3,}|~{3,})\s*([^\s`]*)/.exec(line);
+    if (!open) {
+      if (line.trim() !== '' && pending) {
+        blocks.push({ page, line: pending.line, lang: '', code: '', problem: 'an example marker not followed by a fenced block' });
+        pending = undefined;
+      }
+      continue;
+    }
+    const [, indent, fence, lang] = open as unknown as [string, string, string, string];
+    const close = new RegExp(`^\\s*${fence[0]}{${fence.length},}\\s*$`);
+    let j = i + 1;
+    while (j < lines.length && !close.test(lines[j]!)) j++;
+    const code = lines
+      .slice(i + 1, j)
+      .map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l))
+      .join('\n');
+    const block: Block = { page, line: i + 1, lang, code };
+    if (pending) {
+      if (typeof pending.marker === 'string') block.problem = pending.marker;
+      else block.marker = pending.marker;
+      pending = undefined;
+    }
+    if (j >= lines.length) block.problem = 'unclosed fence';
+    else if (lang === '') block.problem = 'untagged fence: tag examples sh, ts or json, and listings, diagrams, tables and synopses text';
+    else if (!EXAMPLE_LANGS.has(lang) && lang !== 'text' && block.marker?.kind !== 'not run') {
+      block.problem = `a ${lang} block: only sh, ts and json blocks run; mark it <!-- example: not run (why) --> or tag it text`;
+    } else if (lang === 'text' && block.marker) block.problem = 'a marker on a text block (text is never run)';
+    else if (block.marker?.kind === 'root' && lang !== 'sh') block.problem = '"from the repository root" applies to sh blocks';
+    else if (lang === 'sh' && block.marker?.kind !== 'not run' && DESTRUCTIVE.test(block.code)) {
+      // Scratch directories are inside the repository: npm would act on the workspace itself.
+      block.problem = 'runs npm ci/install/test or a long npm script on the repository itself: mark it <!-- example: not run (why) -->';
+    } else if ((block.marker?.kind === 'file' || block.marker?.kind === 'not a keyring configuration') && lang !== 'json') block.problem = `"${block.marker.kind}" applies to json blocks`;
+    else if (block.marker?.kind === 'fragment' && lang !== 'ts') block.problem = '"fragment" applies to ts blocks (use "not run")';
+    blocks.push(block);
+    i = j;
+  }
+  if (pending) blocks.push({ page, line: pending.line, lang: '', code: '', problem: 'an example marker not followed by a fenced block' });
+  return blocks;
+}
+
+const skipReason = (b: Block): string | undefined => (b.marker?.kind === 'not run' || b.marker?.kind === 'fragment' ? `${b.marker.kind}: ${b.marker.reason}` : undefined);
+const runs = (b: Block): boolean => !b.problem && EXAMPLE_LANGS.has(b.lang) && !skipReason(b);
+
+/** `# → text` (sh) or `// → text` (ts): output the block states. */
+function expectedOutput(b: Block): string[] {
+  const re = b.lang === 'sh' ? /(?:^|\s)#\s*→\s*(.+?)\s*$/ : /\/\/\s*→\s*(.+?)\s*$/;
+  return b.code.split('\n').flatMap((l) => {
+    const m = re.exec(l);
+    return m ? [m[1]!] : [];
+  });
+}
+
+/** stderr without npm's and node's own notices, which are not the example's output. */
+const cleanStderr = (s: string): string =>
+  s
+    .split('\n')
+    .filter((l) => !/^npm warn /.test(l) && !/^SECURITY WARNING: Reverting CVE-2023-46809/.test(l))
+    .join('\n')
+    .trim();
+
+function exec(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Result> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    // Its own process group, so a timeout ends npx and everything it started.
+    const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    const timer = setTimeout(() => {
+      err.push(Buffer.from(`\n[docs-examples] killed after ${BLOCK_TIMEOUT_MS} ms\n`));
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, BLOCK_TIMEOUT_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), ms: performance.now() - t0 });
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ code: null, stdout: '', stderr: String(e), ms: performance.now() - t0 });
+    });
+  });
+}
+
+const VALIDATE_CONFIG = `import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createRegistry, splitConfig, parseAt, cacheSchema } from '@envelope/config';
+const file = process.argv[2];
+const s = splitConfig(JSON.parse(readFileSync(file, 'utf8')));
+const registry = createRegistry({ baseDir: path.dirname(file), env: process.env });
+if (s.plugins.length) await registry.loadPlugins(s.plugins);
+const leaves = registry.describe(s.keyring, s.keyringPath);
+if (s.cache !== undefined) parseAt(cacheSchema, s.cache, 'cache');
+console.log('valid: ' + leaves.map((l) => l.type).join(', '));
+`;
+
+/** Runs one page's blocks in order; resolves each block's result as it finishes. */
+async function runPage(page: string, blocks: Block[], results: Map<Block, Deferred>): Promise<void> {
+  const slug = page.replace(/[^\w]+/g, '-');
+  await mkdir(path.join(root, '.tmp'), { recursive: true });
+  const dir = await mkdtemp(path.join(root, '.tmp', `docs-${slug}-`));
+  let kms: KmsLocal | undefined;
+  let failed = false;
+  try {
+    kms = await startKmsLocal({ port: 0, host: '127.0.0.1' });
+    const base: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'));
+    const env: NodeJS.ProcessEnv = {
+      ...base,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ENVELOPE_KMS_ENDPOINT: kms.url,
+      AWS_ACCESS_KEY_ID: kms.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: kms.credentials.secretAccessKey,
+    };
+    await writeFile(path.join(dir, '.validate-config.mjs'), VALIDATE_CONFIG);
+    for (const b of blocks) {
+      const d = results.get(b)!;
+      try {
+        const r = await runBlock(b, dir, env);
+        if (r.code !== 0) failed = true;
+        d.resolve({ ...r, stdout: r.stdout, stderr: r.stderr });
+      } catch (e) {
+        failed = true;
+        d.resolve({ code: null, stdout: '', stderr: `[docs-examples] ${(e as Error).stack ?? e}`, ms: 0 });
+      }
+    }
+  } finally {
+    await kms?.close();
+    for (const b of blocks) results.get(b)!.resolve({ code: null, stdout: '', stderr: '[docs-examples] the page runner stopped before this block', ms: 0 });
+    if (!failed) await rm(dir, { recursive: true, force: true });
+    else console.warn(`docs examples: ${page}: a block failed; its scratch directory is kept: ${dir}`);
+  }
+}
+
+async function runBlock(b: Block, dir: string, env: NodeJS.ProcessEnv): Promise<Result> {
+  const id = `${b.line}`;
+  if (b.lang === 'sh') {
+    const envOut = path.join(dir, `.env-${id}`);
+    // Exported variables carry to the page's later blocks, as in one terminal session.
+    const script = `trap 'env -0 > "$__DOCS_ENV_OUT"' EXIT\n${b.code}\n`;
+    const r = await exec('bash', ['-euo', 'pipefail', '-c', script], b.marker?.kind === 'root' ? root : dir, { ...env, __DOCS_ENV_OUT: envOut });
+    if (r.code === 0 && existsSync(envOut)) {
+      const after = (await readFile(envOut, 'utf8')).split('\0').filter(Boolean);
+      for (const kv of after) {
+        const i = kv.indexOf('=');
+        const k = kv.slice(0, i);
+        if (['PWD', 'OLDPWD', 'SHLVL', '_', '__DOCS_ENV_OUT'].includes(k)) continue;
+        if (env[k] !== kv.slice(i + 1)) env[k] = kv.slice(i + 1);
+      }
+    }
+    await rm(envOut, { force: true });
+    return r;
+  }
+  if (b.lang === 'ts') {
+    const js = ts.transpileModule(b.code, {
+      fileName: `${b.page}:${b.line}.ts`,
+      reportDiagnostics: true,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    });
+    const diagnostics = (js.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    if (diagnostics.length) return { code: null, stdout: '', stderr: `does not transpile: ${diagnostics.join('; ')}`, ms: 0 };
+    const file = path.join(dir, `.example-${id}.mjs`);
+    await writeFile(file, js.outputText);
+    const r = await exec(process.execPath, [file], dir, env);
+    await rm(file, { force: true });
+    return r;
+  }
+  // json
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(b.code);
+  } catch (e) {
+    return { code: 1, stdout: '', stderr: `not JSON: ${(e as Error).message}`, ms: 0 };
+  }
+  if (b.marker?.kind === 'not a keyring configuration') return { code: 0, stdout: '', stderr: '', ms: 0 };
+  const file = path.join(dir, `.config-${id}.json`);
+  await writeFile(file, JSON.stringify(parsed));
+  const r = await exec(process.execPath, [path.join(dir, '.validate-config.mjs'), file], dir, env);
+  await rm(file, { force: true });
+  if (r.code === 0 && b.marker?.kind === 'file') await writeFile(path.join(dir, b.marker.name), b.code.endsWith('\n') ? b.code : `${b.code}\n`);
+  return r;
+}
+
+interface Deferred {
+  promise: Promise<Result>;
+  resolve: (r: Result) => void;
+}
+function deferred(): Deferred {
+  let resolve!: (r: Result) => void;
+  let done = false;
+  const promise = new Promise<Result>((r) => (resolve = r));
+  return {
+    promise,
+    resolve: (r) => {
+      if (!done) resolve(r);
+      done = true;
+    },
+  };
+}
+
+const allBlocks = PAGES.flatMap((p) => parseBlocks(p, readFileSync(path.join(root, p), 'utf8')));
+const examples = allBlocks.filter((b) => b.problem || b.lang !== 'text');
+const results = new Map<Block, Deferred>(examples.filter(runs).map((b) => [b, deferred()]));
+const built = existsSync(path.join(root, 'packages/cli/dist/main.js'));
+
+beforeAll(() => {
+  if (!built) return;
+  // Pages a few at a time; blocks within a page in order. Not awaited: each test awaits its block.
+  // Longest first (npx invocations dominate), so one long page does not start last.
+  const cost = (bs: Block[]): number => bs.reduce((n, b) => n + 1 + (b.code.match(/\bnpx /g)?.length ?? 0), 0);
+  const queue = PAGES.map((p) => examples.filter((b) => b.page === p && runs(b)))
+    .filter((bs) => bs.length > 0)
+    .sort((a, b) => cost(b) - cost(a));
+  const worker = async (): Promise<void> => {
+    for (let bs = queue.shift(); bs; bs = queue.shift()) await runPage(bs[0]!.page, bs, results);
+  };
+  for (let i = 0; i < PAGE_CONCURRENCY; i++) void worker();
+});
+
+afterAll(() => {
+  const skipped = examples.filter((b) => !b.problem && skipReason(b));
+  const counts = ['sh', 'ts', 'json'].map((l) => `${examples.filter((b) => runs(b) && b.lang === l).length} ${l}`).join(', ');
+  console.log(
+    `docs examples${ONLY ? ` (only ${PAGES.join(', ')}: DOCS_EXAMPLES_PAGES is set)` : ''}: ${results.size} run (${counts}); ${allBlocks.filter((b) => b.lang === 'text').length} text blocks; ${skipped.length} not run:\n` +
+      skipped.map((b) => `  ${b.page}:${b.line} (${b.lang}) ${skipReason(b)}`).join('\n'),
+  );
+});
+
+describe('docs examples run as written (README.md, docs/*.md)', () => {
+  it('finds the pages and their examples', () => {
+    expect(ALL_PAGES).toContain('README.md');
+    expect(ALL_PAGES).toContain('docs/cli.md');
+    if (!ONLY) expect(examples.filter(runs).length).toBeGreaterThan(30);
+  });
+
+  for (const b of examples) {
+    const name = `${b.page}:${b.line}`;
+    const reason = skipReason(b);
+    if (b.problem) {
+      it(name, () => {
+        throw new Error(`${name}: ${b.problem}`);
+      });
+    } else if (reason) {
+      it.skip(`${name} (${reason})`, () => {});
+    } else {
+      it(`${name} (${b.lang})`, { timeout: 300_000 }, async () => {
+        if (!built) throw new Error('packages/cli/dist is missing: build first (npx tsc -b; npm test does it)');
+        const r = await results.get(b)!.promise;
+        const stderr = cleanStderr(r.stderr);
+        const context = `${name} (${b.lang}), exit ${r.code} after ${r.ms.toFixed(0)} ms\n--- stderr\n${stderr}\n--- stdout\n${r.stdout.slice(0, 4000)}`;
+        expect(stderr, context).toBe('');
+        expect(r.code, context).toBe(0);
+        let at = 0;
+        for (const want of expectedOutput(b)) {
+          const i = r.stdout.indexOf(want, at);
+          expect(i, `${context}\n--- expected (in order): ${JSON.stringify(want)}`).toBeGreaterThanOrEqual(0);
+          at = i + want.length;
+        }
+      });
+    }
+  }
+});
