@@ -139,7 +139,7 @@ const skipReason = (b: Block): string | undefined => (b.marker?.kind === 'not ru
 const runs = (b: Block): boolean => !b.problem && EXAMPLE_LANGS.has(b.lang) && !skipReason(b);
 
 /** `# → text` (sh) or `// → text` (ts): output the block states. */
-function expectedOutput(b: Block): string[] {
+export function expectedOutput(b: Block): string[] {
   const re = b.lang === 'sh' ? /(?:^|\s)#\s*→\s*(.+?)\s*$/ : /\/\/\s*→\s*(.+?)\s*$/;
   return b.code.split('\n').flatMap((l) => {
     const m = re.exec(l);
@@ -359,4 +359,31 @@ describe('docs examples run as written (README.md, docs/*.md)', () => {
       });
     }
   }
+});
+
+describe('the docs-examples convention is enforced', () => {
+  const parse = (md: string) => parseBlocks('x.md', md);
+
+  it('tagged blocks are examples; text is not; markers attach to the next fence', () => {
+    const b = parse('# t\n\n```sh\necho hi   # → hi\n```\n\n```text\nout\n```\n\n<!-- example: file k.json -->\n\n```json\n{}\n```\n');
+    expect(b.map((x) => [x.line, x.lang, x.problem])).toEqual([
+      [3, 'sh', undefined],
+      [7, 'text', undefined],
+      [13, 'json', undefined],
+    ]);
+    expect(b[2]!.marker).toEqual({ kind: 'file', name: 'k.json' });
+    expect(expectedOutput(b[0]!)).toEqual(['hi']);
+  });
+
+  it('untagged fences, unknown languages, unknown or orphan markers and npm ci are problems', () => {
+    const problems = (md: string) => parse(md).map((x) => x.problem);
+    expect(problems('```\nx\n```\n')[0]).toMatch(/^untagged fence/);
+    expect(problems('```python\nx\n```\n')[0]).toMatch(/only sh, ts and json blocks run/);
+    expect(problems('<!-- example: not run (needs boto3) -->\n```python\nx\n```\n')).toEqual([undefined]);
+    expect(problems('<!-- example: skip -->\n```sh\nx\n```\n')[0]).toMatch(/unknown example marker "skip"/);
+    expect(problems('<!-- example: not run (x) -->\n\nsome prose\n')[0]).toMatch(/not followed by a fenced block/);
+    expect(problems('```sh\nnpm ci && npx envelope demo\n```\n')[0]).toMatch(/npm ci\/install\/test/);
+    expect(problems('<!-- example: fragment (x) -->\n```sh\nx\n```\n')[0]).toMatch(/"fragment" applies to ts blocks/);
+    expect(problems('```ts\nconst a = 1;\n')[0]).toBe('unclosed fence');
+  });
 });

@@ -22,9 +22,13 @@ Options:
 Admin API (loopback clients only): GET /_admin/stats, GET /_admin/faults,
 PUT /_admin/faults/<region>, POST /_admin/reset-stats, POST /_admin/reset.
 
+It prints an "export ENVELOPE_KMS_ENDPOINT=… AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…" line to
+paste into another shell: "envelope keys" and the docs' examples read those variables.
+
 Examples:
   envelope kms-local --port 4566 --regions us-east-1,eu-west-1 --data-dir ./kms-data
   curl -X PUT localhost:4566/_admin/faults/us-east-1 -d '{"mode":"blackhole"}'
+  envelope keys create --multi-region      # from another shell, after the export line
 `;
 
 /**
