@@ -3,7 +3,7 @@
  * Coverage-guided fuzzing of the built @envelope/core message parser and decrypt
  * (packages/core/dist), with V8's precise block coverage as the guide.
  *
- *   node scripts/fuzz-coverage.mjs [--seconds 60] [--seed S] [--timeout-ms 1000] [--crash-dir DIR] [--json]
+ *   node scripts/fuzz-coverage.mjs [--seconds 60] [--seed S] [--timeout-ms 1000] [--crash-dir DIR] [--uncovered] [--json]
  *   npm run fuzz:coverage -- --seconds 600
  *
  * Why not a libFuzzer binding: @jazzer.js/core 4.0.0 ships a prebuilt addon that needs glibc
@@ -24,7 +24,8 @@
  *   (several frames, an exact multiple of the frame length, empty) and non-framed (built by hand
  *   for the unsigned suites), all decryptable with the fuzzer's keyring.
  * - Mutations, stacked 1-4 at a time: bit flips, interesting bytes, byte insert/delete, chunk
- *   duplication, splices of two corpus entries, truncation, length fields (context, EDK count and
+ *   duplication, splices of two corpus entries, truncation, dictionary tokens (base64 header
+ *   starts, the final-frame marker, the reserved public-key context key), length fields (context, EDK count and
  *   lengths, frame length, final-frame length) set to boundary values, an EDK count of 65,535, a
  *   4 GiB frame length, a 64 KiB context length, a duplicate context key, invalid UTF-8 in the
  *   context.
@@ -34,8 +35,9 @@
  *   plaintexts). An input running longer than --timeout-ms is a hang (the watchdog terminates the
  *   worker and starts a fresh one). Crashing and hanging inputs are saved to the crash directory.
  *
- * Prints inputs tried, corpus size, covered blocks over time, crashes, hangs and peak RSS; exit 1
- * on any crash or hang. Needs the built packages (npx tsc -b).
+ * Prints inputs tried, corpus size, covered blocks over time, crashes, hangs and peak RSS (and, with
+ * --uncovered, where the blocks seen but never reached are); exit 1 on any crash or hang. Needs the
+ * built packages (npx tsc -b).
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
@@ -44,7 +46,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 async function main() {
   const { parseArgs } = await import('node:util');
   const { createHash, randomBytes } = await import('node:crypto');
-  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const path = await import('node:path');
 
@@ -54,6 +56,7 @@ async function main() {
       seed: { type: 'string' },
       'timeout-ms': { type: 'string', default: '1000' },
       'crash-dir': { type: 'string' },
+      uncovered: { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });
@@ -257,6 +260,23 @@ async function main() {
     w(`  outcomes: ${Object.entries(outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     w(`  crashes ${crashes.length}, hangs ${hangs.length}, peak RSS ${report.peakRssMiB} MiB${report.crashDir ? `; inputs saved in ${crashDir}` : ''}`);
     for (const c of report.crashSamples) w(`  crash: ${c.error} (${c.file})`);
+    if (values.uncovered) {
+      // Blocks seen (in a function that ran) but never reached, as dist file:line.
+      const dist = new URL('../packages/core/dist/', import.meta.url);
+      const lines = new Map();
+      const lineOf = (file, offset) => {
+        if (!lines.has(file)) lines.set(file, readFileSync(new URL(file, dist), 'utf8'));
+        return lines.get(file).slice(0, offset).split('\n').length;
+      };
+      const where = new Map();
+      for (const [key, id] of blockIds) {
+        if (coveredBlocks.has(id)) continue;
+        const [file, , , start] = key.split('|');
+        const at = `${file}:${lineOf(file, Number(start))}`;
+        where.set(at, (where.get(at) ?? 0) + 1);
+      }
+      w(`  never reached (${blockIds.size - coveredBlocks.size} blocks): ${[...where.keys()].sort().join(', ')}`);
+    }
   }
   process.exitCode = crashes.length || hangs.length ? 1 : 0;
 }
@@ -352,7 +372,27 @@ function writeField(b, o, size, v) {
   return c;
 }
 
+/** Tokens a byte-level mutation would rarely stumble on. */
+const DICTIONARY = [
+  Buffer.from('AY'), // base64 of a v1 header ("AYAA…"): the parser says so
+  Buffer.from('AX'),
+  Buffer.from('Ag'), // base64 of a v2 header
+  Buffer.from([0xff, 0xff, 0xff, 0xff]), // the final-frame marker
+  Buffer.from([0, 0, 0, 1]), // sequence number 1
+  Buffer.from('aws-crypto-public-key'), // the reserved context key of signed suites
+  Buffer.from('aws-kms'),
+];
+
 const MUTATORS = [
+  // a dictionary token, written over the input (often at its start) or inserted
+  (b, rand) => {
+    const t = pickIn(rand, DICTIONARY);
+    const at = rand() < 0.3 ? 0 : Math.floor(rand() * (b.length + 1));
+    if (rand() < 0.5) return Buffer.concat([b.subarray(0, at), t, b.subarray(at)]);
+    const c = Buffer.concat([b, Buffer.alloc(Math.max(0, at + t.length - b.length))]);
+    t.copy(c, at);
+    return c;
+  },
   // bit flip
   (b, rand) => {
     if (!b.length) return b;
