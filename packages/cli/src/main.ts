@@ -1,14 +1,14 @@
 /** The `envelope` command: dispatches to one module per subcommand. */
 import { UsageError, defaultIo, reportError, type CliIo } from './io.js';
-import { encryptCommand, decryptCommand } from './commands/encrypt.js';
 import { inspectCommand } from './commands/inspect.js';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
 /** Subcommands, loaded lazily so `envelope inspect` does not load the KMS SDK. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  encrypt: { summary: 'encrypt a file or stdin into one message', load: async () => encryptCommand },
-  decrypt: { summary: 'decrypt and authenticate one message', load: async () => decryptCommand },
+  // encrypt/decrypt load @envelope/config (every keyring, the KMS SDK): only when asked for.
+  encrypt: { summary: 'encrypt a file or stdin into one message', load: async () => (await import('./commands/encrypt.js')).encryptCommand },
+  decrypt: { summary: 'decrypt and authenticate one message', load: async () => (await import('./commands/encrypt.js')).decryptCommand },
   inspect: { summary: 'print a message header (no key needed)', load: async () => inspectCommand },
   rewrap: {
     summary: 're-key stored messages in place (header-only where the format allows)',
