@@ -29,6 +29,7 @@ import { UsageError, type CliIo } from '../io.js';
 export const DEFAULT_KMS_LOCAL_ENDPOINT = 'http://127.0.0.1:4566';
 const DEFAULT_TIMEOUT_MS = 5000;
 
+/** `envelope keys --help`. */
 export const KEYS_HELP = `Usage: envelope keys <command> [options]
 
 Manage keys on a running kms-local (docs/kms-local.md), for demos and tests: through the AWS SDK
@@ -120,6 +121,11 @@ const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 const ALIAS = /^alias\/[a-zA-Z0-9/_-]+$/;
 const ARN = /^arn:[a-z-]+:kms:([a-z0-9-]+):\d{12}:(?:key|alias)\/.+$/;
 
+/**
+ * Runs `envelope keys <create|replicate|list|rotate>`; resolves to the exit code. Usage problems
+ * throw {@link UsageError}; what kms-local answers, or its silence, throws a coded EnvelopeError
+ * (`ENVELOPE_KMS`, `ENVELOPE_TIMEOUT`), which `main` prints as `envelope: CODE: message`.
+ */
 export async function keysCommand(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
   if (values.help) {
