@@ -197,12 +197,12 @@ console.log('valid: ' + leaves.map((l) => l.type).join(', '));
 
 /** Runs one page's blocks in order; resolves each block's result as it finishes. */
 async function runPage(page: string, blocks: Block[], results: Map<Block, Deferred>): Promise<void> {
-  const slug = page.replace(/[^\w]+/g, '-');
-  await mkdir(path.join(root, '.tmp'), { recursive: true });
-  const dir = await mkdtemp(path.join(root, '.tmp', `docs-${slug}-`));
+  let dir: string | undefined;
   let kms: KmsLocal | undefined;
   let failed = false;
   try {
+    await mkdir(path.join(root, '.tmp'), { recursive: true });
+    dir = await mkdtemp(path.join(root, '.tmp', `docs-${page.replace(/[^\w]+/g, '-')}-`));
     kms = await startKmsLocal({ port: 0, host: '127.0.0.1' });
     const base: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'));
     const env: NodeJS.ProcessEnv = {
@@ -227,8 +227,8 @@ async function runPage(page: string, blocks: Block[], results: Map<Block, Deferr
   } finally {
     await kms?.close();
     for (const b of blocks) results.get(b)!.resolve({ code: null, stdout: '', stderr: '[docs-examples] the page runner stopped before this block', ms: 0 });
-    if (!failed) await rm(dir, { recursive: true, force: true });
-    else console.warn(`docs examples: ${page}: a block failed; its scratch directory is kept: ${dir}`);
+    if (dir && !failed) await rm(dir, { recursive: true, force: true });
+    else if (dir) console.warn(`docs examples: ${page}: a block failed; its scratch directory is kept: ${dir}`);
   }
 }
 
@@ -302,6 +302,7 @@ const allBlocks = PAGES.flatMap((p) => parseBlocks(p, readFileSync(path.join(roo
 const examples = allBlocks.filter((b) => b.problem || b.lang !== 'text');
 const results = new Map<Block, Deferred>(examples.filter(runs).map((b) => [b, deferred()]));
 const built = existsSync(path.join(root, 'packages/cli/dist/main.js'));
+const workers: Promise<void>[] = [];
 
 beforeAll(() => {
   if (!built) return;
@@ -314,10 +315,12 @@ beforeAll(() => {
   const worker = async (): Promise<void> => {
     for (let bs = queue.shift(); bs; bs = queue.shift()) await runPage(bs[0]!.page, bs, results);
   };
-  for (let i = 0; i < PAGE_CONCURRENCY; i++) void worker();
+  for (let i = 0; i < PAGE_CONCURRENCY; i++) workers.push(worker());
 });
 
-afterAll(() => {
+afterAll(async () => {
+  // Each page closes its kms-local and removes its scratch directory after its last block.
+  await Promise.all(workers);
   const skipped = examples.filter((b) => !b.problem && skipReason(b));
   const counts = ['sh', 'ts', 'json'].map((l) => `${examples.filter((b) => runs(b) && b.lang === l).length} ${l}`).join(', ');
   console.log(
