@@ -52,10 +52,21 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * `utf8Sorting: false` default), so EDKs written by that SDK's RawAesKeyringNode unwrap too.
  * Both encode the same pairs: accepting either order authenticates exactly the same context.
  */
-function aadCandidates(context: EncryptionContext): Uint8Array[] {
-  const spec = serializeEncryptionContext(context);
-  const legacy = serializeEncryptionContextInOrder(Object.entries(context).sort(([a], [b]) => a.localeCompare(b)));
-  return sameBytes(spec, legacy) ? [spec] : [spec, legacy];
+function aadCandidates(context: EncryptionContext): Iterable<Uint8Array> {
+  let spec: Uint8Array | undefined;
+  let legacy: Uint8Array | null | undefined;
+  return {
+    *[Symbol.iterator]() {
+      yield (spec ??= serializeEncryptionContext(context));
+      // Only reached when the spec order did not authenticate: the legacy order costs a
+      // localeCompare sort and a second serialization, which most decrypts never need.
+      if (legacy === undefined) {
+        const l = serializeEncryptionContextInOrder(Object.entries(context).sort(([a], [b]) => a.localeCompare(b)));
+        legacy = sameBytes(spec, l) ? null : l;
+      }
+      if (legacy) yield legacy;
+    },
+  };
 }
 
 /**
@@ -244,7 +255,7 @@ export class RawAesKeyring implements Keyring {
   }
 
   /** The data key from the first AAD that authenticates, or undefined. */
-  #unwrapAny(key: Uint8Array, iv: Uint8Array, ct: Uint8Array, aads: readonly Uint8Array[]): Uint8Array | undefined {
+  #unwrapAny(key: Uint8Array, iv: Uint8Array, ct: Uint8Array, aads: Iterable<Uint8Array>): Uint8Array | undefined {
     for (const aad of aads) {
       try {
         return this.#unwrap(key, iv, ct, aad);
