@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPublicKey, createVerify, sign } from 'node:crypto';
+import { createPublicKey, createVerify, pbkdf2, sign } from 'node:crypto';
 import { decrypt, encrypt, EnvelopeError, setSigningKeyPoolSize } from '../src/index.js';
 import { compressPublicKey, generateSigningKey, parseVerificationKey } from '../src/crypto/signature.js';
 import { TestKeyring } from './helpers/test-keyring.js';
@@ -38,6 +38,22 @@ describe('signing key pool', () => {
     setSigningKeyPoolSize(0);
     const pairs = await waiting;
     expect(new Set(pairs.map((p) => p.publicKeyBase64)).size).toBe(6);
+  });
+
+  it('a busy thread pool does not hold a signed encrypt up: the caller generates its own pair after a short wait', async () => {
+    setSigningKeyPoolSize(4); // drops any ready pairs: the next take finds the pool empty
+    // Occupy every thread-pool thread (default 4) for far longer than the wait.
+    const busy = Array.from({ length: 8 }, () => new Promise((r) => pbkdf2('p', 's', 400_000, 64, 'sha512', r)));
+    const t0 = performance.now();
+    const pair = await generateSigningKey('P-384');
+    const ms = performance.now() - t0;
+    const tBusy = performance.now();
+    await Promise.all(busy);
+    const busyLeft = performance.now() - tBusy;
+    expect(pair.publicKeyBase64).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    // The pool was still busy well after the pair came back.
+    expect(busyLeft).toBeGreaterThan(ms);
+    expect(ms).toBeLessThan(250);
   });
 
   it('size 0 turns it off; sizes outside 0..64 are refused', async () => {

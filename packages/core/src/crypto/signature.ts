@@ -55,6 +55,9 @@ export function setSigningKeyPoolSize(size: number): void {
 
 type Waiter = (pair: SigningKeyPair | undefined) => void;
 
+/** Longest a signed encrypt waits for a pair in flight before generating its own. */
+const WAIT_MS = 20;
+
 class SigningKeyPool {
   #size = 4;
   /** Per curve: pairs ready for use, generations in flight, and callers waiting for one. */
@@ -67,7 +70,21 @@ class SigningKeyPool {
     // Keep size pairs ready or in flight beyond the callers already waiting.
     for (let n = state.ready.length + state.inFlight - state.waiting.length - (pair ? 0 : 1); n < this.#size; n++) this.#generate(curve, state);
     if (pair) return Promise.resolve(pair);
-    return new Promise((resolve) => state.waiting.push(resolve));
+    return new Promise((resolve) => {
+      // A busy thread pool (slow file systems, DNS) must not hold a message up for long: after
+      // WAIT_MS the caller generates its own pair; the generation it waited for refills the pool.
+      const timer = setTimeout(() => {
+        const i = state.waiting.indexOf(waiter);
+        if (i >= 0) state.waiting.splice(i, 1);
+        resolve(undefined);
+      }, WAIT_MS);
+      timer.unref();
+      const waiter: Waiter = (p) => {
+        clearTimeout(timer);
+        resolve(p);
+      };
+      state.waiting.push(waiter);
+    });
   }
 
   resize(size: number): void {
@@ -90,7 +107,12 @@ class SigningKeyPool {
       state.inFlight--;
       // A failed background generation is not an error of any message: a waiting caller falls
       // back to generating on its own thread, where a failure is reported to it.
-      const pair = err ? undefined : { privateKey, publicKeyBase64: compressPublicKey(publicKey, curve).toString('base64') };
+      let pair: SigningKeyPair | undefined;
+      try {
+        if (!err) pair = { privateKey, publicKeyBase64: compressPublicKey(publicKey, curve).toString('base64') };
+      } catch {
+        // Same as a failed generation (and never thrown out of a thread-pool callback).
+      }
       const waiter = state.waiting.shift();
       if (waiter) waiter(pair);
       else if (pair && this.#curves.get(curve) === state && state.ready.length < this.#size) state.ready.push(pair);
