@@ -13,15 +13,7 @@ export function cases(quick) {
 
 export async function measure({ size, frameLength, suite, iterations }) {
   const pt = randomBytes(size);
-  const t = {};
-  const rec = (impl, i, e, d) => {
-    t[impl] ??= { enc: [], dec: [], encCpu: [], decCpu: [] };
-    if (i === 0) return; // warm-up
-    t[impl].enc.push(e.wall);
-    t[impl].dec.push(d.wall);
-    t[impl].encCpu.push(e.cpu);
-    t[impl].decCpu.push(d.cpu);
-  };
+  const { t, rec } = recorder();
   for (let i = 0; i <= iterations; i++) {
     for (const name of ['ours', 'sdk']) {
       const e = await timed(() => impls[name].encrypt(pt, suite, frameLength));
@@ -35,6 +27,20 @@ export async function measure({ size, frameLength, suite, iterations }) {
     rec('raw', i, e, d);
   }
   return summarize(`buffer ${size / MiB} MiB, frame ${frameLength}, ${hex(suite)}`, { size, frameLength, suite, iterations }, t);
+}
+
+/** Per-implementation encrypt/decrypt times (wall and CPU); iteration 0 is warm-up and dropped. */
+export function recorder() {
+  const t = {};
+  const rec = (impl, i, e, d) => {
+    t[impl] ??= { enc: [], dec: [], encCpu: [], decCpu: [] };
+    if (i === 0) return;
+    t[impl].enc.push(e.wall);
+    t[impl].dec.push(d.wall);
+    t[impl].encCpu.push(e.cpu);
+    t[impl].decCpu.push(d.cpu);
+  };
+  return { t, rec };
 }
 
 /** MiB/s per direction and for enc+dec (total bytes over total median time), and the ratios. */

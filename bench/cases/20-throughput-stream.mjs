@@ -4,28 +4,15 @@
 // raw floor (buffer, no streams). The input arrives in 64 KiB chunks, as from a file; the
 // decrypted output goes to a sink that counts it. The 1 GiB run (ours only) is in the RSS case.
 import { streamImpls, rawEncrypt, rawDecrypt, randomBytes, chunked, fromChunks, pipe, rawStream, same, hex, timed, MiB } from '../lib.mjs';
-import { summarize, line } from './10-throughput-buffer.mjs';
+import { cases, recorder, summarize, line } from './10-throughput-buffer.mjs';
 import { f0, ratio } from '../format.mjs';
 
 export const id = 'throughput-stream';
 export const title = 'Throughput, streaming (MiB/s)';
 
-function cases(quick) {
-  if (quick) return [[MiB, 4096, 0x0478], [64 * MiB, 4096, 0x0478]];
-  return [1, 64].flatMap((m) => [4096, 65536].flatMap((f) => [0x0478, 0x0578].map((s) => [m * MiB, f, s])));
-}
-
 async function measure({ size, frameLength, suite, iterations }) {
   const pt = randomBytes(size);
-  const t = {};
-  const rec = (impl, i, e, d) => {
-    t[impl] ??= { enc: [], dec: [], encCpu: [], decCpu: [] };
-    if (i === 0) return; // warm-up
-    t[impl].enc.push(e.wall);
-    t[impl].dec.push(d.wall);
-    t[impl].encCpu.push(e.cpu);
-    t[impl].decCpu.push(d.cpu);
-  };
+  const { t, rec } = recorder();
   for (let i = 0; i <= iterations; i++) {
     for (const name of ['ours', 'sdk']) {
       const e = await timed(() => pipe(chunked(pt), streamImpls[name].encrypt(suite, frameLength), true));

@@ -17,12 +17,7 @@ export function copyEncryptionMaterials(m: EncryptionMaterials): EncryptionMater
     requiredEncryptionContextKeys: m.requiredEncryptionContextKeys,
     signingKey: m.signingKey,
   });
-  const dk = m.getDataKey();
-  try {
-    c.setDataKey(dk);
-  } finally {
-    dk.fill(0); // setDataKey copied it
-  }
+  copyDataKey(m, c);
   for (const e of m.encryptedDataKeys) c.addEncryptedDataKey(e);
   for (const w of m.warnings) c.addWarning(w);
   return c;
@@ -36,11 +31,16 @@ export function copyDecryptionMaterials(m: DecryptionMaterials): DecryptionMater
     requiredEncryptionContextKeys: m.requiredEncryptionContextKeys,
     verificationKey: m.verificationKey,
   });
-  const dk = m.getDataKey();
+  copyDataKey(m, c);
+  return c;
+}
+
+/** Sets `to`'s data key from `from`'s; the intermediate copy is wiped (setDataKey keeps its own). */
+function copyDataKey<M extends EncryptionMaterials | DecryptionMaterials>(from: M, to: M): void {
+  const dk = from.getDataKey();
   try {
-    c.setDataKey(dk);
+    to.setDataKey(dk);
   } finally {
     dk.fill(0);
   }
-  return c;
 }

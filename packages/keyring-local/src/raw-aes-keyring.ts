@@ -19,6 +19,7 @@ import {
   type KeyringCallOptions,
 } from '@envelope/core';
 import { RAW_AES_IV_LENGTH, RAW_AES_TAG_LENGTH, parseRawAesProviderInfo, serializeRawAesProviderInfo } from './provider-info.js';
+import { dataKeyToWrap } from './data-key.js';
 import { checkName, checkNamespace, invalid, noDecryptableKey, sameBytes } from './validate.js';
 
 /** Options for {@link RawAesKeyring}. */
@@ -169,15 +170,7 @@ export class RawAesKeyring implements Keyring {
     // Spec: if the context cannot be serialized OnEncrypt MUST fail; do it before touching the
     // materials so a failure leaves them as they were.
     const aad = serializeEncryptionContext(materials.encryptionContext);
-    if (!materials.hasDataKey) {
-      const fresh = randomBytes(materials.suite.keyLength);
-      try {
-        materials.setDataKey(fresh);
-      } finally {
-        wipe(fresh);
-      }
-    }
-    const dataKey = materials.getDataKey();
+    const dataKey = dataKeyToWrap(materials);
     try {
       const iv = randomBytes(RAW_AES_IV_LENGTH);
       const cipher = createCipheriv(this.#cipher, key, iv, { authTagLength: RAW_AES_TAG_LENGTH });

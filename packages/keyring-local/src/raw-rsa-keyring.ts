@@ -3,7 +3,7 @@
  * local key pair. Wire-compatible with the AWS Encryption SDK's raw RSA keyrings
  * (`RawRsaKeyringNode` and its peers in other languages).
  */
-import { privateDecrypt, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
 import {
   EnvelopeError,
   throwIfAborted,
@@ -17,6 +17,7 @@ import {
 } from '@envelope/core';
 import { loadRsaKey, modulusBytes, samePublicKey, type RsaKeyInput } from './rsa-key.js';
 import { PKCS1_HOW_TO_ENABLE, RSA_PADDINGS, isPkcs1Refusal, isRsaPadding, nodePadding, paddingOverhead, type NodeRsaPadding, type RsaPadding } from './rsa-padding.js';
+import { dataKeyToWrap } from './data-key.js';
 import { checkName, checkNamespace, invalid, noDecryptableKey, sameBytes } from './validate.js';
 
 /** The largest data key any suite uses: the public key must be able to wrap it. */
@@ -149,15 +150,7 @@ export class RawRsaKeyring implements Keyring {
         causes: [{ key: this.keyId, reason: 'no public key' }],
       });
     }
-    if (!materials.hasDataKey) {
-      const fresh = randomBytes(materials.suite.keyLength);
-      try {
-        materials.setDataKey(fresh);
-      } finally {
-        wipe(fresh);
-      }
-    }
-    const dataKey = materials.getDataKey();
+    const dataKey = dataKeyToWrap(materials);
     let ciphertext: Uint8Array;
     try {
       ciphertext = publicEncrypt({ key: publicKey, ...this.#nodePadding }, dataKey);
