@@ -13,7 +13,9 @@ const MiB = 1024 * 1024;
 /** The case modules in run order (file name order): adding a case is adding a file. */
 export async function loadCases() {
   const dir = path.join(here, 'cases');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.mjs'))
+    .sort();
   return Promise.all(files.map(async (f) => ({ file: f, ...(await import(pathToFileURL(path.join(dir, f)).href)) })));
 }
 
@@ -39,40 +41,79 @@ export function targets(r) {
   const k578 = k(0x0578, false);
   const c478 = k(0x0478, true);
   const out = [];
-  const add = (name, measured, target, ok) => out.push({ name, measured: ok === undefined && !measured ? 'not measured in this run' : measured, target, met: ok });
+  const add = (name, measured, target, ok) =>
+    out.push({ name, measured: ok === undefined && !measured ? 'not measured in this run' : measured, target, met: ok });
   add(
     '64 MiB buffer enc+dec, 0x0478, frame 4096',
-    b4 && `${f0(b4.ours.encdec)} MiB/s vs SDK ${f0(b4.sdk.encdec)} = ${ratio(b4.vsSdk.encdec)}; raw floor ${f0(b4.raw.encdec)} → ${ratio(b4.vsRaw.encdec)} (by CPU time: ${ratio(b4.vsSdk.encdecCpu)} SDK, ${ratio(b4.vsRaw.encdecCpu)} raw)`,
+    b4 &&
+      `${f0(b4.ours.encdec)} MiB/s vs SDK ${f0(b4.sdk.encdec)} = ${ratio(b4.vsSdk.encdec)}; raw floor ${f0(b4.raw.encdec)} → ${ratio(b4.vsRaw.encdec)} (by CPU time: ${ratio(b4.vsSdk.encdecCpu)} SDK, ${ratio(b4.vsRaw.encdecCpu)} raw)`,
     '≥ 2× SDK, ≥ 0.8× raw floor',
     b4 && b4.vsSdk.encdec >= 2 && b4.vsRaw.encdec >= 0.8,
   );
   add(
     '64 MiB buffer, 0x0478, frame 4096: peak RSS (ours)',
-    re && rd && `encrypt ${re.growthOverInput.toFixed(2)}×, decrypt ${rd.growthOverInput.toFixed(2)}× input (SDK ${se?.growthOverInput.toFixed(2)}×, ${sd?.growthOverInput.toFixed(2)}×)`,
+    re &&
+      rd &&
+      `encrypt ${re.growthOverInput.toFixed(2)}×, decrypt ${rd.growthOverInput.toFixed(2)}× input (SDK ${se?.growthOverInput.toFixed(2)}×, ${sd?.growthOverInput.toFixed(2)}×)`,
     '≤ 2.5× input',
     re && rd && re.growthOverInput <= 2.5 && rd.growthOverInput <= 2.5,
   );
-  add('64 MiB buffer enc+dec, 0x0478, frame 65536', b64 && `${f0(b64.ours.encdec)} MiB/s vs SDK ${f0(b64.sdk.encdec)} = ${ratio(b64.vsSdk.encdec)} (by CPU time: ${ratio(b64.vsSdk.encdecCpu)})`, '≥ 3× SDK', b64 && b64.vsSdk.encdec >= 3);
+  add(
+    '64 MiB buffer enc+dec, 0x0478, frame 65536',
+    b64 &&
+      `${f0(b64.ours.encdec)} MiB/s vs SDK ${f0(b64.sdk.encdec)} = ${ratio(b64.vsSdk.encdec)} (by CPU time: ${ratio(b64.vsSdk.encdecCpu)})`,
+    '≥ 3× SDK',
+    b64 && b64.vsSdk.encdec >= 3,
+  );
   add(
     '64 MiB streaming enc+dec, 0x0478, frame 65536',
-    s64 && `${f0(s64.ours.encdec)} MiB/s vs raw floor ${f0(s64.raw.encdec)} = ${ratio(s64.vsRaw.encdec)} (by CPU time: ${ratio(s64.vsRaw.encdecCpu)}); SDK ${f0(s64.sdk.encdec)}, ours/SDK ${ratio(s64.vsSdk.encdec)}`,
+    s64 &&
+      `${f0(s64.ours.encdec)} MiB/s vs raw floor ${f0(s64.raw.encdec)} = ${ratio(s64.vsRaw.encdec)} (by CPU time: ${ratio(s64.vsRaw.encdecCpu)}); SDK ${f0(s64.sdk.encdec)}, ours/SDK ${ratio(s64.vsSdk.encdec)}`,
     '≥ 0.8× raw floor',
     s64 && s64.vsRaw.encdec >= 0.8,
   );
-  add('1 GiB streaming enc→dec (ours)', st && `RSS growth ${mib(st.growth)} (peak ${mib(st.peakRss)})`, 'RSS growth < 64 MiB', st && st.growth < 64 * MiB);
-  add('1 KiB round trip, 0x0478, no cache', k478 && `${f0(k478.ours.roundTrip)}/s vs SDK ${f0(k478.sdk.roundTrip)}/s = ${ratio(k478.vsSdk.roundTrip)} (by CPU time: ${ratio(k478.vsSdk.roundTripCpu)})`, '≥ 5× SDK', k478 && k478.vsSdk.roundTrip >= 5);
-  add('1 KiB round trip, 0x0578 (signed), no cache', k578 && `${f0(k578.ours.roundTrip)}/s vs SDK ${f0(k578.sdk.roundTrip)}/s = ${ratio(k578.vsSdk.roundTrip)} (by CPU time: ${ratio(k578.vsSdk.roundTripCpu)})`, '≥ 2.5× SDK', k578 && k578.vsSdk.roundTrip >= 2.5);
+  add(
+    '1 GiB streaming enc→dec (ours)',
+    st && `RSS growth ${mib(st.growth)} (peak ${mib(st.peakRss)})`,
+    'RSS growth < 64 MiB',
+    st && st.growth < 64 * MiB,
+  );
+  add(
+    '1 KiB round trip, 0x0478, no cache',
+    k478 &&
+      `${f0(k478.ours.roundTrip)}/s vs SDK ${f0(k478.sdk.roundTrip)}/s = ${ratio(k478.vsSdk.roundTrip)} (by CPU time: ${ratio(k478.vsSdk.roundTripCpu)})`,
+    '≥ 5× SDK',
+    k478 && k478.vsSdk.roundTrip >= 5,
+  );
+  add(
+    '1 KiB round trip, 0x0578 (signed), no cache',
+    k578 &&
+      `${f0(k578.ours.roundTrip)}/s vs SDK ${f0(k578.sdk.roundTrip)}/s = ${ratio(k578.vsSdk.roundTrip)} (by CPU time: ${ratio(k578.vsSdk.roundTripCpu)})`,
+    '≥ 2.5× SDK',
+    k578 && k578.vsSdk.roundTrip >= 2.5,
+  );
   // Targets set by the owners of caching, failover and rewrap, kept here so they stay measured.
-  add('1 KiB round trip, 0x0478, with caching (both)', c478 && `${f0(c478.ours.roundTrip)}/s vs SDK ${f0(c478.sdk.roundTrip)}/s = ${ratio(c478.vsSdk.roundTrip)}`, '≥ 5× SDK', c478 && c478.vsSdk.roundTrip >= 5);
+  add(
+    '1 KiB round trip, 0x0478, with caching (both)',
+    c478 && `${f0(c478.ours.roundTrip)}/s vs SDK ${f0(c478.sdk.roundTrip)}/s = ${ratio(c478.vsSdk.roundTrip)}`,
+    '≥ 5× SDK',
+    c478 && c478.vsSdk.roundTrip >= 5,
+  );
   const fo = byId(r, 'failover');
   const ok = fo && !fo.unavailable;
   add(
     'failover: primary blackholed, 1000 decrypts, 20 ms per region',
-    ok && `ours p99 ${f0(fo.blackholedOurs.p99)} ms, ${fo.blackholedOurs.failures} failed; SDK p50 ${f0(fo.blackholedSdk.p50)} ms (with a ${fo.sdkTimeoutMs} ms client timeout)`,
+    ok &&
+      `ours p99 ${f0(fo.blackholedOurs.p99)} ms, ${fo.blackholedOurs.failures} failed; SDK p50 ${f0(fo.blackholedSdk.p50)} ms (with a ${fo.sdkTimeoutMs} ms client timeout)`,
     'p99 ≤ 250 ms, no failure',
     ok ? fo.blackholedOurs.p99 <= 250 && fo.blackholedOurs.failures === 0 : undefined,
   );
-  add('failover: p50 once the breaker is open vs a healthy single region', ok && `${ratio(fo.p50VsSingle)}`, '≤ 1.10×', ok ? fo.p50VsSingle <= 1.1 : undefined);
+  add(
+    'failover: p50 once the breaker is open vs a healthy single region',
+    ok && `${ratio(fo.p50VsSingle)}`,
+    '≤ 1.10×',
+    ok ? fo.p50VsSingle <= 1.1 : undefined,
+  );
   const rw = byId(r, 'rewrap');
   const okw = rw && !rw.unavailable && rw.memSpeedup !== undefined;
   add(
@@ -120,7 +161,13 @@ export function markdown(r, cases) {
     else if (res.error) lines.push(`Crashed: \`${res.error}\``);
     else if (res.result?.unavailable) lines.push(res.result.unavailable);
     else if (c.markdown) lines.push(...c.markdown(res.result, r));
-    else lines.push('<!-- example: not a keyring configuration (raw benchmark results) -->', '```json', JSON.stringify(res.result, null, 2), '```');
+    else
+      lines.push(
+        '<!-- example: not a keyring configuration (raw benchmark results) -->',
+        '```json',
+        JSON.stringify(res.result, null, 2),
+        '```',
+      );
     lines.push('');
   }
   const analysis = path.join(here, 'analysis.md');
@@ -131,13 +178,20 @@ export function markdown(r, cases) {
 /** A grouped bar chart (SVG, by hand): enc+dec MiB/s of 0x0478 by API, size and frame length. */
 export function chart(r) {
   const groups = [];
-  for (const [id, api] of [['throughput-buffer', 'buffer'], ['throughput-stream', 'stream']]) {
+  for (const [id, api] of [
+    ['throughput-buffer', 'buffer'],
+    ['throughput-stream', 'stream'],
+  ]) {
     for (const x of (byId(r, id) ?? []).filter((x) => x.suite === 0x0478)) {
       groups.push({ label: [`${api} ${x.size / MiB} MiB`, `frame ${x.frameLength}`], bars: [x.ours.encdec, x.sdk.encdec, x.raw.encdec] });
     }
   }
   const st = (byId(r, 'rss') ?? []).find((x) => x.op === 'stream');
-  if (st) groups.push({ label: [`stream ${st.size / MiB / 1024} GiB`, `frame ${st.frameLength}`], bars: [(2 * st.size) / MiB / (st.encDecMs / 1000), undefined, undefined] });
+  if (st)
+    groups.push({
+      label: [`stream ${st.size / MiB / 1024} GiB`, `frame ${st.frameLength}`],
+      bars: [(2 * st.size) / MiB / (st.encDecMs / 1000), undefined, undefined],
+    });
   const colors = ['#1f77b4', '#ff7f0e', '#7f7f7f'];
   const names = ['ours', 'AWS Encryption SDK', 'raw node:crypto floor'];
   const max = Math.max(...groups.flatMap((g) => g.bars.filter((b) => b !== undefined)));
@@ -154,7 +208,9 @@ export function chart(r) {
   ];
   for (let v = 0; v <= top; v += top / 5) {
     const y = y0 - (v / top) * plotH;
-    s.push(`<line x1="60" x2="${W - 10}" y1="${y}" y2="${y}" stroke="#ddd"/><text x="55" y="${y + 4}" text-anchor="end">${Math.round(v)}</text>`);
+    s.push(
+      `<line x1="60" x2="${W - 10}" y1="${y}" y2="${y}" stroke="#ddd"/><text x="55" y="${y + 4}" text-anchor="end">${Math.round(v)}</text>`,
+    );
   }
   groups.forEach((g, i) => {
     const gx = 70 + i * 90;

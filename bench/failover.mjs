@@ -27,10 +27,21 @@ export async function failoverBench({ count }) {
       callTimeoutMs: 2000,
     });
     const sdkTimeoutMs = 1000;
-    const sdkClient = (region) => new KMS({ region, endpoint: kms.url, credentials: kms.credentials, maxAttempts: 1, requestHandler: new NodeHttpHandler({ requestTimeout: sdkTimeoutMs, throwOnRequestTimeout: true }) });
+    const sdkClient = (region) =>
+      new KMS({
+        region,
+        endpoint: kms.url,
+        credentials: kms.credentials,
+        maxAttempts: 1,
+        requestHandler: new NodeHttpHandler({ requestTimeout: sdkTimeoutMs, throwOnRequestTimeout: true }),
+      });
     // The SDK refuses related MRKs in one strict multi-keyring; its MRK-aware discovery
-// multi-keyring over both regions is the equivalent (it tries the regions in order).
-    const sdkKeyring = buildAwsKmsMrkAwareDiscoveryMultiKeyringNode({ regions: ['us-east-1', 'us-west-2'], clientProvider: sdkClient, discoveryFilter: { partition: 'aws', accountIDs: [kms.accountId] } });
+    // multi-keyring over both regions is the equivalent (it tries the regions in order).
+    const sdkKeyring = buildAwsKmsMrkAwareDiscoveryMultiKeyringNode({
+      regions: ['us-east-1', 'us-west-2'],
+      clientProvider: sdkClient,
+      discoveryFilter: { partition: 'aws', accountIDs: [kms.accountId] },
+    });
     const sdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
     const { ciphertext } = await encrypt(Buffer.from('failover bench'), { keyring: ours, suite: 0x0478 });
     const run = async (fn, n = count) => {
@@ -58,9 +69,19 @@ export async function failoverBench({ count }) {
     // Each SDK decrypt waits out its client timeout on the silent primary: 50 are enough to show it.
     out.blackholedSdk = await run(() => sdk.decrypt(sdkKeyring, ciphertext), Math.min(count, 50));
     // A healthy single-region decrypt, for the "after the breaker opens" comparison.
-    const single = new MultiRegionKeyring({ keys: [{ keyId: replica }], kms: kmsOperations(kmsClientSupplier({ endpoint: kms.url, credentials: kms.credentials })), health: new HealthRegistry() });
+    const single = new MultiRegionKeyring({
+      keys: [{ keyId: replica }],
+      kms: kmsOperations(kmsClientSupplier({ endpoint: kms.url, credentials: kms.credentials })),
+      health: new HealthRegistry(),
+    });
     out.singleRegion = await run(() => decrypt(ciphertext, { keyring: single }));
-    return { case: `failover, ${count} decrypts, 20 ms per region`, count, sdkTimeoutMs, ...out, p50VsSingle: after.p50 / out.singleRegion.p50 };
+    return {
+      case: `failover, ${count} decrypts, 20 ms per region`,
+      count,
+      sdkTimeoutMs,
+      ...out,
+      p50VsSingle: after.p50 / out.singleRegion.p50,
+    };
   } finally {
     await kms.close();
   }

@@ -53,7 +53,8 @@ if (values.serve) {
 // ---------------------------------------------------------------- the client process
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
-if (!(seconds > 0 && seconds <= 600) || !(concurrency >= 1 && concurrency <= 1024)) throw new Error('--seconds 1..600, --concurrency 1..1024');
+if (!(seconds > 0 && seconds <= 600) || !(concurrency >= 1 && concurrency <= 1024))
+  throw new Error('--seconds 1..600, --concurrency 1..1024');
 const prof = process.env.SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVER_PROF}`] : [];
 const server = spawn(process.execPath, [...prof, fileURLToPath(import.meta.url), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
 const lines = createInterface({ input: server.stdout })[Symbol.asyncIterator]();
@@ -133,7 +134,9 @@ async function signedCall(conn, op, body) {
   const signedHeaders = 'content-type;host;x-amz-date;x-amz-target';
   const canonical = `POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:${url.host}\nx-amz-date:${amz}\nx-amz-target:${target}\n\n${signedHeaders}\n${sha(payload)}`;
   const scope = `${day}/us-east-1/kms/aws4_request`;
-  const sig = createHmac('sha256', signingKey).update(`AWS4-HMAC-SHA256\n${amz}\n${scope}\n${sha(canonical)}`).digest('hex');
+  const sig = createHmac('sha256', signingKey)
+    .update(`AWS4-HMAC-SHA256\n${amz}\n${scope}\n${sha(canonical)}`)
+    .digest('hex');
   const head =
     `POST / HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/x-amz-json-1.1\r\nx-amz-date: ${amz}\r\nx-amz-target: ${target}\r\n` +
     `authorization: AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${sig}\r\n` +

@@ -120,13 +120,18 @@ export function rawStream(frameLength, direction) {
       const unit = direction === 'enc' ? frameLength : frameLength + 16;
       const whole = Math.floor(this.pending.length / unit) * unit;
       if (whole > 0) {
-        this.push(direction === 'enc' ? rawEncrypt(this.pending.subarray(0, whole), frameLength) : rawDecrypt(this.pending.subarray(0, whole), frameLength));
+        this.push(
+          direction === 'enc'
+            ? rawEncrypt(this.pending.subarray(0, whole), frameLength)
+            : rawDecrypt(this.pending.subarray(0, whole), frameLength),
+        );
         this.pending = this.pending.subarray(whole);
       }
       cb();
     },
     flush(cb) {
-      if (this.pending?.length) this.push(direction === 'enc' ? rawEncrypt(this.pending, frameLength) : rawDecrypt(this.pending, frameLength));
+      if (this.pending?.length)
+        this.push(direction === 'enc' ? rawEncrypt(this.pending, frameLength) : rawDecrypt(this.pending, frameLength));
       cb();
     },
   });

@@ -17,7 +17,19 @@ export async function rewrapBench({ size }) {
   const out2 = `${src}.reencrypted`;
   let produced = 0;
   const chunk = Buffer.alloc(MiB, 5);
-  await pipeline(new Readable({ read() { if (produced >= size) this.push(null); else { produced += chunk.length; this.push(chunk); } } }), encryptStream({ keyring: from, suite: 0x0478, frameLength: 65536 }), createWriteStream(src));
+  await pipeline(
+    new Readable({
+      read() {
+        if (produced >= size) this.push(null);
+        else {
+          produced += chunk.length;
+          this.push(chunk);
+        }
+      },
+    }),
+    encryptStream({ keyring: from, suite: 0x0478, frameLength: 65536 }),
+    createWriteStream(src),
+  );
   const rss0 = process.memoryUsage().rss;
   let rssMax = rss0;
   const sample = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage().rss)), 20);
@@ -26,12 +38,26 @@ export async function rewrapBench({ size }) {
   const rewrapMs = performance.now() - t0;
   const rewrapRss = rssMax - rss0;
   t0 = performance.now();
-  await pipeline(createReadStream(src, { highWaterMark: MiB }), decryptStream({ keyring: from }), encryptStream({ keyring: to, suite: 0x0478, frameLength: 65536 }), createWriteStream(out2));
+  await pipeline(
+    createReadStream(src, { highWaterMark: MiB }),
+    decryptStream({ keyring: from }),
+    encryptStream({ keyring: to, suite: 0x0478, frameLength: 65536 }),
+    createWriteStream(out2),
+  );
   const fullMs = performance.now() - t0;
   clearInterval(sample);
   // The rewrapped message must decrypt with the new key.
   let seen = 0;
-  await pipeline(createReadStream(out1, { highWaterMark: MiB }), decryptStream({ keyring: to }), new Writable({ write(c, _e, cb) { seen += c.length; cb(); } }));
+  await pipeline(
+    createReadStream(out1, { highWaterMark: MiB }),
+    decryptStream({ keyring: to }),
+    new Writable({
+      write(c, _e, cb) {
+        seen += c.length;
+        cb();
+      },
+    }),
+  );
   if (seen !== size) throw new Error('rewrapped message did not decrypt');
   const bytes = statSync(src).size;
   for (const f of [src, out1, out2]) unlinkSync(f);
@@ -43,7 +69,8 @@ export async function rewrapBench({ size }) {
   const r = await rewrap(msg, { from, to });
   const memRewrapMs = performance.now() - t0;
   const memRewrapRss = process.memoryUsage().rss - m0;
-  if (r.method !== 'header-only' || r.parts[1].buffer !== msg.buffer) throw new Error('expected a header-only rewrap over a view of the body');
+  if (r.method !== 'header-only' || r.parts[1].buffer !== msg.buffer)
+    throw new Error('expected a header-only rewrap over a view of the body');
   t0 = performance.now();
   const { plaintext } = await decrypt(msg, { keyring: from });
   await encrypt(plaintext, { keyring: to, suite: 0x0478, frameLength: 65536 });

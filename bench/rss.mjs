@@ -15,7 +15,12 @@ const [, , impl, op, sizeArg, frameArg, file] = process.argv;
 // starts from a larger heap, and V8 then lets more per-frame garbage pile up before collecting.
 const { buffer, stream } = await import(impl === 'sdk' ? './sdk.mjs' : './ours.mjs');
 const sink = () => {
-  const w = new Writable({ write(c, _e, cb) { w.bytes += c.length; cb(); } });
+  const w = new Writable({
+    write(c, _e, cb) {
+      w.bytes += c.length;
+      cb();
+    },
+  });
   w.bytes = 0;
   return w;
 };
@@ -72,4 +77,18 @@ try {
 } catch {
   // Not Linux: maxRSS, which is right when the parent is small.
 }
-process.stdout.write(JSON.stringify({ impl, op, size, frameLength, suite, baseRss: base, peakRss: peak, maxRss, growth: peak - base, growthOverInput: (peak - base) / size, ...extra }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    impl,
+    op,
+    size,
+    frameLength,
+    suite,
+    baseRss: base,
+    peakRss: peak,
+    maxRss,
+    growth: peak - base,
+    growthOverInput: (peak - base) / size,
+    ...extra,
+  }) + '\n',
+);

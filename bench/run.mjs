@@ -39,7 +39,9 @@ const save = () => {
 };
 
 const m = results.machine;
-log(`envelope benchmarks (${quick ? 'quick' : 'full'}) — ${m.cpu}, ${m.cores} cores, Node ${m.node}, SDK ${m.sdk}, envelope ${m.commit}${m.dirty ? '+' : ''}`);
+log(
+  `envelope benchmarks (${quick ? 'quick' : 'full'}) — ${m.cpu}, ${m.cores} cores, Node ${m.node}, SDK ${m.sdk}, envelope ${m.commit}${m.dirty ? '+' : ''}`,
+);
 let crashed = false;
 for (const c of await loadCases()) {
   if (only && !only.includes(c.id)) continue;
@@ -57,7 +59,8 @@ for (const c of await loadCases()) {
 }
 
 log('\n## Targets (ours vs the SDK and the raw floor, this run)');
-for (const t of targets(results)) log(`${met(t.met).replace(/\*/g, '').padEnd(9)} ${t.name}: ${t.measured || 'not measured in this run'} (target ${t.target})`);
+for (const t of targets(results))
+  log(`${met(t.met).replace(/\*/g, '').padEnd(9)} ${t.name}: ${t.measured || 'not measured in this run'} (target ${t.target})`);
 save();
 log(`\nresults: ${path.relative(root, out)} (${results.seconds.toFixed(0)} s)`);
 if (!quick && !only && !values['no-docs']) {

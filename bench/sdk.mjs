@@ -11,7 +11,8 @@ export const keyring = new RawAesKeyringNode({
 export const client = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
 
 export const buffer = {
-  encrypt: async (pt, suite, frameLength) => (await client.encrypt(keyring, pt, { suiteId: suite, frameLength, encryptionContext: CONTEXT })).result,
+  encrypt: async (pt, suite, frameLength) =>
+    (await client.encrypt(keyring, pt, { suiteId: suite, frameLength, encryptionContext: CONTEXT })).result,
   decrypt: async (ct) => (await client.decrypt(keyring, ct)).plaintext,
 };
 

@@ -255,10 +255,18 @@ async function main() {
   else {
     const w = (s) => process.stdout.write(`${s}\n`);
     w(`fuzz-coverage: ${tried} inputs in ${seconds} s (${report.execsPerSecond}/s, seed ${seed})`);
-    w(`  corpus ${corpus.length} (from ${atSeeds.seedCount} seeds); blocks covered ${report.blocks} (seeds alone ${atSeeds.blocks}; ${blockIds.size} known); features ${features.size} (seeds ${atSeeds.features})`);
+    w(
+      `  corpus ${corpus.length} (from ${atSeeds.seedCount} seeds); blocks covered ${report.blocks} (seeds alone ${atSeeds.blocks}; ${blockIds.size} known); features ${features.size} (seeds ${atSeeds.features})`,
+    );
     w(`  over time: ${timeline.map((p) => `${p.s}s:${p.blocks}`).join(' ')}`);
-    w(`  outcomes: ${Object.entries(outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    w(`  crashes ${crashes.length}, hangs ${hangs.length}, peak RSS ${report.peakRssMiB} MiB${report.crashDir ? `; inputs saved in ${crashDir}` : ''}`);
+    w(
+      `  outcomes: ${Object.entries(outcomes)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    w(
+      `  crashes ${crashes.length}, hangs ${hangs.length}, peak RSS ${report.peakRssMiB} MiB${report.crashDir ? `; inputs saved in ${crashDir}` : ''}`,
+    );
     for (const c of report.crashSamples) w(`  crash: ${c.error} (${c.file})`);
     if (values.uncovered) {
       // Blocks seen (in a function that ran) but never reached, as dist file:line.
@@ -412,7 +420,8 @@ const MUTATORS = [
   (b, rand) => {
     const at = Math.floor(rand() * (b.length + 1));
     const n = 1 + Math.floor(rand() * 16);
-    const fill = rand() < 0.5 ? Buffer.alloc(n, Math.floor(rand() * 256)) : Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
+    const fill =
+      rand() < 0.5 ? Buffer.alloc(n, Math.floor(rand() * 256)) : Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
     return Buffer.concat([b.subarray(0, at), fill, b.subarray(at)]);
   },
   // delete bytes
@@ -488,7 +497,8 @@ const MUTATORS = [
 
 function mutate(corpus, rand) {
   // Recent finds are favoured: they are where the frontier is.
-  const pick = () => (rand() < 0.3 ? corpus[corpus.length - 1 - Math.floor(rand() * Math.min(16, corpus.length))] : pickIn(rand, corpus)).bytes;
+  const pick = () =>
+    (rand() < 0.3 ? corpus[corpus.length - 1 - Math.floor(rand() * Math.min(16, corpus.length))] : pickIn(rand, corpus)).bytes;
   let b = pick();
   if (rand() < 0.1) {
     // Splice: the head of one entry and the tail of another.
@@ -578,12 +588,23 @@ async function workerMain() {
       [64, 32],
       [0, 64],
     ]) {
-      const { ciphertext } = await encrypt(crypto.randomBytes(len), { keyring, suite: suite.id, frameLength, encryptionContext: ec, commitmentPolicy: commitPolicy });
+      const { ciphertext } = await encrypt(crypto.randomBytes(len), {
+        keyring,
+        suite: suite.id,
+        frameLength,
+        encryptionContext: ec,
+        commitmentPolicy: commitPolicy,
+      });
       seeds.push({ name: `0x${suite.id.toString(16).padStart(4, '0')} framed ${len}/${frameLength}`, bytes: Buffer.from(ciphertext) });
     }
     if (!suite.signature) {
       // Non-framed: re-seal a framed message's data key under a non-framed header and body.
-      const { ciphertext } = await encrypt(Buffer.alloc(1), { keyring, suite: suite.id, encryptionContext: ec, commitmentPolicy: commitPolicy });
+      const { ciphertext } = await encrypt(Buffer.alloc(1), {
+        keyring,
+        suite: suite.id,
+        encryptionContext: ec,
+        commitmentPolicy: commitPolicy,
+      });
       const dk = keyring.lastDataKey;
       const h = parseHeader(ciphertext, limits);
       const header = { ...h, contentType: 1, frameLength: 0 };
@@ -652,7 +673,10 @@ async function workerMain() {
       streamError = e;
     }
     if ((bufferError === undefined) !== (streamError === undefined)) {
-      return { outcome: 'crash', error: `differential: buffer ${bufferError ? `refused (${bufferError.code})` : 'accepted'}, stream ${streamError ? `refused (${streamError.code})` : 'accepted'}` };
+      return {
+        outcome: 'crash',
+        error: `differential: buffer ${bufferError ? `refused (${bufferError.code})` : 'accepted'}, stream ${streamError ? `refused (${streamError.code})` : 'accepted'}`,
+      };
     }
     if (buffered && !buffered.equals(streamed)) return { outcome: 'crash', error: 'differential: buffer and stream plaintexts differ' };
     return bufferError ? { outcome: 'rejected', code: bufferError.code } : { outcome: 'accepted' };

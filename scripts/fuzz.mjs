@@ -20,7 +20,9 @@ import fc from 'fast-check';
 import { EnvelopeError, SUITES, decrypt, decryptStream, encrypt } from '@envelope/core';
 import { RawAesKeyring } from '@envelope/keyring-local';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, seed: { type: 'string' }, json: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '60' }, seed: { type: 'string' }, json: { type: 'boolean' } },
+});
 const seconds = Number(values.seconds);
 const seed = values.seed ? Number(values.seed) : Date.now() % 2 ** 31;
 const keyring = new RawAesKeyring({ keyNamespace: 'fuzz', keyName: 'k', wrappingKey: randomBytes(32) });
@@ -35,7 +37,7 @@ for (const suite of SUITES.values()) {
       keyring,
       suite: suite.id,
       frameLength,
-      encryptionContext: { fuzz: 'yes', 'ключ': 'значение' },
+      encryptionContext: { fuzz: 'yes', ключ: 'значение' },
       commitmentPolicy: suite.commitment ? 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' : 'FORBID_ENCRYPT_ALLOW_DECRYPT',
     });
     seeds.push(Buffer.from(ciphertext));
@@ -55,7 +57,10 @@ const hostileHeaders = fc.oneof(
   ),
 );
 const mutated = fc
-  .tuple(fc.nat(seeds.length - 1), fc.array(fc.tuple(fc.nat(), fc.nat(255), fc.constantFrom('flip', 'set', 'cut', 'dup', 'splice')), { minLength: 1, maxLength: 4 }))
+  .tuple(
+    fc.nat(seeds.length - 1),
+    fc.array(fc.tuple(fc.nat(), fc.nat(255), fc.constantFrom('flip', 'set', 'cut', 'dup', 'splice')), { minLength: 1, maxLength: 4 }),
+  )
   .map(([i, ops]) => {
     let b = Buffer.from(seeds[i]);
     for (const [pos, val, op] of ops) {
@@ -69,7 +74,12 @@ const mutated = fc
     }
     return b;
   });
-const input = fc.oneof(fc.uint8Array({ maxLength: 512 }).map((u) => Buffer.from(u)), mutated, mutated, hostileHeaders);
+const input = fc.oneof(
+  fc.uint8Array({ maxLength: 512 }).map((u) => Buffer.from(u)),
+  mutated,
+  mutated,
+  hostileHeaders,
+);
 
 let tried = 0;
 let rejected = 0;
@@ -94,7 +104,15 @@ async function one(bytes, chunk) {
     () => {
       const parts = [];
       for (let i = 0; i < bytes.length; i += chunk) parts.push(bytes.subarray(i, i + chunk));
-      return pipeline(Readable.from(parts), decryptStream({ keyring, commitmentPolicy: policy }), new Writable({ write(_c, _e, cb) { cb(); } }));
+      return pipeline(
+        Readable.from(parts),
+        decryptStream({ keyring, commitmentPolicy: policy }),
+        new Writable({
+          write(_c, _e, cb) {
+            cb();
+          },
+        }),
+      );
     },
   ]) {
     try {
@@ -119,10 +137,21 @@ while (Date.now() < end && crashes.length === 0) {
   }
   rssMax = Math.max(rssMax, process.memoryUsage().rss);
 }
-const report = { seed, seconds, tried, decryptsRejected: rejected, decryptsAccepted: accepted, crashes: crashes.length, maxInputMs: Math.round(maxMs), rssGrowthMiB: Math.round((rssMax - rss0) / 2 ** 20) };
+const report = {
+  seed,
+  seconds,
+  tried,
+  decryptsRejected: rejected,
+  decryptsAccepted: accepted,
+  crashes: crashes.length,
+  maxInputMs: Math.round(maxMs),
+  rssGrowthMiB: Math.round((rssMax - rss0) / 2 ** 20),
+};
 if (values.json) process.stdout.write(`${JSON.stringify({ ...report, crashSamples: crashes.slice(0, 3) })}\n`);
 else {
-  process.stdout.write(`fuzz: ${tried} inputs in ${seconds} s (seed ${seed}): ${rejected} coded rejections, ${accepted} accepted, ${crashes.length} crashes/hangs, slowest input ${report.maxInputMs} ms, RSS growth ${report.rssGrowthMiB} MiB\n`);
+  process.stdout.write(
+    `fuzz: ${tried} inputs in ${seconds} s (seed ${seed}): ${rejected} coded rejections, ${accepted} accepted, ${crashes.length} crashes/hangs, slowest input ${report.maxInputMs} ms, RSS growth ${report.rssGrowthMiB} MiB\n`,
+  );
   for (const c of crashes.slice(0, 3)) process.stdout.write(`  crash: ${c.error.split('\n')[0]}\n  input (base64): ${c.input}\n`);
 }
 process.exitCode = crashes.length ? 1 : 0;

@@ -34,7 +34,8 @@ const kms = await startKmsLocal({ regions: REGIONS, port: 0 });
 const admin = new KMSClient({ region: 'us-east-1', endpoint: kms.url, credentials: kms.credentials });
 const primary = (await admin.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata.Arn;
 const keys = [primary];
-for (const r of REGIONS.slice(1)) keys.push((await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: r }))).ReplicaKeyMetadata.Arn);
+for (const r of REGIONS.slice(1))
+  keys.push((await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: r }))).ReplicaKeyMetadata.Arn);
 const supplier = kmsClientSupplier({ endpoint: kms.url, credentials: kms.credentials, requestTimeoutMs: 1000 });
 const keyring = new MultiRegionKeyring({
   keys: keys.map((keyId) => ({ keyId })),
@@ -44,9 +45,21 @@ const keyring = new MultiRegionKeyring({
   deadlineMs: DEADLINE,
   callTimeoutMs: 800,
 });
-const second = new MultiRegionKeyring({ keys: [{ keyId: keys[2] }, { keyId: keys[1] }], kms: kmsOperations(supplier), deadlineMs: DEADLINE, callTimeoutMs: 800 });
+const second = new MultiRegionKeyring({
+  keys: [{ keyId: keys[2] }, { keyId: keys[1] }],
+  kms: kmsOperations(supplier),
+  deadlineMs: DEADLINE,
+  callTimeoutMs: 800,
+});
 
-const MODES = [{ mode: 'none' }, { mode: 'blackhole' }, { mode: 'refuse' }, { mode: 'error', errorRate: 0.5 }, { mode: 'throttle', ratePerSecond: 20 }, { mode: 'latency', latencyMs: 200 }];
+const MODES = [
+  { mode: 'none' },
+  { mode: 'blackhole' },
+  { mode: 'refuse' },
+  { mode: 'error', errorRate: 0.5 },
+  { mode: 'throttle', ratePerSecond: 20 },
+  { mode: 'latency', latencyMs: 200 },
+];
 const faultTimer = setInterval(() => {
   for (const r of REGIONS) kms.setFault(r, MODES[Math.floor(Math.random() * MODES.length)]);
 }, 2000);
@@ -87,7 +100,11 @@ async function op() {
   try {
     if (roll < 0.4 || acknowledged.length === 0) {
       const pt = randomBytes(64 + Math.floor(Math.random() * 4096));
-      const { ciphertext } = await encrypt(pt, { keyring, suite: Math.random() < 0.5 ? 0x0478 : 0x0578, encryptionContext: { soak: 'yes' } });
+      const { ciphertext } = await encrypt(pt, {
+        keyring,
+        suite: Math.random() < 0.5 ? 0x0478 : 0x0578,
+        encryptionContext: { soak: 'yes' },
+      });
       acknowledge({ ct: ciphertext, pt });
       stats.encrypt++;
     } else if (roll < 0.85) {
@@ -196,5 +213,7 @@ if (report.lostAtEnd) violations.push('messages lost');
 if (report.checkedAtEnd !== report.acknowledged) violations.push('spool count mismatch');
 if (report.overDeadline) violations.push('operations over the deadline');
 if (report.rssGrowthMiB > MAX_GROWTH_MIB) violations.push(`RSS grew more than ${MAX_GROWTH_MIB} MiB`);
-process.stdout.write(values.json ? `${JSON.stringify({ ...report, violations })}\n` : `soak: ${JSON.stringify({ ...report, violations })}\n`);
+process.stdout.write(
+  values.json ? `${JSON.stringify({ ...report, violations })}\n` : `soak: ${JSON.stringify({ ...report, violations })}\n`,
+);
 process.exitCode = violations.length ? 1 : 0;

@@ -19,7 +19,11 @@ beforeAll(async () => {
   const arn = (await client.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
   client.destroy();
   // No retries: a fault must reach the cache as one failed call, not be papered over.
-  keyring = new KmsKeyring({ clientSupplier: kmsClientSupplier({ endpoint: kms.url, credentials: kms.credentials }), generatorKeyId: arn, maxRetries: 0 });
+  keyring = new KmsKeyring({
+    clientSupplier: kmsClientSupplier({ endpoint: kms.url, credentials: kms.credentials }),
+    generatorKeyId: arn,
+    maxRetries: 0,
+  });
 });
 afterAll(() => kms?.close());
 beforeEach(() => kms.reset());
@@ -28,7 +32,9 @@ describe('caching against kms-local', () => {
   it('1,000 concurrent encrypts with a cold cache make one GenerateDataKey; 1,000 concurrent decrypts make one Decrypt', async () => {
     const cmm = new CachingMaterialsManager({ underlying: keyring, cache: new LruMaterialsCache({ capacity: 100 }), maxAgeMs: 60_000 });
     const pt = Buffer.from('x');
-    const cts = await Promise.all(Array.from({ length: 1000 }, () => encrypt(pt, { materialsManager: cmm, suite: 0x0478, encryptionContext: { app: 'caching-kms' } })));
+    const cts = await Promise.all(
+      Array.from({ length: 1000 }, () => encrypt(pt, { materialsManager: cmm, suite: 0x0478, encryptionContext: { app: 'caching-kms' } })),
+    );
     expect(kms.stats()).toEqual({ [REGION]: { GenerateDataKey: 1 } });
     const pts = await Promise.all(cts.map((c) => decrypt(c.ciphertext, { materialsManager: cmm })));
     expect(pts.every((p) => Buffer.from(p.plaintext).equals(pt))).toBe(true);
@@ -60,7 +66,9 @@ describe('caching against kms-local', () => {
   it('a KMS error reaches every waiter of the one call; nothing is cached; the next request calls KMS again', async () => {
     const cmm = new CachingMaterialsManager({ underlying: keyring, maxAgeMs: 60_000 });
     kms.setFault(REGION, { mode: 'error', errorRate: 1 });
-    const results = await Promise.allSettled(Array.from({ length: 100 }, () => encrypt(Buffer.from('x'), { materialsManager: cmm, suite: 0x0478 })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, () => encrypt(Buffer.from('x'), { materialsManager: cmm, suite: 0x0478 })),
+    );
     expect(results.every((r) => r.status === 'rejected')).toBe(true);
     expect(new Set(results.map((r) => (r as PromiseRejectedResult).reason as EnvelopeError)).size).toBe(1);
     expect(kms.stats()[REGION]!.GenerateDataKey).toBe(1);

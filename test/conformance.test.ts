@@ -29,7 +29,9 @@ const builtCli = path.join(repoRoot, 'packages/cli/dist/main.js');
 function requireVectors(): void {
   const missing = SETS.map(manifestOf).filter((f) => !existsSync(f));
   if (missing.length > 0) {
-    throw new Error(`conformance vectors not found: looked for ${missing.join(', ')} (expected ../shared/vectors beside the repository root ${repoRoot}; CI clones the repository with shared/ beside it)`);
+    throw new Error(
+      `conformance vectors not found: looked for ${missing.join(', ')} (expected ../shared/vectors beside the repository root ${repoRoot}; CI clones the repository with shared/ beside it)`,
+    );
   }
 }
 
@@ -39,14 +41,23 @@ function requireBuiltCli(): void {
 
 /** The tests a manifest declares, and whether each expects an error, read independently of the runner. */
 function declared(set: string): { id: string; negative: boolean; pkcs1: boolean }[] {
-  const m = JSON.parse(readFileSync(manifestOf(set), 'utf8')) as { tests: Record<string, { result: { error?: unknown }; 'master-keys': { 'padding-algorithm'?: string }[] }> };
-  return Object.entries(m.tests).map(([id, t]) => ({ id, negative: t.result.error !== undefined, pkcs1: t['master-keys'].some((k) => k['padding-algorithm'] === 'pkcs1') }));
+  const m = JSON.parse(readFileSync(manifestOf(set), 'utf8')) as {
+    tests: Record<string, { result: { error?: unknown }; 'master-keys': { 'padding-algorithm'?: string }[] }>;
+  };
+  return Object.entries(m.tests).map(([id, t]) => ({
+    id,
+    negative: t.result.error !== undefined,
+    pkcs1: t['master-keys'].some((k) => k['padding-algorithm'] === 'pkcs1'),
+  }));
 }
 
 function runCli(args: string[], nodeFlags: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) =>
-    execFile(process.execPath, [...nodeFlags, bin, 'test-vectors', ...args], { timeout: 170_000, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [...nodeFlags, bin, 'test-vectors', ...args],
+      { timeout: 170_000, maxBuffer: 32 * 1024 * 1024 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     ),
   );
 }
@@ -105,22 +116,65 @@ describe('conformance: RSA PKCS#1 v1.5 (no public set here has one, so we make o
     const keyring = new RawRsaKeyring({ keyNamespace: 'pkcs1-ns', keyName: 'rsa-2048', publicKey: pub, padding: 'pkcs1' });
     const pt = randomBytes(1000);
     await writeFile(path.join(dir, 'pt'), pt);
-    await writeFile(path.join(dir, 'ct-v1'), (await encrypt(pt, { keyring, suite: 0x0178, commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' })).ciphertext);
+    await writeFile(
+      path.join(dir, 'ct-v1'),
+      (await encrypt(pt, { keyring, suite: 0x0178, commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' })).ciphertext,
+    );
     await writeFile(path.join(dir, 'ct-v2'), (await encrypt(pt, { keyring, suite: 0x0578 })).ciphertext);
     const bad = Buffer.from((await encrypt(pt, { keyring, suite: 0x0478 })).ciphertext);
     bad[bad.length - 1]! ^= 0x80;
     await writeFile(path.join(dir, 'ct-bad'), bad);
-    await writeFile(path.join(dir, 'keys.json'), JSON.stringify({ manifest: { type: 'keys', version: 3 }, keys: { rsa: { 'key-id': 'rsa-2048', type: 'private', algorithm: 'rsa', bits: 2048, encoding: 'pem', material: priv, encrypt: true, decrypt: true } } }));
+    await writeFile(
+      path.join(dir, 'keys.json'),
+      JSON.stringify({
+        manifest: { type: 'keys', version: 3 },
+        keys: {
+          rsa: {
+            'key-id': 'rsa-2048',
+            type: 'private',
+            algorithm: 'rsa',
+            bits: 2048,
+            encoding: 'pem',
+            material: priv,
+            encrypt: true,
+            decrypt: true,
+          },
+        },
+      }),
+    );
     const mk = { type: 'raw', key: 'rsa', 'provider-id': 'pkcs1-ns', 'encryption-algorithm': 'rsa', 'padding-algorithm': 'pkcs1' };
     const v3 = path.join(dir, 'v3.json');
-    await writeFile(v3, JSON.stringify({ manifest: { type: 'awses-decrypt', version: 3 }, keys: 'file://keys.json', tests: {
-      v1: { ciphertext: 'file://ct-v1', 'master-keys': [mk], result: { output: { plaintext: 'file://pt' } } },
-      bad: { ciphertext: 'file://ct-bad', 'master-keys': [mk], result: { error: { 'error-description': 'bit flipped in the body' } } },
-    } }));
+    await writeFile(
+      v3,
+      JSON.stringify({
+        manifest: { type: 'awses-decrypt', version: 3 },
+        keys: 'file://keys.json',
+        tests: {
+          v1: { ciphertext: 'file://ct-v1', 'master-keys': [mk], result: { output: { plaintext: 'file://pt' } } },
+          bad: { ciphertext: 'file://ct-bad', 'master-keys': [mk], result: { error: { 'error-description': 'bit flipped in the body' } } },
+        },
+      }),
+    );
     const v5 = path.join(dir, 'v5.json');
-    await writeFile(v5, JSON.stringify({ manifest: { type: 'awses-decrypt', version: 5 }, keys: 'file://keys.json', tests: {
-      v2: { 'decryption-scenario': { type: 'positive-esdk', ciphertext: 'file://ct-v2', result: 'file://pt', algorithmSuiteId: '0578', description: 'pkcs1, signed', decryptKeyDescription: { ...mk, 'padding-hash': 'sha1' } } },
-    } }));
+    await writeFile(
+      v5,
+      JSON.stringify({
+        manifest: { type: 'awses-decrypt', version: 5 },
+        keys: 'file://keys.json',
+        tests: {
+          v2: {
+            'decryption-scenario': {
+              type: 'positive-esdk',
+              ciphertext: 'file://ct-v2',
+              result: 'file://pt',
+              algorithmSuiteId: '0578',
+              description: 'pkcs1, signed',
+              decryptKeyDescription: { ...mk, 'padding-hash': 'sha1' },
+            },
+          },
+        },
+      }),
+    );
     return [v3, v5];
   }
 

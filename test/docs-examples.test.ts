@@ -38,9 +38,17 @@ import ts from 'typescript';
 import { startKmsLocal, type KmsLocal } from '@envelope/kms-local';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const ALL_PAGES = ['README.md', ...readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+const ALL_PAGES = [
+  'README.md',
+  ...readdirSync(path.join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 /** DOCS_EXAMPLES_PAGES=docs/cli.md,README.md runs only those pages (for editing docs; said in the summary). */
-const ONLY = process.env.DOCS_EXAMPLES_PAGES?.split(',').map((p) => p.trim()).filter(Boolean);
+const ONLY = process.env.DOCS_EXAMPLES_PAGES?.split(',')
+  .map((p) => p.trim())
+  .filter(Boolean);
 const PAGES = ONLY ? ALL_PAGES.filter((p) => ONLY.includes(p)) : ALL_PAGES;
 const EXAMPLE_LANGS = new Set(['sh', 'ts', 'json']);
 const PAGE_CONCURRENCY = 3;
@@ -91,7 +99,8 @@ export function parseBlocks(page: string, text: string): Block[] {
     const line = lines[i]!;
     const mk = MARKER.exec(line);
     if (mk) {
-      if (pending) blocks.push({ page, line: pending.line, lang: '', code: '', problem: 'an example marker not followed by a fenced block' });
+      if (pending)
+        blocks.push({ page, line: pending.line, lang: '', code: '', problem: 'an example marker not followed by a fenced block' });
       pending = { marker: parseMarker(mk[1]!), line: i + 1 };
       continue;
     }
@@ -126,7 +135,8 @@ export function parseBlocks(page: string, text: string): Block[] {
     else if (lang === 'sh' && block.marker?.kind !== 'not run' && DESTRUCTIVE.test(block.code)) {
       // Scratch directories are inside the repository: npm would act on the workspace itself.
       block.problem = 'runs npm ci/install/test or a long npm script on the repository itself: mark it <!-- example: not run (why) -->';
-    } else if ((block.marker?.kind === 'file' || block.marker?.kind === 'not a keyring configuration') && lang !== 'json') block.problem = `"${block.marker.kind}" applies to json blocks`;
+    } else if ((block.marker?.kind === 'file' || block.marker?.kind === 'not a keyring configuration') && lang !== 'json')
+      block.problem = `"${block.marker.kind}" applies to json blocks`;
     else if (block.marker?.kind === 'fragment' && lang !== 'ts') block.problem = '"fragment" applies to ts blocks (use "not run")';
     blocks.push(block);
     i = j;
@@ -135,7 +145,8 @@ export function parseBlocks(page: string, text: string): Block[] {
   return blocks;
 }
 
-const skipReason = (b: Block): string | undefined => (b.marker?.kind === 'not run' || b.marker?.kind === 'fragment' ? `${b.marker.kind}: ${b.marker.reason}` : undefined);
+const skipReason = (b: Block): string | undefined =>
+  b.marker?.kind === 'not run' || b.marker?.kind === 'fragment' ? `${b.marker.kind}: ${b.marker.reason}` : undefined;
 const runs = (b: Block): boolean => !b.problem && EXAMPLE_LANGS.has(b.lang) && !skipReason(b);
 
 /** `# → text` (sh) or `// → text` (ts): output the block states. */
@@ -204,7 +215,9 @@ async function runPage(page: string, blocks: Block[], results: Map<Block, Deferr
     await mkdir(path.join(root, '.tmp'), { recursive: true });
     dir = await mkdtemp(path.join(root, '.tmp', `docs-${page.replace(/[^\w]+/g, '-')}-`));
     kms = await startKmsLocal({ port: 0, host: '127.0.0.1' });
-    const base: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'));
+    const base: NodeJS.ProcessEnv = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'),
+    );
     const env: NodeJS.ProcessEnv = {
       ...base,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -226,7 +239,8 @@ async function runPage(page: string, blocks: Block[], results: Map<Block, Deferr
     }
   } finally {
     await kms?.close();
-    for (const b of blocks) results.get(b)!.resolve({ code: null, stdout: '', stderr: '[docs-examples] the page runner stopped before this block', ms: 0 });
+    for (const b of blocks)
+      results.get(b)!.resolve({ code: null, stdout: '', stderr: '[docs-examples] the page runner stopped before this block', ms: 0 });
     if (dir && !failed) await rm(dir, { recursive: true, force: true });
     else if (dir) console.warn(`docs examples: ${page}: a block failed; its scratch directory is kept: ${dir}`);
   }
@@ -238,7 +252,10 @@ async function runBlock(b: Block, dir: string, env: NodeJS.ProcessEnv): Promise<
     const envOut = path.join(dir, `.env-${id}`);
     // Exported variables carry to the page's later blocks, as in one terminal session.
     const script = `trap 'env -0 > "$__DOCS_ENV_OUT"' EXIT\n${b.code}\n`;
-    const r = await exec('bash', ['-euo', 'pipefail', '-c', script], b.marker?.kind === 'root' ? root : dir, { ...env, __DOCS_ENV_OUT: envOut });
+    const r = await exec('bash', ['-euo', 'pipefail', '-c', script], b.marker?.kind === 'root' ? root : dir, {
+      ...env,
+      __DOCS_ENV_OUT: envOut,
+    });
     if (r.code === 0 && existsSync(envOut)) {
       const after = (await readFile(envOut, 'utf8')).split('\0').filter(Boolean);
       for (const kv of after) {
@@ -277,7 +294,8 @@ async function runBlock(b: Block, dir: string, env: NodeJS.ProcessEnv): Promise<
   await writeFile(file, JSON.stringify(parsed));
   const r = await exec(process.execPath, [path.join(dir, '.validate-config.mjs'), file], dir, env);
   await rm(file, { force: true });
-  if (r.code === 0 && b.marker?.kind === 'file') await writeFile(path.join(dir, b.marker.name), b.code.endsWith('\n') ? b.code : `${b.code}\n`);
+  if (r.code === 0 && b.marker?.kind === 'file')
+    await writeFile(path.join(dir, b.marker.name), b.code.endsWith('\n') ? b.code : `${b.code}\n`);
   return r;
 }
 

@@ -38,8 +38,11 @@ describe('coverage-guided fuzzing (CI-sized)', () => {
     const crashDir = await mkdtemp(path.join(tmpdir(), 'fuzz-coverage-'));
     try {
       const out = await new Promise<string>((resolve, reject) =>
-        execFile(process.execPath, [script, '--seconds', '4', '--json', '--crash-dir', crashDir], { timeout: 60_000 }, (err, stdout, stderr) =>
-          err && !stdout ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+        execFile(
+          process.execPath,
+          [script, '--seconds', '4', '--json', '--crash-dir', crashDir],
+          { timeout: 60_000 },
+          (err, stdout, stderr) => (err && !stdout ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
         ),
       );
       const r = JSON.parse(out.trim().split('\n').at(-1)!) as Report;

@@ -11,17 +11,23 @@ const script = fileURLToPath(new URL('../scripts/fuzz.mjs', import.meta.url));
 const built = existsSync(fileURLToPath(new URL('../packages/keyring-local/dist/index.js', import.meta.url)));
 
 describe('fuzz (CI-sized)', () => {
-  it.skipIf(!built)('decrypt survives random, mutated and hostile inputs (needs dist: npm test builds first)', async () => {
-    const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [script, '--seconds', '8', '--json'], { timeout: 60_000 }, (err, stdout, stderr) =>
-        err && !stdout ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
-      ),
-    );
-    const report = JSON.parse(out.trim().split('\n').at(-1)!);
-    console.log(`fuzz: ${report.tried} inputs, ${report.decryptsRejected} coded rejections, ${report.crashes} crashes (seed ${report.seed})`);
-    expect(report.crashSamples).toEqual([]);
-    expect(report.crashes).toBe(0);
-    expect(report.tried).toBeGreaterThan(1000);
-    expect(report.decryptsRejected).toBeGreaterThan(report.tried);
-  }, 90_000);
+  it.skipIf(!built)(
+    'decrypt survives random, mutated and hostile inputs (needs dist: npm test builds first)',
+    async () => {
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, [script, '--seconds', '8', '--json'], { timeout: 60_000 }, (err, stdout, stderr) =>
+          err && !stdout ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+        ),
+      );
+      const report = JSON.parse(out.trim().split('\n').at(-1)!);
+      console.log(
+        `fuzz: ${report.tried} inputs, ${report.decryptsRejected} coded rejections, ${report.crashes} crashes (seed ${report.seed})`,
+      );
+      expect(report.crashSamples).toEqual([]);
+      expect(report.crashes).toBe(0);
+      expect(report.tried).toBeGreaterThan(1000);
+      expect(report.decryptsRejected).toBeGreaterThan(report.tried);
+    },
+    90_000,
+  );
 });

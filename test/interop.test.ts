@@ -19,7 +19,7 @@ import { RawAesKeyring, RawRsaKeyring } from '@envelope/keyring-local';
 
 const aesKey = randomBytes(32);
 const ours = {
-  aes: new RawAesKeyring({ keyNamespace: "interop", keyName: "aes-256", wrappingKey: Buffer.from(aesKey) }),
+  aes: new RawAesKeyring({ keyNamespace: 'interop', keyName: 'aes-256', wrappingKey: Buffer.from(aesKey) }),
 };
 // The SDK's default (legacy) context ordering for its raw AES keyring writes; utf8Sorting for
 // reading ours (we write the spec's byte order). Both directions are covered.
@@ -36,8 +36,18 @@ const sdkAes = new RawAesKeyringNode({
   wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
   utf8Sorting: true,
 });
-const rsa = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-const oursRsa = new RawRsaKeyring({ keyNamespace: 'interop-rsa', keyName: 'rsa-2048', publicKey: rsa.publicKey, privateKey: rsa.privateKey, padding: 'oaep-sha256' });
+const rsa = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
+const oursRsa = new RawRsaKeyring({
+  keyNamespace: 'interop-rsa',
+  keyName: 'rsa-2048',
+  publicKey: rsa.publicKey,
+  privateKey: rsa.privateKey,
+  padding: 'oaep-sha256',
+});
 const sdkRsa = new RawRsaKeyringNode({
   keyNamespace: 'interop-rsa',
   keyName: 'rsa-2048',
@@ -58,14 +68,16 @@ function pattern(n: number): Buffer {
 
 // Non-ASCII keys, chosen so the SDK's legacy localeCompare ordering ('é' before 'purpose')
 // differs from the spec's UTF-8 byte order; see docs/keyrings.md on its utf8Sorting option.
-const context = { purpose: 'interop', 'ключ': 'значение', '日本語': 'テキスト', 'é': 'accent' };
+const context = { purpose: 'interop', ключ: 'значение', 日本語: 'テキスト', é: 'accent' };
 
 const suites = [...SUITES.values()];
 const frameLengths = [512, 4096];
 const sizes = (fl: number) => [0, 1, fl - 1, fl, fl + 1];
 
 function policyFor(commitment: boolean): { ours: OurPolicy; sdk: ReturnType<typeof buildClient> } {
-  return commitment ? { ours: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT', sdk: sdkCommitting } : { ours: 'FORBID_ENCRYPT_ALLOW_DECRYPT', sdk: sdkLegacy };
+  return commitment
+    ? { ours: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT', sdk: sdkCommitting }
+    : { ours: 'FORBID_ENCRYPT_ALLOW_DECRYPT', sdk: sdkLegacy };
 }
 
 describe('interop with @aws-crypto/client-node, raw AES', () => {
@@ -75,12 +87,28 @@ describe('interop with @aws-crypto/client-node, raw AES', () => {
         const { ours: ourPolicy, sdk } = policyFor(suite.commitment);
         for (const n of sizes(fl)) {
           const pt = pattern(n);
-          const fromSdk = await sdk.encrypt(n % 2 ? sdkAes : sdkAesLegacy, pt, { suiteId: suite.id as AlgorithmSuiteIdentifier, frameLength: fl, encryptionContext: context });
-          const a = await decrypt(fromSdk.result, { keyring: ours.aes, commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', encryptionContext: context });
+          const fromSdk = await sdk.encrypt(n % 2 ? sdkAes : sdkAesLegacy, pt, {
+            suiteId: suite.id as AlgorithmSuiteIdentifier,
+            frameLength: fl,
+            encryptionContext: context,
+          });
+          const a = await decrypt(fromSdk.result, {
+            keyring: ours.aes,
+            commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT',
+            encryptionContext: context,
+          });
           expect(Buffer.from(a.plaintext).equals(pt), `SDK→ours ${n} bytes`).toBe(true);
 
-          const fromOurs = await encrypt(pt, { keyring: ours.aes, suite: suite.id, frameLength: fl, encryptionContext: context, commitmentPolicy: ourPolicy });
-          const b = await sdkAllow.decrypt(sdkAes, fromOurs.ciphertext).catch((e: Error) => { throw new Error(`ours→SDK ${n} bytes: ${e.message}`); });
+          const fromOurs = await encrypt(pt, {
+            keyring: ours.aes,
+            suite: suite.id,
+            frameLength: fl,
+            encryptionContext: context,
+            commitmentPolicy: ourPolicy,
+          });
+          const b = await sdkAllow.decrypt(sdkAes, fromOurs.ciphertext).catch((e: Error) => {
+            throw new Error(`ours→SDK ${n} bytes: ${e.message}`);
+          });
           expect(b.plaintext.equals(pt), `ours→SDK ${n} bytes`).toBe(true);
           for (const [k, v] of Object.entries(context)) expect(b.messageHeader.encryptionContext[k]).toBe(v);
         }
@@ -147,7 +175,10 @@ describe('rewrapped messages interoperate with @aws-crypto/client-node', () => {
     const pt = pattern(300_000);
     for (const suiteId of [0x0478, 0x0578]) {
       // Written by the SDK, rewrapped by us (replace), read by the SDK with the new key only.
-      const fromSdk = await sdkCommitting.encrypt(sdkAesLegacy, pt, { suiteId: suiteId as AlgorithmSuiteIdentifier, encryptionContext: { a: 'b' } });
+      const fromSdk = await sdkCommitting.encrypt(sdkAesLegacy, pt, {
+        suiteId: suiteId as AlgorithmSuiteIdentifier,
+        encryptionContext: { a: 'b' },
+      });
       const r = await rewrap(fromSdk.result, { from: ours.aes, to: oursNew, mode: 'replace' });
       expect(r.method).toBe(suiteId === 0x0478 ? 'header-only' : 're-encrypted');
       expect((await sdkCommitting.decrypt(sdkNew, r.message)).plaintext.equals(pt)).toBe(true);

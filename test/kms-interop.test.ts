@@ -54,15 +54,26 @@ describe('KMS keyring interop with @aws-crypto/client-node on kms-local', () => 
       const sdkKeyring = new KmsKeyringNode({ generatorKeyId: east, keyIds: [west], clientProvider: sdkClients() });
       const { result } = await sdk.encrypt(sdkKeyring, pt, { encryptionContext: { who: 'sdk' }, suiteId: sdkSuite });
       for (const key of [east, west]) {
-        const out = await decrypt(result, { keyring: new KmsKeyring({ clientSupplier: ours(), keyIds: [key] }), encryptionContext: { who: 'sdk' } });
+        const out = await decrypt(result, {
+          keyring: new KmsKeyring({ clientSupplier: ours(), keyIds: [key] }),
+          encryptionContext: { who: 'sdk' },
+        });
         expect(same(out.plaintext)).toBe(true);
       }
-      const disco = new KmsDiscoveryKeyring({ clientSupplier: ours(), regions: ['us-west-2'], discoveryFilter: { partition: 'aws', accountIds: [kms.accountId] } });
+      const disco = new KmsDiscoveryKeyring({
+        clientSupplier: ours(),
+        regions: ['us-west-2'],
+        discoveryFilter: { partition: 'aws', accountIds: [kms.accountId] },
+      });
       expect(same((await decrypt(result, { keyring: disco })).plaintext)).toBe(true);
     });
 
     it(`${name}: our KmsKeyring → SDK KmsKeyringNode (each key alone) and its discovery keyring`, async () => {
-      const { ciphertext } = await encrypt(pt, { keyring: new KmsKeyring({ clientSupplier: ours(), generatorKeyId: east, keyIds: [west] }), encryptionContext: { who: 'us' }, suite: ourSuite });
+      const { ciphertext } = await encrypt(pt, {
+        keyring: new KmsKeyring({ clientSupplier: ours(), generatorKeyId: east, keyIds: [west] }),
+        encryptionContext: { who: 'us' },
+        suite: ourSuite,
+      });
       for (const key of [east, west]) {
         const r = await sdk.decrypt(new KmsKeyringNode({ keyIds: [key], clientProvider: sdkClients() }), ciphertext);
         expect(r.plaintext.equals(pt)).toBe(true);
@@ -89,11 +100,19 @@ describe('KMS keyring interop with @aws-crypto/client-node on kms-local', () => 
     const filter = { partition: 'aws', accountIDs: [kms.accountId] };
     const single = new AwsKmsMrkAwareSymmetricDiscoveryKeyringNode({ client: sdkClient('us-west-2'), discoveryFilter: filter });
     expect((await sdk.decrypt(single, ciphertext)).plaintext.equals(pt)).toBe(true);
-    const multi = buildAwsKmsMrkAwareDiscoveryMultiKeyringNode({ regions: ['us-west-2'], clientProvider: sdkClients(), discoveryFilter: filter });
+    const multi = buildAwsKmsMrkAwareDiscoveryMultiKeyringNode({
+      regions: ['us-west-2'],
+      clientProvider: sdkClients(),
+      discoveryFilter: filter,
+    });
     expect((await sdk.decrypt(multi, ciphertext)).plaintext.equals(pt)).toBe(true);
 
     const { result } = await sdk.encrypt(new AwsKmsMrkAwareSymmetricKeyringNode({ keyId: mrkWest, client: sdkClient('us-west-2') }), pt);
-    const disco = new KmsDiscoveryKeyring({ clientSupplier: ours(), regions: ['us-east-1'], discoveryFilter: { partition: 'aws', accountIds: [kms.accountId] } });
+    const disco = new KmsDiscoveryKeyring({
+      clientSupplier: ours(),
+      regions: ['us-east-1'],
+      discoveryFilter: { partition: 'aws', accountIds: [kms.accountId] },
+    });
     expect(same((await decrypt(result, { keyring: disco })).plaintext)).toBe(true);
   });
 });

@@ -4,7 +4,14 @@
  * in a bounded, coded failure.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient, ReplicateKeyCommand, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
+import {
+  CreateKeyCommand,
+  DisableKeyCommand,
+  EnableKeyCommand,
+  KMSClient,
+  ReplicateKeyCommand,
+  RotateKeyOnDemandCommand,
+} from '@aws-sdk/client-kms';
 import { decrypt, encrypt, type EnvelopeError } from '@envelope/core';
 import { KmsDiscoveryKeyring, KmsKeyring, kmsClientSupplier } from '@envelope/keyring-kms';
 import { startKmsLocal, type KmsLocal } from '@envelope/kms-local';
@@ -24,7 +31,8 @@ beforeAll(async () => {
   clients = kmsClientSupplier({ endpoint: kms.url, credentials: kms.credentials, requestTimeoutMs: 5000 });
   for (const r of kms.regions) keys[r] = await createKey(r);
   const east = await createKey('us-east-1', true);
-  const west = (await admin('us-east-1').send(new ReplicateKeyCommand({ KeyId: east, ReplicaRegion: 'us-west-2' }))).ReplicaKeyMetadata!.Arn!;
+  const west = (await admin('us-east-1').send(new ReplicateKeyCommand({ KeyId: east, ReplicaRegion: 'us-west-2' }))).ReplicaKeyMetadata!
+    .Arn!;
   const eu = (await admin('us-east-1').send(new ReplicateKeyCommand({ KeyId: east, ReplicaRegion: 'eu-west-1' }))).ReplicaKeyMetadata!.Arn!;
   mrk = { east, west, eu };
 });
@@ -35,11 +43,20 @@ afterEach(() => {
 
 const pt = Buffer.from('kms keyring integration');
 const same = (b: Uint8Array) => Buffer.from(b).equals(pt);
-const fail = (p: Promise<unknown>) => p.then(() => expect.fail('expected a failure'), (e: EnvelopeError) => e);
+const fail = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail('expected a failure'),
+    (e: EnvelopeError) => e,
+  );
 
 describe('KmsKeyring against kms-local', () => {
   it('generator in one region plus keys in two more; each region alone decrypts', async () => {
-    const keyring = new KmsKeyring({ clientSupplier: clients, generatorKeyId: keys['us-east-1'], keyIds: [keys['us-west-2']!, keys['eu-west-1']!], grantTokens: ['grant-1'] });
+    const keyring = new KmsKeyring({
+      clientSupplier: clients,
+      generatorKeyId: keys['us-east-1'],
+      keyIds: [keys['us-west-2']!, keys['eu-west-1']!],
+      grantTokens: ['grant-1'],
+    });
     kms.resetStats();
     const { ciphertext, messageInfo } = await encrypt(pt, { keyring, encryptionContext: { app: 'it' } });
     expect(messageInfo.encryptedDataKeys.map((e) => [e.providerId, Buffer.from(e.providerInfo).toString()])).toEqual([
@@ -64,7 +81,10 @@ describe('KmsKeyring against kms-local', () => {
     const at = bad.indexOf(Buffer.from('it'), 40);
     bad.write('IT', at);
     const e = await fail(decrypt(bad, { keyring }));
-    expect(e).toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY', causes: [{ key: keys['us-east-1'], reason: 'InvalidCiphertextException', region: 'us-east-1' }] });
+    expect(e).toMatchObject({
+      code: 'ENVELOPE_NO_DECRYPTABLE_KEY',
+      causes: [{ key: keys['us-east-1'], reason: 'InvalidCiphertextException', region: 'us-east-1' }],
+    });
   });
 
   it('a multi-region key: written in us-east-1, decrypted by the replica in eu-west-1 with its own ARN', async () => {
@@ -76,9 +96,16 @@ describe('KmsKeyring against kms-local', () => {
   });
 
   it('failover inside one keyring: the first region blackholed, the second key decrypts within one deadline', async () => {
-    const { ciphertext } = await encrypt(pt, { keyring: new KmsKeyring({ clientSupplier: clients, generatorKeyId: keys['us-west-2'], keyIds: [keys['eu-west-1']!] }) });
+    const { ciphertext } = await encrypt(pt, {
+      keyring: new KmsKeyring({ clientSupplier: clients, generatorKeyId: keys['us-west-2'], keyIds: [keys['eu-west-1']!] }),
+    });
     kms.setFault('us-west-2', { mode: 'blackhole' });
-    const keyring = new KmsKeyring({ clientSupplier: clients, keyIds: [keys['us-west-2']!, keys['eu-west-1']!], callTimeoutMs: 300, maxRetries: 0 });
+    const keyring = new KmsKeyring({
+      clientSupplier: clients,
+      keyIds: [keys['us-west-2']!, keys['eu-west-1']!],
+      callTimeoutMs: 300,
+      maxRetries: 0,
+    });
     const t0 = performance.now();
     expect(same((await decrypt(ciphertext, { keyring })).plaintext)).toBe(true);
     const ms = performance.now() - t0;
@@ -98,30 +125,55 @@ describe('KmsKeyring against kms-local', () => {
     } finally {
       await admin('us-east-1').send(new EnableKeyCommand({ KeyId: k }));
     }
-    const wrong = kmsClientSupplier({ endpoint: kms.url, credentials: { accessKeyId: kms.credentials.accessKeyId, secretAccessKey: 'wrong' } });
+    const wrong = kmsClientSupplier({
+      endpoint: kms.url,
+      credentials: { accessKeyId: kms.credentials.accessKeyId, secretAccessKey: 'wrong' },
+    });
     const e = await fail(decrypt(ciphertext, { keyring: new KmsKeyring({ clientSupplier: wrong, keyIds: [k] }) }));
-    expect(e.causes[0]!.reason).toMatch(/^(AccessDeniedException|InvalidSignatureException|UnrecognizedClientException|IncompleteSignatureException)$/);
+    expect(e.causes[0]!.reason).toMatch(
+      /^(AccessDeniedException|InvalidSignatureException|UnrecognizedClientException|IncompleteSignatureException)$/,
+    );
   });
 
   it('an encrypt with one wrapping region blackholed fails, bounded, naming that key', async () => {
     kms.setFault('eu-west-1', { mode: 'blackhole' });
-    const keyring = new KmsKeyring({ clientSupplier: clients, generatorKeyId: keys['us-east-1'], keyIds: [keys['us-west-2']!, keys['eu-west-1']!], callTimeoutMs: 300, maxRetries: 0 });
+    const keyring = new KmsKeyring({
+      clientSupplier: clients,
+      generatorKeyId: keys['us-east-1'],
+      keyIds: [keys['us-west-2']!, keys['eu-west-1']!],
+      callTimeoutMs: 300,
+      maxRetries: 0,
+    });
     const t0 = performance.now();
     const e = await fail(encrypt(pt, { keyring }));
     expect(performance.now() - t0).toBeLessThan(300 + 500);
-    expect(e).toMatchObject({ code: 'ENVELOPE_KEYRING_FAILURE', causes: [{ key: keys['eu-west-1'], region: 'eu-west-1', reason: 'TimeoutError' }] });
+    expect(e).toMatchObject({
+      code: 'ENVELOPE_KEYRING_FAILURE',
+      causes: [{ key: keys['eu-west-1'], region: 'eu-west-1', reason: 'TimeoutError' }],
+    });
   });
 });
 
 describe('KmsDiscoveryKeyring against kms-local', () => {
   it('with a filter: the right account decrypts; another account, or a region not listed, is not tried', async () => {
     const { ciphertext } = await encrypt(pt, { keyring: new KmsKeyring({ clientSupplier: clients, generatorKeyId: keys['us-west-2'] }) });
-    const ok = new KmsDiscoveryKeyring({ clientSupplier: clients, regions: ['us-west-2'], discoveryFilter: { partition: 'aws', accountIds: [kms.accountId] } });
+    const ok = new KmsDiscoveryKeyring({
+      clientSupplier: clients,
+      regions: ['us-west-2'],
+      discoveryFilter: { partition: 'aws', accountIds: [kms.accountId] },
+    });
     expect(same((await decrypt(ciphertext, { keyring: ok })).plaintext)).toBe(true);
     kms.resetStats();
-    const other = new KmsDiscoveryKeyring({ clientSupplier: clients, regions: ['us-west-2'], discoveryFilter: { partition: 'aws', accountIds: ['999999999999'] } });
+    const other = new KmsDiscoveryKeyring({
+      clientSupplier: clients,
+      regions: ['us-west-2'],
+      discoveryFilter: { partition: 'aws', accountIds: ['999999999999'] },
+    });
     await expect(decrypt(ciphertext, { keyring: other })).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
-    const otherPartition = new KmsDiscoveryKeyring({ clientSupplier: clients, discoveryFilter: { partition: 'aws-cn', accountIds: [kms.accountId] } });
+    const otherPartition = new KmsDiscoveryKeyring({
+      clientSupplier: clients,
+      discoveryFilter: { partition: 'aws-cn', accountIds: [kms.accountId] },
+    });
     await expect(decrypt(ciphertext, { keyring: otherPartition })).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
     const wrongRegion = new KmsDiscoveryKeyring({ clientSupplier: clients, regions: ['eu-west-1'] });
     await expect(decrypt(ciphertext, { keyring: wrongRegion })).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
@@ -131,7 +183,11 @@ describe('KmsDiscoveryKeyring against kms-local', () => {
   it('an MRK named in us-east-1 is decrypted by the replica in the listed region', async () => {
     const m = await encrypt(pt, { keyring: new KmsKeyring({ clientSupplier: clients, generatorKeyId: mrk.east }) });
     kms.resetStats();
-    expect(same((await decrypt(m.ciphertext, { keyring: new KmsDiscoveryKeyring({ clientSupplier: clients, regions: ['eu-west-1'] }) })).plaintext)).toBe(true);
+    expect(
+      same(
+        (await decrypt(m.ciphertext, { keyring: new KmsDiscoveryKeyring({ clientSupplier: clients, regions: ['eu-west-1'] }) })).plaintext,
+      ),
+    ).toBe(true);
     expect(kms.stats()).toEqual({ 'eu-west-1': { Decrypt: 1 } });
   });
 });
@@ -165,7 +221,14 @@ describe('every kms-local fault gives a bounded, coded failure', () => {
   for (const c of cases) {
     it(`${c.fault.mode}: fails within the deadline, retried, with the key, region and reason`, async () => {
       const { ciphertext } = await encrypt(pt, { keyring: new KmsKeyring({ clientSupplier: clients, generatorKeyId: keys['us-west-2'] }) });
-      const keyring = new KmsKeyring({ clientSupplier: clients, keyIds: [keys['us-west-2']!], callTimeoutMs, maxRetries, baseDelayMs: 10, maxDelayMs });
+      const keyring = new KmsKeyring({
+        clientSupplier: clients,
+        keyIds: [keys['us-west-2']!],
+        callTimeoutMs,
+        maxRetries,
+        baseDelayMs: 10,
+        maxDelayMs,
+      });
       kms.setFault('us-west-2', c.fault);
       kms.resetStats();
       const t0 = performance.now();
@@ -177,7 +240,9 @@ describe('every kms-local fault gives a bounded, coded failure', () => {
       expect(err.causes[0]!.reason).toMatch(c.reason);
       expect(ms).toBeLessThan(deadline + margin);
       if (c.fault.mode !== 'refuse') expect(kms.stats()['us-west-2']?.Decrypt).toBe(c.attempts);
-      console.info(`[kms-integration] ${c.fault.mode}: ${err.causes[0]!.reason} after ${ms.toFixed(0)} ms (bound ${deadline} ms + ${margin})`);
+      console.info(
+        `[kms-integration] ${c.fault.mode}: ${err.causes[0]!.reason} after ${ms.toFixed(0)} ms (bound ${deadline} ms + ${margin})`,
+      );
     });
   }
 
@@ -198,7 +263,15 @@ describe('every kms-local fault gives a bounded, coded failure', () => {
     const { ciphertext } = await encrypt(pt, { keyring: new KmsKeyring({ clientSupplier: clients, generatorKeyId: keys['us-west-2'] }) });
     kms.setFault('us-west-2', { mode: 'latency', latencyMs: 100 });
     const t0 = performance.now();
-    expect(same((await decrypt(ciphertext, { keyring: new KmsKeyring({ clientSupplier: clients, keyIds: [keys['us-west-2']!], callTimeoutMs: 1000 }) })).plaintext)).toBe(true);
+    expect(
+      same(
+        (
+          await decrypt(ciphertext, {
+            keyring: new KmsKeyring({ clientSupplier: clients, keyIds: [keys['us-west-2']!], callTimeoutMs: 1000 }),
+          })
+        ).plaintext,
+      ),
+    ).toBe(true);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(95);
   });
 
@@ -207,7 +280,13 @@ describe('every kms-local fault gives a bounded, coded failure', () => {
     kms.setFault('us-west-2', { mode: 'throttle', ratePerSecond: 0 });
     setTimeout(() => kms.setFault('us-west-2', { mode: 'none' }), 150);
     kms.resetStats();
-    const keyring = new KmsKeyring({ clientSupplier: clients, keyIds: [keys['us-west-2']!], maxRetries: 6, baseDelayMs: 50, maxDelayMs: 200 });
+    const keyring = new KmsKeyring({
+      clientSupplier: clients,
+      keyIds: [keys['us-west-2']!],
+      maxRetries: 6,
+      baseDelayMs: 50,
+      maxDelayMs: 200,
+    });
     expect(same((await decrypt(ciphertext, { keyring })).plaintext)).toBe(true);
     expect(kms.stats()['us-west-2']!.Decrypt).toBeGreaterThan(1);
   });
@@ -218,7 +297,12 @@ describe('every kms-local fault gives a bounded, coded failure', () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 50);
     const t0 = performance.now();
-    await expect(decrypt(ciphertext, { keyring: new KmsKeyring({ clientSupplier: clients, keyIds: [keys['us-west-2']!], callTimeoutMs: 10_000 }), signal: ac.signal })).rejects.toMatchObject({
+    await expect(
+      decrypt(ciphertext, {
+        keyring: new KmsKeyring({ clientSupplier: clients, keyIds: [keys['us-west-2']!], callTimeoutMs: 10_000 }),
+        signal: ac.signal,
+      }),
+    ).rejects.toMatchObject({
       code: 'ENVELOPE_ABORTED',
     });
     expect(performance.now() - t0).toBeLessThan(1000);

@@ -22,7 +22,8 @@ beforeAll(async () => {
   for (const r of REGIONS) independent.push((await c(r).send(new CreateKeyCommand({}))).KeyMetadata!.Arn!);
   const primary = (await c('us-east-1').send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata!.Arn!;
   mrk = [primary];
-  for (const r of REGIONS.slice(1)) mrk.push((await c('us-east-1').send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: r }))).ReplicaKeyMetadata!.Arn!);
+  for (const r of REGIONS.slice(1))
+    mrk.push((await c('us-east-1').send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: r }))).ReplicaKeyMetadata!.Arn!);
 });
 afterAll(() => kms.close());
 beforeEach(() => {
@@ -89,7 +90,14 @@ describe('breaker, flapping, all down', () => {
   it('a flapping primary: decrypts keep succeeding while it goes up and down', async () => {
     const keyring = keyringFor(independent);
     const { ciphertext } = await encrypt(pt, { keyring, suite: 0x0478 });
-    const modes: Fault[] = [{ mode: 'blackhole' }, { mode: 'none' }, { mode: 'error', errorRate: 1 }, { mode: 'none' }, { mode: 'refuse' }, { mode: 'none' }];
+    const modes: Fault[] = [
+      { mode: 'blackhole' },
+      { mode: 'none' },
+      { mode: 'error', errorRate: 1 },
+      { mode: 'none' },
+      { mode: 'refuse' },
+      { mode: 'none' },
+    ];
     for (let i = 0; i < 18; i++) {
       kms.setFault('us-east-1', modes[i % modes.length]!);
       expect(Buffer.from((await decrypt(ciphertext, { keyring })).plaintext).equals(pt)).toBe(true);
@@ -111,7 +119,9 @@ describe('breaker, flapping, all down', () => {
 describe('degraded encrypt under each policy (independent keys)', () => {
   it('all: a region down fails the encrypt', async () => {
     kms.setFault('eu-west-1', { mode: 'error', errorRate: 1 });
-    await expect(encrypt(pt, { keyring: keyringFor(independent, { policy: 'all' }), suite: 0x0478 })).rejects.toMatchObject({ code: 'ENVELOPE_KEYRING_FAILURE' });
+    await expect(encrypt(pt, { keyring: keyringFor(independent, { policy: 'all' }), suite: 0x0478 })).rejects.toMatchObject({
+      code: 'ENVELOPE_KEYRING_FAILURE',
+    });
   });
   it('primary: a secondary down gives a warned, degraded message that the healthy regions decrypt', async () => {
     kms.setFault('eu-west-1', { mode: 'blackhole' });
@@ -127,7 +137,9 @@ describe('degraded encrypt under each policy (independent keys)', () => {
     expect(r.warnings[0]).toMatchObject({ code: 'DEGRADED_ENCRYPT', details: { missingRegions: ['us-east-1'] } });
     expect(Buffer.from((await decrypt(r.ciphertext, { keyring: keyringFor([independent[2]!]) })).plaintext).equals(pt)).toBe(true);
     kms.setFault('us-west-2', { mode: 'refuse' });
-    await expect(encrypt(pt, { keyring: keyringFor(independent, { policy: { quorum: 2 } }), suite: 0x0478 })).rejects.toMatchObject({ code: 'ENVELOPE_KEYRING_FAILURE' });
+    await expect(encrypt(pt, { keyring: keyringFor(independent, { policy: { quorum: 2 } }), suite: 0x0478 })).rejects.toMatchObject({
+      code: 'ENVELOPE_KEYRING_FAILURE',
+    });
   });
   it('mrk keys: the generator fails over to a replica; no degradation', async () => {
     kms.setFault('us-east-1', { mode: 'blackhole' });

@@ -22,7 +22,9 @@ describe('rotation and rewrap with KMS keys', () => {
   for (const suite of [0x0478, 0x0578]) {
     it(`suite 0x0${suite.toString(16)}: rotated key still decrypts old messages; rewrap moves them to a new key`, async () => {
       const oldKey = (await admin.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
-      const newKey = (await new KMSClient({ region: 'eu-west-1', endpoint: kms.url, credentials: kms.credentials }).send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+      const newKey = (
+        await new KMSClient({ region: 'eu-west-1', endpoint: kms.url, credentials: kms.credentials }).send(new CreateKeyCommand({}))
+      ).KeyMetadata!.Arn!;
       const from = new KmsKeyring({ clientSupplier: clients, generatorKeyId: oldKey });
       const to = new KmsKeyring({ clientSupplier: clients, generatorKeyId: newKey });
       const pt = Buffer.from(`rotate me ${suite}`);
@@ -40,7 +42,9 @@ describe('rotation and rewrap with KMS keys', () => {
       const out = await decrypt(r.message, { keyring: to });
       expect(Buffer.from(out.plaintext).equals(pt)).toBe(true);
       expect(out.encryptionContext.app).toBe('rot');
-      await expect(decrypt(r.message, { keyring: new KmsKeyring({ clientSupplier: clients, keyIds: [oldKey] }) })).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
+      await expect(decrypt(r.message, { keyring: new KmsKeyring({ clientSupplier: clients, keyIds: [oldKey] }) })).rejects.toMatchObject({
+        code: 'ENVELOPE_NO_DECRYPTABLE_KEY',
+      });
     });
   }
 });

@@ -62,7 +62,15 @@ import {
 } from '@envelope/core';
 import { RawAesKeyring, RawRsaKeyring } from '@envelope/keyring-local';
 import { CachingMaterialsManager, LruMaterialsCache } from '@envelope/caching';
-import { KmsDiscoveryKeyring, KmsKeyring, decryptDataKey, fromSdkClient, kmsOperations, type KmsClient, type KmsClientSupplier } from '@envelope/keyring-kms';
+import {
+  KmsDiscoveryKeyring,
+  KmsKeyring,
+  decryptDataKey,
+  fromSdkClient,
+  kmsOperations,
+  type KmsClient,
+  type KmsClientSupplier,
+} from '@envelope/keyring-kms';
 import { HealthRegistry, MultiRegionKeyring, type KmsOperations } from '@envelope/keyring-multi-region';
 import { buildKeyring, buildMaterialsManager, callbackAuditSink, createRegistry, type AuditEvent } from '@envelope/config';
 import envAesPlugin from '@envelope/keyring-env';
@@ -238,7 +246,10 @@ const describeLive = (cs: { kind: string; buf: Uint8Array; origin: string }[]): 
  * Asserts that at least `atLeast[kind]` buffers of each kind were captured, and that every
  * captured buffer (but those `keep` selects) is all zeros.
  */
-function expectAllWiped(atLeast: Partial<Record<Kind, number>>, keep?: (c: { kind: string; buf: Uint8Array; origin: string }) => boolean): void {
+function expectAllWiped(
+  atLeast: Partial<Record<Kind, number>>,
+  keep?: (c: { kind: string; buf: Uint8Array; origin: string }) => boolean,
+): void {
   const all = captured();
   for (const [kind, n] of Object.entries(atLeast)) {
     // Distinct buffers seen as this kind (one buffer may be several: an unwrap output is also the setDataKey argument).
@@ -264,11 +275,24 @@ async function until(cond: () => boolean, ms = 3000): Promise<void> {
 const aes = new RawAesKeyring({ keyNamespace: 'zero', keyName: 'aes', wrappingKey: randomBytes(32) });
 const otherAes = new RawAesKeyring({ keyNamespace: 'zero', keyName: 'aes', wrappingKey: randomBytes(32) });
 const rsaPair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const rsa = new RawRsaKeyring({ keyNamespace: 'zero', keyName: 'rsa', publicKey: rsaPair.publicKey, privateKey: rsaPair.privateKey, padding: 'oaep-sha256' });
+const rsa = new RawRsaKeyring({
+  keyNamespace: 'zero',
+  keyName: 'rsa',
+  publicKey: rsaPair.publicKey,
+  privateKey: rsaPair.privateKey,
+  padding: 'oaep-sha256',
+});
 const otherRsaPair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const wrongRsa = new RawRsaKeyring({ keyNamespace: 'zero', keyName: 'rsa', publicKey: otherRsaPair.publicKey, privateKey: otherRsaPair.privateKey, padding: 'oaep-sha256' });
+const wrongRsa = new RawRsaKeyring({
+  keyNamespace: 'zero',
+  keyName: 'rsa',
+  publicKey: otherRsaPair.publicKey,
+  privateKey: otherRsaPair.privateKey,
+  padding: 'oaep-sha256',
+});
 
-const boom = (): EnvelopeError => new EnvelopeError('ENVELOPE_KEYRING_FAILURE', 'injected keyring failure', { causes: [{ key: 'failing', reason: 'injected' }] });
+const boom = (): EnvelopeError =>
+  new EnvelopeError('ENVELOPE_KEYRING_FAILURE', 'injected keyring failure', { causes: [{ key: 'failing', reason: 'injected' }] });
 /** Fails every call, after doing nothing. */
 const failing: Keyring = {
   onEncrypt: async () => {
@@ -304,7 +328,8 @@ const slow = (inner: Keyring, ms: number): Keyring => ({
 const pt = Buffer.from('zeroization audit: the plaintext of the message');
 const big = Buffer.alloc(50_000, 0x5a);
 const ALLOW = 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' as const;
-const policyFor = (suite: number) => (getSuite(suite).commitment ? ('REQUIRE_ENCRYPT_REQUIRE_DECRYPT' as const) : ('FORBID_ENCRYPT_ALLOW_DECRYPT' as const));
+const policyFor = (suite: number) =>
+  getSuite(suite).commitment ? ('REQUIRE_ENCRYPT_REQUIRE_DECRYPT' as const) : ('FORBID_ENCRYPT_ALLOW_DECRYPT' as const);
 
 function sink(out: Buffer[] = []): Writable {
   return new Writable({
@@ -334,7 +359,7 @@ function webSource(parts: Uint8Array[]): ReadableStream<Uint8Array> {
 }
 async function collectWeb(s: ReadableStream<Uint8Array>): Promise<Buffer> {
   const out: Uint8Array[] = [];
-  for await (const p of s) out.push(p);
+  for await (const p of s as unknown as AsyncIterable<Uint8Array>) out.push(p);
   return Buffer.concat(out);
 }
 /** Encrypts without capturing (the setup of a decrypt test), then clears the log. */
@@ -388,11 +413,23 @@ describe('raw AES and RSA keyrings', () => {
   ] as const) {
     for (const suite of [0x0014, 0x0178, 0x0478, 0x0578]) {
       it(`${name}, suite ${suite.toString(16).padStart(4, '0')}: wrap and unwrap through encrypt/decrypt`, async () => {
-        const { ciphertext } = await encrypt(pt, { keyring, suite, commitmentPolicy: policyFor(suite), encryptionContext: { tenant: 'a' } });
+        const { ciphertext } = await encrypt(pt, {
+          keyring,
+          suite,
+          commitmentPolicy: policyFor(suite),
+          encryptionContext: { tenant: 'a' },
+        });
         const { plaintext } = await decrypt(ciphertext, { keyring, commitmentPolicy: ALLOW });
         expect(Buffer.from(plaintext).equals(pt)).toBe(true);
         const unwrap = name === 'RawAesKeyring' ? 'aes-unwrap' : 'rsa-unwrap';
-        expectAllWiped({ 'setDataKey-arg': 2, 'materials-own': 2, 'dek-copy': 1, 'derived-key': 2, [unwrap]: 1, ...(getSuite(suite).commitment ? { 'commit-key': 1 } : {}) });
+        expectAllWiped({
+          'setDataKey-arg': 2,
+          'materials-own': 2,
+          'dek-copy': 1,
+          'derived-key': 2,
+          [unwrap]: 1,
+          ...(getSuite(suite).commitment ? { 'commit-key': 1 } : {}),
+        });
       });
     }
   }
@@ -417,8 +454,12 @@ describe('raw AES and RSA keyrings', () => {
     const edks = em.encryptedDataKeys;
     em.zeroize();
     cap.log.length = 0;
-    await expect(aes.onDecrypt(new DecryptionMaterials({ suite, encryptionContext: { a: 'c', B: 'x' } }), edks)).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
-    await expect(otherAes.onDecrypt(new DecryptionMaterials({ suite, encryptionContext: { a: 'b', B: 'x' } }), edks)).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
+    await expect(aes.onDecrypt(new DecryptionMaterials({ suite, encryptionContext: { a: 'c', B: 'x' } }), edks)).rejects.toMatchObject({
+      code: 'ENVELOPE_NO_DECRYPTABLE_KEY',
+    });
+    await expect(otherAes.onDecrypt(new DecryptionMaterials({ suite, encryptionContext: { a: 'b', B: 'x' } }), edks)).rejects.toMatchObject(
+      { code: 'ENVELOPE_NO_DECRYPTABLE_KEY' },
+    );
     // Two AAD orders per attempt (the spec's and the legacy JS SDK's differ for this context).
     expectAllWiped({ 'aes-unwrap': 4 });
     expect(captured('materials-own')).toEqual([]);
@@ -433,7 +474,9 @@ describe('raw AES and RSA keyrings', () => {
       ciphertext: publicEncrypt({ key: rsaPair.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, short),
     };
     short.fill(0);
-    await expect(rsa.onDecrypt(new DecryptionMaterials({ suite, encryptionContext: {} }), [edk])).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
+    await expect(rsa.onDecrypt(new DecryptionMaterials({ suite, encryptionContext: {} }), [edk])).rejects.toMatchObject({
+      code: 'ENVELOPE_NO_DECRYPTABLE_KEY',
+    });
     expectAllWiped({ 'rsa-unwrap': 1 });
     // A wrong private key: OAEP fails inside OpenSSL, nothing comes out.
     const { ciphertext } = await encrypt(pt, { keyring: rsa, suite: 0x0478 });
@@ -454,14 +497,18 @@ describe('MultiKeyring', () => {
   });
 
   it('a child failing after the generator made the data key: encrypt fails, the data key is wiped', async () => {
-    await expect(encrypt(pt, { keyring: new MultiKeyring({ generator: aes, children: [rsa, failing] }) })).rejects.toMatchObject({ code: 'ENVELOPE_KEYRING_FAILURE' });
+    await expect(encrypt(pt, { keyring: new MultiKeyring({ generator: aes, children: [rsa, failing] }) })).rejects.toMatchObject({
+      code: 'ENVELOPE_KEYRING_FAILURE',
+    });
     expectAllWiped({ 'materials-own': 1, 'dek-copy': 2 });
     expect(captured('derived-key')).toEqual([]);
   });
 
   it('decrypt: a keyring that set the data key and then threw — the materials are zeroized', async () => {
     const ciphertext = await quietEncrypt(pt, { keyring: aes });
-    await expect(decrypt(ciphertext, { keyring: new MultiKeyring({ children: [failsAfter(aes)] }) })).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
+    await expect(decrypt(ciphertext, { keyring: new MultiKeyring({ children: [failsAfter(aes)] }) })).rejects.toMatchObject({
+      code: 'ENVELOPE_NO_DECRYPTABLE_KEY',
+    });
     expectAllWiped({ 'materials-own': 1, 'aes-unwrap': 1 });
   });
 });
@@ -484,7 +531,9 @@ describe('default and required-context materials managers', () => {
     expectAllWiped({ 'materials-own': 2, 'derived-key': 2 });
     cap.log.length = 0;
     // A wrong value: raw AES binds the whole context (required pairs too), so its tag fails.
-    await expect(decrypt(ciphertext, { materialsManager: cmm, encryptionContext: { tenant: 't2' } })).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
+    await expect(decrypt(ciphertext, { materialsManager: cmm, encryptionContext: { tenant: 't2' } })).rejects.toMatchObject({
+      code: 'ENVELOPE_NO_DECRYPTABLE_KEY',
+    });
     await expect(decrypt(ciphertext, { materialsManager: cmm })).rejects.toMatchObject({ code: 'ENVELOPE_ENCRYPTION_CONTEXT_MISMATCH' });
     expectAllWiped({ 'aes-unwrap': 1 });
   });
@@ -499,10 +548,14 @@ describe('default and required-context materials managers', () => {
       },
     };
     const cmm = new RequiredEncryptionContextMaterialsManager({ underlying: dropping, requiredEncryptionContextKeys: ['tenant'] });
-    await expect(encrypt(pt, { materialsManager: cmm, encryptionContext: { tenant: 't1' } })).rejects.toMatchObject({ code: 'ENVELOPE_MATERIALS' });
+    await expect(encrypt(pt, { materialsManager: cmm, encryptionContext: { tenant: 't1' } })).rejects.toMatchObject({
+      code: 'ENVELOPE_MATERIALS',
+    });
     expectAllWiped({ 'materials-own': 1 });
     const ciphertext = await quietEncrypt(pt, { keyring: aes, encryptionContext: { app: 'x' } });
-    await expect(decrypt(ciphertext, { materialsManager: cmm, encryptionContext: { tenant: 't1' } })).rejects.toMatchObject({ code: 'ENVELOPE_MATERIALS' });
+    await expect(decrypt(ciphertext, { materialsManager: cmm, encryptionContext: { tenant: 't1' } })).rejects.toMatchObject({
+      code: 'ENVELOPE_MATERIALS',
+    });
     expectAllWiped({ 'materials-own': 1, 'aes-unwrap': 1 });
   });
 });
@@ -513,7 +566,12 @@ describe('buffer encrypt and decrypt', () => {
   it('every suite: round trip (framed v1/v2, signed and unsigned, identity KDF)', async () => {
     for (const suite of SUITES.values()) {
       cap.log.length = 0;
-      const { ciphertext } = await encrypt(big, { keyring: aes, suite: suite.id, commitmentPolicy: policyFor(suite.id), frameLength: 4096 });
+      const { ciphertext } = await encrypt(big, {
+        keyring: aes,
+        suite: suite.id,
+        commitmentPolicy: policyFor(suite.id),
+        frameLength: 4096,
+      });
       const { plaintext } = await decrypt(ciphertext, { keyring: aes, commitmentPolicy: ALLOW });
       expect(Buffer.from(plaintext).equals(big)).toBe(true);
       expectAllWiped({ 'derived-key': 2, 'materials-own': 2, 'aes-unwrap': 1, ...(suite.kdfHash ? { 'hkdf-internal': 4 } : {}) });
@@ -541,7 +599,14 @@ describe('buffer encrypt and decrypt', () => {
       await expect(decrypt(msg, { keyring: aes, encryptionContext: ec }), what).rejects.toMatchObject({ code });
       // A conflicting caller context is refused before any keyring runs: nothing was unwrapped.
       if (what === 'wrong context') expect(captured()).toEqual([]);
-      else expectAllWiped({ 'aes-unwrap': 1, 'materials-own': 1, 'hkdf-internal': 3, 'commit-key': 1, ...(what === 'commit key' ? {} : { 'derived-key': 1 }) });
+      else
+        expectAllWiped({
+          'aes-unwrap': 1,
+          'materials-own': 1,
+          'hkdf-internal': 3,
+          'commit-key': 1,
+          ...(what === 'commit key' ? {} : { 'derived-key': 1 }),
+        });
     }
   });
 });
@@ -561,7 +626,9 @@ describe('Node streams', () => {
   it('decrypt error mid-stream (a tampered frame) wipes the message key', async () => {
     const ct = Buffer.from(await quietEncrypt(big, { keyring: aes, suite: 0x0478, frameLength: 4096 }));
     ct[ct.byteLength - 30000]! ^= 1;
-    await expect(throughNode(chunks(ct, 5000), decryptStream({ keyring: aes }))).rejects.toMatchObject({ code: 'ENVELOPE_AUTHENTICATION_FAILED' });
+    await expect(throughNode(chunks(ct, 5000), decryptStream({ keyring: aes }))).rejects.toMatchObject({
+      code: 'ENVELOPE_AUTHENTICATION_FAILED',
+    });
     expectAllWiped({ 'derived-key': 1, 'materials-own': 1 });
   });
 
@@ -645,7 +712,9 @@ describe('Node streams', () => {
 
 describe('web streams', () => {
   it('encrypt and decrypt to the end', async () => {
-    const ct = await collectWeb(webSource(chunks(big, 7000)).pipeThrough(encryptWebStream({ keyring: aes, suite: 0x0578, frameLength: 4096 })));
+    const ct = await collectWeb(
+      webSource(chunks(big, 7000)).pipeThrough(encryptWebStream({ keyring: aes, suite: 0x0578, frameLength: 4096 })),
+    );
     const out = await collectWeb(webSource(chunks(ct, 3000)).pipeThrough(decryptWebStream({ keyring: aes })));
     expect(out.equals(big)).toBe(true);
     expectAllWiped({ 'derived-key': 2, 'materials-own': 2, 'commit-key': 1 });
@@ -654,14 +723,18 @@ describe('web streams', () => {
   it('decrypt error (a tampered frame)', async () => {
     const ct = Buffer.from(await quietEncrypt(big, { keyring: aes, suite: 0x0478, frameLength: 4096 }));
     ct[ct.byteLength - 20000]! ^= 1;
-    await expect(collectWeb(webSource(chunks(ct, 3000)).pipeThrough(decryptWebStream({ keyring: aes })))).rejects.toMatchObject({ code: 'ENVELOPE_AUTHENTICATION_FAILED' });
+    await expect(collectWeb(webSource(chunks(ct, 3000)).pipeThrough(decryptWebStream({ keyring: aes })))).rejects.toMatchObject({
+      code: 'ENVELOPE_AUTHENTICATION_FAILED',
+    });
     expectAllWiped({ 'derived-key': 1 });
   });
 
   it('the consumer cancels midway, or the producer aborts (decrypt and encrypt)', async () => {
     const ct = await quietEncrypt(big, { keyring: aes, suite: 0x0478, frameLength: 1024 });
     // Consumer cancels after the first plaintext.
-    const reader = webSource(chunks(ct, 2000)).pipeThrough(decryptWebStream({ keyring: aes })).getReader();
+    const reader = webSource(chunks(ct, 2000))
+      .pipeThrough(decryptWebStream({ keyring: aes }))
+      .getReader();
     await reader.read();
     expect(describeLive(captured('derived-key'))).toHaveLength(1);
     await reader.cancel('enough');
@@ -694,7 +767,9 @@ describe('web streams', () => {
 
   it('an encrypt stream that fails in transform (plaintextLengthBound exceeded) wipes its key', async () => {
     const t = encryptWebStream({ keyring: aes, plaintextLengthBound: 100 });
-    await expect(collectWeb(webSource([big.subarray(0, 50), big.subarray(0, 500)]).pipeThrough(t))).rejects.toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
+    await expect(collectWeb(webSource([big.subarray(0, 50), big.subarray(0, 500)]).pipeThrough(t))).rejects.toMatchObject({
+      code: 'ENVELOPE_LIMIT_EXCEEDED',
+    });
     expectAllWiped({ 'derived-key': 1, 'materials-own': 1 });
   });
 
@@ -715,7 +790,13 @@ describe('web streams', () => {
       const done = collectWeb(stalled.pipeThrough(make(ac.signal)));
       await until(() => captured('derived-key').length > 0);
       ac.abort(new Error('deadline'));
-      const settled = await Promise.race([done.then(() => 'resolved', (e: unknown) => e), sleep(1500).then(() => 'still stalled')]);
+      const settled = await Promise.race([
+        done.then(
+          () => 'resolved',
+          (e: unknown) => e,
+        ),
+        sleep(1500).then(() => 'still stalled'),
+      ]);
       expect(settled).toMatchObject({ code: 'ENVELOPE_ABORTED' });
       expect(Date.now() - started).toBeLessThan(2000);
       expectAllWiped({ 'derived-key': 1 });
@@ -730,7 +811,11 @@ describe('rewrap', () => {
     const ct = await quietEncrypt(big, { keyring: new MultiKeyring({ generator: aes, children: [rsa] }), suite: 0x0478 });
     const r1 = await rewrap(ct, { from: aes, to: rsa, mode: 'replace' });
     const r2 = await rewrap(ct, { from: rsa, to: otherAes, mode: 'add' });
-    const r3 = await rewrap(ct, { from: aes, mode: 'remove', remove: (e) => e.providerId === 'zero' && Buffer.from(e.providerInfo).toString() === 'rsa' });
+    const r3 = await rewrap(ct, {
+      from: aes,
+      mode: 'remove',
+      remove: (e) => e.providerId === 'zero' && Buffer.from(e.providerInfo).toString() === 'rsa',
+    });
     for (const r of [r1, r2, r3]) expect(r.method).toBe('header-only');
     const streamed = await throughNode(chunks(ct, 4000), rewrapStream({ from: aes, to: otherAes, mode: 'add' }));
     expect((await decrypt(streamed, { keyring: otherAes })).plaintext.byteLength).toBe(big.byteLength);
@@ -753,11 +838,17 @@ describe('rewrap', () => {
     for (const msg of [unsigned, signed]) {
       await expect(rewrap(msg, { from: aes, to: [rsa, failing] })).rejects.toMatchObject({ code: 'ENVELOPE_KEYRING_FAILURE' });
     }
-    await expect(rewrap(unsigned, { from: aes, mode: 'remove', remove: () => false, keep: rsa })).rejects.toMatchObject({ code: 'ENVELOPE_REWRAP_REFUSED' });
+    await expect(rewrap(unsigned, { from: aes, mode: 'remove', remove: () => false, keep: rsa })).rejects.toMatchObject({
+      code: 'ENVELOPE_REWRAP_REFUSED',
+    });
     // remove on a signed message: refused after the old message was decrypted (its key wiped).
-    await expect(rewrap(signed, { from: aes, mode: 'remove', remove: () => true })).rejects.toMatchObject({ code: 'ENVELOPE_REWRAP_REFUSED' });
+    await expect(rewrap(signed, { from: aes, mode: 'remove', remove: () => true })).rejects.toMatchObject({
+      code: 'ENVELOPE_REWRAP_REFUSED',
+    });
     await expect(rewrap(unsigned, { from: otherAes, to: rsa })).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
-    await expect(throughNode([unsigned], rewrapStream({ from: aes, to: [rsa, failing] }))).rejects.toMatchObject({ code: 'ENVELOPE_KEYRING_FAILURE' });
+    await expect(throughNode([unsigned], rewrapStream({ from: aes, to: [rsa, failing] }))).rejects.toMatchObject({
+      code: 'ENVELOPE_KEYRING_FAILURE',
+    });
     expectAllWiped({ 'materials-own': 6, 'aes-unwrap': 6, 'dek-copy': 3, 'derived-key': 2 });
   });
 });
@@ -769,7 +860,8 @@ describe('CachingMaterialsManager', () => {
     const cache = new LruMaterialsCache({ capacity: 1 });
     const cmm = new CachingMaterialsManager({ underlying: aes, cache, maxAgeMs: 60_000 });
     const cts = [];
-    for (let i = 0; i < 3; i++) cts.push((await encrypt(pt, { materialsManager: cmm, suite: 0x0478, encryptionContext: { t: '1' } })).ciphertext);
+    for (let i = 0; i < 3; i++)
+      cts.push((await encrypt(pt, { materialsManager: cmm, suite: 0x0478, encryptionContext: { t: '1' } })).ciphertext);
     for (const c of cts) await decrypt(c, { materialsManager: cmm });
     expect(cmm.metrics()).toMatchObject({ hits: 4, keyringCalls: 2 });
     // The decrypt entry pushed the encrypt entry out (capacity 1): that one is zeroed already.
@@ -832,7 +924,8 @@ describe('KMS keyrings against kms-local (real HTTP, real @aws-sdk/client-kms)',
     }
     const primary = (await admin.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata!.Arn!;
     mrk = [primary];
-    for (const r of REGIONS.slice(1)) mrk.push((await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: r }))).ReplicaKeyMetadata!.Arn!);
+    for (const r of REGIONS.slice(1))
+      mrk.push((await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: r }))).ReplicaKeyMetadata!.Arn!);
   });
   afterAll(async () => {
     for (const c of sdks) c.destroy();
@@ -880,43 +973,79 @@ describe('KMS keyrings against kms-local (real HTTP, real @aws-sdk/client-kms)',
   }
 
   it('KmsKeyring: GenerateDataKey + Encrypt in two more regions; Decrypt; every SDK Plaintext and copy wiped', async () => {
-    const keyring = new KmsKeyring({ clientSupplier: capturingSupplier(), generatorKeyId: keys['us-east-1'], keyIds: [keys['us-west-2']!, keys['eu-west-1']!] });
+    const keyring = new KmsKeyring({
+      clientSupplier: capturingSupplier(),
+      generatorKeyId: keys['us-east-1'],
+      keyIds: [keys['us-west-2']!, keys['eu-west-1']!],
+    });
     const { ciphertext } = await encrypt(pt, { keyring, encryptionContext: { app: 'z' } });
-    for (const r of REGIONS) await decrypt(ciphertext, { keyring: new KmsKeyring({ clientSupplier: capturingSupplier(), keyIds: [keys[r]!] }) });
+    for (const r of REGIONS)
+      await decrypt(ciphertext, { keyring: new KmsKeyring({ clientSupplier: capturingSupplier(), keyIds: [keys[r]!] }) });
     expectAllWiped({ 'kms-sdk-plaintext': 4, 'setDataKey-arg': 4, 'materials-own': 4, 'dek-copy': 1, 'derived-key': 4 });
   });
 
   it('KmsKeyring: a further key failing after GenerateDataKey succeeded — encrypt fails, nothing stays', async () => {
     kms.setFault('eu-west-1', { mode: 'error' });
-    const keyring = new KmsKeyring({ clientSupplier: capturingSupplier(), generatorKeyId: keys['us-east-1'], keyIds: [keys['eu-west-1']!], maxRetries: 0 });
+    const keyring = new KmsKeyring({
+      clientSupplier: capturingSupplier(),
+      generatorKeyId: keys['us-east-1'],
+      keyIds: [keys['eu-west-1']!],
+      maxRetries: 0,
+    });
     await expect(encrypt(pt, { keyring })).rejects.toMatchObject({ code: 'ENVELOPE_KEYRING_FAILURE' });
     expectAllWiped({ 'kms-sdk-plaintext': 1, 'materials-own': 1, 'dek-copy': 1 });
   });
 
   it('KmsDiscoveryKeyring, and an MRK replica decrypting in another region', async () => {
     const { ciphertext } = await encrypt(pt, { keyring: new KmsKeyring({ clientSupplier: capturingSupplier(), generatorKeyId: mrk[0]! }) });
-    await decrypt(ciphertext, { keyring: new KmsDiscoveryKeyring({ clientSupplier: capturingSupplier(), regions: ['eu-west-1'], discoveryFilter: { partition: 'aws', accountIds: [kms.accountId] } }) });
+    await decrypt(ciphertext, {
+      keyring: new KmsDiscoveryKeyring({
+        clientSupplier: capturingSupplier(),
+        regions: ['eu-west-1'],
+        discoveryFilter: { partition: 'aws', accountIds: [kms.accountId] },
+      }),
+    });
     await decrypt(ciphertext, { keyring: new KmsKeyring({ clientSupplier: capturingSupplier(), keyIds: [mrk[1]!] }) });
     expectAllWiped({ 'kms-sdk-plaintext': 3, 'materials-own': 3, 'derived-key': 3 });
   });
 
   it('decryptDataKey refusing what KMS returned (wrong length): the SDK buffer and our copy are wiped', async () => {
-    const em = await new KmsKeyring({ clientSupplier: capturingSupplier(), generatorKeyId: keys['us-east-1'] }).onEncrypt(new EncryptionMaterials({ suite: getSuite(0x0478), encryptionContext: {} }));
+    const em = await new KmsKeyring({ clientSupplier: capturingSupplier(), generatorKeyId: keys['us-east-1'] }).onEncrypt(
+      new EncryptionMaterials({ suite: getSuite(0x0478), encryptionContext: {} }),
+    );
     const edk = em.encryptedDataKeys[0]!;
     em.zeroize();
     cap.log.length = 0;
     const supplier = capturingSupplier();
-    await expect(decryptDataKey({ client: supplier('us-east-1'), keyArn: keys['us-east-1']!, ciphertext: edk.ciphertext, numberOfBytes: 16, encryptionContext: {} })).rejects.toMatchObject({
+    await expect(
+      decryptDataKey({
+        client: supplier('us-east-1'),
+        keyArn: keys['us-east-1']!,
+        ciphertext: edk.ciphertext,
+        numberOfBytes: 16,
+        encryptionContext: {},
+      }),
+    ).rejects.toMatchObject({
       causes: [{ reason: 'MalformedResponse' }],
     });
     expectAllWiped({ 'kms-sdk-plaintext': 1 });
   });
 
   it('a Decrypt answer that arrives after the keyring’s deadline is wiped when it lands', async () => {
-    const ciphertext = await quietEncrypt(pt, { keyring: new KmsKeyring({ clientSupplier: capturingSupplier(), generatorKeyId: keys['us-east-1'] }) });
+    const ciphertext = await quietEncrypt(pt, {
+      keyring: new KmsKeyring({ clientSupplier: capturingSupplier(), generatorKeyId: keys['us-east-1'] }),
+    });
     kms.setFault('us-east-1', { mode: 'latency', latencyMs: 300 });
-    const keyring = new KmsKeyring({ clientSupplier: capturingSupplier({ ignoreSignal: true }), keyIds: [keys['us-east-1']!], callTimeoutMs: 80, maxRetries: 0 });
-    await expect(decrypt(ciphertext, { keyring })).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY', causes: [{ reason: expect.stringMatching(/Timeout/) }] });
+    const keyring = new KmsKeyring({
+      clientSupplier: capturingSupplier({ ignoreSignal: true }),
+      keyIds: [keys['us-east-1']!],
+      callTimeoutMs: 80,
+      maxRetries: 0,
+    });
+    await expect(decrypt(ciphertext, { keyring })).rejects.toMatchObject({
+      code: 'ENVELOPE_NO_DECRYPTABLE_KEY',
+      causes: [{ reason: expect.stringMatching(/Timeout/) }],
+    });
     expect(captured('kms-sdk-plaintext')).toEqual([]); // not yet answered
     await until(() => captured('kms-sdk-plaintext').length > 0);
     expectAllWiped({ 'kms-sdk-plaintext': 1 });
@@ -925,7 +1054,12 @@ describe('KMS keyrings against kms-local (real HTTP, real @aws-sdk/client-kms)',
 
   it('a GenerateDataKey answer after the deadline is wiped when it lands', async () => {
     kms.setFault('us-east-1', { mode: 'latency', latencyMs: 300 });
-    const keyring = new KmsKeyring({ clientSupplier: capturingSupplier({ ignoreSignal: true }), generatorKeyId: keys['us-east-1'], callTimeoutMs: 80, maxRetries: 0 });
+    const keyring = new KmsKeyring({
+      clientSupplier: capturingSupplier({ ignoreSignal: true }),
+      generatorKeyId: keys['us-east-1'],
+      callTimeoutMs: 80,
+      maxRetries: 0,
+    });
     await expect(encrypt(pt, { keyring })).rejects.toMatchObject({ code: 'ENVELOPE_KEYRING_FAILURE' });
     await until(() => captured('kms-sdk-plaintext').length > 0);
     expectAllWiped({ 'kms-sdk-plaintext': 1 });
@@ -951,7 +1085,14 @@ describe('KMS keyrings against kms-local (real HTTP, real @aws-sdk/client-kms)',
       };
     }
     const keyring = (k: string[], kmsOps: KmsOperations, extra: Partial<ConstructorParameters<typeof MultiRegionKeyring>[0]> = {}) =>
-      new MultiRegionKeyring({ keys: k.map((keyId) => ({ keyId })), kms: kmsOps, health: new HealthRegistry(), deadlineMs: 3000, hedgeAfterMs: 30, ...extra });
+      new MultiRegionKeyring({
+        keys: k.map((keyId) => ({ keyId })),
+        kms: kmsOps,
+        health: new HealthRegistry(),
+        deadlineMs: 3000,
+        hedgeAfterMs: 30,
+        ...extra,
+      });
 
     it('independent keys and MRK replicas: encrypt, decrypt with failover; every plaintext wiped', async () => {
       const independent = REGIONS.map((r) => keys[r]!);
@@ -1018,7 +1159,9 @@ describe('config-built keyrings and the keyring-env plugin', () => {
     await writeFile(short, randomBytes(31));
     const a = await buildKeyring({ type: 'raw-aes', namespace: 'cfg', name: 'k', key: key.toString('base64') });
     const b = await buildKeyring({ type: 'raw-aes', namespace: 'cfg', name: 'k', keyFile: file });
-    await expect(buildKeyring({ type: 'raw-aes', namespace: 'cfg', name: 'k', key: randomBytes(31).toString('base64') })).rejects.toThrow(/16, 24 or 32-byte/);
+    await expect(buildKeyring({ type: 'raw-aes', namespace: 'cfg', name: 'k', key: randomBytes(31).toString('base64') })).rejects.toThrow(
+      /16, 24 or 32-byte/,
+    );
     await expect(buildKeyring({ type: 'raw-aes', namespace: 'cfg', name: 'k', keyFile: short })).rejects.toThrow(/16, 24 or 32-byte/);
     key.fill(0);
     vi.restoreAllMocks();
@@ -1030,7 +1173,10 @@ describe('config-built keyrings and the keyring-env plugin', () => {
   it('a config-built manager with an audit sink and a cache: round trip, then clear', async () => {
     const events: AuditEvent[] = [];
     const cmm = (await buildMaterialsManager(
-      { keyring: { type: 'multi', generator: { type: 'raw-aes', namespace: 'cfg', name: 'k', key: randomBytes(32).toString('base64') } }, cache: { maxAgeMs: 60_000 } },
+      {
+        keyring: { type: 'multi', generator: { type: 'raw-aes', namespace: 'cfg', name: 'k', key: randomBytes(32).toString('base64') } },
+        cache: { maxAgeMs: 60_000 },
+      },
       { audit: callbackAuditSink((e) => events.push(e)) },
     )) as CachingMaterialsManager;
     const { ciphertext } = await encrypt(pt, { materialsManager: cmm, suite: 0x0478 });
@@ -1049,10 +1195,16 @@ describe('config-built keyrings and the keyring-env plugin', () => {
     const file = path.join(dir, 'env.b64');
     await writeFile(file, key.toString('base64'));
     await chmod(file, 0o600);
-    const fromVar = await buildKeyring({ type: 'env-aes', namespace: 'env', name: 'k', variable: 'ZK' }, { registry: createRegistry({ env: { ZK: key.toString('base64') } }).load(envAesPlugin) });
+    const fromVar = await buildKeyring(
+      { type: 'env-aes', namespace: 'env', name: 'k', variable: 'ZK' },
+      { registry: createRegistry({ env: { ZK: key.toString('base64') } }).load(envAesPlugin) },
+    );
     const fromFile = await buildKeyring({ type: 'env-aes', namespace: 'env', name: 'k', keyFile: file }, { registry });
     await expect(
-      buildKeyring({ type: 'env-aes', namespace: 'env', name: 'k', variable: 'ZK' }, { registry: createRegistry({ env: { ZK: randomBytes(20).toString('base64') } }).load(envAesPlugin) }),
+      buildKeyring(
+        { type: 'env-aes', namespace: 'env', name: 'k', variable: 'ZK' },
+        { registry: createRegistry({ env: { ZK: randomBytes(20).toString('base64') } }).load(envAesPlugin) },
+      ),
     ).rejects.toThrow(/16, 24 or 32 bytes/);
     key.fill(0);
     vi.restoreAllMocks();
@@ -1063,7 +1215,10 @@ describe('config-built keyrings and the keyring-env plugin', () => {
 
   it('keyring-env through "plugins" (the built package): data keys are still wiped', async () => {
     const key = randomBytes(32).toString('base64');
-    const k = await buildKeyring({ plugins: ['@envelope/keyring-env'], keyring: { type: 'env-aes', namespace: 'env', name: 'k', variable: 'ZK' } }, { env: { ZK: key } });
+    const k = await buildKeyring(
+      { plugins: ['@envelope/keyring-env'], keyring: { type: 'env-aes', namespace: 'env', name: 'k', variable: 'ZK' } },
+      { env: { ZK: key } },
+    );
     const { ciphertext } = await encrypt(pt, { keyring: k, suite: 0x0478 });
     await decrypt(ciphertext, { keyring: k });
     expectAllWiped({ 'materials-own': 2, 'setDataKey-arg': 2, 'dek-copy': 1, 'derived-key': 2 });

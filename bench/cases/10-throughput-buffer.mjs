@@ -7,7 +7,11 @@ export const id = 'throughput-buffer';
 export const title = 'Throughput, buffer API (MiB/s)';
 
 export function cases(quick) {
-  if (quick) return [[MiB, 4096, 0x0478], [64 * MiB, 4096, 0x0478]];
+  if (quick)
+    return [
+      [MiB, 4096, 0x0478],
+      [64 * MiB, 4096, 0x0478],
+    ];
   return [1, 64].flatMap((m) => [4096, 65536].flatMap((f) => [0x0478, 0x0578].map((s) => [m * MiB, f, s])));
 }
 
@@ -81,6 +85,9 @@ export function markdown(rows) {
   return [
     '| case | ours enc | ours dec | SDK enc | SDK dec | raw enc | raw dec | ours/SDK enc | ours/SDK dec | ours/SDK enc+dec | ours/raw enc+dec |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((x) => `| ${x.case} | ${f0(x.ours.enc)} | ${f0(x.ours.dec)} | ${f0(x.sdk.enc)} | ${f0(x.sdk.dec)} | ${f0(x.raw.enc)} | ${f0(x.raw.dec)} | ${ratio(x.vsSdk.enc)} | ${ratio(x.vsSdk.dec)} | ${ratio(x.vsSdk.encdec)} | ${ratio(x.vsRaw.encdec)} |`),
+    ...rows.map(
+      (x) =>
+        `| ${x.case} | ${f0(x.ours.enc)} | ${f0(x.ours.dec)} | ${f0(x.sdk.enc)} | ${f0(x.sdk.dec)} | ${f0(x.raw.enc)} | ${f0(x.raw.dec)} | ${ratio(x.vsSdk.enc)} | ${ratio(x.vsSdk.dec)} | ${ratio(x.vsSdk.encdec)} | ${ratio(x.vsRaw.encdec)} |`,
+    ),
   ];
 }

@@ -49,6 +49,9 @@ export function markdown(rows) {
     '',
     '| case | ours enc | ours dec | SDK enc | SDK dec | raw enc | raw dec | raw in streams enc/dec | ours/SDK enc | ours/SDK dec | ours/SDK enc+dec | ours/raw enc+dec |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((x) => `| ${x.case} | ${f0(x.ours.enc)} | ${f0(x.ours.dec)} | ${f0(x.sdk.enc)} | ${f0(x.sdk.dec)} | ${f0(x.raw.enc)} | ${f0(x.raw.dec)} | ${f0(x.rawStreamed.enc)} / ${f0(x.rawStreamed.dec)} | ${ratio(x.vsSdk.enc)} | ${ratio(x.vsSdk.dec)} | ${ratio(x.vsSdk.encdec)} | ${ratio(x.vsRaw.encdec)} |`),
+    ...rows.map(
+      (x) =>
+        `| ${x.case} | ${f0(x.ours.enc)} | ${f0(x.ours.dec)} | ${f0(x.sdk.enc)} | ${f0(x.sdk.dec)} | ${f0(x.raw.enc)} | ${f0(x.raw.dec)} | ${f0(x.rawStreamed.enc)} / ${f0(x.rawStreamed.dec)} | ${ratio(x.vsSdk.enc)} | ${ratio(x.vsSdk.dec)} | ${ratio(x.vsSdk.encdec)} | ${ratio(x.vsRaw.encdec)} |`,
+    ),
   ];
 }

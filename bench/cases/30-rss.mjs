@@ -28,14 +28,18 @@ export async function run({ quick, log }) {
         for (const op of ['encrypt', 'decrypt']) {
           const r = child([impl, op, 64 * MiB, frame, ct]);
           rows.push(r);
-          log(`peak RSS ${impl.padEnd(4)} ${op.padEnd(7)} 64 MiB frame ${String(frame).padEnd(5)}: ${mib(r.peakRss)} (baseline ${mib(r.baseRss)}), (peak − baseline)/input ${r.growthOverInput.toFixed(2)}×`);
+          log(
+            `peak RSS ${impl.padEnd(4)} ${op.padEnd(7)} 64 MiB frame ${String(frame).padEnd(5)}: ${mib(r.peakRss)} (baseline ${mib(r.baseRss)}), (peak − baseline)/input ${r.growthOverInput.toFixed(2)}×`,
+          );
         }
       }
     }
     if (!quick) {
       const r = child(['ours', 'stream', 1024 * MiB, 65536]);
       rows.push(r);
-      log(`ours stream 1 GiB frame 65536 0x0478: encrypt alone ${f0(r.encMiBs)} MiB/s, encrypt→decrypt pipeline ${f0(r.pipelineMiBs ?? 0)} MiB/s of plaintext; peak RSS ${mib(r.peakRss)} (baseline ${mib(r.baseRss)}), growth ${mib(r.growth)}`);
+      log(
+        `ours stream 1 GiB frame 65536 0x0478: encrypt alone ${f0(r.encMiBs)} MiB/s, encrypt→decrypt pipeline ${f0(r.pipelineMiBs ?? 0)} MiB/s of plaintext; peak RSS ${mib(r.peakRss)} (baseline ${mib(r.baseRss)}), growth ${mib(r.growth)}`,
+      );
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -49,6 +53,9 @@ export function markdown(rows) {
     '',
     '| impl | operation | size | frame | peak RSS | baseline | peak − baseline | ×input |',
     '|---|---|---|---|---|---|---|---|',
-    ...rows.map((x) => `| ${x.impl} | ${x.op === 'stream' ? `stream enc→dec (encrypt alone ${f0(x.encMiBs)} MiB/s; encrypt→decrypt pipeline ${f0(x.pipelineMiBs ?? (x.size / 1048576 / (x.encDecMs / 1000)))} MiB/s)` : `buffer ${x.op}`} | ${mib(x.size)} | ${x.frameLength} | ${mib(x.peakRss)} | ${mib(x.baseRss)} | ${mib(x.growth)} | ${x.op === 'stream' ? '—' : `${x.growthOverInput.toFixed(2)}×`} |`),
+    ...rows.map(
+      (x) =>
+        `| ${x.impl} | ${x.op === 'stream' ? `stream enc→dec (encrypt alone ${f0(x.encMiBs)} MiB/s; encrypt→decrypt pipeline ${f0(x.pipelineMiBs ?? x.size / 1048576 / (x.encDecMs / 1000))} MiB/s)` : `buffer ${x.op}`} | ${mib(x.size)} | ${x.frameLength} | ${mib(x.peakRss)} | ${mib(x.baseRss)} | ${mib(x.growth)} | ${x.op === 'stream' ? '—' : `${x.growthOverInput.toFixed(2)}×`} |`,
+    ),
   ];
 }

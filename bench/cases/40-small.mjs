@@ -18,14 +18,20 @@ async function cachedImpls() {
     return undefined;
   }
   const oursCmm = new CachingMaterialsManager({ underlying: ours, maxAgeMs: 60_000, maxMessagesEncrypted: 1_000_000 });
-  const sdkCmm = new NodeCachingMaterialsManager({ backingMaterials: sdkKeyring, cache: getLocalCryptographicMaterialsCache(1000), maxAge: 60_000, maxMessagesEncrypted: 1_000_000 });
+  const sdkCmm = new NodeCachingMaterialsManager({
+    backingMaterials: sdkKeyring,
+    cache: getLocalCryptographicMaterialsCache(1000),
+    maxAge: 60_000,
+    maxMessagesEncrypted: 1_000_000,
+  });
   return {
     ours: {
       encrypt: async (pt, suite) => (await encrypt(pt, { materialsManager: oursCmm, suite, encryptionContext: CONTEXT })).ciphertext,
       decrypt: async (ct) => (await decrypt(ct, { materialsManager: oursCmm })).plaintext,
     },
     sdk: {
-      encrypt: async (pt, suite) => (await sdk.encrypt(sdkCmm, pt, { suiteId: suite, plaintextLength: pt.length, encryptionContext: CONTEXT })).result,
+      encrypt: async (pt, suite) =>
+        (await sdk.encrypt(sdkCmm, pt, { suiteId: suite, plaintextLength: pt.length, encryptionContext: CONTEXT })).result,
       decrypt: async (ct) => (await sdk.decrypt(sdkCmm, ct)).plaintext,
     },
   };
@@ -56,10 +62,20 @@ async function measure({ suite, seconds, use }) {
       }
     }
   }
-  const rate = (a) => ({ enc: a.n / (a.enc / 1000), dec: a.n / (a.dec / 1000), roundTrip: a.n / ((a.enc + a.dec) / 1000), roundTripCpu: a.n / (a.cpu / 1000), n: a.n });
+  const rate = (a) => ({
+    enc: a.n / (a.enc / 1000),
+    dec: a.n / (a.dec / 1000),
+    roundTrip: a.n / ((a.enc + a.dec) / 1000),
+    roundTripCpu: a.n / (a.cpu / 1000),
+    n: a.n,
+  });
   const o = rate(acc.ours);
   const s = rate(acc.sdk);
-  return { ours: o, sdk: s, vsSdk: { enc: o.enc / s.enc, dec: o.dec / s.dec, roundTrip: o.roundTrip / s.roundTrip, roundTripCpu: o.roundTripCpu / s.roundTripCpu } };
+  return {
+    ours: o,
+    sdk: s,
+    vsSdk: { enc: o.enc / s.enc, dec: o.dec / s.dec, roundTrip: o.roundTrip / s.roundTrip, roundTripCpu: o.roundTripCpu / s.roundTripCpu },
+  };
 }
 
 export async function run({ quick, log }) {
@@ -73,9 +89,16 @@ export async function run({ quick, log }) {
         log(`${name.padEnd(38)} n/a (caching package not built yet)`);
         continue;
       }
-      const r = { case: name, suite, cached: withCache, ...(await measure({ suite, seconds: quick ? 1.5 : 5, use: withCache ? cached : impls })) };
+      const r = {
+        case: name,
+        suite,
+        cached: withCache,
+        ...(await measure({ suite, seconds: quick ? 1.5 : 5, use: withCache ? cached : impls })),
+      };
       rows.push(r);
-      log(`${name.padEnd(38)} enc/dec/round trip per s: ours ${f0(r.ours.enc)}/${f0(r.ours.dec)}/${f0(r.ours.roundTrip)} | SDK ${f0(r.sdk.enc)}/${f0(r.sdk.dec)}/${f0(r.sdk.roundTrip)} | ours/SDK ${ratio(r.vsSdk.enc)} ${ratio(r.vsSdk.dec)} round trip ${ratio(r.vsSdk.roundTrip)} (by CPU time ${ratio(r.vsSdk.roundTripCpu)})`);
+      log(
+        `${name.padEnd(38)} enc/dec/round trip per s: ours ${f0(r.ours.enc)}/${f0(r.ours.dec)}/${f0(r.ours.roundTrip)} | SDK ${f0(r.sdk.enc)}/${f0(r.sdk.dec)}/${f0(r.sdk.roundTrip)} | ours/SDK ${ratio(r.vsSdk.enc)} ${ratio(r.vsSdk.dec)} round trip ${ratio(r.vsSdk.roundTrip)} (by CPU time ${ratio(r.vsSdk.roundTripCpu)})`,
+      );
     }
   }
   return rows;

@@ -45,10 +45,22 @@ async function startServer() {
 function implementations(server, keyArn) {
   const credentials = { accessKeyId: server.credentials.accessKeyId, secretAccessKey: server.credentials.secretAccessKey };
   const oursKeyring = new KmsKeyring({ generatorKeyId: keyArn, clientSupplier: kmsClientSupplier({ endpoint: server.url, credentials }) });
-  const sdkKeyring = new KmsKeyringNode({ generatorKeyId: keyArn, clientProvider: getClient(KMS, { endpoint: server.url, credentials: { ...credentials } }) });
+  const sdkKeyring = new KmsKeyringNode({
+    generatorKeyId: keyArn,
+    clientProvider: getClient(KMS, { endpoint: server.url, credentials: { ...credentials } }),
+  });
   const limits = { maxAgeMs: 60_000, maxMessages: 1_000_000 };
-  const oursCmm = new CachingMaterialsManager({ underlying: oursKeyring, maxAgeMs: limits.maxAgeMs, maxMessagesEncrypted: limits.maxMessages });
-  const sdkCmm = new NodeCachingMaterialsManager({ backingMaterials: sdkKeyring, cache: getLocalCryptographicMaterialsCache(1000), maxAge: limits.maxAgeMs, maxMessagesEncrypted: limits.maxMessages });
+  const oursCmm = new CachingMaterialsManager({
+    underlying: oursKeyring,
+    maxAgeMs: limits.maxAgeMs,
+    maxMessagesEncrypted: limits.maxMessages,
+  });
+  const sdkCmm = new NodeCachingMaterialsManager({
+    backingMaterials: sdkKeyring,
+    cache: getLocalCryptographicMaterialsCache(1000),
+    maxAge: limits.maxAgeMs,
+    maxMessagesEncrypted: limits.maxMessages,
+  });
   const oursWith = (opts) => ({
     encrypt: async (pt) => (await encrypt(pt, { ...opts, suite: SUITE, encryptionContext: CONTEXT })).ciphertext,
     decrypt: async (ct) => (await decrypt(ct, opts)).plaintext,
@@ -77,7 +89,8 @@ async function measure({ use, inFlight, seconds }) {
   while (Date.now() < end) {
     for (const name of ['ours', 'sdk']) {
       const t = await timed(async () => {
-        for (let done = 0; done < BATCH; done += inFlight) await Promise.all(Array.from({ length: Math.min(inFlight, BATCH - done) }, () => one(use[name])));
+        for (let done = 0; done < BATCH; done += inFlight)
+          await Promise.all(Array.from({ length: Math.min(inFlight, BATCH - done) }, () => one(use[name])));
       });
       if (Date.now() > warm) {
         acc[name].n += BATCH;
@@ -101,10 +114,18 @@ export async function run({ quick, log }) {
     admin.destroy();
     const impls = implementations(server, keyArn);
     const rows = [];
-    for (const [cacheName, use] of [['no cache', impls.plain], ['with cache', impls.cached]]) {
+    for (const [cacheName, use] of [
+      ['no cache', impls.plain],
+      ['with cache', impls.cached],
+    ]) {
       for (const inFlight of [1, 16]) {
         const name = `1 KiB, ${cacheName}, ${inFlight === 1 ? 'sequential' : `${inFlight} in flight`}`;
-        const r = { case: name, cached: cacheName === 'with cache', inFlight, ...(await measure({ use, inFlight, seconds: quick ? 1.5 : 5 })) };
+        const r = {
+          case: name,
+          cached: cacheName === 'with cache',
+          inFlight,
+          ...(await measure({ use, inFlight, seconds: quick ? 1.5 : 5 })),
+        };
         rows.push(r);
         log(
           `${name.padEnd(36)} round trips/s: ours ${f0(r.ours.roundTrip)} | SDK ${f0(r.sdk.roundTrip)} | ours/SDK ${ratio(r.vsSdk)} ` +
@@ -125,6 +146,9 @@ export function markdown(result) {
     '',
     '| case | ours round trips/s | SDK round trips/s | ours/SDK | client CPU ms per round trip (ours / SDK) |',
     '|---|---|---|---|---|',
-    ...result.rows.map((x) => `| ${x.case} | ${f0(x.ours.roundTrip)} | ${f0(x.sdk.roundTrip)} | ${ratio(x.vsSdk)} | ${x.ours.cpuMsPerRoundTrip.toFixed(2)} / ${x.sdk.cpuMsPerRoundTrip.toFixed(2)} |`),
+    ...result.rows.map(
+      (x) =>
+        `| ${x.case} | ${f0(x.ours.roundTrip)} | ${f0(x.sdk.roundTrip)} | ${ratio(x.vsSdk)} | ${x.ours.cpuMsPerRoundTrip.toFixed(2)} / ${x.sdk.cpuMsPerRoundTrip.toFixed(2)} |`,
+    ),
   ];
 }

@@ -20,7 +20,9 @@ export async function run({ quick, log }) {
   const r = await failoverBench({ count: 1000 });
   const fmt = (x) => `p50 ${f0(x.p50)} p99 ${f0(x.p99)} max ${f0(x.max)} ms, ${x.failures} failed`;
   log(`${r.case}: healthy ours ${fmt(r.healthyOurs)} | SDK ${fmt(r.healthySdk)}`);
-  log(`  primary blackholed: ours ${fmt(r.blackholedOurs)} | SDK (client timeout ${r.sdkTimeoutMs} ms) ${fmt(r.blackholedSdk)}; single region ${fmt(r.singleRegion)}`);
+  log(
+    `  primary blackholed: ours ${fmt(r.blackholedOurs)} | SDK (client timeout ${r.sdkTimeoutMs} ms) ${fmt(r.blackholedSdk)}; single region ${fmt(r.singleRegion)}`,
+  );
   return r;
 }
 

@@ -52,7 +52,9 @@ const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, en
 
 function digest(s: string): string {
   const input = Buffer.from(s, 'utf16le');
-  return typeof oneShot === 'function' ? oneShot('sha384', input, 'base64') : nodeCrypto.createHash('sha384').update(input).digest('base64');
+  return typeof oneShot === 'function'
+    ? oneShot('sha384', input, 'base64')
+    : nodeCrypto.createHash('sha384').update(input).digest('base64');
 }
 
 /**
@@ -81,6 +83,13 @@ export function decryptCacheKey(partition: string, r: DecryptionMaterialsRequest
   const edks = r.encryptedDataKeys.map(edk).sort();
   const reproduced = r.reproducedEncryptionContext === undefined ? '\u0000' : `\u0001${context(r.reproducedEncryptionContext)}`;
   return digest(
-    RESOURCE_CACHING_CMM + SCOPE_DECRYPT + lp(partition) + `${r.suite.id}|` + lp(r.commitmentPolicy) + `${edks.length}|${edks.join('')}` + context(r.encryptionContext) + reproduced,
+    RESOURCE_CACHING_CMM +
+      SCOPE_DECRYPT +
+      lp(partition) +
+      `${r.suite.id}|` +
+      lp(r.commitmentPolicy) +
+      `${edks.length}|${edks.join('')}` +
+      context(r.encryptionContext) +
+      reproduced,
   );
 }

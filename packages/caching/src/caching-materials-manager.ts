@@ -188,14 +188,25 @@ export class CachingMaterialsManager implements MaterialsManager {
   readonly #onEvent: ((e: CacheEvent) => void) | undefined;
   readonly #flights: SingleFlight<Loaded>;
   readonly #removed: (e: Entry, reason: RemovalReason) => void;
-  readonly #m: CacheMetrics = { hits: 0, misses: 0, coalesced: 0, keyringCalls: 0, bypassed: 0, refreshes: 0, evictions: 0, expirations: 0, exhaustions: 0 };
+  readonly #m: CacheMetrics = {
+    hits: 0,
+    misses: 0,
+    coalesced: 0,
+    keyringCalls: 0,
+    bypassed: 0,
+    refreshes: 0,
+    evictions: 0,
+    expirations: 0,
+    exhaustions: 0,
+  };
 
   constructor(options: CachingMaterialsManagerOptions) {
     const o = options ?? ({} as CachingMaterialsManagerOptions);
     const u = o.underlying as Partial<MaterialsManager & Keyring> | undefined;
     if (u === undefined || u === null || typeof u !== 'object') throw invalid('underlying', 'expected a MaterialsManager or a Keyring');
     if (typeof u.getEncryptionMaterials === 'function' && typeof u.decryptMaterials === 'function') this.underlying = u as MaterialsManager;
-    else if (typeof u.onEncrypt === 'function' && typeof u.onDecrypt === 'function') this.underlying = new DefaultMaterialsManager(u as Keyring);
+    else if (typeof u.onEncrypt === 'function' && typeof u.onDecrypt === 'function')
+      this.underlying = new DefaultMaterialsManager(u as Keyring);
     else throw invalid('underlying', 'expected a MaterialsManager or a Keyring');
     if (typeof o.maxAgeMs !== 'number' || !Number.isFinite(o.maxAgeMs) || o.maxAgeMs <= 0) {
       throw invalid('maxAgeMs', 'required, a positive number of milliseconds');
@@ -207,7 +218,8 @@ export class CachingMaterialsManager implements MaterialsManager {
       throw invalid('refreshAheadMs', 'expected a positive number of milliseconds below maxAgeMs');
     }
     this.refreshAheadMs = o.refreshAheadMs;
-    if (o.partition !== undefined && (typeof o.partition !== 'string' || o.partition.length === 0)) throw invalid('partition', 'expected a non-empty string');
+    if (o.partition !== undefined && (typeof o.partition !== 'string' || o.partition.length === 0))
+      throw invalid('partition', 'expected a non-empty string');
     this.partition = o.partition ?? randomUUID();
     if (o.clock !== undefined && typeof o.clock !== 'function') throw invalid('clock', 'expected a function returning milliseconds');
     this.#clock = o.clock ?? (() => performance.now());
@@ -273,7 +285,8 @@ export class CachingMaterialsManager implements MaterialsManager {
       const copy = this.#use(id, e, kind, bytes, t0);
       if (copy !== undefined) {
         this.#m.hits++;
-        if (this.#onEvent) this.#event({ operation: 'cache-hit', kind, suiteId: copy.suite.id, latencyMs: this.#clock() - t0, contextKeys: keysOf(ec) });
+        if (this.#onEvent)
+          this.#event({ operation: 'cache-hit', kind, suiteId: copy.suite.id, latencyMs: this.#clock() - t0, contextKeys: keysOf(ec) });
         if (this.refreshAheadMs !== undefined && e instanceof Entry) this.#maybeRefresh(id, e, t0, kind, ec, load);
         return Promise.resolve(copy);
       }
@@ -357,7 +370,14 @@ export class CachingMaterialsManager implements MaterialsManager {
       out = copyEncryptionMaterials(e.materials as EncryptionMaterials);
     }
     if (this.#onEvent) {
-      this.#event({ operation: 'cache-miss', kind, suiteId: out.suite.id, latencyMs: this.#clock() - t0, contextKeys: keysOf(ec), coalesced });
+      this.#event({
+        operation: 'cache-miss',
+        kind,
+        suiteId: out.suite.id,
+        latencyMs: this.#clock() - t0,
+        contextKeys: keysOf(ec),
+        coalesced,
+      });
     }
     return out;
   }
@@ -405,7 +425,8 @@ export class CachingMaterialsManager implements MaterialsManager {
     if (reason === 'expired') this.#m.expirations++;
     else if (reason === 'exhausted') this.#m.exhaustions++;
     else this.#m.evictions++;
-    if (this.#onEvent) this.#event({ operation: 'cache-evict', kind: e.kind, suiteId: e.materials.suite.id, contextKeys: e.contextKeys, reason });
+    if (this.#onEvent)
+      this.#event({ operation: 'cache-evict', kind: e.kind, suiteId: e.materials.suite.id, contextKeys: e.contextKeys, reason });
   }
 
   #event(e: Omit<CacheEvent, 'partition'>): void {

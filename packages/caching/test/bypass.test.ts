@@ -37,7 +37,8 @@ describe('never cached', () => {
     const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000 });
     for (let i = 0; i < 2; i++) await drain(Readable.from([pt]).pipe(encryptStream({ materialsManager: cmm, suite: 0x0478 })));
     expect(k.encrypts).toBe(2);
-    for (let i = 0; i < 3; i++) await drain(Readable.from([pt]).pipe(encryptStream({ materialsManager: cmm, suite: 0x0478, plaintextLengthBound: 1000 })));
+    for (let i = 0; i < 3; i++)
+      await drain(Readable.from([pt]).pipe(encryptStream({ materialsManager: cmm, suite: 0x0478, plaintextLengthBound: 1000 })));
     expect(k.encrypts).toBe(3);
   });
 
@@ -54,7 +55,9 @@ describe('never cached', () => {
     const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000 });
     const reqs: EncryptionMaterials[] = [];
     for (const id of [0x0014, 0x0046, 0x0078, 0x0078]) {
-      reqs.push(await cmm.getEncryptionMaterials(encRequest(10, { suite: getSuite(id), commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' })));
+      reqs.push(
+        await cmm.getEncryptionMaterials(encRequest(10, { suite: getSuite(id), commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' })),
+      );
     }
     expect(k.encrypts).toBe(4);
     const keys = new Set(reqs.map((m) => Buffer.from(m.getDataKey()).toString('hex')));
@@ -63,7 +66,8 @@ describe('never cached', () => {
     await cmm.decryptMaterials(decRequest(k.encrypted[3]!, { commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' }));
     expect(k.decrypts).toBe(2);
     expect(cmm.cache.size).toBe(0);
-    for (let i = 0; i < 2; i++) await encrypt(pt, { materialsManager: cmm, suite: 0x0078, commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' });
+    for (let i = 0; i < 2; i++)
+      await encrypt(pt, { materialsManager: cmm, suite: 0x0078, commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' });
     expect(k.encrypts).toBe(6);
   });
 
@@ -72,7 +76,8 @@ describe('never cached', () => {
     k.delayMs = 5;
     const inner = new DefaultMaterialsManager(k);
     const picksNoKdf: MaterialsManager = {
-      getEncryptionMaterials: (r: EncryptionMaterialsRequest) => inner.getEncryptionMaterials({ ...r, suite: getSuite(0x0078), commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' }),
+      getEncryptionMaterials: (r: EncryptionMaterialsRequest) =>
+        inner.getEncryptionMaterials({ ...r, suite: getSuite(0x0078), commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' }),
       decryptMaterials: (r: DecryptionMaterialsRequest) => inner.decryptMaterials(r),
     };
     const cmm = new CachingMaterialsManager({ underlying: picksNoKdf, maxAgeMs: 60_000 });
@@ -87,7 +92,8 @@ describe('never cached', () => {
     k.delayMs = 5;
     const inner = new DefaultMaterialsManager(k);
     const degraded: MaterialsManager = {
-      getEncryptionMaterials: async (r) => (await inner.getEncryptionMaterials(r)).addWarning({ source: 'test', code: 'DEGRADED_ENCRYPT', message: 'one region missing' }),
+      getEncryptionMaterials: async (r) =>
+        (await inner.getEncryptionMaterials(r)).addWarning({ source: 'test', code: 'DEGRADED_ENCRYPT', message: 'one region missing' }),
       decryptMaterials: (r) => inner.decryptMaterials(r),
     };
     const cmm = new CachingMaterialsManager({ underlying: degraded, maxAgeMs: 60_000 });

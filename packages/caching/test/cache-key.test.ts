@@ -52,7 +52,9 @@ describe('cache ids', () => {
   });
 
   it('fields are length-prefixed: moving bytes between partition and context changes the id', () => {
-    expect(encryptCacheKey('a\u0000', enc({ encryptionContext: { b: '' } }))).not.toBe(encryptCacheKey('a', enc({ encryptionContext: { '\u0000b': '' } })));
+    expect(encryptCacheKey('a\u0000', enc({ encryptionContext: { b: '' } }))).not.toBe(
+      encryptCacheKey('a', enc({ encryptionContext: { '\u0000b': '' } })),
+    );
   });
 
   it('decrypt: EDK order does not matter; EDKs, context and reproduced context do', () => {

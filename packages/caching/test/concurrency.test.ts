@@ -59,7 +59,7 @@ describe('single-flight in the manager', () => {
     expect(k.decrypts).toBe(2);
   });
 
-  it('a waiter that aborts leaves alone; the others still get the one call\'s key', async () => {
+  it("a waiter that aborts leaves alone; the others still get the one call's key", async () => {
     const k = new CountingKeyring();
     k.delayMs = 20;
     const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000 });
@@ -72,7 +72,9 @@ describe('single-flight in the manager', () => {
     expect(k.encrypts).toBe(1);
     expect(k.signals[0]!.aborted).toBe(false);
     // An already-aborted request fails at once, even on a hit.
-    await expect(cmm.getEncryptionMaterials(encRequest(10, { signal: AbortSignal.abort() }))).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
+    await expect(cmm.getEncryptionMaterials(encRequest(10, { signal: AbortSignal.abort() }))).rejects.toMatchObject({
+      code: 'ENVELOPE_ABORTED',
+    });
   });
 
   it('waiters beyond the message limit go on to one new call together, not one each', async () => {
@@ -94,7 +96,9 @@ describe('single-flight in the manager', () => {
     const k = new CountingKeyring();
     k.delayMs = 2;
     const cmm = new CachingMaterialsManager({ underlying: k, cache: new LruMaterialsCache({ capacity: 1 }), maxAgeMs: 60_000 });
-    const all = await Promise.all(Array.from({ length: 200 }, (_, i) => cmm.getEncryptionMaterials(encRequest(10, { encryptionContext: { t: String(i % 20) } }))));
+    const all = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => cmm.getEncryptionMaterials(encRequest(10, { encryptionContext: { t: String(i % 20) } }))),
+    );
     expect(all).toHaveLength(200);
     expect(k.encrypts).toBe(20);
     for (let i = 0; i < 200; i++) expect(all[i]!.encryptionContext).toEqual({ t: String(i % 20) });
@@ -105,17 +109,39 @@ describe('single-flight in the manager', () => {
       fc.asyncProperty(
         fc.integer({ min: 1, max: 6 }),
         fc.integer({ min: 1, max: 3000 }),
-        fc.array(fc.array(fc.record({ bytes: fc.integer({ min: 0, max: 3000 }), ctx: fc.constantFrom('a', 'b', 'c'), unknown: fc.integer({ min: 0, max: 6 }).map((n) => n === 0) }), { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 6 }),
+        fc.array(
+          fc.array(
+            fc.record({
+              bytes: fc.integer({ min: 0, max: 3000 }),
+              ctx: fc.constantFrom('a', 'b', 'c'),
+              unknown: fc.integer({ min: 0, max: 6 }).map((n) => n === 0),
+            }),
+            { minLength: 1, maxLength: 30 },
+          ),
+          { minLength: 1, maxLength: 6 },
+        ),
         fc.integer({ min: 0, max: 3 }),
         async (maxMessages, maxBytes, batches, delayMs) => {
           const k = new CountingKeyring();
           k.delayMs = delayMs;
-          const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000, maxMessagesEncrypted: maxMessages, maxBytesEncrypted: maxBytes, cache: new LruMaterialsCache({ capacity: 2 }) });
+          const cmm = new CachingMaterialsManager({
+            underlying: k,
+            maxAgeMs: 60_000,
+            maxMessagesEncrypted: maxMessages,
+            maxBytesEncrypted: maxBytes,
+            cache: new LruMaterialsCache({ capacity: 2 }),
+          });
           const use = new Map<string, { messages: number; bytes: number; ctx: string; unknown: boolean }>();
           let requests = 0;
           for (const batch of batches) {
             requests += batch.length;
-            const got = await Promise.all(batch.map((r) => cmm.getEncryptionMaterials(encRequest(r.bytes, { encryptionContext: { t: r.ctx }, ...(r.unknown ? { plaintextLength: undefined } : {}) }))));
+            const got = await Promise.all(
+              batch.map((r) =>
+                cmm.getEncryptionMaterials(
+                  encRequest(r.bytes, { encryptionContext: { t: r.ctx }, ...(r.unknown ? { plaintextLength: undefined } : {}) }),
+                ),
+              ),
+            );
             got.forEach((m, i) => {
               const r = batch[i]!;
               expect(m.encryptionContext).toEqual({ t: r.ctx });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
-import { MultiKeyring, RequiredEncryptionContextMaterialsManager, decrypt, decryptStream, encrypt, encryptStream, type Keyring } from '@envelope/core';
+import {
+  MultiKeyring,
+  RequiredEncryptionContextMaterialsManager,
+  decrypt,
+  decryptStream,
+  encrypt,
+  encryptStream,
+  type Keyring,
+} from '@envelope/core';
 import { CachingMaterialsManager } from '../src/index.js';
 import { CountingKeyring } from './helpers/counting-keyring.js';
 
@@ -19,7 +27,8 @@ describe('end to end with encrypt/decrypt', () => {
       const commitmentPolicy = suite === 0x0478 || suite === 0x0578 ? 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' : 'FORBID_ENCRYPT_ALLOW_DECRYPT';
       const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000 });
       const cts: Uint8Array[] = [];
-      for (let i = 0; i < 20; i++) cts.push((await encrypt(pt, { materialsManager: cmm, suite, commitmentPolicy, encryptionContext: { app: 'e2e' } })).ciphertext);
+      for (let i = 0; i < 20; i++)
+        cts.push((await encrypt(pt, { materialsManager: cmm, suite, commitmentPolicy, encryptionContext: { app: 'e2e' } })).ciphertext);
       expect(k.encrypts).toBe(1);
       // Different message ids, so different derived keys: no two ciphertext bodies agree.
       expect(new Set(cts.map((c) => Buffer.from(c).toString('base64'))).size).toBe(20);
@@ -37,8 +46,16 @@ describe('end to end with encrypt/decrypt', () => {
   it('signed suites: the signing key and its public-key context entry are cached with the data key', async () => {
     const k = new CountingKeyring();
     const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000 });
-    const a = await cmm.getEncryptionMaterials({ encryptionContext: {}, commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT', plaintextLength: 1 });
-    const b = await cmm.getEncryptionMaterials({ encryptionContext: {}, commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT', plaintextLength: 1 });
+    const a = await cmm.getEncryptionMaterials({
+      encryptionContext: {},
+      commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT',
+      plaintextLength: 1,
+    });
+    const b = await cmm.getEncryptionMaterials({
+      encryptionContext: {},
+      commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT',
+      plaintextLength: 1,
+    });
     expect(a.suite.id).toBe(0x0578);
     expect(a.signingKey).toBeDefined();
     expect(b.signingKey).toBe(a.signingKey);
@@ -49,7 +66,10 @@ describe('end to end with encrypt/decrypt', () => {
     const k = new CountingKeyring();
     const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000, maxBytesEncrypted: 10_000 });
     const cts: Buffer[] = [];
-    for (let i = 0; i < 3; i++) cts.push(await drain(Readable.from([pt]).pipe(encryptStream({ materialsManager: cmm, suite: 0x0478, plaintextLengthBound: pt.length }))));
+    for (let i = 0; i < 3; i++)
+      cts.push(
+        await drain(Readable.from([pt]).pipe(encryptStream({ materialsManager: cmm, suite: 0x0478, plaintextLengthBound: pt.length }))),
+      );
     expect(k.encrypts).toBe(1);
     for (const c of cts) expect((await drain(Readable.from([c]).pipe(decryptStream({ materialsManager: cmm })))).equals(pt)).toBe(true);
     expect(k.decrypts).toBe(1);
@@ -66,7 +86,10 @@ describe('end to end with encrypt/decrypt', () => {
     for (let i = 0; i < 5; i++) cts.push((await encrypt(pt, { materialsManager: cmm, suite: 0x0478, encryptionContext: ctx })).ciphertext);
     expect(k1.encrypts).toBe(1);
     expect(k2.encrypts).toBe(1);
-    for (const c of cts) expect(Buffer.from((await decrypt(c, { materialsManager: cmm, encryptionContext: { tenant: 't1' } })).plaintext).equals(pt)).toBe(true);
+    for (const c of cts)
+      expect(Buffer.from((await decrypt(c, { materialsManager: cmm, encryptionContext: { tenant: 't1' } })).plaintext).equals(pt)).toBe(
+        true,
+      );
     await expect(decrypt(cts[0]!, { materialsManager: cmm, encryptionContext: { tenant: 't2' } })).rejects.toThrow();
   });
 

@@ -30,11 +30,29 @@ describe('metrics and events', () => {
       ['cache-evict', 'expired'],
       ['cache-miss', undefined],
     ]);
-    expect(events[0]).toEqual({ operation: 'cache-miss', kind: 'encrypt', partition: 'orders', suiteId: 0x0478, latencyMs: 0, contextKeys: ['b', 'tenant'], coalesced: false });
+    expect(events[0]).toEqual({
+      operation: 'cache-miss',
+      kind: 'encrypt',
+      partition: 'orders',
+      suiteId: 0x0478,
+      latencyMs: 0,
+      contextKeys: ['b', 'tenant'],
+      coalesced: false,
+    });
     expect(events[3]).toMatchObject({ kind: 'encrypt', contextKeys: ['b', 'tenant'], suiteId: 0x0478 });
     const text = JSON.stringify(events);
     expect(text).not.toMatch(/secret/);
-    expect(cmm.metrics()).toEqual({ hits: 1, misses: 3, coalesced: 0, keyringCalls: 3, bypassed: 0, refreshes: 0, evictions: 1, expirations: 1, exhaustions: 0 });
+    expect(cmm.metrics()).toEqual({
+      hits: 1,
+      misses: 3,
+      coalesced: 0,
+      keyringCalls: 3,
+      bypassed: 0,
+      refreshes: 0,
+      evictions: 1,
+      expirations: 1,
+      exhaustions: 0,
+    });
   });
 
   it('miss latency includes the underlying call; coalesced misses say so; decrypt events say decrypt', async () => {
@@ -54,7 +72,13 @@ describe('metrics and events', () => {
   });
 
   it('a throwing event sink does not break encryption', async () => {
-    const cmm = new CachingMaterialsManager({ underlying: new CountingKeyring(), maxAgeMs: 60_000, onEvent: () => { throw new Error('sink down'); } });
+    const cmm = new CachingMaterialsManager({
+      underlying: new CountingKeyring(),
+      maxAgeMs: 60_000,
+      onEvent: () => {
+        throw new Error('sink down');
+      },
+    });
     await cmm.getEncryptionMaterials(encRequest());
     await cmm.getEncryptionMaterials(encRequest());
     expect(cmm.metrics().hits).toBe(1);

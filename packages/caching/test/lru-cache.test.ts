@@ -97,7 +97,12 @@ describe('LruMaterialsCache', () => {
 
   it('a throwing removal hook does not stop the cache', () => {
     const c = new LruMaterialsCache({ capacity: 1 });
-    const a: CacheEntry = { ...entry(), onRemove: () => { throw new Error('hook'); } };
+    const a: CacheEntry = {
+      ...entry(),
+      onRemove: () => {
+        throw new Error('hook');
+      },
+    };
     c.put('a', a);
     c.put('b', entry());
     expect(a.materials.zeroized).toBe(true);

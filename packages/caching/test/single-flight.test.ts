@@ -46,7 +46,15 @@ describe('SingleFlight', () => {
     const f = new SingleFlight<number>();
     let loads = 0;
     const boom = new EnvelopeError('ENVELOPE_KMS', 'down');
-    const caller = { load: async () => { loads++; await new Promise((r) => setTimeout(r, 5)); if (loads === 1) throw boom; return 1; }, serve: (v: number) => v };
+    const caller = {
+      load: async () => {
+        loads++;
+        await new Promise((r) => setTimeout(r, 5));
+        if (loads === 1) throw boom;
+        return 1;
+      },
+      serve: (v: number) => v,
+    };
     const results = await Promise.allSettled(Array.from({ length: 10 }, () => f.join('k', caller)));
     expect(results.every((r) => r.status === 'rejected' && r.reason === boom)).toBe(true);
     expect(loads).toBe(1);
@@ -56,7 +64,14 @@ describe('SingleFlight', () => {
 
   it('a load that throws synchronously fails its flight like a rejection', async () => {
     const f = new SingleFlight<number>();
-    await expect(f.join('k', { load: () => { throw new Error('sync'); }, serve: (v) => v })).rejects.toThrow('sync');
+    await expect(
+      f.join('k', {
+        load: () => {
+          throw new Error('sync');
+        },
+        serve: (v) => v,
+      }),
+    ).rejects.toThrow('sync');
     expect(f.size).toBe(0);
   });
 
@@ -75,7 +90,15 @@ describe('SingleFlight', () => {
   it('a serve that throws fails only its caller', async () => {
     const f = new SingleFlight<number>();
     const load = async (): Promise<number> => 1;
-    const [a, b] = await Promise.allSettled([f.join('k', { load, serve: () => { throw new Error('mine'); } }), f.join('k', { load, serve: (v) => v })]);
+    const [a, b] = await Promise.allSettled([
+      f.join('k', {
+        load,
+        serve: () => {
+          throw new Error('mine');
+        },
+      }),
+      f.join('k', { load, serve: (v) => v }),
+    ]);
     expect(a.status).toBe('rejected');
     expect(b).toEqual({ status: 'fulfilled', value: 1 });
   });
@@ -85,7 +108,14 @@ describe('SingleFlight', () => {
     const d = deferred<number>();
     let loadSignal: AbortSignal | undefined;
     const ac = new AbortController();
-    const leader = f.join('k', { signal: ac.signal, load: (s) => { loadSignal = s; return d.promise; }, serve: (v) => v });
+    const leader = f.join('k', {
+      signal: ac.signal,
+      load: (s) => {
+        loadSignal = s;
+        return d.promise;
+      },
+      serve: (v) => v,
+    });
     const other = f.join('k', { load: () => d.promise, serve: (v) => v });
     ac.abort();
     await expect(leader).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
@@ -121,7 +151,12 @@ describe('SingleFlight', () => {
     const f = new SingleFlight<number>((_k, v, served) => done.push([v, served]));
     const d = deferred<number>();
     let bgSignal: AbortSignal | undefined;
-    expect(f.start('k', (s) => { bgSignal = s; return d.promise; })).toBe(true);
+    expect(
+      f.start('k', (s) => {
+        bgSignal = s;
+        return d.promise;
+      }),
+    ).toBe(true);
     expect(f.start('k', () => d.promise)).toBe(false);
     const ac = new AbortController();
     const p = f.join('k', { signal: ac.signal, load: () => Promise.resolve(0), serve: (v) => v });
@@ -144,7 +179,14 @@ describe('SingleFlight', () => {
   it('keys are independent', async () => {
     const f = new SingleFlight<string>();
     const loads: string[] = [];
-    const join = (k: string): Promise<string> => f.join(k, { load: async () => { loads.push(k); return k; }, serve: (v) => v });
+    const join = (k: string): Promise<string> =>
+      f.join(k, {
+        load: async () => {
+          loads.push(k);
+          return k;
+        },
+        serve: (v) => v,
+      });
     expect(await Promise.all([join('a'), join('b'), join('a')])).toEqual(['a', 'b', 'a']);
     expect(loads).toEqual(['a', 'b']);
   });

@@ -69,7 +69,7 @@ describe('key material', () => {
     expect(cmm.metrics().expirations).toBe(1);
   });
 
-  it('expiry without any further request zeroizes too (real clock: an unref\'d timer)', async () => {
+  it("expiry without any further request zeroizes too (real clock: an unref'd timer)", async () => {
     const k = new CountingKeyring();
     const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 30 });
     await cmm.getEncryptionMaterials(encRequest());

@@ -7,7 +7,10 @@ type Command = (argv: string[], io: CliIo) => Promise<number>;
 /** Subcommands, loaded lazily so `envelope inspect` does not load the KMS SDK. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   // encrypt/decrypt load @envelope/config (every keyring, the KMS SDK): only when asked for.
-  encrypt: { summary: 'encrypt a file or stdin into one message', load: async () => (await import('./commands/encrypt.js')).encryptCommand },
+  encrypt: {
+    summary: 'encrypt a file or stdin into one message',
+    load: async () => (await import('./commands/encrypt.js')).encryptCommand,
+  },
   decrypt: { summary: 'decrypt and authenticate one message', load: async () => (await import('./commands/encrypt.js')).decryptCommand },
   inspect: { summary: 'print a message header (no key needed)', load: async () => inspectCommand },
   rewrap: {
@@ -56,7 +59,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   const command = COMMANDS[name];
   if (!command) return reportError(io, new UsageError(`unknown command ${JSON.stringify(name)}; run "envelope --help"`));
   try {
-    return await (await command.load())(rest, io);
+    return await (
+      await command.load()
+    )(rest, io);
   } catch (e) {
     if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
       return reportError(io, new UsageError(e.message));

@@ -23,7 +23,8 @@ export class Progress {
     const secs = Math.max((now - this.#start) / 1000, 0.001);
     const rate = bytes / secs;
     const eta = rate > 0 && this.totalBytes > bytes ? (this.totalBytes - bytes) / rate : 0;
-    const pct = this.totalBytes > 0 ? Math.floor((100 * bytes) / this.totalBytes) : Math.floor((100 * items) / Math.max(this.totalItems, 1));
+    const pct =
+      this.totalBytes > 0 ? Math.floor((100 * bytes) / this.totalBytes) : Math.floor((100 * items) / Math.max(this.totalItems, 1));
     const width = 24;
     const filled = Math.round((width * pct) / 100);
     const bar = '#'.repeat(filled) + '-'.repeat(width - filled);

@@ -5,12 +5,16 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run } from './helpers.js';
 
-const aes = (name = 'key-1', key = randomBytes(32)) => JSON.stringify({ type: 'raw-aes', namespace: 'cli-test', name, key: key.toString('base64') });
+const aes = (name = 'key-1', key = randomBytes(32)) =>
+  JSON.stringify({ type: 'raw-aes', namespace: 'cli-test', name, key: key.toString('base64') });
 
 describe('envelope encrypt / decrypt / inspect', () => {
   it('round trips stdin to stdout with a context, and inspect shows the header', async () => {
     const k = aes();
-    const enc = await run(['encrypt', '--keyring', k, '-c', 'tenant=acme', '--suite', '0x0478', '--frame-length', '1024'], 'hello from stdin');
+    const enc = await run(
+      ['encrypt', '--keyring', k, '-c', 'tenant=acme', '--suite', '0x0478', '--frame-length', '1024'],
+      'hello from stdin',
+    );
     expect(enc.code).toBe(0);
     const info = await run(['inspect', '--json'], enc.stdout);
     expect(info.code).toBe(0);
@@ -77,7 +81,10 @@ describe('a third-party-style plugin end to end through the CLI', () => {
   it('loads "plugins" from a configuration file and encrypts/decrypts with the plugin keyring', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'envelope-plugin-'));
     const conf = path.join(dir, 'keyring.json');
-    await writeFile(conf, JSON.stringify({ plugins: ['@envelope/keyring-env'], keyring: { type: 'env-aes', namespace: 'app', name: 'k', variable: 'MY_KEY' } }));
+    await writeFile(
+      conf,
+      JSON.stringify({ plugins: ['@envelope/keyring-env'], keyring: { type: 'env-aes', namespace: 'app', name: 'k', variable: 'MY_KEY' } }),
+    );
     const env = { MY_KEY: randomBytes(32).toString('base64') };
     const enc = await run(['encrypt', '--keyring', conf, '--suite', '0x0478'], 'via plugin', env);
     expect(enc.stderr).toBe('');
@@ -100,7 +107,15 @@ describe('KMS keyring configurations through the CLI, on kms-local', () => {
       const replica = (await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: 'eu-west-1' }))).ReplicaKeyMetadata!.Arn!;
       // Copy the pair: the SDK client above stamped its own bookkeeping onto kms.credentials.
       const credentials = { accessKeyId: kms.credentials.accessKeyId, secretAccessKey: kms.credentials.secretAccessKey };
-      const conf = JSON.stringify({ type: 'aws-kms-multi-region', keys: [{ keyId: primary }, { keyId: replica }], endpoint: kms.url, credentials, hedgeAfterMs: 50, deadlineMs: 3000, callTimeoutMs: 1000 });
+      const conf = JSON.stringify({
+        type: 'aws-kms-multi-region',
+        keys: [{ keyId: primary }, { keyId: replica }],
+        endpoint: kms.url,
+        credentials,
+        hedgeAfterMs: 50,
+        deadlineMs: 3000,
+        callTimeoutMs: 1000,
+      });
       const enc = await run(['encrypt', '--keyring', conf, '-c', 'app=cli'], 'multi-region via the CLI');
       expect(enc.stderr).toBe('');
       const info = JSON.parse((await run(['inspect', '--json'], enc.stdout)).stdout.toString());

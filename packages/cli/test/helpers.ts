@@ -2,7 +2,11 @@ import { PassThrough, Readable } from 'node:stream';
 import { main } from '../src/main.js';
 
 /** Runs the CLI in-process with the given stdin; returns exit code, stdout and stderr. */
-export async function run(argv: string[], stdin: Uint8Array | string = '', env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+export async function run(
+  argv: string[],
+  stdin: Uint8Array | string = '',
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: Buffer; stderr: string }> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const stdout = new PassThrough();

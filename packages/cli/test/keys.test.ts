@@ -26,7 +26,16 @@ const clients = new Map<string, KMSClient>();
 /** An SDK client of our own, to read what kms-local reports. */
 const sdk = (region: string): KMSClient => {
   let c = clients.get(region);
-  if (!c) clients.set(region, (c = new KMSClient({ region, endpoint: kms.url, credentials: { ...kms.credentials }, requestHandler: { requestTimeout: 5000, throwOnRequestTimeout: true } })));
+  if (!c)
+    clients.set(
+      region,
+      (c = new KMSClient({
+        region,
+        endpoint: kms.url,
+        credentials: { ...kms.credentials },
+        requestHandler: { requestTimeout: 5000, throwOnRequestTimeout: true },
+      })),
+    );
   return c;
 };
 const keys = async (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
@@ -99,7 +108,9 @@ describe('envelope keys create', () => {
     await json(['create', '--alias', 'alias/taken']);
     const r = await keys(['create', '--alias', 'alias/taken']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^envelope: ENVELOPE_KMS: key arn:aws:kms:us-east-1:111122223333:key\/\S+ was created, but its alias was not: AlreadyExistsException: /);
+    expect(r.stderr).toMatch(
+      /^envelope: ENVELOPE_KMS: key arn:aws:kms:us-east-1:111122223333:key\/\S+ was created, but its alias was not: AlreadyExistsException: /,
+    );
     expect(r.out).toBe('');
   });
 });
@@ -111,7 +122,13 @@ describe('envelope keys replicate', () => {
     const m = (await sdk('eu-west-1').send(new DescribeKeyCommand({ KeyId: replica.arn }))).KeyMetadata!;
     expect(replica.arn).toBe(primary.arn.replace(':us-east-1:', ':eu-west-1:'));
     expect(m.MultiRegionConfiguration?.MultiRegionKeyType).toBe('REPLICA');
-    expect(replica).toMatchObject({ keyId: primary.keyId, region: 'eu-west-1', multiRegionKeyType: 'REPLICA', primaryArn: primary.arn, enabled: true });
+    expect(replica).toMatchObject({
+      keyId: primary.keyId,
+      region: 'eu-west-1',
+      multiRegionKeyType: 'REPLICA',
+      primaryArn: primary.arn,
+      enabled: true,
+    });
     const p = (await sdk('us-east-1').send(new DescribeKeyCommand({ KeyId: primary.arn }))).KeyMetadata!;
     expect(p.MultiRegionConfiguration?.ReplicaKeys?.map((r) => r.Region)).toEqual(['eu-west-1']);
     // The replica opens what the primary sealed: it is the same key material.
@@ -159,8 +176,17 @@ describe('envelope keys list', () => {
         });
       }
     }
-    expect(listed.keys.find((k: { arn: string }) => k.arn === mrk.arn)).toMatchObject({ rotationEnabled: true, aliases: ['alias/list-test'], replicaRegions: ['eu-west-1'] });
-    expect(listed.aliases).toContainEqual({ name: 'alias/list-test', arn: 'arn:aws:kms:us-east-1:111122223333:alias/list-test', region: 'us-east-1', targetKeyId: mrk.keyId });
+    expect(listed.keys.find((k: { arn: string }) => k.arn === mrk.arn)).toMatchObject({
+      rotationEnabled: true,
+      aliases: ['alias/list-test'],
+      replicaRegions: ['eu-west-1'],
+    });
+    expect(listed.aliases).toContainEqual({
+      name: 'alias/list-test',
+      arn: 'arn:aws:kms:us-east-1:111122223333:alias/list-test',
+      region: 'us-east-1',
+      targetKeyId: mrk.keyId,
+    });
   });
 
   it('the human form: a header and one aligned row per key', async () => {
@@ -253,7 +279,10 @@ describe('envelope keys: bad input and unreachable endpoints', () => {
   });
 
   it('an unknown key is a coded error, exit 1', async () => {
-    for (const args of [['rotate', 'alias/does-not-exist'], ['replicate', 'arn:aws:kms:us-east-1:111122223333:key/mrk-00000000000000000000000000000000', '--region', 'eu-west-1']]) {
+    for (const args of [
+      ['rotate', 'alias/does-not-exist'],
+      ['replicate', 'arn:aws:kms:us-east-1:111122223333:key/mrk-00000000000000000000000000000000', '--region', 'eu-west-1'],
+    ]) {
       const r = await keys(args);
       expect(r.code).toBe(1);
       expect(r.out).toBe('');
@@ -262,7 +291,11 @@ describe('envelope keys: bad input and unreachable endpoints', () => {
   });
 
   it('refuses an endpoint that is not loopback unless --allow-remote, and says why', async () => {
-    await usage(['list'], /http:\/\/192\.0\.2\.1:4566 is not a loopback address; "envelope keys" is a kms-local tool: .*Pass --allow-remote/, { ENVELOPE_KMS_ENDPOINT: 'http://192.0.2.1:4566' });
+    await usage(
+      ['list'],
+      /http:\/\/192\.0\.2\.1:4566 is not a loopback address; "envelope keys" is a kms-local tool: .*Pass --allow-remote/,
+      { ENVELOPE_KMS_ENDPOINT: 'http://192.0.2.1:4566' },
+    );
     await usage(['list', '--endpoint', 'https://kms.us-east-1.amazonaws.com'], /not a loopback address/);
     for (const ok of ['http://localhost:1', 'http://[::1]:1', 'http://127.0.0.2:1']) {
       const r = await keys(['list', '--endpoint', ok, '--timeout-ms', '500']);
@@ -299,18 +332,29 @@ describe('envelope keys: bad input and unreachable endpoints', () => {
     });
     const r = await keys(['list', '--endpoint', `http://127.0.0.1:${port}`]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`^envelope: ENVELOPE_KMS: cannot reach kms-local at http://127.0.0.1:${port} \\(ECONNREFUSED\\): is "npx envelope kms-local" running there\\?`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^envelope: ENVELOPE_KMS: cannot reach kms-local at http://127.0.0.1:${port} \\(ECONNREFUSED\\): is "npx envelope kms-local" running there\\?`,
+      ),
+    );
   });
 
   it('credentials: from the flags, then the environment (AWS_*), else the default test pair', async () => {
     const bad = await keys(['list'], { AWS_ACCESS_KEY_ID: 'AKIDWRONG', AWS_SECRET_ACCESS_KEY: 'nope' });
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/^envelope: ENVELOPE_KMS: UnrecognizedClientException: .*\(signed with AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY from the environment; /);
+    expect(bad.stderr).toMatch(
+      /^envelope: ENVELOPE_KMS: UnrecognizedClientException: .*\(signed with AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY from the environment; /,
+    );
     const { accessKeyId, secretAccessKey } = kms.credentials;
-    const flags = await keys(['list', '--access-key-id', accessKeyId, '--secret-access-key', secretAccessKey], { AWS_ACCESS_KEY_ID: 'AKIDWRONG', AWS_SECRET_ACCESS_KEY: 'nope' });
+    const flags = await keys(['list', '--access-key-id', accessKeyId, '--secret-access-key', secretAccessKey], {
+      AWS_ACCESS_KEY_ID: 'AKIDWRONG',
+      AWS_SECRET_ACCESS_KEY: 'nope',
+    });
     expect(flags).toMatchObject({ code: 0, stderr: '' });
     const wrongSecret = await keys(['list', '--access-key-id', accessKeyId, '--secret-access-key', 'not-the-secret']);
-    expect(wrongSecret.stderr).toMatch(/^envelope: ENVELOPE_KMS: InvalidSignatureException: .*\(signed with --access-key-id\/--secret-access-key; /);
+    expect(wrongSecret.stderr).toMatch(
+      /^envelope: ENVELOPE_KMS: InvalidSignatureException: .*\(signed with --access-key-id\/--secret-access-key; /,
+    );
     // The secret itself never appears in an error.
     expect(wrongSecret.stderr).not.toContain('not-the-secret');
   });
@@ -318,7 +362,8 @@ describe('envelope keys: bad input and unreachable endpoints', () => {
   it('--help shows every subcommand with examples; envelope --help lists keys', async () => {
     const h = await keys(['--help']);
     expect(h.code).toBe(0);
-    for (const s of ['create', 'replicate', 'list', 'rotate', 'Examples:', '--allow-remote', 'ENVELOPE_KMS_ENDPOINT']) expect(h.out).toContain(s);
+    for (const s of ['create', 'replicate', 'list', 'rotate', 'Examples:', '--allow-remote', 'ENVELOPE_KMS_ENDPOINT'])
+      expect(h.out).toContain(s);
     const top = await run(['--help']);
     expect(top.stdout.toString()).toMatch(/^ {2}keys {10}create, replicate, list and rotate keys on a running kms-local$/m);
   });
@@ -329,8 +374,11 @@ describe('envelope kms-local prints what envelope keys needs', () => {
   const bin = path.join(root, 'packages/cli/bin/envelope.js');
 
   it('the export line it prints points envelope keys at it; SIGTERM stops it cleanly', async () => {
-    if (!existsSync(path.join(root, 'packages/cli/dist/main.js'))) throw new Error('packages/cli/dist is missing: build first (npx tsc -b)');
-    const child = spawn(process.execPath, [bin, 'kms-local', '--port', '0', '--regions', 'us-east-1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (!existsSync(path.join(root, 'packages/cli/dist/main.js')))
+      throw new Error('packages/cli/dist is missing: build first (npx tsc -b)');
+    const child = spawn(process.execPath, [bin, 'kms-local', '--port', '0', '--regions', 'us-east-1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       let out = '';

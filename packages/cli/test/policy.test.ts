@@ -9,7 +9,10 @@ describe('envelope policy', () => {
     const conf = JSON.stringify({
       type: 'multi',
       generator: { type: 'aws-kms', keyId: a },
-      children: [{ type: 'aws-kms-discovery', regions: ['eu-west-1'], filter: { partition: 'aws', accountIds: ['111122223333'] } }, { type: 'raw-aes', namespace: 'n', name: 'k', key: Buffer.alloc(32).toString('base64') }],
+      children: [
+        { type: 'aws-kms-discovery', regions: ['eu-west-1'], filter: { partition: 'aws', accountIds: ['111122223333'] } },
+        { type: 'raw-aes', namespace: 'n', name: 'k', key: Buffer.alloc(32).toString('base64') },
+      ],
     });
     const r = await run(['policy', '--keyring', conf]);
     expect(r.code).toBe(0);
@@ -33,7 +36,11 @@ describe('envelope policy', () => {
   });
 
   it('a local-only configuration needs no KMS permissions, and says so', async () => {
-    const r = await run(['policy', '--keyring', JSON.stringify({ type: 'raw-aes', namespace: 'n', name: 'k', key: Buffer.alloc(32).toString('base64') })]);
+    const r = await run([
+      'policy',
+      '--keyring',
+      JSON.stringify({ type: 'raw-aes', namespace: 'n', name: 'k', key: Buffer.alloc(32).toString('base64') }),
+    ]);
     expect(JSON.parse(r.stdout.toString()).Statement).toEqual([]);
     expect(r.stderr).toMatch(/uses no KMS keys/);
   });

@@ -31,7 +31,10 @@ describe('encrypt/decrypt progress on a terminal', () => {
       expect(tty.code).toBe(0);
       expect(tty.stderr).toMatch(/\r\[#{24}\] 100% 1\/1 file, 4\.0 MiB\/4\.0 MiB/);
       expect(tty.stderr.endsWith('\n')).toBe(true);
-      const back = await runWithStderr(['decrypt', '--keyring', keyring, '--in', path.join(dir, 'big.enc'), '--out', path.join(dir, 'big.out')], true);
+      const back = await runWithStderr(
+        ['decrypt', '--keyring', keyring, '--in', path.join(dir, 'big.enc'), '--out', path.join(dir, 'big.out')],
+        true,
+      );
       expect(back.code).toBe(0);
       expect(back.stderr).toContain('100% 1/1 file');
       expect(Buffer.compare(await readFile(path.join(dir, 'big.out')), data)).toBe(0);

@@ -24,12 +24,27 @@ const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const rsaPrivate = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const rsaPublic = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 const aes = new RawAesKeyring({ keyNamespace: 'ns', keyName: 'aes-key-id', wrappingKey: aesKey });
-const rsaKeyring = new RawRsaKeyring({ keyNamespace: 'ns-rsa', keyName: 'rsa-private', publicKey: rsaPublic, privateKey: rsaPrivate, padding: 'oaep-sha256' });
+const rsaKeyring = new RawRsaKeyring({
+  keyNamespace: 'ns-rsa',
+  keyName: 'rsa-private',
+  publicKey: rsaPublic,
+  privateKey: rsaPrivate,
+  padding: 'oaep-sha256',
+});
 
 const keysJson = (version: number) => ({
   manifest: { type: 'keys', version },
   keys: {
-    aes: { 'key-id': 'aes-key-id', type: 'symmetric', algorithm: 'aes', bits: 256, encoding: 'base64', material: aesKey.toString('base64'), encrypt: true, decrypt: true },
+    aes: {
+      'key-id': 'aes-key-id',
+      type: 'symmetric',
+      algorithm: 'aes',
+      bits: 256,
+      encoding: 'base64',
+      material: aesKey.toString('base64'),
+      encrypt: true,
+      decrypt: true,
+    },
     'rsa-private': { type: 'private', algorithm: 'rsa', bits: 2048, encoding: 'pem', material: rsaPrivate, encrypt: true, decrypt: true },
     'rsa-public': { type: 'public', algorithm: 'rsa', bits: 2048, encoding: 'pem', material: rsaPublic, encrypt: true, decrypt: false },
     kms: { type: 'aws-kms', 'key-id': 'arn:aws:kms:us-west-2:111122223333:key/x', encrypt: true, decrypt: true },
@@ -62,7 +77,14 @@ async function fixture(): Promise<string> {
 }
 
 const rawAes = { type: 'raw', key: 'aes', 'provider-id': 'ns', 'encryption-algorithm': 'aes' };
-const rawRsa = { type: 'raw', key: 'rsa-private', 'provider-id': 'ns-rsa', 'encryption-algorithm': 'rsa', 'padding-algorithm': 'oaep-mgf1', 'padding-hash': 'sha256' };
+const rawRsa = {
+  type: 'raw',
+  key: 'rsa-private',
+  'provider-id': 'ns-rsa',
+  'encryption-algorithm': 'rsa',
+  'padding-algorithm': 'oaep-mgf1',
+  'padding-hash': 'sha256',
+};
 const decoy = { ...rawRsa, key: 'rsa-public', 'padding-hash': 'sha1' };
 const ok = { output: { plaintext: 'file://pt' } };
 const mustFail = { error: { 'error-description': 'bit flip' } };
@@ -72,50 +94,142 @@ async function write(dir: string, name: string, m: unknown): Promise<string> {
   await writeFile(f, JSON.stringify(m));
   return f;
 }
-const decryptManifest = (version: number, tests: Record<string, unknown>, keys = 'file://keys-v3.json') => ({ manifest: { type: 'awses-decrypt', version }, client: { name: 'test', version: '1' }, keys, tests });
+const decryptManifest = (version: number, tests: Record<string, unknown>, keys = 'file://keys-v3.json') => ({
+  manifest: { type: 'awses-decrypt', version },
+  client: { name: 'test', version: '1' },
+  keys,
+  tests,
+});
 
 describe('decrypt manifests v1–v5 run', () => {
   it('v1 (plaintext beside ciphertext, keys v1 with line lists), v2, v3 (result, multi-keyring with a public decoy), v4 (cmm), v5 (decryption-scenario and flat)', async () => {
     const dir = await fixture();
     const files = [
-      await write(dir, 'v1.json', decryptManifest(1, { t: { ciphertext: 'file://ct-v1', plaintext: 'file://pt', 'master-keys': [{ ...rawAes, key: 'aes-key-id' }] }, rsa: { ciphertext: 'file://ct-rsa', plaintext: 'file://pt', 'master-keys': [rawRsa] } }, 'file://keys-v1.json')),
-      await write(dir, 'v2.json', decryptManifest(2, { t: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: ok } }, 'file://keys-v2.json')),
-      await write(dir, 'v3.json', decryptManifest(3, {
-        ok: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: ok },
-        v1msg: { ciphertext: 'file://ct-v1', 'master-keys': [rawAes], result: ok },
-        bad: { ciphertext: 'file://ct-bad', 'master-keys': [rawAes], result: mustFail },
-        decoy: { ciphertext: 'file://ct-rsa', 'master-keys': [decoy, rawRsa], result: ok },
-        kms: { ciphertext: 'file://ct', 'master-keys': [{ type: 'aws-kms', key: 'kms' }], result: ok },
-      })),
-      await write(dir, 'v4.json', decryptManifest(4, {
-        rec: { ciphertext: 'file://ct-rec', 'master-keys': [rawAes], cmm: 'RequiredEncryptionContext', 'encryption-context': { a: '1' }, result: ok },
-        def: { ciphertext: 'file://ct', 'master-keys': [rawAes], cmm: 'Default', 'encryption-context': { a: '1' }, result: ok },
-        defWrong: { ciphertext: 'file://ct', 'master-keys': [rawAes], cmm: 'Default', 'encryption-context': { a: '2' }, result: mustFail },
-      })),
-      await write(dir, 'v5.json', decryptManifest(5, {
-        scenario: {
-          'decryption-scenario': {
-            type: 'positive-esdk',
-            ciphertext: 'file://ct-rec',
-            result: 'file://pt',
-            algorithmSuiteId: '0478',
-            'frame-size': 4096,
-            description: 'required context',
-            decryptKeyDescription: { type: 'required-encryption-context-cmm', underlying: { type: 'multi-keyring', generator: rawAes, childKeyrings: [decoy] }, requiredEncryptionContextKeys: ['a'] },
-            'reproduced-encryption-context': { a: '1' },
+      await write(
+        dir,
+        'v1.json',
+        decryptManifest(
+          1,
+          {
+            t: { ciphertext: 'file://ct-v1', plaintext: 'file://pt', 'master-keys': [{ ...rawAes, key: 'aes-key-id' }] },
+            rsa: { ciphertext: 'file://ct-rsa', plaintext: 'file://pt', 'master-keys': [rawRsa] },
           },
-        },
-        array: { 'decryption-scenario': { type: 'positive-esdk', ciphertext: 'file://ct-rsa', result: 'file://pt', description: 'array = multi', decryptKeyDescription: [decoy, rawRsa] } },
-        flat: { ciphertext: 'file://ct-rec', decryptKeyDescription: { type: 'required-encryption-context-cmm', underlying: rawAes, requiredEncryptionContextKeys: ['a'] }, reproducedEncryptionContext: { a: '1' }, result: ok },
-        recMissing: { ciphertext: 'file://ct-rec', decryptKeyDescription: { type: 'required-encryption-context-cmm', underlying: rawAes, requiredEncryptionContextKeys: ['a'] }, result: mustFail },
-        hierarchy: { 'decryption-scenario': { type: 'positive-esdk', ciphertext: 'file://ct', result: 'file://pt', decryptKeyDescription: { type: 'aws-kms-hierarchy', key: 'kms' } } },
-        ecdh: { 'decryption-scenario': { type: 'positive-esdk', ciphertext: 'file://ct', result: 'file://pt', decryptKeyDescription: { type: 'raw-ecdh', sender: 'a', recipient: 'b', 'provider-id': 'p', 'ecc-curve': 'ecc-256', schema: 'static' } } },
-      })),
+          'file://keys-v1.json',
+        ),
+      ),
+      await write(
+        dir,
+        'v2.json',
+        decryptManifest(2, { t: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: ok } }, 'file://keys-v2.json'),
+      ),
+      await write(
+        dir,
+        'v3.json',
+        decryptManifest(3, {
+          ok: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: ok },
+          v1msg: { ciphertext: 'file://ct-v1', 'master-keys': [rawAes], result: ok },
+          bad: { ciphertext: 'file://ct-bad', 'master-keys': [rawAes], result: mustFail },
+          decoy: { ciphertext: 'file://ct-rsa', 'master-keys': [decoy, rawRsa], result: ok },
+          kms: { ciphertext: 'file://ct', 'master-keys': [{ type: 'aws-kms', key: 'kms' }], result: ok },
+        }),
+      ),
+      await write(
+        dir,
+        'v4.json',
+        decryptManifest(4, {
+          rec: {
+            ciphertext: 'file://ct-rec',
+            'master-keys': [rawAes],
+            cmm: 'RequiredEncryptionContext',
+            'encryption-context': { a: '1' },
+            result: ok,
+          },
+          def: { ciphertext: 'file://ct', 'master-keys': [rawAes], cmm: 'Default', 'encryption-context': { a: '1' }, result: ok },
+          defWrong: {
+            ciphertext: 'file://ct',
+            'master-keys': [rawAes],
+            cmm: 'Default',
+            'encryption-context': { a: '2' },
+            result: mustFail,
+          },
+        }),
+      ),
+      await write(
+        dir,
+        'v5.json',
+        decryptManifest(5, {
+          scenario: {
+            'decryption-scenario': {
+              type: 'positive-esdk',
+              ciphertext: 'file://ct-rec',
+              result: 'file://pt',
+              algorithmSuiteId: '0478',
+              'frame-size': 4096,
+              description: 'required context',
+              decryptKeyDescription: {
+                type: 'required-encryption-context-cmm',
+                underlying: { type: 'multi-keyring', generator: rawAes, childKeyrings: [decoy] },
+                requiredEncryptionContextKeys: ['a'],
+              },
+              'reproduced-encryption-context': { a: '1' },
+            },
+          },
+          array: {
+            'decryption-scenario': {
+              type: 'positive-esdk',
+              ciphertext: 'file://ct-rsa',
+              result: 'file://pt',
+              description: 'array = multi',
+              decryptKeyDescription: [decoy, rawRsa],
+            },
+          },
+          flat: {
+            ciphertext: 'file://ct-rec',
+            decryptKeyDescription: { type: 'required-encryption-context-cmm', underlying: rawAes, requiredEncryptionContextKeys: ['a'] },
+            reproducedEncryptionContext: { a: '1' },
+            result: ok,
+          },
+          recMissing: {
+            ciphertext: 'file://ct-rec',
+            decryptKeyDescription: { type: 'required-encryption-context-cmm', underlying: rawAes, requiredEncryptionContextKeys: ['a'] },
+            result: mustFail,
+          },
+          hierarchy: {
+            'decryption-scenario': {
+              type: 'positive-esdk',
+              ciphertext: 'file://ct',
+              result: 'file://pt',
+              decryptKeyDescription: { type: 'aws-kms-hierarchy', key: 'kms' },
+            },
+          },
+          ecdh: {
+            'decryption-scenario': {
+              type: 'positive-esdk',
+              ciphertext: 'file://ct',
+              result: 'file://pt',
+              decryptKeyDescription: {
+                type: 'raw-ecdh',
+                sender: 'a',
+                recipient: 'b',
+                'provider-id': 'p',
+                'ecc-curve': 'ecc-256',
+                schema: 'static',
+              },
+            },
+          },
+        }),
+      ),
     ];
     const r = await runManifests(files);
     expect(r.results.filter((x) => x.status === 'failed')).toEqual([]);
     expect(summaryLine(r)).toBe('14 passed, 0 failed, 3 skipped');
-    expect(r.manifests.map((m) => [m.version, m.tests])).toEqual([[1, 2], [2, 1], [3, 5], [4, 3], [5, 6]]);
+    expect(r.manifests.map((m) => [m.version, m.tests])).toEqual([
+      [1, 2],
+      [2, 1],
+      [3, 5],
+      [4, 3],
+      [5, 6],
+    ]);
     // Results come back in manifest order, whatever finished first.
     expect(r.results.slice(0, 3).map((x) => x.id)).toEqual(['t', 'rsa', 't']);
     expect(skipReasonLines(r.results)).toEqual([`skipped 2: ${NEEDS_KMS}`, 'skipped 1: raw ECDH keyrings are not implemented']);
@@ -123,13 +237,36 @@ describe('decrypt manifests v1–v5 run', () => {
 
   it('streaming-unsigned-only: a signed message must fail, an unsigned one decrypts; a wrong algorithmSuiteId fails', async () => {
     const dir = await fixture();
-    const f = await write(dir, 'm.json', decryptManifest(3, {
-      signed: { ciphertext: 'file://ct-signed', 'master-keys': [rawAes], 'decryption-method': 'streaming-unsigned-only', result: mustFail },
-      unsigned: { ciphertext: 'file://ct', 'master-keys': [rawAes], 'decryption-method': 'streaming-unsigned-only', result: ok },
-      signedNormally: { ciphertext: 'file://ct-signed', 'master-keys': [rawAes], result: ok },
-    }));
+    const f = await write(
+      dir,
+      'm.json',
+      decryptManifest(3, {
+        signed: {
+          ciphertext: 'file://ct-signed',
+          'master-keys': [rawAes],
+          'decryption-method': 'streaming-unsigned-only',
+          result: mustFail,
+        },
+        unsigned: { ciphertext: 'file://ct', 'master-keys': [rawAes], 'decryption-method': 'streaming-unsigned-only', result: ok },
+        signedNormally: { ciphertext: 'file://ct-signed', 'master-keys': [rawAes], result: ok },
+      }),
+    );
     expect(summaryLine(await runManifests([f]))).toBe('3 passed, 0 failed, 0 skipped');
-    const g = await write(dir, 'suite.json', decryptManifest(5, { t: { 'decryption-scenario': { type: 'positive-esdk', ciphertext: 'file://ct', result: 'file://pt', algorithmSuiteId: '0578', decryptKeyDescription: rawAes } } }));
+    const g = await write(
+      dir,
+      'suite.json',
+      decryptManifest(5, {
+        t: {
+          'decryption-scenario': {
+            type: 'positive-esdk',
+            ciphertext: 'file://ct',
+            result: 'file://pt',
+            algorithmSuiteId: '0578',
+            decryptKeyDescription: rawAes,
+          },
+        },
+      }),
+    );
     const r = await runManifests([g]);
     expect(r.results[0]).toMatchObject({ status: 'failed', reason: expect.stringMatching(/uses suite 0x0478, manifest says 0x0578/) });
   });
@@ -140,18 +277,41 @@ describe('keys manifests and key descriptions', () => {
   const ctx = { file: 'm.json', keys };
 
   it('keys v1 joins material lines with line-separator and uses the name as key-id', () => {
-    const k = parseKeysManifest({ manifest: { type: 'keys', version: 1 }, keys: { pem: { type: 'private', encoding: 'pem', material: ['-----BEGIN', 'x', '-----END'], 'line-separator': '\n' } } }, 'k.json');
+    const k = parseKeysManifest(
+      {
+        manifest: { type: 'keys', version: 1 },
+        keys: { pem: { type: 'private', encoding: 'pem', material: ['-----BEGIN', 'x', '-----END'], 'line-separator': '\n' } },
+      },
+      'k.json',
+    );
     expect(k.get('pem')).toMatchObject({ keyId: 'pem', material: '-----BEGIN\nx\n-----END' });
     expect(keys.get('aes')?.keyId).toBe('aes-key-id');
   });
 
   it('maps master keys and v5 descriptions', () => {
     expect(parseKeyDescription(rawAes, 'd', ctx)).toEqual({ type: 'raw-aes', key: 'aes', providerId: 'ns' });
-    expect(parseKeyDescription(rawRsa, 'd', ctx)).toEqual({ type: 'raw-rsa', key: 'rsa-private', providerId: 'ns-rsa', padding: 'oaep-sha256' });
+    expect(parseKeyDescription(rawRsa, 'd', ctx)).toEqual({
+      type: 'raw-rsa',
+      key: 'rsa-private',
+      providerId: 'ns-rsa',
+      padding: 'oaep-sha256',
+    });
     // The MPL writes padding-hash "sha1" beside pkcs1; it is not a hash choice there.
-    expect(parseKeyDescription({ ...rawRsa, 'padding-algorithm': 'pkcs1', 'padding-hash': 'sha1' }, 'd', ctx)).toMatchObject({ padding: 'pkcs1' });
-    expect(parseKeyDescription([rawAes, decoy], 'd', ctx)).toMatchObject({ type: 'multi-keyring', generator: { type: 'raw-aes' }, children: [{ type: 'raw-rsa', key: 'rsa-public' }] });
-    expect(parseKeyDescription({ type: 'required-encryption-context-cmm', underlying: rawAes, requiredEncryptionContextKeys: ['a', 'b'] }, 'd', ctx)).toEqual({
+    expect(parseKeyDescription({ ...rawRsa, 'padding-algorithm': 'pkcs1', 'padding-hash': 'sha1' }, 'd', ctx)).toMatchObject({
+      padding: 'pkcs1',
+    });
+    expect(parseKeyDescription([rawAes, decoy], 'd', ctx)).toMatchObject({
+      type: 'multi-keyring',
+      generator: { type: 'raw-aes' },
+      children: [{ type: 'raw-rsa', key: 'rsa-public' }],
+    });
+    expect(
+      parseKeyDescription(
+        { type: 'required-encryption-context-cmm', underlying: rawAes, requiredEncryptionContextKeys: ['a', 'b'] },
+        'd',
+        ctx,
+      ),
+    ).toEqual({
       type: 'required-encryption-context-cmm',
       underlying: { type: 'raw-aes', key: 'aes', providerId: 'ns' },
       requiredKeys: ['a', 'b'],
@@ -159,12 +319,22 @@ describe('keys manifests and key descriptions', () => {
     for (const t of ['aws-kms', 'aws-kms-mrk-aware', 'aws-kms-mrk-aware-discovery', 'aws-kms-rsa', 'aws-kms-hierarchy', 'aws-kms-ecdh']) {
       expect(parseKeyDescription({ type: t, key: 'kms' }, 'd', ctx)).toEqual({ type: 'unsupported', what: t, reason: NEEDS_KMS });
     }
-    expect(parseKeyDescription({ type: 'static-material-keyring', key: 'x' }, 'd', ctx)).toMatchObject({ type: 'unsupported', reason: /static-material/ });
-    expect(parseKeyDescription({ type: 'rwa' }, 'd', ctx)).toMatchObject({ type: 'unsupported', reason: 'unknown key description type "rwa"' });
+    expect(parseKeyDescription({ type: 'static-material-keyring', key: 'x' }, 'd', ctx)).toMatchObject({
+      type: 'unsupported',
+      reason: /static-material/,
+    });
+    expect(parseKeyDescription({ type: 'rwa' }, 'd', ctx)).toMatchObject({
+      type: 'unsupported',
+      reason: 'unknown key description type "rwa"',
+    });
   });
 
   it('skips: KMS anywhere in the tree; PKCS#1 v1.5 only when Node refuses it', () => {
-    const multi = parseKeyDescription({ type: 'multi-keyring', generator: rawAes, childKeyrings: [{ type: 'aws-kms', key: 'kms' }] }, 'd', ctx);
+    const multi = parseKeyDescription(
+      { type: 'multi-keyring', generator: rawAes, childKeyrings: [{ type: 'aws-kms', key: 'kms' }] },
+      'd',
+      ctx,
+    );
     expect(skipReason(multi)).toBe(NEEDS_KMS);
     const pkcs1 = parseKeyDescription({ ...rawRsa, 'padding-algorithm': 'pkcs1' }, 'd', ctx);
     expect(skipReason(pkcs1, () => false)).toBe(PKCS1_SKIP_REASON);
@@ -175,26 +345,110 @@ describe('keys manifests and key descriptions', () => {
 
 describe('bad manifests are clear errors naming the file and JSON path', () => {
   const cases: [string, unknown, RegExp][] = [
-    ['wrong type', { manifest: { type: 'awses-encrypt', version: 1 }, tests: {} }, /manifest\.type: expected "awses-decrypt", got "awses-encrypt"/],
-    ['unknown version', { manifest: { type: 'awses-decrypt', version: 9 }, tests: {} }, /manifest\.version: unsupported awses-decrypt manifest version 9 \(supported: 1, 2, 3, 4, 5\)/],
+    [
+      'wrong type',
+      { manifest: { type: 'awses-encrypt', version: 1 }, tests: {} },
+      /manifest\.type: expected "awses-decrypt", got "awses-encrypt"/,
+    ],
+    [
+      'unknown version',
+      { manifest: { type: 'awses-decrypt', version: 9 }, tests: {} },
+      /manifest\.version: unsupported awses-decrypt manifest version 9 \(supported: 1, 2, 3, 4, 5\)/,
+    ],
     ['not an object', [1, 2], /: \$: expected a JSON object/],
     ['no tests', { manifest: { type: 'awses-decrypt', version: 3 } }, /: tests: expected an object/],
-    ['http URI', decryptManifest(3, { t: { ciphertext: 'http://x', 'master-keys': [rawAes], result: mustFail } }), /tests\.t\.ciphertext: expected a file:\/\/ URI, got "http:\/\/x"/],
-    ['no master keys', decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [], result: ok } }), /tests\.t\.master-keys: expected a non-empty array/],
-    ['unknown key', decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [{ ...rawAes, key: 'nope' }], result: ok } }), /tests\.t\.master-keys\[0\]\.key: key "nope" is not in the keys manifest/],
-    ['AES key that is RSA', decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [{ ...rawAes, key: 'rsa-private' }], result: ok } }), /master-keys\[0\]\.key: key "rsa-private" is a private key \(pem encoding\); expected symmetric/],
-    ['OAEP without hash', decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [{ ...rawRsa, 'padding-hash': undefined }], result: ok } }), /master-keys\[0\]\.padding-hash: oaep-mgf1 needs one of sha1, sha256, sha384, sha512/],
-    ['bad padding', decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [{ ...rawRsa, 'padding-algorithm': 'oaep' }], result: ok } }), /padding-algorithm: expected "pkcs1" or "oaep-mgf1", got "oaep"/],
-    ['both results', decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: { ...ok, ...mustFail } } }), /tests\.t\.result: expected exactly one of "output" or "error"/],
-    ['no result in v3', decryptManifest(3, { t: { ciphertext: 'file://ct', plaintext: 'file://pt', 'master-keys': [rawAes] } }), /tests\.t\.result: expected \{ output/],
-    ['bad cmm', decryptManifest(4, { t: { ciphertext: 'file://ct', 'master-keys': [rawAes], cmm: 'Caching', result: ok } }), /tests\.t\.cmm: expected "Default" or "RequiredEncryptionContext", got "Caching"/],
-    ['context not strings', decryptManifest(4, { t: { ciphertext: 'file://ct', 'master-keys': [rawAes], 'encryption-context': { a: 1 }, result: ok } }), /tests\.t\.encryption-context\.a: expected a string/],
-    ['bad decryption-method', decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [rawAes], 'decryption-method': 'oneshot', result: ok } }), /decryption-method: expected "streaming-unsigned-only"/],
-    ['v5 bad type', decryptManifest(5, { t: { 'decryption-scenario': { type: 'positive-keyring', ciphertext: 'file://ct', result: 'file://pt', decryptKeyDescription: rawAes } } }), /tests\.t\.decryption-scenario\.type: expected "positive-esdk" or "negative-esdk"/],
-    ['v5 bad suite', decryptManifest(5, { t: { 'decryption-scenario': { type: 'positive-esdk', ciphertext: 'file://ct', result: 'file://pt', algorithmSuiteId: 'beef', decryptKeyDescription: rawAes } } }), /algorithmSuiteId: unknown algorithm suite "beef"/],
-    ['v5 empty multi', decryptManifest(5, { t: { ciphertext: 'file://ct', result: ok, decryptKeyDescription: { type: 'multi-keyring', childKeyrings: [] } } }), /decryptKeyDescription: a multi-keyring needs a generator or childKeyrings/],
+    [
+      'http URI',
+      decryptManifest(3, { t: { ciphertext: 'http://x', 'master-keys': [rawAes], result: mustFail } }),
+      /tests\.t\.ciphertext: expected a file:\/\/ URI, got "http:\/\/x"/,
+    ],
+    [
+      'no master keys',
+      decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [], result: ok } }),
+      /tests\.t\.master-keys: expected a non-empty array/,
+    ],
+    [
+      'unknown key',
+      decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [{ ...rawAes, key: 'nope' }], result: ok } }),
+      /tests\.t\.master-keys\[0\]\.key: key "nope" is not in the keys manifest/,
+    ],
+    [
+      'AES key that is RSA',
+      decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [{ ...rawAes, key: 'rsa-private' }], result: ok } }),
+      /master-keys\[0\]\.key: key "rsa-private" is a private key \(pem encoding\); expected symmetric/,
+    ],
+    [
+      'OAEP without hash',
+      decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [{ ...rawRsa, 'padding-hash': undefined }], result: ok } }),
+      /master-keys\[0\]\.padding-hash: oaep-mgf1 needs one of sha1, sha256, sha384, sha512/,
+    ],
+    [
+      'bad padding',
+      decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [{ ...rawRsa, 'padding-algorithm': 'oaep' }], result: ok } }),
+      /padding-algorithm: expected "pkcs1" or "oaep-mgf1", got "oaep"/,
+    ],
+    [
+      'both results',
+      decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: { ...ok, ...mustFail } } }),
+      /tests\.t\.result: expected exactly one of "output" or "error"/,
+    ],
+    [
+      'no result in v3',
+      decryptManifest(3, { t: { ciphertext: 'file://ct', plaintext: 'file://pt', 'master-keys': [rawAes] } }),
+      /tests\.t\.result: expected \{ output/,
+    ],
+    [
+      'bad cmm',
+      decryptManifest(4, { t: { ciphertext: 'file://ct', 'master-keys': [rawAes], cmm: 'Caching', result: ok } }),
+      /tests\.t\.cmm: expected "Default" or "RequiredEncryptionContext", got "Caching"/,
+    ],
+    [
+      'context not strings',
+      decryptManifest(4, { t: { ciphertext: 'file://ct', 'master-keys': [rawAes], 'encryption-context': { a: 1 }, result: ok } }),
+      /tests\.t\.encryption-context\.a: expected a string/,
+    ],
+    [
+      'bad decryption-method',
+      decryptManifest(3, { t: { ciphertext: 'file://ct', 'master-keys': [rawAes], 'decryption-method': 'oneshot', result: ok } }),
+      /decryption-method: expected "streaming-unsigned-only"/,
+    ],
+    [
+      'v5 bad type',
+      decryptManifest(5, {
+        t: {
+          'decryption-scenario': { type: 'positive-keyring', ciphertext: 'file://ct', result: 'file://pt', decryptKeyDescription: rawAes },
+        },
+      }),
+      /tests\.t\.decryption-scenario\.type: expected "positive-esdk" or "negative-esdk"/,
+    ],
+    [
+      'v5 bad suite',
+      decryptManifest(5, {
+        t: {
+          'decryption-scenario': {
+            type: 'positive-esdk',
+            ciphertext: 'file://ct',
+            result: 'file://pt',
+            algorithmSuiteId: 'beef',
+            decryptKeyDescription: rawAes,
+          },
+        },
+      }),
+      /algorithmSuiteId: unknown algorithm suite "beef"/,
+    ],
+    [
+      'v5 empty multi',
+      decryptManifest(5, {
+        t: { ciphertext: 'file://ct', result: ok, decryptKeyDescription: { type: 'multi-keyring', childKeyrings: [] } },
+      }),
+      /decryptKeyDescription: a multi-keyring needs a generator or childKeyrings/,
+    ],
     ['missing keys manifest', decryptManifest(3, {}, 'file://missing.json'), /missing\.json: cannot read \(ENOENT\)/],
-    ['bad keys manifest', decryptManifest(3, {}, 'file://bad-keys.json'), /bad-keys\.json: keys\.k: a symmetric key needs "encoding" and "material"/],
+    [
+      'bad keys manifest',
+      decryptManifest(3, {}, 'file://bad-keys.json'),
+      /bad-keys\.json: keys\.k: a symmetric key needs "encoding" and "material"/,
+    ],
   ];
   it.each(cases)('%s', async (_name, m, re) => {
     const dir = await fixture();
@@ -217,7 +471,10 @@ describe('judging', () => {
     const negative = { expect: { error: 'must fail' } } as const;
     expect(await judge(negative, throwing(new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', 'no')), ct)).toEqual({ status: 'passed' });
     const crash = await judge(negative, throwing(new TypeError('x is undefined')), ct);
-    expect(crash).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^decrypt: crash \(not an EnvelopeError\): TypeError: x is undefined/) });
+    expect(crash).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/^decrypt: crash \(not an EnvelopeError\): TypeError: x is undefined/),
+    });
     const positive = await judge({ expect: { plaintext: 'pt' } }, throwing(new RangeError('bad length')), ct, Buffer.from('x'));
     expect(positive.reason).toMatch(/crash \(not an EnvelopeError\): RangeError/);
   });
@@ -227,13 +484,17 @@ describe('the test-vectors command', () => {
   it('prints FAIL lines, grouped skip reasons and the last line; exit 1 when any failed', async () => {
     const dir = await fixture();
     await writeFile(path.join(dir, 'other'), 'nope');
-    const f = await write(dir, 'manifest.json', decryptManifest(3, {
-      wrong: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: { output: { plaintext: 'file://other' } } },
-      shouldFail: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: mustFail },
-      good: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: ok },
-      kms1: { ciphertext: 'file://ct', 'master-keys': [{ type: 'aws-kms', key: 'kms' }], result: ok },
-      kms2: { ciphertext: 'file://ct', 'master-keys': [{ type: 'aws-kms', key: 'kms' }], result: mustFail },
-    }));
+    const f = await write(
+      dir,
+      'manifest.json',
+      decryptManifest(3, {
+        wrong: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: { output: { plaintext: 'file://other' } } },
+        shouldFail: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: mustFail },
+        good: { ciphertext: 'file://ct', 'master-keys': [rawAes], result: ok },
+        kms1: { ciphertext: 'file://ct', 'master-keys': [{ type: 'aws-kms', key: 'kms' }], result: ok },
+        kms2: { ciphertext: 'file://ct', 'master-keys': [{ type: 'aws-kms', key: 'kms' }], result: mustFail },
+      }),
+    );
     const cli = await run(['test-vectors', f]);
     expect(cli.code).toBe(1);
     const lines = cli.stdout.toString().trim().split('\n');
@@ -258,7 +519,13 @@ describe('the test-vectors command', () => {
     const lines = cli.stdout.toString().trim().split('\n');
     expect(lines).toHaveLength(2);
     const report = JSON.parse(lines[0]!);
-    expect(report).toMatchObject({ passed: 1, failed: 0, skipped: 0, manifests: [{ version: 3, tests: 1 }], results: [{ id: 'good', status: 'passed' }] });
+    expect(report).toMatchObject({
+      passed: 1,
+      failed: 0,
+      skipped: 0,
+      manifests: [{ version: 3, tests: 1 }],
+      results: [{ id: 'good', status: 'passed' }],
+    });
     expect(lines[1]).toBe('1 passed, 0 failed, 0 skipped');
   });
 

@@ -6,7 +6,8 @@
 import type { DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, KeyringCallOptions } from '@envelope/core';
 import { EnvelopeError } from '@envelope/core';
 
-export type AuditOperation = 'generate' | 'wrap' | 'unwrap' | 'cache-hit' | 'cache-miss' | 'failover' | 'degraded-encrypt' | 'rewrap' | 'kms-call';
+export type AuditOperation =
+  'generate' | 'wrap' | 'unwrap' | 'cache-hit' | 'cache-miss' | 'failover' | 'degraded-encrypt' | 'rewrap' | 'kms-call';
 
 export interface AuditEvent {
   readonly time: string;
@@ -141,7 +142,11 @@ export class AuditingKeyring implements Keyring {
     }
   }
 
-  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], options?: KeyringCallOptions): Promise<DecryptionMaterials> {
+  async onDecrypt(
+    materials: DecryptionMaterials,
+    edks: readonly EncryptedDataKey[],
+    options?: KeyringCallOptions,
+  ): Promise<DecryptionMaterials> {
     if (materials.hasDataKey) return materials;
     const t0 = performance.now();
     try {
@@ -154,7 +159,13 @@ export class AuditingKeyring implements Keyring {
     }
   }
 
-  #emit(operation: AuditOperation, outcome: 'success' | 'failure', t0: number, ec: Readonly<Record<string, string>>, error?: unknown): void {
+  #emit(
+    operation: AuditOperation,
+    outcome: 'success' | 'failure',
+    t0: number,
+    ec: Readonly<Record<string, string>>,
+    error?: unknown,
+  ): void {
     this.sink.emit(
       auditEvent(
         this.sink,
@@ -163,7 +174,9 @@ export class AuditingKeyring implements Keyring {
           outcome,
           latencyMs: Math.round((performance.now() - t0) * 1000) / 1000,
           ...this.label,
-          ...(error === undefined ? {} : { error: error instanceof EnvelopeError ? error.code : error instanceof Error ? error.name : 'error' }),
+          ...(error === undefined
+            ? {}
+            : { error: error instanceof EnvelopeError ? error.code : error instanceof Error ? error.name : 'error' }),
         },
         ec,
       ),

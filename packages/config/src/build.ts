@@ -30,7 +30,8 @@ export function createRegistry(options: RegistryOptions = {}): KeyringRegistry {
 /** Splits a configuration into plugins, the keyring and the cache settings. */
 export function splitConfig(config: unknown): { plugins: string[]; keyring: unknown; keyringPath: string; cache: unknown } {
   const c = parseAt(fileSchema, config, 'config');
-  if ('keyring' in c && c.keyring !== undefined) return { plugins: c.plugins ?? [], keyring: c.keyring, keyringPath: 'keyring', cache: c.cache };
+  if ('keyring' in c && c.keyring !== undefined)
+    return { plugins: c.plugins ?? [], keyring: c.keyring, keyringPath: 'keyring', cache: c.cache };
   const { plugins, cache, ...keyring } = c;
   return { plugins: plugins ?? [], keyring, keyringPath: 'keyring', cache };
 }

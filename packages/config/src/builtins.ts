@@ -5,5 +5,12 @@ import { multiProvider, rawAesProvider, rawRsaProvider } from './providers/local
 import { awsKmsDiscoveryProvider, awsKmsMultiRegionProvider, awsKmsProvider } from './providers/kms.js';
 
 export function builtinKeyrings(): ContainerModule {
-  return keyringProviderModule(rawAesProvider, rawRsaProvider, multiProvider, awsKmsProvider, awsKmsDiscoveryProvider, awsKmsMultiRegionProvider);
+  return keyringProviderModule(
+    rawAesProvider,
+    rawRsaProvider,
+    multiProvider,
+    awsKmsProvider,
+    awsKmsDiscoveryProvider,
+    awsKmsMultiRegionProvider,
+  );
 }

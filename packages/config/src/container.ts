@@ -40,7 +40,8 @@ export class KeyringRegistry {
   /** Loads container modules (built-in or from plugins). */
   load(...modules: ContainerModule[]): this {
     for (const m of modules) {
-      if (!(m instanceof ContainerModule)) throw configError('plugins', 'a plugin must export a ContainerModule made with keyringProviderModule()');
+      if (!(m instanceof ContainerModule))
+        throw configError('plugins', 'a plugin must export a ContainerModule made with keyringProviderModule()');
       this.container.load(m);
       this.#modules.push(m);
     }
@@ -87,7 +88,10 @@ export class KeyringRegistry {
       }
       const m = mod.default ?? mod.keyringProviders;
       if (!(m instanceof ContainerModule)) {
-        throw configError(`${at}[${i}]`, `plugin ${JSON.stringify(name)} does not export a ContainerModule (default export or "keyringProviders")`);
+        throw configError(
+          `${at}[${i}]`,
+          `plugin ${JSON.stringify(name)} does not export a ContainerModule (default export or "keyringProviders")`,
+        );
       }
       this.load(m);
     }
@@ -101,7 +105,10 @@ export class KeyringRegistry {
     const providers = this.providers();
     const provider = typeof type === 'string' ? providers.get(type) : undefined;
     if (!provider) {
-      throw configError(joinPath(at, ['type']), `unknown keyring type ${JSON.stringify(type)} (known: ${[...providers.keys()].sort().join(', ')})`);
+      throw configError(
+        joinPath(at, ['type']),
+        `unknown keyring type ${JSON.stringify(type)} (known: ${[...providers.keys()].sort().join(', ')})`,
+      );
     }
     const parsed = parseAt(provider.schema, config, at);
     const keyring = await provider.create(parsed, this.#deps(), at);

@@ -41,7 +41,12 @@ describe('audit sinks', () => {
       expect(spans[0]).toMatchObject({
         name: 'envelope.generate',
         ended: true,
-        attributes: { 'envelope.keyring_type': 'raw-aes', 'envelope.key_id': 'audit/k', 'envelope.outcome': 'success', 'envelope.context_keys': ['a'] },
+        attributes: {
+          'envelope.keyring_type': 'raw-aes',
+          'envelope.key_id': 'audit/k',
+          'envelope.outcome': 'success',
+          'envelope.context_keys': ['a'],
+        },
       });
     } finally {
       trace.disable();

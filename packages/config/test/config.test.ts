@@ -36,9 +36,19 @@ describe('schemas: valid configurations build working keyrings', () => {
 
   it('raw-rsa from PEM files; a private key alone both encrypts and decrypts', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'cfg-'));
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     await writeFile(path.join(dir, 'rsa.pem'), privateKey);
-    const k = await buildKeyring({ type: 'raw-rsa', namespace: 'cfg', name: 'rsa', privateKeyFile: path.join(dir, 'rsa.pem'), padding: 'oaep-sha256' });
+    const k = await buildKeyring({
+      type: 'raw-rsa',
+      namespace: 'cfg',
+      name: 'rsa',
+      privateKeyFile: path.join(dir, 'rsa.pem'),
+      padding: 'oaep-sha256',
+    });
     await roundTrip(k);
   });
 
@@ -60,20 +70,48 @@ describe('schemas: valid configurations build working keyrings', () => {
 describe('schemas: invalid configurations name the path and the problem', () => {
   const cases: [string, unknown, RegExp][] = [
     ['not an object', 42, /^config: expected object/],
-    ['unknown type', { type: 'nope' }, /^keyring\.type: unknown keyring type "nope" \(known: aws-kms, aws-kms-discovery, aws-kms-multi-region, multi, raw-aes, raw-rsa\)/],
+    [
+      'unknown type',
+      { type: 'nope' },
+      /^keyring\.type: unknown keyring type "nope" \(known: aws-kms, aws-kms-discovery, aws-kms-multi-region, multi, raw-aes, raw-rsa\)/,
+    ],
     ['missing type', {}, /^keyring\.type: unknown keyring type undefined/],
     ['raw-aes without key', { type: 'raw-aes', namespace: 'n', name: 'x' }, /^keyring: give exactly one of key or keyFile/],
-    ['raw-aes with both', { type: 'raw-aes', namespace: 'n', name: 'x', key: key(), keyFile: 'f' }, /^keyring: give exactly one of key or keyFile/],
+    [
+      'raw-aes with both',
+      { type: 'raw-aes', namespace: 'n', name: 'x', key: key(), keyFile: 'f' },
+      /^keyring: give exactly one of key or keyFile/,
+    ],
     ['raw-aes bad base64', { type: 'raw-aes', namespace: 'n', name: 'x', key: '!!!' }, /^keyring\.key: expected base64/],
-    ['raw-aes short key', { type: 'raw-aes', namespace: 'n', name: 'x', key: randomBytes(10).toString('base64') }, /^keyring\.key: expected a 16, 24 or 32-byte AES key/],
-    ['raw-aes empty namespace', { type: 'raw-aes', namespace: '', name: 'x', key: key() }, /^keyring\.namespace: expected a non-empty string/],
+    [
+      'raw-aes short key',
+      { type: 'raw-aes', namespace: 'n', name: 'x', key: randomBytes(10).toString('base64') },
+      /^keyring\.key: expected a 16, 24 or 32-byte AES key/,
+    ],
+    [
+      'raw-aes empty namespace',
+      { type: 'raw-aes', namespace: '', name: 'x', key: key() },
+      /^keyring\.namespace: expected a non-empty string/,
+    ],
     ['raw-aes unknown field', { type: 'raw-aes', namespace: 'n', name: 'x', key: key(), extra: 1 }, /^keyring: Unrecognized key: "extra"/],
-    ['raw-aes missing key file', { type: 'raw-aes', namespace: 'n', name: 'x', keyFile: '/nonexistent/k' }, /^keyring\.keyFile: cannot read "\/nonexistent\/k" \(ENOENT\)/],
+    [
+      'raw-aes missing key file',
+      { type: 'raw-aes', namespace: 'n', name: 'x', keyFile: '/nonexistent/k' },
+      /^keyring\.keyFile: cannot read "\/nonexistent\/k" \(ENOENT\)/,
+    ],
     ['raw-rsa bad padding', { type: 'raw-rsa', namespace: 'n', name: 'x', privateKey: 'pem', padding: 'oaep-md5' }, /^keyring\.padding: /],
     ['raw-rsa no key', { type: 'raw-rsa', namespace: 'n', name: 'x' }, /^keyring: give privateKeyFile or publicKeyFile/],
     ['multi empty', { type: 'multi' }, /^keyring: a multi keyring needs a generator or children/],
-    ['multi nested child error', { type: 'multi', children: [aes('a'), { type: 'raw-aes', namespace: 'n', name: 'x' }] }, /^keyring\.children\[1\]: give exactly one of key or keyFile/],
-    ['multi nested generator error', { type: 'multi', generator: { type: 'raw-aes', namespace: 'n', name: 3, key: key() } }, /^keyring\.generator\.name: expected string/],
+    [
+      'multi nested child error',
+      { type: 'multi', children: [aes('a'), { type: 'raw-aes', namespace: 'n', name: 'x' }] },
+      /^keyring\.children\[1\]: give exactly one of key or keyFile/,
+    ],
+    [
+      'multi nested generator error',
+      { type: 'multi', generator: { type: 'raw-aes', namespace: 'n', name: 3, key: key() } },
+      /^keyring\.generator\.name: expected string/,
+    ],
     ['cache without maxAge', { keyring: aes('a'), cache: {} }, /^cache\.maxAgeMs: expected number/],
     ['plugins not strings', { plugins: [1], keyring: aes('a') }, /^config\.plugins\[0\]: expected string/],
   ];
@@ -92,7 +130,10 @@ describe('providers and plugins', () => {
     schema: z.strictObject({ type: z.literal('test-double-wrap'), inner: z.array(z.unknown()).length(2) }),
     async create(c, deps, at) {
       const { MultiKeyring } = await import('@envelope/core');
-      return new MultiKeyring({ generator: await deps.build(c.inner[0], `${at}.inner[0]`), children: [await deps.build(c.inner[1], `${at}.inner[1]`)] });
+      return new MultiKeyring({
+        generator: await deps.build(c.inner[0], `${at}.inner[0]`),
+        children: [await deps.build(c.inner[1], `${at}.inner[1]`)],
+      });
     },
   });
 
@@ -106,12 +147,18 @@ describe('providers and plugins', () => {
   it('a duplicate registration is a clear error', () => {
     const registry = createRegistry().load(keyringProviderModule(echo));
     expect(() => registry.load(keyringProviderModule(echo))).toThrow(/keyring type "test-double-wrap" is registered twice/);
-    expect(() => createRegistry().load(keyringProviderModule({ ...echo, type: 'raw-aes' } as typeof echo))).toThrow(/"raw-aes" is registered twice/);
+    expect(() => createRegistry().load(keyringProviderModule({ ...echo, type: 'raw-aes' } as typeof echo))).toThrow(
+      /"raw-aes" is registered twice/,
+    );
   });
 
   it('a plugin that cannot be found, or exports the wrong thing, is a clear error', async () => {
-    await expect(buildKeyring({ plugins: ['@envelope/no-such-plugin'], keyring: aes('a') })).rejects.toThrow(/^plugins\[0\]: cannot load plugin "@envelope\/no-such-plugin"/);
-    await expect(buildKeyring({ plugins: ['zod'], keyring: aes('a') })).rejects.toThrow(/^plugins\[0\]: plugin "zod" does not export a ContainerModule/);
+    await expect(buildKeyring({ plugins: ['@envelope/no-such-plugin'], keyring: aes('a') })).rejects.toThrow(
+      /^plugins\[0\]: cannot load plugin "@envelope\/no-such-plugin"/,
+    );
+    await expect(buildKeyring({ plugins: ['zod'], keyring: aes('a') })).rejects.toThrow(
+      /^plugins\[0\]: plugin "zod" does not export a ContainerModule/,
+    );
   });
 });
 
@@ -122,7 +169,11 @@ describe('audit events', () => {
     const k = await buildKeyring({ type: 'multi', generator: aes('g'), children: [aes('c')] }, { audit });
     const { ciphertext } = await encrypt(Buffer.from('a'), { keyring: k, suite: 0x0478, encryptionContext: { tenant: 'secret-tenant' } });
     await decrypt(ciphertext, { keyring: k });
-    expect(events.map((e) => `${e.operation}:${e.keyId}:${e.outcome}`)).toEqual(['generate:cfg/g:success', 'wrap:cfg/c:success', 'unwrap:cfg/g:success']);
+    expect(events.map((e) => `${e.operation}:${e.keyId}:${e.outcome}`)).toEqual([
+      'generate:cfg/g:success',
+      'wrap:cfg/c:success',
+      'unwrap:cfg/g:success',
+    ]);
     for (const e of events) {
       expect(e).toMatchObject({ keyringType: 'raw-aes', contextKeys: ['tenant'] });
       expect(e.latencyMs).toBeGreaterThanOrEqual(0);
@@ -147,12 +198,34 @@ describe('KMS keyring schemas', () => {
   const cases: [string, unknown, RegExp][] = [
     ['aws-kms keyId not an ARN', { type: 'aws-kms', keyId: 'abc' }, /^keyring\.keyId: expected a key or alias ARN/],
     ['aws-kms bad endpoint', { type: 'aws-kms', keyId: arn, endpoint: 'not a url' }, /^keyring\.endpoint: expected a URL/],
-    ['multi-region key not an ARN', { type: 'aws-kms-multi-region', keys: [{ keyId: arn }, { keyId: 'alias/x' }] }, /^keyring\.keys\[1\]\.keyId: expected an ARN/],
+    [
+      'multi-region key not an ARN',
+      { type: 'aws-kms-multi-region', keys: [{ keyId: arn }, { keyId: 'alias/x' }] },
+      /^keyring\.keys\[1\]\.keyId: expected an ARN/,
+    ],
     ['multi-region no keys', { type: 'aws-kms-multi-region', keys: [] }, /^keyring\.keys: expected at least one key/],
-    ['multi-region bad policy', { type: 'aws-kms-multi-region', keys: [{ keyId: arn }], encryptPolicy: 'most' }, /^keyring\.encryptPolicy: /],
-    ['discovery bad account', { type: 'aws-kms-discovery', regions: ['us-east-1'], filter: { partition: 'aws', accountIds: ['12'] } }, /^keyring\.filter\.accountIds\[0\]: expected a 12-digit account id/],
+    [
+      'multi-region bad policy',
+      { type: 'aws-kms-multi-region', keys: [{ keyId: arn }], encryptPolicy: 'most' },
+      /^keyring\.encryptPolicy: /,
+    ],
+    [
+      'discovery bad account',
+      { type: 'aws-kms-discovery', regions: ['us-east-1'], filter: { partition: 'aws', accountIds: ['12'] } },
+      /^keyring\.filter\.accountIds\[0\]: expected a 12-digit account id/,
+    ],
     ['discovery no regions', { type: 'aws-kms-discovery', regions: [] }, /^keyring\.regions: expected at least one region/],
-    ['child of multi', { type: 'multi', children: [{ type: 'aws-kms', keyId: arn }, { type: 'aws-kms', keyId: 'x' }] }, /^keyring\.children\[1\]\.keyId: expected a key or alias ARN/],
+    [
+      'child of multi',
+      {
+        type: 'multi',
+        children: [
+          { type: 'aws-kms', keyId: arn },
+          { type: 'aws-kms', keyId: 'x' },
+        ],
+      },
+      /^keyring\.children\[1\]\.keyId: expected a key or alias ARN/,
+    ],
   ];
   for (const [name, config, message] of cases) {
     it(name, async () => {
@@ -162,9 +235,18 @@ describe('KMS keyring schemas', () => {
     });
   }
   it('valid KMS configurations build keyrings', async () => {
-    const multi = await buildKeyring({ type: 'aws-kms-multi-region', keys: [{ keyId: arn }, { keyId: arn.replace('us-east-1', 'eu-west-1') }], encryptPolicy: { quorum: 1 }, endpoint: 'http://127.0.0.1:4566', hedgeAfterMs: 50, deadlineMs: 2000 });
+    const multi = await buildKeyring({
+      type: 'aws-kms-multi-region',
+      keys: [{ keyId: arn }, { keyId: arn.replace('us-east-1', 'eu-west-1') }],
+      encryptPolicy: { quorum: 1 },
+      endpoint: 'http://127.0.0.1:4566',
+      hedgeAfterMs: 50,
+      deadlineMs: 2000,
+    });
     expect(multi).toBeDefined();
     expect(await buildKeyring({ type: 'aws-kms', keyId: arn, additionalKeyIds: [arn.replace('us-east-1', 'us-west-2')] })).toBeDefined();
-    expect(await buildKeyring({ type: 'aws-kms-discovery', regions: ['us-east-1'], filter: { partition: 'aws', accountIds: ['111122223333'] } })).toBeDefined();
+    expect(
+      await buildKeyring({ type: 'aws-kms-discovery', regions: ['us-east-1'], filter: { partition: 'aws', accountIds: ['111122223333'] } }),
+    ).toBeDefined();
   });
 });

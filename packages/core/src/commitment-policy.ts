@@ -4,10 +4,7 @@
 import { EnvelopeError } from './errors.js';
 import type { AlgorithmSuite } from './suites.js';
 
-export type CommitmentPolicy =
-  | 'FORBID_ENCRYPT_ALLOW_DECRYPT'
-  | 'REQUIRE_ENCRYPT_ALLOW_DECRYPT'
-  | 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT';
+export type CommitmentPolicy = 'FORBID_ENCRYPT_ALLOW_DECRYPT' | 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' | 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT';
 
 export const DEFAULT_COMMITMENT_POLICY: CommitmentPolicy = 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT';
 
@@ -27,10 +24,7 @@ export function parseCommitmentPolicy(p: unknown): CommitmentPolicy {
 export function assertEncryptAllowed(policy: CommitmentPolicy, suite: AlgorithmSuite): void {
   const ok = policy === 'FORBID_ENCRYPT_ALLOW_DECRYPT' ? !suite.commitment : suite.commitment;
   if (!ok) {
-    throw new EnvelopeError(
-      'ENVELOPE_COMMITMENT_POLICY',
-      `commitment policy ${policy} does not allow encrypting with suite ${suite.name}`,
-    );
+    throw new EnvelopeError('ENVELOPE_COMMITMENT_POLICY', `commitment policy ${policy} does not allow encrypting with suite ${suite.name}`);
   }
 }
 

@@ -59,7 +59,12 @@ export async function encrypt(plaintext: Uint8Array, options: EncryptOptions): P
     out.set(footer, off);
     off += footer.byteLength;
     out.fill(0, off);
-    return { ciphertext: out.subarray(0, off), messageInfo: session.info, encryptionContext: session.encryptionContext, warnings: session.warnings };
+    return {
+      ciphertext: out.subarray(0, off),
+      messageInfo: session.info,
+      encryptionContext: session.encryptionContext,
+      warnings: session.warnings,
+    };
   } finally {
     session.dispose();
   }

@@ -61,7 +61,8 @@ export interface CheckedCommon {
 }
 
 function checkCommon(options: unknown, what: string): CheckedCommon {
-  if (!options || typeof options !== 'object') throw invalidArgument('options', `${what} needs an options object with a keyring or materialsManager`);
+  if (!options || typeof options !== 'object')
+    throw invalidArgument('options', `${what} needs an options object with a keyring or materialsManager`);
   const o = options as Partial<EncryptOptions & DecryptOptions>;
   if ((o.keyring === undefined) === (o.materialsManager === undefined)) {
     throw invalidArgument('options', 'give exactly one of keyring or materialsManager');

@@ -86,7 +86,8 @@ function check(o: RewrapOptions): Checked {
   const to = o.to === undefined ? [] : Array.isArray(o.to) ? [...(o.to as Keyring[])] : [o.to as Keyring];
   if (mode !== 'remove' && to.length === 0) throw invalidArgument('to', `mode ${mode} needs at least one keyring`);
   for (const [i, k] of to.entries()) if (typeof k?.onEncrypt !== 'function') throw invalidArgument(`to[${i}]`, 'expected a Keyring');
-  if (mode === 'remove' && typeof o.remove !== 'function') throw invalidArgument('remove', 'mode remove needs a predicate choosing the EDKs to drop');
+  if (mode === 'remove' && typeof o.remove !== 'function')
+    throw invalidArgument('remove', 'mode remove needs a predicate choosing the EDKs to drop');
   const from = asManager(o.from, 'from');
   return {
     from,
@@ -102,7 +103,10 @@ function check(o: RewrapOptions): Checked {
  * Builds the rewrapped header for an unsigned message: authenticates the old header with
  * `from`, wraps its data key with `to`, and returns the new header bytes.
  */
-async function rewrapHeader(header: ParsedHeader, c: Checked): Promise<{ bytes: Uint8Array; header: MessageHeader; added: number; removed: number }> {
+async function rewrapHeader(
+  header: ParsedHeader,
+  c: Checked,
+): Promise<{ bytes: Uint8Array; header: MessageHeader; added: number; removed: number }> {
   const o = c.decryptOptions;
   const { materials, key } = await authenticateHeader(header, o);
   try {
@@ -139,11 +143,20 @@ async function rewrapHeader(header: ParsedHeader, c: Checked): Promise<{ bytes: 
       }
     }
     if (edks.length > o.maxEncryptedDataKeys) {
-      throw new EnvelopeError('ENVELOPE_LIMIT_EXCEEDED', `rewrap would write ${edks.length} EDKs, above maxEncryptedDataKeys ${o.maxEncryptedDataKeys}`);
+      throw new EnvelopeError(
+        'ENVELOPE_LIMIT_EXCEEDED',
+        `rewrap would write ${edks.length} EDKs, above maxEncryptedDataKeys ${o.maxEncryptedDataKeys}`,
+      );
     }
     const next: MessageHeader = { ...header, encryptedDataKeys: edks };
     const body = serializeHeaderBody(next);
-    const auth = computeHeaderAuth(header.suite, header.version, key, body, authOnlyContext(materials.encryptionContext, materials.requiredEncryptionContextKeys));
+    const auth = computeHeaderAuth(
+      header.suite,
+      header.version,
+      key,
+      body,
+      authOnlyContext(materials.encryptionContext, materials.requiredEncryptionContextKeys),
+    );
     const bytes = new Uint8Array(body.byteLength + auth.byteLength);
     bytes.set(body);
     bytes.set(auth, body.byteLength);
@@ -168,7 +181,11 @@ async function assertStillDecryptable(header: ParsedHeader, edks: EncryptedDataK
     m.zeroize();
   } catch (e) {
     if (e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED') throw e;
-    throw new EnvelopeError('ENVELOPE_REWRAP_REFUSED', 'rewrap refused: no remaining encrypted data key would decrypt with the keep keyring', { cause: e });
+    throw new EnvelopeError(
+      'ENVELOPE_REWRAP_REFUSED',
+      'rewrap refused: no remaining encrypted data key would decrypt with the keep keyring',
+      { cause: e },
+    );
   }
 }
 
@@ -256,7 +273,10 @@ class RewrapKeyring implements Keyring {
     if (this.c.mode === 'add') {
       const fromKeyring = (this.c.from as Partial<DefaultMaterialsManager>).keyring;
       if (!fromKeyring || typeof fromKeyring.onEncrypt !== 'function') {
-        throw new EnvelopeError('ENVELOPE_REWRAP_REFUSED', 'mode add on a signed message re-encrypts, so "from" must be a keyring that can also encrypt');
+        throw new EnvelopeError(
+          'ENVELOPE_REWRAP_REFUSED',
+          'mode add on a signed message re-encrypts, so "from" must be a keyring that can also encrypt',
+        );
       }
       await fromKeyring.onEncrypt(m, options);
     }

@@ -8,12 +8,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { EnvelopeError } from './errors.js';
-import {
-  StreamDecryptor,
-  StreamEncryptor,
-  type DecryptStreamOptions,
-  type EncryptStreamOptions,
-} from './message/stream-codec.js';
+import { StreamDecryptor, StreamEncryptor, type DecryptStreamOptions, type EncryptStreamOptions } from './message/stream-codec.js';
 
 function toBytes(chunk: unknown): Uint8Array {
   if (chunk instanceof Uint8Array) return chunk;

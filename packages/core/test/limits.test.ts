@@ -20,16 +20,41 @@ describe('resource limits', () => {
     const msg = headerPrefix(65535);
     const before = process.memoryUsage().arrayBuffers;
     await expect(decrypt(msg, { keyring })).rejects.toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
-    expect(() => parseHeader(msg, { maxEncryptedDataKeys: 100, maxFrameLength: 1 << 20 })).toThrow(/65535 encrypted data keys; the limit is 100/);
+    expect(() => parseHeader(msg, { maxEncryptedDataKeys: 100, maxFrameLength: 1 << 20 })).toThrow(
+      /65535 encrypted data keys; the limit is 100/,
+    );
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
   });
 
   it('EDK counts at the limit are accepted and just above refused', async () => {
     const { ciphertext } = await encrypt(Buffer.from('x'), { keyring, suite: 0x0478 });
     await expect(decrypt(ciphertext, { keyring, maxEncryptedDataKeys: 1 })).resolves.toBeDefined();
-    const many = await encrypt(Buffer.from('x'), { keyring: { onEncrypt: async (m) => { await keyring.onEncrypt(m); await keyring.onEncrypt(m); return m; }, onDecrypt: keyring.onDecrypt.bind(keyring) }, suite: 0x0478 });
+    const many = await encrypt(Buffer.from('x'), {
+      keyring: {
+        onEncrypt: async (m) => {
+          await keyring.onEncrypt(m);
+          await keyring.onEncrypt(m);
+          return m;
+        },
+        onDecrypt: keyring.onDecrypt.bind(keyring),
+      },
+      suite: 0x0478,
+    });
     await expect(decrypt(many.ciphertext, { keyring, maxEncryptedDataKeys: 1 })).rejects.toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
-    await expect(encrypt(Buffer.from('x'), { keyring: { onEncrypt: async (m) => { await keyring.onEncrypt(m); await keyring.onEncrypt(m); return m; }, onDecrypt: keyring.onDecrypt.bind(keyring) }, suite: 0x0478, maxEncryptedDataKeys: 1 })).rejects.toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
+    await expect(
+      encrypt(Buffer.from('x'), {
+        keyring: {
+          onEncrypt: async (m) => {
+            await keyring.onEncrypt(m);
+            await keyring.onEncrypt(m);
+            return m;
+          },
+          onDecrypt: keyring.onDecrypt.bind(keyring),
+        },
+        suite: 0x0478,
+        maxEncryptedDataKeys: 1,
+      }),
+    ).rejects.toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
   });
 
   it('a 4 GiB frame length is refused before a stream buffers anything for it', async () => {
@@ -40,7 +65,17 @@ describe('resource limits', () => {
     const at = h.body.byteLength - 32 - 4;
     bad.writeUInt32BE(0xffffffff, at);
     await expect(decrypt(bad, { keyring })).rejects.toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
-    await expect(pipeline(Readable.from([bad]), decryptStream({ keyring }), new Writable({ write(_c, _e, cb) { cb(); } }))).rejects.toMatchObject({
+    await expect(
+      pipeline(
+        Readable.from([bad]),
+        decryptStream({ keyring }),
+        new Writable({
+          write(_c, _e, cb) {
+            cb();
+          },
+        }),
+      ),
+    ).rejects.toMatchObject({
       code: 'ENVELOPE_LIMIT_EXCEEDED',
     });
   });
@@ -50,7 +85,11 @@ describe('resource limits', () => {
     const h = parseHeader(ciphertext, { maxEncryptedDataKeys: 100, maxFrameLength: 1 << 20 });
     const bad = Buffer.from(ciphertext);
     bad.writeUInt32BE(0x7fffffff, h.length + 4 + 4 + 12); // final frame content length
-    const sink = new Writable({ write(_c, _e, cb) { cb(); } });
+    const sink = new Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    });
     await expect(pipeline(Readable.from([bad.subarray(0, h.length + 40)]), decryptStream({ keyring }), sink)).rejects.toMatchObject({
       code: 'ENVELOPE_MALFORMED_MESSAGE',
     });
@@ -58,7 +97,9 @@ describe('resource limits', () => {
 
   it('a 64 KiB encryption context is refused: it cannot be serialized in the header', async () => {
     const big = { k: 'v'.repeat(65_530) };
-    await expect(encrypt(Buffer.from('x'), { keyring, suite: 0x0478, encryptionContext: big })).rejects.toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
+    await expect(encrypt(Buffer.from('x'), { keyring, suite: 0x0478, encryptionContext: big })).rejects.toMatchObject({
+      code: 'ENVELOPE_LIMIT_EXCEEDED',
+    });
   });
 
   it('a header declaring a context longer than the input is malformed, not an allocation', async () => {
@@ -67,11 +108,14 @@ describe('resource limits', () => {
   });
 
   it('a context with duplicate keys or invalid UTF-8 is malformed', async () => {
-    const kv = (k: Buffer, v: Buffer) => Buffer.concat([Buffer.from([k.length >> 8, k.length]), k, Buffer.from([v.length >> 8, v.length]), v]);
+    const kv = (k: Buffer, v: Buffer) =>
+      Buffer.concat([Buffer.from([k.length >> 8, k.length]), k, Buffer.from([v.length >> 8, v.length]), v]);
     const dup = Buffer.concat([Buffer.from([0, 2]), kv(Buffer.from('a'), Buffer.from('1')), kv(Buffer.from('a'), Buffer.from('2'))]);
     const bad = Buffer.concat([Buffer.from([0, 1]), kv(Buffer.from([0xc3, 0x28]), Buffer.from('1'))]);
     for (const ec of [dup, bad]) {
-      await expect(decrypt(Buffer.concat([headerPrefix(1, ec), Buffer.alloc(100)]), { keyring })).rejects.toMatchObject({ code: 'ENVELOPE_MALFORMED_MESSAGE' });
+      await expect(decrypt(Buffer.concat([headerPrefix(1, ec), Buffer.alloc(100)]), { keyring })).rejects.toMatchObject({
+        code: 'ENVELOPE_MALFORMED_MESSAGE',
+      });
     }
   });
 });
@@ -90,7 +134,18 @@ describe('resource limits: refused at parse time, before anything is buffered or
     src.push(prefix); // and nothing more, ever
     const started = Date.now();
     const outcome = await Promise.race([
-      pipeline(src, decryptStream({ keyring }), new Writable({ write(_c, _e, cb) { cb(); } })).then(() => 'finished', (e: unknown) => e),
+      pipeline(
+        src,
+        decryptStream({ keyring }),
+        new Writable({
+          write(_c, _e, cb) {
+            cb();
+          },
+        }),
+      ).then(
+        () => 'finished',
+        (e: unknown) => e,
+      ),
       new Promise((r) => setTimeout(() => r('still waiting for input'), 1000)),
     ]);
     src.destroy();
@@ -101,7 +156,13 @@ describe('resource limits: refused at parse time, before anything is buffered or
   async function webStalled(prefix: Uint8Array): Promise<unknown> {
     const src = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(prefix) });
     const reader = src.pipeThrough(decryptWebStream({ keyring })).getReader();
-    return Promise.race([reader.read().then(() => 'read', (e: unknown) => e), new Promise((r) => setTimeout(() => r('still waiting for input'), 1000))]);
+    return Promise.race([
+      reader.read().then(
+        () => 'read',
+        (e: unknown) => e,
+      ),
+      new Promise((r) => setTimeout(() => r('still waiting for input'), 1000)),
+    ]);
   }
 
   it('65,535 EDKs: the count alone is refused, by the buffer API and by both streams, without the rest of the header', async () => {
@@ -115,7 +176,9 @@ describe('resource limits: refused at parse time, before anything is buffered or
     const { msg, frameLengthAt } = await realHeader();
     msg.writeUInt32BE(0xffffffff, frameLengthAt);
     const before = process.memoryUsage().arrayBuffers;
-    expect(() => parseHeader(msg, { maxEncryptedDataKeys: 100, maxFrameLength: 64 * 1024 * 1024 })).toThrow(/frame length 4294967295 exceeds the limit/);
+    expect(() => parseHeader(msg, { maxEncryptedDataKeys: 100, maxFrameLength: 64 * 1024 * 1024 })).toThrow(
+      /frame length 4294967295 exceeds the limit/,
+    );
     await expect(decrypt(msg, { keyring })).rejects.toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
     const header = msg.subarray(0, frameLengthAt + 4 + 32 + 16);
@@ -129,9 +192,20 @@ describe('resource limits: refused at parse time, before anything is buffered or
     const { ciphertext } = await encrypt(Buffer.from('x'), { keyring, suite: 0x0478, encryptionContext: max });
     expect((await decrypt(ciphertext, { keyring })).encryptionContext.k).toHaveLength(65_528);
     const parts: Buffer[] = [];
-    await pipeline(Readable.from(chunked(ciphertext, 1000)), decryptStream({ keyring }), new Writable({ write(c, _e, cb) { parts.push(c); cb(); } }));
+    await pipeline(
+      Readable.from(chunked(ciphertext, 1000)),
+      decryptStream({ keyring }),
+      new Writable({
+        write(c, _e, cb) {
+          parts.push(c);
+          cb();
+        },
+      }),
+    );
     expect(Buffer.concat(parts).toString()).toBe('x');
-    await expect(encrypt(Buffer.from('x'), { keyring, suite: 0x0478, encryptionContext: { k: 'v'.repeat(65_529) } })).rejects.toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
+    await expect(encrypt(Buffer.from('x'), { keyring, suite: 0x0478, encryptionContext: { k: 'v'.repeat(65_529) } })).rejects.toMatchObject(
+      { code: 'ENVELOPE_LIMIT_EXCEEDED' },
+    );
     // A full 65,535-byte context field whose pair count says 65,535: one pair is there, then the
     // count runs past the field. Refused when the second pair is missing, not after 65,535 allocations.
     const ec = Buffer.alloc(0xffff);
@@ -141,7 +215,9 @@ describe('resource limits: refused at parse time, before anything is buffered or
     ec.writeUInt16BE(0xffff - 7, 5);
     const hostile = Buffer.concat([headerPrefix(1, ec), Buffer.alloc(200)]);
     const before = process.memoryUsage().arrayBuffers;
-    expect(() => parseHeader(hostile, { maxEncryptedDataKeys: 100, maxFrameLength: 1 << 20 })).toThrow(/malformed message: truncated encryption context key length/);
+    expect(() => parseHeader(hostile, { maxEncryptedDataKeys: 100, maxFrameLength: 1 << 20 })).toThrow(
+      /malformed message: truncated encryption context key length/,
+    );
     await expect(decrypt(hostile, { keyring })).rejects.toMatchObject({ code: 'ENVELOPE_MALFORMED_MESSAGE' });
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
   });

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { MultiKeyring, RequiredEncryptionContextMaterialsManager, decrypt, encrypt, parseHeader, rewrap, rewrapStream } from '../src/index.js';
+import {
+  MultiKeyring,
+  RequiredEncryptionContextMaterialsManager,
+  decrypt,
+  encrypt,
+  parseHeader,
+  rewrap,
+  rewrapStream,
+} from '../src/index.js';
 import { TestKeyring } from './helpers/test-keyring.js';
 
 const oldKey = new TestKeyring('old', Buffer.alloc(32, 1));
@@ -44,7 +52,8 @@ describe('rewrap, unsigned (header-only)', () => {
     const { ciphertext } = await made;
     const r = await rewrap(ciphertext, { from: oldKey, to: [newKey, drKey], mode: 'add' });
     expect(names(r.message)).toEqual(['old', 'new', 'dr']);
-    for (const k of [oldKey, newKey, drKey]) expect(Buffer.from((await decrypt(r.message, { keyring: k })).plaintext).equals(pt)).toBe(true);
+    for (const k of [oldKey, newKey, drKey])
+      expect(Buffer.from((await decrypt(r.message, { keyring: k })).plaintext).equals(pt)).toBe(true);
   });
 
   it('remove: drops matching EDKs but refuses to drop the last one the keep keyring can use', async () => {
@@ -55,7 +64,9 @@ describe('rewrap, unsigned (header-only)', () => {
     expect(r).toMatchObject({ removed: 1, added: 0 });
     expect(names(r.message)).toEqual(['new']);
     await expect(rewrap(both, { from: oldKey, mode: 'remove', remove: isOld })).rejects.toMatchObject({ code: 'ENVELOPE_REWRAP_REFUSED' });
-    await expect(rewrap(both, { from: oldKey, mode: 'remove', remove: () => true })).rejects.toMatchObject({ code: 'ENVELOPE_REWRAP_REFUSED' });
+    await expect(rewrap(both, { from: oldKey, mode: 'remove', remove: () => true })).rejects.toMatchObject({
+      code: 'ENVELOPE_REWRAP_REFUSED',
+    });
   });
 
   it('a wrong "from" keyring is a coded error', async () => {
@@ -88,7 +99,16 @@ describe('rewrap, unsigned (header-only)', () => {
     const parts: Buffer[] = [];
     const chunks: Uint8Array[] = [];
     for (let i = 0; i < ciphertext.length; i += 1000) chunks.push(ciphertext.subarray(i, i + 1000));
-    await pipeline(Readable.from(chunks), rewrapStream({ from: oldKey, to: newKey }), new Writable({ write(c, _e, cb) { parts.push(c); cb(); } }));
+    await pipeline(
+      Readable.from(chunks),
+      rewrapStream({ from: oldKey, to: newKey }),
+      new Writable({
+        write(c, _e, cb) {
+          parts.push(c);
+          cb();
+        },
+      }),
+    );
     const out = Buffer.concat(parts);
     expect(names(out)).toEqual(['new']);
     expect(Buffer.from((await decrypt(out, { keyring: newKey })).plaintext).equals(pt)).toBe(true);
@@ -106,7 +126,9 @@ describe('rewrap, signed (re-encrypted)', () => {
     const out = await decrypt(r.message, { keyring: newKey });
     expect(Buffer.from(out.plaintext).equals(pt)).toBe(true);
     expect(out.encryptionContext.app).toBe('y');
-    expect(out.encryptionContext['aws-crypto-public-key']).not.toBe(parseHeader(ciphertext, limits).encryptionContext['aws-crypto-public-key']);
+    expect(out.encryptionContext['aws-crypto-public-key']).not.toBe(
+      parseHeader(ciphertext, limits).encryptionContext['aws-crypto-public-key'],
+    );
   });
 
   it('add re-encrypts under from and to', async () => {

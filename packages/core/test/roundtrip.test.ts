@@ -15,7 +15,7 @@ describe('buffer round trip', () => {
         const pt = Buffer.alloc(size);
         for (let i = 0; i < size; i++) pt[i] = (i * 31 + 7) & 0xff;
         const commitmentPolicy = policyFor(suite.id);
-        const ec = { purpose: 'test', 'ключ': 'значение' };
+        const ec = { purpose: 'test', ключ: 'значение' };
         const { ciphertext, messageInfo } = await encrypt(pt, { keyring, suite: suite.id, encryptionContext: ec, commitmentPolicy });
         expect(messageInfo.suiteId).toBe(suite.id);
         expect(messageInfo.version).toBe(suite.messageFormat);

@@ -20,7 +20,16 @@ function chunked(b: Uint8Array, size: number): Uint8Array[] {
 
 async function collect(src: Uint8Array[], t: NodeJS.ReadWriteStream): Promise<Buffer> {
   const parts: Buffer[] = [];
-  await pipeline(Readable.from(src), t, new Writable({ write(c, _e, cb) { parts.push(c); cb(); } }));
+  await pipeline(
+    Readable.from(src),
+    t,
+    new Writable({
+      write(c, _e, cb) {
+        parts.push(c);
+        cb();
+      },
+    }),
+  );
   return Buffer.concat(parts);
 }
 
@@ -59,7 +68,16 @@ describe('node streams', () => {
     bad[bad.length - 5]! ^= 1;
     const released: Buffer[] = [];
     await expect(
-      pipeline(Readable.from(chunked(bad, 4096)), decryptStream({ keyring }), new Writable({ write(c, _e, cb) { released.push(c); cb(); } })),
+      pipeline(
+        Readable.from(chunked(bad, 4096)),
+        decryptStream({ keyring }),
+        new Writable({
+          write(c, _e, cb) {
+            released.push(c);
+            cb();
+          },
+        }),
+      ),
     ).rejects.toMatchObject({ code: 'ENVELOPE_AUTHENTICATION_FAILED' });
     expect(released.length).toBe(0);
   });
@@ -74,7 +92,12 @@ describe('node streams', () => {
       pipeline(
         Readable.from(chunked(bad, 4096)),
         decryptStream({ keyring, releaseUnverifiedPlaintext: true }),
-        new Writable({ write(c, _e, cb) { released.push(c); cb(); } }),
+        new Writable({
+          write(c, _e, cb) {
+            released.push(c);
+            cb();
+          },
+        }),
       ),
     ).rejects.toMatchObject({ code: 'ENVELOPE_AUTHENTICATION_FAILED' });
     const got = Buffer.concat(released);
@@ -92,7 +115,16 @@ describe('node streams', () => {
     expect(messageInfo.frameLength).toBe(1000);
     const released: Buffer[] = [];
     await expect(
-      pipeline(Readable.from([bad]), decryptStream({ keyring }), new Writable({ write(c, _e, cb) { released.push(c); cb(); } })),
+      pipeline(
+        Readable.from([bad]),
+        decryptStream({ keyring }),
+        new Writable({
+          write(c, _e, cb) {
+            released.push(c);
+            cb();
+          },
+        }),
+      ),
     ).rejects.toMatchObject({ code: 'ENVELOPE_AUTHENTICATION_FAILED' });
     expect(Buffer.concat(released).equals(pt.subarray(0, Buffer.concat(released).length))).toBe(true);
     expect(Buffer.concat(released).length).toBeLessThanOrEqual(2000);
@@ -105,7 +137,17 @@ describe('node streams', () => {
     stalled.push(ciphertext.subarray(0, 200));
     setTimeout(() => ac.abort(new Error('deadline')), 50);
     const started = Date.now();
-    await expect(pipeline(stalled, decryptStream({ keyring, signal: ac.signal }), new Writable({ write(_c, _e, cb) { cb(); } }))).rejects.toMatchObject({
+    await expect(
+      pipeline(
+        stalled,
+        decryptStream({ keyring, signal: ac.signal }),
+        new Writable({
+          write(_c, _e, cb) {
+            cb();
+          },
+        }),
+      ),
+    ).rejects.toMatchObject({
       code: 'ENVELOPE_ABORTED',
     });
     expect(Date.now() - started).toBeLessThan(2000);
@@ -131,7 +173,7 @@ describe('web streams', () => {
     const encrypted = source.pipeThrough(encryptWebStream({ keyring, suite: 0x0578 }));
     const decrypted = encrypted.pipeThrough(decryptWebStream({ keyring }));
     const parts: Uint8Array[] = [];
-    for await (const p of decrypted) parts.push(p);
+    for await (const p of decrypted as unknown as AsyncIterable<Uint8Array>) parts.push(p);
     expect(Buffer.concat(parts).equals(pt)).toBe(true);
   });
 
@@ -159,7 +201,9 @@ describe('web streams', () => {
     // Already aborted: refused at once.
     const ac = new AbortController();
     ac.abort();
-    const reader = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(ciphertext) }).pipeThrough(decryptWebStream({ keyring, signal: ac.signal })).getReader();
+    const reader = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(ciphertext) })
+      .pipeThrough(decryptWebStream({ keyring, signal: ac.signal }))
+      .getReader();
     await expect(reader.read()).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
   });
 });

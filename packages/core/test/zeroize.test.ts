@@ -57,9 +57,26 @@ describe('data keys are wiped once encrypt and decrypt return', () => {
   it('streams, and after a failed decrypt', async () => {
     const spy = new Spy(new TestKeyring());
     const parts: Buffer[] = [];
-    await pipeline(Readable.from([Buffer.alloc(10_000, 1)]), encryptStream({ keyring: spy }), new Writable({ write(c, _e, cb) { parts.push(c); cb(); } }));
+    await pipeline(
+      Readable.from([Buffer.alloc(10_000, 1)]),
+      encryptStream({ keyring: spy }),
+      new Writable({
+        write(c, _e, cb) {
+          parts.push(c);
+          cb();
+        },
+      }),
+    );
     const ct = Buffer.concat(parts);
-    await pipeline(Readable.from([ct]), decryptStream({ keyring: spy }), new Writable({ write(_c, _e, cb) { cb(); } }));
+    await pipeline(
+      Readable.from([ct]),
+      decryptStream({ keyring: spy }),
+      new Writable({
+        write(_c, _e, cb) {
+          cb();
+        },
+      }),
+    );
     const bad = Buffer.from(ct);
     bad[bad.length - 40]! ^= 1;
     await expect(decrypt(bad, { keyring: spy })).rejects.toMatchObject({ code: 'ENVELOPE_AUTHENTICATION_FAILED' });

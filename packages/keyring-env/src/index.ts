@@ -20,11 +20,17 @@ const schema = z
     namespace: z.string().min(1, 'expected a non-empty string'),
     name: z.string().min(1, 'expected a non-empty string'),
     /** Environment variable holding the base64 key. */
-    variable: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
+    variable: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+      .optional(),
     /** File holding the base64 key (or 16/24/32 raw bytes); must not be readable by group or others. */
     keyFile: z.string().min(1).optional(),
   })
-  .refine((c) => (c.variable === undefined) !== (c.keyFile === undefined), { message: 'give exactly one of variable or keyFile', path: [] });
+  .refine((c) => (c.variable === undefined) !== (c.keyFile === undefined), {
+    message: 'give exactly one of variable or keyFile',
+    path: [],
+  });
 
 /** Decodes a key given as base64 text or raw bytes. */
 function decodeKey(raw: Buffer): Buffer {
@@ -52,7 +58,10 @@ export const envAesProvider = defineKeyringProvider({
       }
       // Strict permissions: a wrapping key readable by group or others is refused.
       if ((s.mode & 0o077) !== 0) {
-        throw configError(`${at}.keyFile`, `${JSON.stringify(c.keyFile)} is readable by group or others (mode ${(s.mode & 0o777).toString(8)}); chmod 600 it`);
+        throw configError(
+          `${at}.keyFile`,
+          `${JSON.stringify(c.keyFile)} is readable by group or others (mode ${(s.mode & 0o777).toString(8)}); chmod 600 it`,
+        );
       }
       if (typeof process.getuid === 'function' && s.uid !== process.getuid()) {
         throw configError(`${at}.keyFile`, `${JSON.stringify(c.keyFile)} is not owned by this user`);

@@ -13,7 +13,10 @@ const plugins = ['@envelope/keyring-env'];
 describe('@envelope/keyring-env plugin', () => {
   it('builds an env-aes keyring from an environment variable, through "plugins"', async () => {
     const key = randomBytes(32).toString('base64');
-    const k = await buildKeyring({ plugins, keyring: { type: 'env-aes', namespace: 'app', name: 'k1', variable: 'APP_KEY' } }, { env: { APP_KEY: key } });
+    const k = await buildKeyring(
+      { plugins, keyring: { type: 'env-aes', namespace: 'app', name: 'k1', variable: 'APP_KEY' } },
+      { env: { APP_KEY: key } },
+    );
     const { ciphertext } = await encrypt(Buffer.from('plugin'), { keyring: k, suite: 0x0478 });
     // Wire-compatible with a raw-aes keyring of the same key: the plugin wraps with the public RawAesKeyring.
     const raw = await buildKeyring({ type: 'raw-aes', namespace: 'app', name: 'k1', key });
@@ -35,14 +38,18 @@ describe('@envelope/keyring-env plugin', () => {
   });
 
   it('names what is wrong', async () => {
-    await expect(buildKeyring({ plugins, keyring: { type: 'env-aes', namespace: 'a', name: 'b', variable: 'NOPE' } }, { env: {} })).rejects.toThrow(
-      /^keyring\.variable: environment variable NOPE is not set/,
+    await expect(
+      buildKeyring({ plugins, keyring: { type: 'env-aes', namespace: 'a', name: 'b', variable: 'NOPE' } }, { env: {} }),
+    ).rejects.toThrow(/^keyring\.variable: environment variable NOPE is not set/);
+    await expect(buildKeyring({ plugins, keyring: { type: 'env-aes', namespace: 'a', name: 'b' } })).rejects.toThrow(
+      /^keyring: give exactly one of variable or keyFile/,
     );
-    await expect(buildKeyring({ plugins, keyring: { type: 'env-aes', namespace: 'a', name: 'b' } })).rejects.toThrow(/^keyring: give exactly one of variable or keyFile/);
-    await expect(buildKeyring({ plugins, keyring: { type: 'env-aes', namespace: 'a', name: 'b', variable: 'X' } }, { env: { X: 'c2hvcnQ=' } })).rejects.toThrow(
-      /must be 16, 24 or 32 bytes/,
-    );
+    await expect(
+      buildKeyring({ plugins, keyring: { type: 'env-aes', namespace: 'a', name: 'b', variable: 'X' } }, { env: { X: 'c2hvcnQ=' } }),
+    ).rejects.toThrow(/must be 16, 24 or 32 bytes/);
     // Without the plugin the type is unknown.
-    await expect(buildKeyring({ type: 'env-aes', namespace: 'a', name: 'b', variable: 'X' })).rejects.toThrow(/^keyring\.type: unknown keyring type "env-aes"/);
+    await expect(buildKeyring({ type: 'env-aes', namespace: 'a', name: 'b', variable: 'X' })).rejects.toThrow(
+      /^keyring\.type: unknown keyring type "env-aes"/,
+    );
   });
 });

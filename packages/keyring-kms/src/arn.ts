@@ -93,7 +93,13 @@ export function mrkMatch(a: string, b: string): boolean {
   const x = parseArn(a);
   const y = parseArn(b);
   if (!x?.multiRegion || !y?.multiRegion) return false;
-  return x.partition === y.partition && x.service === y.service && x.account === y.account && x.resourceType === y.resourceType && x.resourceId === y.resourceId;
+  return (
+    x.partition === y.partition &&
+    x.service === y.service &&
+    x.account === y.account &&
+    x.resourceType === y.resourceType &&
+    x.resourceId === y.resourceId
+  );
 }
 
 /** The same ARN in another region (MRK-aware discovery calls a replica with this ARN). */

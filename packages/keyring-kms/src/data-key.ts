@@ -46,7 +46,10 @@ async function call<T>(o: KmsCallOptions, keyId: string, op: string, fn: (signal
   } catch (e) {
     if (e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED') throw e;
     const f = keyFailure(keyId, o.region ?? regionOf(keyId), e);
-    throw new EnvelopeError('ENVELOPE_KMS', `KMS ${op} with ${keyId}${f.region ? ` in ${f.region}` : ''} failed: ${f.reason}`, { cause: e, causes: [f] });
+    throw new EnvelopeError('ENVELOPE_KMS', `KMS ${op} with ${keyId}${f.region ? ` in ${f.region}` : ''} failed: ${f.reason}`, {
+      cause: e,
+      causes: [f],
+    });
   }
 }
 
@@ -69,14 +72,28 @@ function grantTokens(o: KmsCallOptions): string[] | undefined {
 }
 
 /** aws-kms-keyring.md: the response KeyId must be a valid key ARN; it becomes the provider info. */
-function edkFrom(o: KmsCallOptions, asked: string, op: string, keyId: string | undefined, ciphertext: Uint8Array | undefined): { edk: EncryptedDataKey; keyArn: string } {
+function edkFrom(
+  o: KmsCallOptions,
+  asked: string,
+  op: string,
+  keyId: string | undefined,
+  ciphertext: Uint8Array | undefined,
+): { edk: EncryptedDataKey; keyArn: string } {
   if (typeof keyId !== 'string' || !parseKeyArn(keyId)) {
-    throw failure(asked, o.region ?? regionOf(asked), 'MalformedResponse', `KMS ${op} with ${asked} returned a KeyId that is not a key ARN`);
+    throw failure(
+      asked,
+      o.region ?? regionOf(asked),
+      'MalformedResponse',
+      `KMS ${op} with ${asked} returned a KeyId that is not a key ARN`,
+    );
   }
   if (!(ciphertext instanceof Uint8Array) || ciphertext.byteLength === 0) {
     throw failure(asked, o.region ?? regionOf(asked), 'MalformedResponse', `KMS ${op} with ${asked} returned no ciphertext`);
   }
-  return { edk: { providerId: KMS_PROVIDER_ID, providerInfo: new TextEncoder().encode(keyId), ciphertext: new Uint8Array(ciphertext) }, keyArn: keyId };
+  return {
+    edk: { providerId: KMS_PROVIDER_ID, providerInfo: new TextEncoder().encode(keyId), ciphertext: new Uint8Array(ciphertext) },
+    keyArn: keyId,
+  };
 }
 
 /**
@@ -90,15 +107,25 @@ function edkFrom(o: KmsCallOptions, asked: string, op: string, keyId: string | u
  * try { materials.setDataKey(plaintext); materials.addEncryptedDataKey(edk); } finally { plaintext.fill(0); }
  * ```
  */
-export async function generateDataKey(o: KmsCallOptions & { keyId: string; numberOfBytes: number }): Promise<{ plaintext: Uint8Array; edk: EncryptedDataKey; keyArn: string }> {
+export async function generateDataKey(
+  o: KmsCallOptions & { keyId: string; numberOfBytes: number },
+): Promise<{ plaintext: Uint8Array; edk: EncryptedDataKey; keyArn: string }> {
   const r = await call(o, o.keyId, 'GenerateDataKey', (signal) =>
-    o.client.generateDataKey({ KeyId: o.keyId, NumberOfBytes: o.numberOfBytes, EncryptionContext: { ...o.encryptionContext }, GrantTokens: grantTokens(o) }, signal),
+    o.client.generateDataKey(
+      { KeyId: o.keyId, NumberOfBytes: o.numberOfBytes, EncryptionContext: { ...o.encryptionContext }, GrantTokens: grantTokens(o) },
+      signal,
+    ),
   );
   const plaintext = takePlaintext(r.Plaintext);
   try {
     // aws-kms-keyring.md OnEncrypt: the Plaintext length must match the suite's key length.
     if (!plaintext || plaintext.byteLength !== o.numberOfBytes) {
-      throw failure(o.keyId, o.region ?? regionOf(o.keyId), 'MalformedResponse', `KMS GenerateDataKey with ${o.keyId} returned a data key of the wrong length`);
+      throw failure(
+        o.keyId,
+        o.region ?? regionOf(o.keyId),
+        'MalformedResponse',
+        `KMS GenerateDataKey with ${o.keyId} returned a data key of the wrong length`,
+      );
     }
     return { plaintext, ...edkFrom(o, o.keyId, 'GenerateDataKey', r.KeyId, r.CiphertextBlob) };
   } catch (e) {
@@ -116,9 +143,14 @@ export async function generateDataKey(o: KmsCallOptions & { keyId: string; numbe
  * try { materials.addEncryptedDataKey((await encryptDataKey({ client, keyId, plaintext: dk, encryptionContext })).edk); } finally { dk.fill(0); }
  * ```
  */
-export async function encryptDataKey(o: KmsCallOptions & { keyId: string; plaintext: Uint8Array }): Promise<{ edk: EncryptedDataKey; keyArn: string }> {
+export async function encryptDataKey(
+  o: KmsCallOptions & { keyId: string; plaintext: Uint8Array },
+): Promise<{ edk: EncryptedDataKey; keyArn: string }> {
   const r = await call(o, o.keyId, 'Encrypt', (signal) =>
-    o.client.encrypt({ KeyId: o.keyId, Plaintext: o.plaintext, EncryptionContext: { ...o.encryptionContext }, GrantTokens: grantTokens(o) }, signal),
+    o.client.encrypt(
+      { KeyId: o.keyId, Plaintext: o.plaintext, EncryptionContext: { ...o.encryptionContext }, GrantTokens: grantTokens(o) },
+      signal,
+    ),
   );
   return edkFrom(o, o.keyId, 'Encrypt', r.KeyId, r.CiphertextBlob);
 }
@@ -135,10 +167,15 @@ export async function encryptDataKey(o: KmsCallOptions & { keyId: string; plaint
  * try { materials.setDataKey(dk); } finally { dk.fill(0); }
  * ```
  */
-export async function decryptDataKey(o: KmsCallOptions & { keyArn: string; ciphertext: Uint8Array; numberOfBytes?: number | undefined }): Promise<Uint8Array> {
+export async function decryptDataKey(
+  o: KmsCallOptions & { keyArn: string; ciphertext: Uint8Array; numberOfBytes?: number | undefined },
+): Promise<Uint8Array> {
   const region = o.region ?? regionOf(o.keyArn);
   const r = await call(o, o.keyArn, 'Decrypt', (signal) =>
-    o.client.decrypt({ KeyId: o.keyArn, CiphertextBlob: o.ciphertext, EncryptionContext: { ...o.encryptionContext }, GrantTokens: grantTokens(o) }, signal),
+    o.client.decrypt(
+      { KeyId: o.keyArn, CiphertextBlob: o.ciphertext, EncryptionContext: { ...o.encryptionContext }, GrantTokens: grantTokens(o) },
+      signal,
+    ),
   );
   const plaintext = takePlaintext(r.Plaintext);
   // aws-kms-mrk-keyring.md OnDecrypt: the response KeyId must equal the configured key.
@@ -175,15 +212,33 @@ export function kmsOperations(supplier: KmsClientSupplier, o: { grantTokens?: re
     signal: a.signal,
   });
   return {
-    async generateDataKey(a: { region: string; keyId: string; numberOfBytes: number; encryptionContext: Readonly<Record<string, string>>; signal: AbortSignal }) {
+    async generateDataKey(a: {
+      region: string;
+      keyId: string;
+      numberOfBytes: number;
+      encryptionContext: Readonly<Record<string, string>>;
+      signal: AbortSignal;
+    }) {
       const r = await generateDataKey({ ...common(a), keyId: a.keyId, numberOfBytes: a.numberOfBytes });
       return { plaintext: r.plaintext, ciphertext: r.edk.ciphertext, keyArn: r.keyArn };
     },
-    async encrypt(a: { region: string; keyId: string; plaintext: Uint8Array; encryptionContext: Readonly<Record<string, string>>; signal: AbortSignal }) {
+    async encrypt(a: {
+      region: string;
+      keyId: string;
+      plaintext: Uint8Array;
+      encryptionContext: Readonly<Record<string, string>>;
+      signal: AbortSignal;
+    }) {
       const r = await encryptDataKey({ ...common(a), keyId: a.keyId, plaintext: a.plaintext });
       return { ciphertext: r.edk.ciphertext, keyArn: r.keyArn };
     },
-    async decrypt(a: { region: string; keyArn: string; ciphertext: Uint8Array; encryptionContext: Readonly<Record<string, string>>; signal: AbortSignal }) {
+    async decrypt(a: {
+      region: string;
+      keyArn: string;
+      ciphertext: Uint8Array;
+      encryptionContext: Readonly<Record<string, string>>;
+      signal: AbortSignal;
+    }) {
       // The data-key length is checked by the caller (it knows the suite).
       return { plaintext: await decryptDataKey({ ...common(a), keyArn: a.keyArn, ciphertext: a.ciphertext }) };
     },

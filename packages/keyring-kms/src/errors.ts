@@ -78,7 +78,12 @@ export function reasonOf(e: unknown): string {
   const err = e as { name?: unknown; code?: unknown; cause?: { code?: unknown } } | null | undefined;
   // The SDK names both its request timeouts (code ETIMEDOUT) and dropped connections (code
   // ECONNRESET, …) `TimeoutError`; the code tells them apart.
-  const code = typeof err?.code === 'string' && NETWORK_CODE.test(err.code) ? err.code : typeof err?.cause?.code === 'string' && NETWORK_CODE.test(err.cause.code) ? err.cause.code : undefined;
+  const code =
+    typeof err?.code === 'string' && NETWORK_CODE.test(err.code)
+      ? err.code
+      : typeof err?.cause?.code === 'string' && NETWORK_CODE.test(err.cause.code)
+        ? err.cause.code
+        : undefined;
   if (code === 'ETIMEDOUT' || (err?.name === 'TimeoutError' && code === undefined)) return 'TimeoutError';
   if (code) return code;
   if (err?.name === 'AbortError') return 'Aborted';

@@ -14,7 +14,14 @@ export type { KmsKeyringOptions } from './kms-keyring.js';
 export { KmsDiscoveryKeyring } from './kms-discovery-keyring.js';
 export type { KmsDiscoveryKeyringOptions, DiscoveryFilter } from './kms-discovery-keyring.js';
 export { kmsClientSupplier, fromSdkClient } from './kms-client.js';
-export type { KmsClient, KmsClientSupplier, KmsClientSupplierOptions, GenerateDataKeyInput, EncryptInput, DecryptInput } from './kms-client.js';
+export type {
+  KmsClient,
+  KmsClientSupplier,
+  KmsClientSupplierOptions,
+  GenerateDataKeyInput,
+  EncryptInput,
+  DecryptInput,
+} from './kms-client.js';
 export { KMS_PROVIDER_ID, generateDataKey, encryptDataKey, decryptDataKey, kmsOperations } from './data-key.js';
 export type { KmsCallOptions } from './data-key.js';
 export { Retrier, RetryBudget, withDeadline, realClock } from './retry.js';

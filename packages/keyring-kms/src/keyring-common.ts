@@ -6,12 +6,14 @@ import { parseKeyArn, type KeyArn } from './arn.js';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function checkSupplier(o: { clientSupplier?: unknown } | undefined): void {
-  if (!o || typeof o.clientSupplier !== 'function') throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'clientSupplier: expected a region → client function');
+  if (!o || typeof o.clientSupplier !== 'function')
+    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'clientSupplier: expected a region → client function');
 }
 
 export function checkGrantTokens(t: unknown): readonly string[] | undefined {
   if (t === undefined) return undefined;
-  if (!Array.isArray(t) || t.some((x) => typeof x !== 'string' || x === '')) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'grantTokens: expected an array of non-empty strings');
+  if (!Array.isArray(t) || t.some((x) => typeof x !== 'string' || x === ''))
+    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'grantTokens: expected an array of non-empty strings');
   return Object.freeze([...(t as string[])]);
 }
 
@@ -53,4 +55,3 @@ export async function unwrapInto(
   }
   return true;
 }
-

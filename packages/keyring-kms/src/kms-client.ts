@@ -37,7 +37,10 @@ export interface DecryptInput {
  * as `name` (as the SDK's do).
  */
 export interface KmsClient {
-  generateDataKey(input: GenerateDataKeyInput, signal: AbortSignal): Promise<{ Plaintext?: Uint8Array | undefined; CiphertextBlob?: Uint8Array | undefined; KeyId?: string | undefined }>;
+  generateDataKey(
+    input: GenerateDataKeyInput,
+    signal: AbortSignal,
+  ): Promise<{ Plaintext?: Uint8Array | undefined; CiphertextBlob?: Uint8Array | undefined; KeyId?: string | undefined }>;
   encrypt(input: EncryptInput, signal: AbortSignal): Promise<{ CiphertextBlob?: Uint8Array | undefined; KeyId?: string | undefined }>;
   decrypt(input: DecryptInput, signal: AbortSignal): Promise<{ Plaintext?: Uint8Array | undefined; KeyId?: string | undefined }>;
 }
@@ -93,9 +96,11 @@ export interface KmsClientSupplierOptions {
 export function kmsClientSupplier(o: KmsClientSupplierOptions = {}): KmsClientSupplier {
   for (const p of ['requestTimeoutMs', 'connectionTimeoutMs', 'maxAttempts'] as const) {
     const v = o[p];
-    if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${p}: expected a positive number`);
+    if (v !== undefined && (!Number.isFinite(v) || v <= 0))
+      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${p}: expected a positive number`);
   }
-  if (o.endpoint !== undefined && !URL.canParse(o.endpoint)) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'endpoint: expected a URL');
+  if (o.endpoint !== undefined && !URL.canParse(o.endpoint))
+    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'endpoint: expected a URL');
   const cache = new Map<string, KmsClient>();
   return (region) => {
     if (typeof region !== 'string' || region === '') throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'region: expected a region name');

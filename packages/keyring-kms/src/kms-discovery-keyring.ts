@@ -72,12 +72,25 @@ export class KmsDiscoveryKeyring implements Keyring {
 
   constructor(o: KmsDiscoveryKeyringOptions) {
     checkSupplier(o);
-    if (o.regions !== undefined && (!Array.isArray(o.regions) || o.regions.length === 0 || o.regions.some((r) => typeof r !== 'string' || r === ''))) {
+    if (
+      o.regions !== undefined &&
+      (!Array.isArray(o.regions) || o.regions.length === 0 || o.regions.some((r) => typeof r !== 'string' || r === ''))
+    ) {
       throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'regions: expected a non-empty array of region names (or omit it)');
     }
     const f = o.discoveryFilter;
-    if (f !== undefined && (typeof f?.partition !== 'string' || !f.partition || !Array.isArray(f.accountIds) || f.accountIds.length === 0 || f.accountIds.some((a) => typeof a !== 'string' || !a))) {
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'discoveryFilter: expected { partition, accountIds: [at least one account id] }');
+    if (
+      f !== undefined &&
+      (typeof f?.partition !== 'string' ||
+        !f.partition ||
+        !Array.isArray(f.accountIds) ||
+        f.accountIds.length === 0 ||
+        f.accountIds.some((a) => typeof a !== 'string' || !a))
+    ) {
+      throw new EnvelopeError(
+        'ENVELOPE_INVALID_ARGUMENT',
+        'discoveryFilter: expected { partition, accountIds: [at least one account id] }',
+      );
     }
     this.regions = o.regions ? Object.freeze([...o.regions]) : undefined;
     this.discoveryFilter = f ? Object.freeze({ partition: f.partition, accountIds: Object.freeze([...f.accountIds]) }) : undefined;
@@ -88,10 +101,17 @@ export class KmsDiscoveryKeyring implements Keyring {
 
   /** Always fails: a discovery keyring does not know which key to encrypt with. */
   async onEncrypt(): Promise<never> {
-    throw new EnvelopeError('ENVELOPE_KEYRING_FAILURE', 'KmsDiscoveryKeyring cannot encrypt: it has no key to encrypt with (use KmsKeyring)');
+    throw new EnvelopeError(
+      'ENVELOPE_KEYRING_FAILURE',
+      'KmsDiscoveryKeyring cannot encrypt: it has no key to encrypt with (use KmsKeyring)',
+    );
   }
 
-  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], options?: KeyringCallOptions): Promise<DecryptionMaterials> {
+  async onDecrypt(
+    materials: DecryptionMaterials,
+    edks: readonly EncryptedDataKey[],
+    options?: KeyringCallOptions,
+  ): Promise<DecryptionMaterials> {
     if (materials.hasDataKey) return materials;
     const causes: KeyFailure[] = [];
     for (const e of edks) {
@@ -120,7 +140,10 @@ export class KmsDiscoveryKeyring implements Keyring {
       );
       if (decrypted) return materials;
     }
-    if (causes.length) throw new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', `no KMS key could decrypt the data key: ${describeFailures(causes)}`, { causes });
+    if (causes.length)
+      throw new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', `no KMS key could decrypt the data key: ${describeFailures(causes)}`, {
+        causes,
+      });
     return materials;
   }
 

@@ -74,14 +74,21 @@ export class KmsKeyring implements Keyring {
     if (o.defaultRegion !== undefined && (typeof o.defaultRegion !== 'string' || o.defaultRegion === '')) {
       throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'defaultRegion: expected a region name');
     }
-    if (o.keyIds !== undefined && !Array.isArray(o.keyIds)) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'keyIds: expected an array of key identifiers');
-    if (o.generatorKeyId === undefined && !o.keyIds?.length) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'generatorKeyId: give a generator and/or keyIds');
-    const named: [string, unknown][] = [['generatorKeyId', o.generatorKeyId], ...(o.keyIds ?? []).map((k, i): [string, unknown] => [`keyIds[${i}]`, k])];
+    if (o.keyIds !== undefined && !Array.isArray(o.keyIds))
+      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'keyIds: expected an array of key identifiers');
+    if (o.generatorKeyId === undefined && !o.keyIds?.length)
+      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'generatorKeyId: give a generator and/or keyIds');
+    const named: [string, unknown][] = [
+      ['generatorKeyId', o.generatorKeyId],
+      ...(o.keyIds ?? []).map((k, i): [string, unknown] => [`keyIds[${i}]`, k]),
+    ];
     for (const [param, k] of named) {
       if (k === undefined && param === 'generatorKeyId') continue;
       // aws-kms-keyring.md Initialization: the identifier must be a valid AWS KMS identifier.
-      if (typeof k !== 'string' || !isKeyIdentifier(k)) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: expected a key ARN, alias ARN, alias/name or key id`);
-      if (!parseArn(k) && !o.defaultRegion) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: ${k} is not an ARN, so its region is unknown; give defaultRegion`);
+      if (typeof k !== 'string' || !isKeyIdentifier(k))
+        throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: expected a key ARN, alias ARN, alias/name or key id`);
+      if (!parseArn(k) && !o.defaultRegion)
+        throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: ${k} is not an ARN, so its region is unknown; give defaultRegion`);
     }
     this.grantTokens = checkGrantTokens(o.grantTokens);
     this.generatorKeyId = o.generatorKeyId;
@@ -114,7 +121,11 @@ export class KmsKeyring implements Keyring {
     const ec = materials.encryptionContext;
     const wrapWith = [...this.keyIds];
     if (!materials.hasDataKey) {
-      if (!this.generatorKeyId) throw new EnvelopeError('ENVELOPE_KEYRING_FAILURE', 'KmsKeyring without a generatorKeyId needs materials that already have a data key');
+      if (!this.generatorKeyId)
+        throw new EnvelopeError(
+          'ENVELOPE_KEYRING_FAILURE',
+          'KmsKeyring without a generatorKeyId needs materials that already have a data key',
+        );
       const g = this.generatorKeyId;
       let r;
       try {
@@ -138,7 +149,9 @@ export class KmsKeyring implements Keyring {
     let results;
     try {
       // Independent calls (often in different regions): concurrently; EDKs in configured order.
-      results = await Promise.allSettled(wrapWith.map((keyId) => encryptDataKey({ ...this.#common(ec, keyId, signal), keyId, plaintext: dk })));
+      results = await Promise.allSettled(
+        wrapWith.map((keyId) => encryptDataKey({ ...this.#common(ec, keyId, signal), keyId, plaintext: dk })),
+      );
     } finally {
       dk.fill(0);
     }
@@ -146,14 +159,21 @@ export class KmsKeyring implements Keyring {
     results.forEach((r, i) => {
       if (r.status === 'rejected') causes.push(...failuresFrom(wrapWith[i]!, this.#region(wrapWith[i]!), r.reason));
     });
-    const abort = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason instanceof EnvelopeError && r.reason.code === 'ENVELOPE_ABORTED');
+    const abort = results.find(
+      (r): r is PromiseRejectedResult =>
+        r.status === 'rejected' && r.reason instanceof EnvelopeError && r.reason.code === 'ENVELOPE_ABORTED',
+    );
     if (abort) throw abort.reason;
     if (causes.length) throw encryptFailure(undefined, causes);
     for (const r of results) materials.addEncryptedDataKey((r as PromiseFulfilledResult<{ edk: EncryptedDataKey }>).value.edk);
     return materials;
   }
 
-  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], options?: KeyringCallOptions): Promise<DecryptionMaterials> {
+  async onDecrypt(
+    materials: DecryptionMaterials,
+    edks: readonly EncryptedDataKey[],
+    options?: KeyringCallOptions,
+  ): Promise<DecryptionMaterials> {
     if (materials.hasDataKey) return materials;
     const keyArns = this.decryptKeyArns;
     const causes: KeyFailure[] = [];
@@ -171,7 +191,12 @@ export class KmsKeyring implements Keyring {
       const key = keyArns.find((k) => mrkMatch(k, arn.arn));
       if (!key) continue;
       const decrypted = await unwrapInto(materials, causes, key, this.#region(key), () =>
-        decryptDataKey({ ...this.#common(materials.encryptionContext, key, options?.signal), keyArn: key, ciphertext: e.ciphertext, numberOfBytes: materials.suite.keyLength }),
+        decryptDataKey({
+          ...this.#common(materials.encryptionContext, key, options?.signal),
+          keyArn: key,
+          ciphertext: e.ciphertext,
+          numberOfBytes: materials.suite.keyLength,
+        }),
       );
       if (decrypted) return materials;
     }
@@ -179,13 +204,19 @@ export class KmsKeyring implements Keyring {
       // An alias might name the key of any of these EDKs: we cannot tell, so say why.
       for (const k of this.#all()) if (!parseKeyArn(k)) causes.push({ key: k, region: this.#region(k), reason: 'NotAKeyArn' });
     }
-    if (causes.length) throw new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', `no KMS key could decrypt the data key: ${describeFailures(causes)}`, { causes });
+    if (causes.length)
+      throw new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', `no KMS key could decrypt the data key: ${describeFailures(causes)}`, {
+        causes,
+      });
     return materials;
   }
 }
 
 function encryptFailure(cause: unknown, causes: KeyFailure[]): EnvelopeError {
-  return new EnvelopeError('ENVELOPE_KEYRING_FAILURE', `KMS keyring could not wrap the data key: ${describeFailures(causes)}`, { cause, causes });
+  return new EnvelopeError('ENVELOPE_KEYRING_FAILURE', `KMS keyring could not wrap the data key: ${describeFailures(causes)}`, {
+    cause,
+    causes,
+  });
 }
 
 function safeText(b: Uint8Array): string {

@@ -103,7 +103,8 @@ export class RetryBudget {
   /** Spends one token if there is one. */
   tryRetry(): boolean {
     this.#refill();
-    if (this.#tokens < 1 - 1e-9) { // 10 × 0.1 is 0.999…
+    if (this.#tokens < 1 - 1e-9) {
+      // 10 × 0.1 is 0.999…
       this.denied++;
       return false;
     }
@@ -120,7 +121,8 @@ export class RetryBudget {
 }
 
 function nonNegative(name: string, v: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${name}: expected a finite number ≥ 0`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${name}: expected a finite number ≥ 0`);
   return v;
 }
 
@@ -154,7 +156,14 @@ export class Retrier {
     this.baseDelayMs = nonNegative('baseDelayMs', o.baseDelayMs ?? 50);
     this.maxDelayMs = nonNegative('maxDelayMs', o.maxDelayMs ?? 1000);
     this.#clock = o.clock ?? realClock;
-    this.budget = o.retryBudget ?? new RetryBudget({ ratio: o.retryRatio, minPerSecond: o.minRetriesPerSecond, capacity: o.maxRetryTokens, now: () => this.#clock.now() });
+    this.budget =
+      o.retryBudget ??
+      new RetryBudget({
+        ratio: o.retryRatio,
+        minPerSecond: o.minRetriesPerSecond,
+        capacity: o.maxRetryTokens,
+        now: () => this.#clock.now(),
+      });
   }
 
   /** The full-jitter delay before retry number `attempt` (0-based): random(0, min(max, base·2^attempt)). */

@@ -18,7 +18,12 @@ describe('parseArn', () => {
       resourceId: '1234abcd',
       multiRegion: false,
     });
-    expect(parseArn('arn:aws-cn:kms:cn-north-1:1:alias/x')).toMatchObject({ partition: 'aws-cn', resourceType: 'alias', resourceId: 'x', multiRegion: false });
+    expect(parseArn('arn:aws-cn:kms:cn-north-1:1:alias/x')).toMatchObject({
+      partition: 'aws-cn',
+      resourceType: 'alias',
+      resourceId: 'x',
+      multiRegion: false,
+    });
     expect(parseArn('arn:aws:kms:us-east-1:1:key/mrk-abc')).toMatchObject({ multiRegion: true });
   });
 
@@ -59,7 +64,14 @@ describe('parseArn', () => {
       fc.property(part, part, part, fc.constantFrom('key', 'alias'), keyId, (partition, region, account, type, id) => {
         const arn = `arn:${partition}:kms:${region}:${account}:${type}/${id}`;
         const p = parseArn(arn)!;
-        expect(p).toMatchObject({ partition, region, account, resourceType: type, resourceId: id, multiRegion: type === 'key' && id.startsWith('mrk-') });
+        expect(p).toMatchObject({
+          partition,
+          region,
+          account,
+          resourceType: type,
+          resourceId: id,
+          multiRegion: type === 'key' && id.startsWith('mrk-'),
+        });
         expect(withRegion(p, region)).toBe(arn);
       }),
     );
@@ -73,8 +85,16 @@ describe('parseArn', () => {
 
 describe('identifiers', () => {
   it('valid identifiers: ARNs, alias/…, bare key ids', () => {
-    for (const ok of ['arn:aws:kms:us-east-1:1:key/k', 'arn:aws:kms:us-east-1:1:alias/a', 'alias/orders', '1234abcd-12ab-34cd-56ef-1234567890ab', 'mrk-1234']) expect(isKeyIdentifier(ok), ok).toBe(true);
-    for (const bad of ['', 'arn:aws:kms:us-east-1:1:key/', 'arn:nope', 'alias/', 'a b', 'x:y', 'key/k']) expect(isKeyIdentifier(bad), bad).toBe(false);
+    for (const ok of [
+      'arn:aws:kms:us-east-1:1:key/k',
+      'arn:aws:kms:us-east-1:1:alias/a',
+      'alias/orders',
+      '1234abcd-12ab-34cd-56ef-1234567890ab',
+      'mrk-1234',
+    ])
+      expect(isKeyIdentifier(ok), ok).toBe(true);
+    for (const bad of ['', 'arn:aws:kms:us-east-1:1:key/', 'arn:nope', 'alias/', 'a b', 'x:y', 'key/k'])
+      expect(isKeyIdentifier(bad), bad).toBe(false);
   });
 
   it('multi-region identifiers (aws-kms-key-arn.md)', () => {
@@ -88,7 +108,8 @@ describe('identifiers', () => {
 });
 
 describe('mrkMatch', () => {
-  const a = (region: string, id: string, account = '111122223333', partition = 'aws') => `arn:${partition}:kms:${region}:${account}:key/${id}`;
+  const a = (region: string, id: string, account = '111122223333', partition = 'aws') =>
+    `arn:${partition}:kms:${region}:${account}:key/${id}`;
 
   it('identical identifiers match (even non-ARNs)', () => {
     expect(mrkMatch(a('us-east-1', 'k'), a('us-east-1', 'k'))).toBe(true);

@@ -43,7 +43,12 @@ describe('reasonOf / isTransient', () => {
   });
 
   it('failuresFrom keeps a multi-cause error’s causes, else makes one', () => {
-    const multi = new EnvelopeError('ENVELOPE_KMS', 'x', { causes: [{ key: 'a', region: 'r1', reason: 'A' }, { key: 'b', region: 'r2', reason: 'B' }] });
+    const multi = new EnvelopeError('ENVELOPE_KMS', 'x', {
+      causes: [
+        { key: 'a', region: 'r1', reason: 'A' },
+        { key: 'b', region: 'r2', reason: 'B' },
+      ],
+    });
     expect(failuresFrom('k', 'r', multi).map((c) => c.reason)).toEqual(['A', 'B']);
     const e = named('NotFoundException', 400);
     expect(failuresFrom('k', 'eu-west-1', e)).toEqual([{ key: 'k', region: 'eu-west-1', reason: 'NotFoundException', error: e }]);

@@ -5,12 +5,18 @@ import { fromSdkClient, type KmsClient, type RetryClock } from '../src/index.js'
 
 export const suite = SUITES.get(0x0478)!;
 export const ACCOUNT = '111122223333';
-export const arn = (region: string, id: string, account = ACCOUNT, partition = 'aws') => `arn:${partition}:kms:${region}:${account}:key/${id}`;
-export const edk = (keyArn: string, ct = 'ct', providerId = 'aws-kms'): EncryptedDataKey => ({ providerId, providerInfo: Buffer.from(keyArn), ciphertext: Buffer.from(ct) });
+export const arn = (region: string, id: string, account = ACCOUNT, partition = 'aws') =>
+  `arn:${partition}:kms:${region}:${account}:key/${id}`;
+export const edk = (keyArn: string, ct = 'ct', providerId = 'aws-kms'): EncryptedDataKey => ({
+  providerId,
+  providerInfo: Buffer.from(keyArn),
+  ciphertext: Buffer.from(ct),
+});
 export const dm = (encryptionContext: Record<string, string> = { a: 'b' }) => new DecryptionMaterials({ suite, encryptionContext });
 export const em = (encryptionContext: Record<string, string> = { a: 'b' }) => new EncryptionMaterials({ suite, encryptionContext });
 /** An error shaped like the SDK's service exceptions. */
-export const named = (name: string, status = 400) => Object.assign(new Error(name), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
+export const named = (name: string, status = 400) =>
+  Object.assign(new Error(name), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
 export const key32 = (fill: number) => new Uint8Array(32).fill(fill);
 export const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 

@@ -30,7 +30,11 @@ afterAll(async () => {
   await Promise.all([blackhole, refuse].map((s) => new Promise((r) => s.close(r))));
 });
 
-const fail = (p: Promise<unknown>) => p.then(() => expect.fail('expected a failure'), (e: EnvelopeError) => e);
+const fail = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail('expected a failure'),
+    (e: EnvelopeError) => e,
+  );
 
 describe('kmsClientSupplier', () => {
   it('caches one client per region; rejects bad options by name', () => {
@@ -45,7 +49,14 @@ describe('kmsClientSupplier', () => {
 
   it('a blackholed endpoint: our per-call deadline aborts the HTTP request (frozen credentials are fine)', async () => {
     const clients = kmsClientSupplier({ endpoint: url(blackhole), credentials, requestTimeoutMs: 30_000 });
-    const k = new KmsKeyring({ clientSupplier: clients, keyIds: [arn('us-east-1', 'k')], callTimeoutMs: 200, maxRetries: 1, baseDelayMs: 1, maxDelayMs: 1 });
+    const k = new KmsKeyring({
+      clientSupplier: clients,
+      keyIds: [arn('us-east-1', 'k')],
+      callTimeoutMs: 200,
+      maxRetries: 1,
+      baseDelayMs: 1,
+      maxDelayMs: 1,
+    });
     const before = sockets.size;
     const t0 = performance.now();
     const e = await fail(k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))]));
@@ -71,14 +82,24 @@ describe('kmsClientSupplier', () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 50);
     const t0 = performance.now();
-    const e = await fail(new KmsKeyring({ clientSupplier: clients, keyIds: [arn('us-east-1', 'k')], callTimeoutMs: 30_000 }).onDecrypt(dm(), [edk(arn('us-east-1', 'k'))], { signal: ac.signal }));
+    const e = await fail(
+      new KmsKeyring({ clientSupplier: clients, keyIds: [arn('us-east-1', 'k')], callTimeoutMs: 30_000 }).onDecrypt(
+        dm(),
+        [edk(arn('us-east-1', 'k'))],
+        { signal: ac.signal },
+      ),
+    );
     expect(e.code).toBe('ENVELOPE_ABORTED');
     expect(performance.now() - t0).toBeLessThan(500);
   });
 
   it('a refusing endpoint: a connection error, retried, then a coded failure', async () => {
     const clients = kmsClientSupplier({ endpoint: url(refuse), credentials });
-    const e = await fail(new KmsKeyring({ clientSupplier: clients, keyIds: [arn('us-east-1', 'k')], maxRetries: 1, baseDelayMs: 1 }).onDecrypt(dm(), [edk(arn('us-east-1', 'k'))]));
+    const e = await fail(
+      new KmsKeyring({ clientSupplier: clients, keyIds: [arn('us-east-1', 'k')], maxRetries: 1, baseDelayMs: 1 }).onDecrypt(dm(), [
+        edk(arn('us-east-1', 'k')),
+      ]),
+    );
     expect(e.code).toBe('ENVELOPE_NO_DECRYPTABLE_KEY');
     expect(e.causes[0]!.reason).toMatch(/^(ECONNRESET|EPIPE)$/);
   });

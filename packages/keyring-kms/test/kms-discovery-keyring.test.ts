@@ -14,7 +14,11 @@ beforeEach(() => {
   kmsMock.on(DecryptCommand).callsFake((i) => ({ Plaintext: key32(1), KeyId: i.KeyId }));
 });
 const asked = () => kmsMock.commandCalls(DecryptCommand).map((c) => c.args[0].input.KeyId);
-const fail = (p: Promise<unknown>) => p.then(() => expect.fail('expected a failure'), (e: EnvelopeError) => e);
+const fail = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail('expected a failure'),
+    (e: EnvelopeError) => e,
+  );
 
 describe('KmsDiscoveryKeyring', () => {
   it('construction: names bad arguments', () => {
@@ -22,13 +26,19 @@ describe('KmsDiscoveryKeyring', () => {
     expect(() => new KmsDiscoveryKeyring({} as never)).toThrow(/clientSupplier/);
     expect(() => new KmsDiscoveryKeyring({ clientSupplier: s, regions: [] })).toThrow(/regions/);
     expect(() => new KmsDiscoveryKeyring({ clientSupplier: s, regions: [''] })).toThrow(/regions/);
-    expect(() => new KmsDiscoveryKeyring({ clientSupplier: s, discoveryFilter: { partition: 'aws', accountIds: [] } })).toThrow(/discoveryFilter/);
-    expect(() => new KmsDiscoveryKeyring({ clientSupplier: s, discoveryFilter: { partition: '', accountIds: ['1'] } })).toThrow(/discoveryFilter/);
+    expect(() => new KmsDiscoveryKeyring({ clientSupplier: s, discoveryFilter: { partition: 'aws', accountIds: [] } })).toThrow(
+      /discoveryFilter/,
+    );
+    expect(() => new KmsDiscoveryKeyring({ clientSupplier: s, discoveryFilter: { partition: '', accountIds: ['1'] } })).toThrow(
+      /discoveryFilter/,
+    );
     expect(() => new KmsDiscoveryKeyring({ clientSupplier: s, grantTokens: 'x' as never })).toThrow(/grantTokens/);
   });
 
   it('cannot encrypt', async () => {
-    await expect(new KmsDiscoveryKeyring({ clientSupplier: rec.supplier }).onEncrypt()).rejects.toMatchObject({ code: 'ENVELOPE_KEYRING_FAILURE' });
+    await expect(new KmsDiscoveryKeyring({ clientSupplier: rec.supplier }).onEncrypt()).rejects.toMatchObject({
+      code: 'ENVELOPE_KEYRING_FAILURE',
+    });
   });
 
   it('without regions: each key is decrypted in its own region, with its own ARN', async () => {
@@ -41,7 +51,10 @@ describe('KmsDiscoveryKeyring', () => {
   });
 
   it('partition filter: another partition is skipped silently', async () => {
-    const k = new KmsDiscoveryKeyring({ clientSupplier: rec.supplier, discoveryFilter: { partition: 'aws', accountIds: ['111122223333'] } });
+    const k = new KmsDiscoveryKeyring({
+      clientSupplier: rec.supplier,
+      discoveryFilter: { partition: 'aws', accountIds: ['111122223333'] },
+    });
     const m = dm();
     await k.onDecrypt(m, [edk(arn('cn-north-1', 'k', '111122223333', 'aws-cn'))]);
     expect(m.hasDataKey).toBe(false);
@@ -49,7 +62,10 @@ describe('KmsDiscoveryKeyring', () => {
   });
 
   it('account filter: only listed accounts are tried', async () => {
-    const k = new KmsDiscoveryKeyring({ clientSupplier: rec.supplier, discoveryFilter: { partition: 'aws', accountIds: ['222233334444', '111122223333'] } });
+    const k = new KmsDiscoveryKeyring({
+      clientSupplier: rec.supplier,
+      discoveryFilter: { partition: 'aws', accountIds: ['222233334444', '111122223333'] },
+    });
     const m = dm();
     await k.onDecrypt(m, [edk(arn('us-east-1', 'x', '999999999999')), edk(arn('us-east-1', 'y', '111122223333'))]);
     expect(asked()).toEqual([arn('us-east-1', 'y')]);
@@ -73,12 +89,18 @@ describe('KmsDiscoveryKeyring', () => {
 
   it('the rewritten MRK ARN is what KMS must answer with (KeyIdMismatch otherwise)', async () => {
     kmsMock.on(DecryptCommand).resolves({ Plaintext: key32(1), KeyId: arn('us-east-1', 'mrk-9') });
-    const e = await fail(new KmsDiscoveryKeyring({ clientSupplier: rec.supplier, regions: ['us-west-2'] }).onDecrypt(dm(), [edk(arn('us-east-1', 'mrk-9'))]));
+    const e = await fail(
+      new KmsDiscoveryKeyring({ clientSupplier: rec.supplier, regions: ['us-west-2'] }).onDecrypt(dm(), [edk(arn('us-east-1', 'mrk-9'))]),
+    );
     expect(e.causes).toEqual([expect.objectContaining({ key: arn('us-west-2', 'mrk-9'), region: 'us-west-2', reason: 'KeyIdMismatch' })]);
   });
 
   it('filters combine: partition, account, then region', async () => {
-    const k = new KmsDiscoveryKeyring({ clientSupplier: rec.supplier, regions: ['us-west-2'], discoveryFilter: { partition: 'aws', accountIds: ['111122223333'] } });
+    const k = new KmsDiscoveryKeyring({
+      clientSupplier: rec.supplier,
+      regions: ['us-west-2'],
+      discoveryFilter: { partition: 'aws', accountIds: ['111122223333'] },
+    });
     const m = dm();
     await k.onDecrypt(m, [edk(arn('us-west-2', 'x', '999')), edk(arn('us-east-1', 'single')), edk(arn('us-east-1', 'mrk-9'))]);
     expect(m.hasDataKey).toBe(true);
@@ -107,13 +129,20 @@ describe('KmsDiscoveryKeyring', () => {
   });
 
   it('retries throttling on a fake clock; the caller’s abort stops it', async () => {
-    kmsMock.on(DecryptCommand).rejectsOnce(named('ThrottlingException')).callsFake((i) => ({ Plaintext: key32(2), KeyId: i.KeyId }));
+    kmsMock
+      .on(DecryptCommand)
+      .rejectsOnce(named('ThrottlingException'))
+      .callsFake((i) => ({ Plaintext: key32(2), KeyId: i.KeyId }));
     const clock = fakeClock();
     const m = dm();
     await new KmsDiscoveryKeyring({ clientSupplier: rec.supplier, clock, baseDelayMs: 10 }).onDecrypt(m, [edk(arn('us-east-1', 'k'))]);
     expect(m.getDataKey()).toEqual(key32(2));
     expect(clock.sleeps).toEqual([5]);
-    await expect(new KmsDiscoveryKeyring({ clientSupplier: rec.supplier }).onDecrypt(dm(), [edk(arn('us-east-1', 'k'))], { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
+    await expect(
+      new KmsDiscoveryKeyring({ clientSupplier: rec.supplier }).onDecrypt(dm(), [edk(arn('us-east-1', 'k'))], {
+        signal: AbortSignal.abort(),
+      }),
+    ).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
   });
 
   it('a data key already set: returned unchanged, no call', async () => {

@@ -19,7 +19,11 @@ beforeEach(() => {
 const reasons = (e: EnvelopeError) => e.causes.map((c: KeyFailure) => [c.key, c.region, c.reason]);
 /** The options the adapter passed to `client.send` (the typings of commandCalls omit them). */
 const sendOptions = (i: number) => (kmsMock.commandCalls(DecryptCommand)[i]!.args as unknown[])[1] as { abortSignal: AbortSignal };
-const fail = (p: Promise<unknown>) => p.then(() => expect.fail('expected a failure'), (e: EnvelopeError) => e);
+const fail = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail('expected a failure'),
+    (e: EnvelopeError) => e,
+  );
 
 describe('KmsKeyring construction', () => {
   it('needs a supplier and at least one key; names the bad parameter', () => {
@@ -32,11 +36,17 @@ describe('KmsKeyring construction', () => {
     expect(() => new KmsKeyring({ clientSupplier: s, keyIds: [arn('us-east-1', 'k'), 'arn:broken'] })).toThrow(/keyIds\[1\]/);
     expect(() => new KmsKeyring({ clientSupplier: s, keyIds: ['alias/x'] })).toThrow(/defaultRegion/);
     expect(() => new KmsKeyring({ clientSupplier: s, keyIds: [arn('us-east-1', 'k')], grantTokens: [''] })).toThrow(/grantTokens/);
-    for (const e of [() => new KmsKeyring({ clientSupplier: s, generatorKeyId: 'x y' })]) expect(e).toThrow(expect.objectContaining({ code: 'ENVELOPE_INVALID_ARGUMENT' }));
+    for (const e of [() => new KmsKeyring({ clientSupplier: s, generatorKeyId: 'x y' })])
+      expect(e).toThrow(expect.objectContaining({ code: 'ENVELOPE_INVALID_ARGUMENT' }));
   });
 
   it('accepts key ARNs, alias ARNs, and alias/… or bare ids with a defaultRegion', () => {
-    const k = new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: 'alias/orders', keyIds: [arn('eu-west-1', 'k'), 'arn:aws:kms:us-east-1:1:alias/a', '1234abcd'], defaultRegion: 'us-west-2' });
+    const k = new KmsKeyring({
+      clientSupplier: rec.supplier,
+      generatorKeyId: 'alias/orders',
+      keyIds: [arn('eu-west-1', 'k'), 'arn:aws:kms:us-east-1:1:alias/a', '1234abcd'],
+      defaultRegion: 'us-west-2',
+    });
     expect(k.decryptKeyArns).toEqual([arn('eu-west-1', 'k')]);
   });
 });
@@ -44,11 +54,20 @@ describe('KmsKeyring construction', () => {
 describe('KmsKeyring.onEncrypt', () => {
   it('GenerateDataKey on the generator, Encrypt on each key, in their regions; context and grant tokens on every call; SDK buffer wiped', async () => {
     const sdkPlaintext = key32(9);
-    kmsMock.on(GenerateDataKeyCommand).resolves({ Plaintext: sdkPlaintext, CiphertextBlob: Buffer.from('g'), KeyId: arn('us-east-1', 'gen') });
+    kmsMock
+      .on(GenerateDataKeyCommand)
+      .resolves({ Plaintext: sdkPlaintext, CiphertextBlob: Buffer.from('g'), KeyId: arn('us-east-1', 'gen') });
     const seen: Buffer[] = [];
-    kmsMock.on(EncryptCommand).callsFake((i) => (seen.push(Buffer.from(i.Plaintext)), { CiphertextBlob: Buffer.from(`e:${i.KeyId}`), KeyId: i.KeyId }));
+    kmsMock
+      .on(EncryptCommand)
+      .callsFake((i) => (seen.push(Buffer.from(i.Plaintext)), { CiphertextBlob: Buffer.from(`e:${i.KeyId}`), KeyId: i.KeyId }));
     const keys = [arn('us-west-2', 'k2'), arn('eu-west-1', 'k3')];
-    const k = new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: arn('us-east-1', 'gen'), keyIds: keys, grantTokens: ['gt1', 'gt2'] });
+    const k = new KmsKeyring({
+      clientSupplier: rec.supplier,
+      generatorKeyId: arn('us-east-1', 'gen'),
+      keyIds: keys,
+      grantTokens: ['gt1', 'gt2'],
+    });
     const m = em({ tenant: 'acme' });
     await k.onEncrypt(m);
     expect(m.encryptedDataKeys.map((e) => [e.providerId, text(e.providerInfo), text(e.ciphertext)])).toEqual([
@@ -60,7 +79,12 @@ describe('KmsKeyring.onEncrypt', () => {
     expect(sdkPlaintext).toEqual(key32(0));
     expect(rec.regions).toEqual(['us-east-1', 'us-west-2', 'eu-west-1']);
     const g = kmsMock.commandCalls(GenerateDataKeyCommand)[0]!.args[0].input;
-    expect(g).toEqual({ KeyId: arn('us-east-1', 'gen'), NumberOfBytes: 32, EncryptionContext: { tenant: 'acme' }, GrantTokens: ['gt1', 'gt2'] });
+    expect(g).toEqual({
+      KeyId: arn('us-east-1', 'gen'),
+      NumberOfBytes: 32,
+      EncryptionContext: { tenant: 'acme' },
+      GrantTokens: ['gt1', 'gt2'],
+    });
     const enc = kmsMock.commandCalls(EncryptCommand).map((c) => c.args[0].input);
     expect(enc.map((e) => e.KeyId)).toEqual(keys);
     for (const e of enc) expect(e).toMatchObject({ EncryptionContext: { tenant: 'acme' }, GrantTokens: ['gt1', 'gt2'] });
@@ -72,8 +96,12 @@ describe('KmsKeyring.onEncrypt', () => {
   it('NumberOfBytes follows the suite', async () => {
     const { SUITES, EncryptionMaterials } = await import('@envelope/core');
     const suite16 = SUITES.get(0x0014)!;
-    kmsMock.on(GenerateDataKeyCommand).resolves({ Plaintext: new Uint8Array(16), CiphertextBlob: Buffer.from('g'), KeyId: arn('us-east-1', 'gen') });
-    await new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: arn('us-east-1', 'gen') }).onEncrypt(new EncryptionMaterials({ suite: suite16, encryptionContext: {} }));
+    kmsMock
+      .on(GenerateDataKeyCommand)
+      .resolves({ Plaintext: new Uint8Array(16), CiphertextBlob: Buffer.from('g'), KeyId: arn('us-east-1', 'gen') });
+    await new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: arn('us-east-1', 'gen') }).onEncrypt(
+      new EncryptionMaterials({ suite: suite16, encryptionContext: {} }),
+    );
     expect(kmsMock.commandCalls(GenerateDataKeyCommand)[0]!.args[0].input.NumberOfBytes).toBe(16);
   });
 
@@ -88,9 +116,16 @@ describe('KmsKeyring.onEncrypt', () => {
   it('materials that already have a data key: the generator Encrypts too (no GenerateDataKey)', async () => {
     kmsMock.on(EncryptCommand).callsFake((i) => ({ CiphertextBlob: Buffer.from('e'), KeyId: i.KeyId }));
     const m = em().setDataKey(key32(4));
-    await new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: arn('us-east-1', 'gen'), keyIds: [arn('us-east-1', 'k')] }).onEncrypt(m);
+    await new KmsKeyring({
+      clientSupplier: rec.supplier,
+      generatorKeyId: arn('us-east-1', 'gen'),
+      keyIds: [arn('us-east-1', 'k')],
+    }).onEncrypt(m);
     expect(kmsMock.commandCalls(GenerateDataKeyCommand)).toHaveLength(0);
-    expect(kmsMock.commandCalls(EncryptCommand).map((c) => c.args[0].input.KeyId)).toEqual([arn('us-east-1', 'gen'), arn('us-east-1', 'k')]);
+    expect(kmsMock.commandCalls(EncryptCommand).map((c) => c.args[0].input.KeyId)).toEqual([
+      arn('us-east-1', 'gen'),
+      arn('us-east-1', 'k'),
+    ]);
     expect(m.encryptedDataKeys).toHaveLength(2);
   });
 
@@ -136,9 +171,15 @@ describe('KmsKeyring.onEncrypt', () => {
   it('one Encrypt fails: the call fails listing that key; the others were still tried', async () => {
     kmsMock.on(GenerateDataKeyCommand).resolves({ Plaintext: key32(1), CiphertextBlob: Buffer.from('g'), KeyId: arn('us-east-1', 'gen') });
     kmsMock.on(EncryptCommand, { KeyId: arn('us-west-2', 'a') }).rejects(named('AccessDeniedException'));
-    kmsMock.on(EncryptCommand, { KeyId: arn('eu-west-1', 'b') }).resolves({ CiphertextBlob: Buffer.from('e'), KeyId: arn('eu-west-1', 'b') });
+    kmsMock
+      .on(EncryptCommand, { KeyId: arn('eu-west-1', 'b') })
+      .resolves({ CiphertextBlob: Buffer.from('e'), KeyId: arn('eu-west-1', 'b') });
     kmsMock.on(EncryptCommand, { KeyId: arn('ap-south-1', 'c') }).rejects(named('NotFoundException'));
-    const k = new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: arn('us-east-1', 'gen'), keyIds: [arn('us-west-2', 'a'), arn('eu-west-1', 'b'), arn('ap-south-1', 'c')] });
+    const k = new KmsKeyring({
+      clientSupplier: rec.supplier,
+      generatorKeyId: arn('us-east-1', 'gen'),
+      keyIds: [arn('us-west-2', 'a'), arn('eu-west-1', 'b'), arn('ap-south-1', 'c')],
+    });
     const e = await fail(k.onEncrypt(em()));
     expect(e.code).toBe('ENVELOPE_KEYRING_FAILURE');
     expect(reasons(e)).toEqual([
@@ -150,18 +191,24 @@ describe('KmsKeyring.onEncrypt', () => {
 
   it('an Encrypt response whose KeyId is not a key ARN is refused', async () => {
     kmsMock.on(EncryptCommand).resolves({ CiphertextBlob: Buffer.from('e'), KeyId: 'alias/x' });
-    const e = await fail(new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onEncrypt(em().setDataKey(key32(1))));
+    const e = await fail(
+      new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onEncrypt(em().setDataKey(key32(1))),
+    );
     expect(reasons(e)).toEqual([[arn('us-east-1', 'k'), 'us-east-1', 'MalformedResponse']]);
   });
 
   it('the caller’s abort is ENVELOPE_ABORTED, not a keyring failure', async () => {
     kmsMock.on(GenerateDataKeyCommand).callsFake(() => new Promise(() => {}));
     const ac = new AbortController();
-    const p = new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: arn('us-east-1', 'gen') }).onEncrypt(em(), { signal: ac.signal });
+    const p = new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: arn('us-east-1', 'gen') }).onEncrypt(em(), {
+      signal: ac.signal,
+    });
     setTimeout(() => ac.abort(), 5);
     await expect(p).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
     kmsMock.on(EncryptCommand).callsFake(() => new Promise(() => {}));
-    const p2 = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onEncrypt(em().setDataKey(key32(1)), { signal: AbortSignal.abort() });
+    const p2 = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onEncrypt(em().setDataKey(key32(1)), {
+      signal: AbortSignal.abort(),
+    });
     await expect(p2).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
   });
 });
@@ -183,7 +230,10 @@ describe('KmsKeyring.onDecrypt', () => {
 
   it('nothing of ours: materials returned unchanged, no call, no error', async () => {
     const m = dm();
-    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'mine')] }).onDecrypt(m, [edk(arn('us-east-1', 'other')), edk('p', 'x', 'raw-aes')]);
+    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'mine')] }).onDecrypt(m, [
+      edk(arn('us-east-1', 'other')),
+      edk('p', 'x', 'raw-aes'),
+    ]);
     expect(m.hasDataKey).toBe(false);
     expect(kmsMock.calls()).toHaveLength(0);
   });
@@ -196,7 +246,9 @@ describe('KmsKeyring.onDecrypt', () => {
 
   it('grant tokens and the encryption context reach Decrypt', async () => {
     okDecrypt();
-    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')], grantTokens: ['g'] }).onDecrypt(dm({ x: 'y' }), [edk(arn('us-east-1', 'k'))]);
+    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')], grantTokens: ['g'] }).onDecrypt(dm({ x: 'y' }), [
+      edk(arn('us-east-1', 'k')),
+    ]);
     expect(kmsMock.commandCalls(DecryptCommand)[0]!.args[0].input).toMatchObject({ EncryptionContext: { x: 'y' }, GrantTokens: ['g'] });
   });
 
@@ -213,7 +265,10 @@ describe('KmsKeyring.onDecrypt', () => {
   it('but a single-region key with the same id in another region, or an mrk of another account, is not ours', async () => {
     okDecrypt();
     const m = dm();
-    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('eu-west-1', 'k'), arn('eu-west-1', 'mrk-1')] }).onDecrypt(m, [edk(arn('us-east-1', 'k')), edk(arn('us-east-1', 'mrk-1', '999999999999'))]);
+    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('eu-west-1', 'k'), arn('eu-west-1', 'mrk-1')] }).onDecrypt(m, [
+      edk(arn('us-east-1', 'k')),
+      edk(arn('us-east-1', 'mrk-1', '999999999999')),
+    ]);
     expect(m.hasDataKey).toBe(false);
     expect(kmsMock.calls()).toHaveLength(0);
   });
@@ -222,7 +277,9 @@ describe('KmsKeyring.onDecrypt', () => {
     const sdkPlaintext = key32(8);
     kmsMock.on(DecryptCommand).resolves({ Plaintext: sdkPlaintext, KeyId: arn('us-east-1', 'evil') });
     const m = dm();
-    const e = await fail(new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onDecrypt(m, [edk(arn('us-east-1', 'k'))]));
+    const e = await fail(
+      new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onDecrypt(m, [edk(arn('us-east-1', 'k'))]),
+    );
     expect(e.code).toBe('ENVELOPE_NO_DECRYPTABLE_KEY');
     expect(reasons(e)).toEqual([[arn('us-east-1', 'k'), 'us-east-1', 'KeyIdMismatch']]);
     expect(sdkPlaintext).toEqual(key32(0));
@@ -231,14 +288,20 @@ describe('KmsKeyring.onDecrypt', () => {
 
   it('an MRK replica must answer with the configured ARN, not the EDK’s', async () => {
     kmsMock.on(DecryptCommand).resolves({ Plaintext: key32(1), KeyId: arn('us-east-1', 'mrk-1') });
-    const e = await fail(new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('eu-west-1', 'mrk-1')] }).onDecrypt(dm(), [edk(arn('us-east-1', 'mrk-1'))]));
+    const e = await fail(
+      new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('eu-west-1', 'mrk-1')] }).onDecrypt(dm(), [
+        edk(arn('us-east-1', 'mrk-1')),
+      ]),
+    );
     expect(e.causes[0]).toMatchObject({ reason: 'KeyIdMismatch', region: 'eu-west-1' });
   });
 
   it('a data key of the wrong length is refused, and wiped', async () => {
     const sdkPlaintext = new Uint8Array(16).fill(6);
     kmsMock.on(DecryptCommand).resolves({ Plaintext: sdkPlaintext, KeyId: arn('us-east-1', 'k') });
-    const e = await fail(new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onDecrypt(dm(), [edk(arn('us-east-1', 'k'))]));
+    const e = await fail(
+      new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onDecrypt(dm(), [edk(arn('us-east-1', 'k'))]),
+    );
     expect(e.causes[0]!.reason).toBe('MalformedResponse');
     expect(sdkPlaintext.every((x) => x === 0)).toBe(true);
   });
@@ -258,7 +321,10 @@ describe('KmsKeyring.onDecrypt', () => {
     kmsMock.on(DecryptCommand, { KeyId: arn('eu-west-1', 'c') }).resolves({ Plaintext: key32(3), KeyId: arn('eu-west-1', 'c') });
     const keys = [arn('us-east-1', 'a'), arn('us-west-2', 'b'), arn('eu-west-1', 'c')];
     const m = dm();
-    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: keys }).onDecrypt(m, keys.map((k) => edk(k)));
+    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: keys }).onDecrypt(
+      m,
+      keys.map((k) => edk(k)),
+    );
     expect(m.getDataKey()).toEqual(key32(2));
     expect(kmsMock.commandCalls(DecryptCommand).map((c) => c.args[0].input.KeyId)).toEqual(keys.slice(0, 2));
     expect(rec.regions).toEqual(['us-east-1', 'us-west-2']);
@@ -271,7 +337,12 @@ describe('KmsKeyring.onDecrypt', () => {
     names.forEach((n, i) => kmsMock.on(DecryptCommand, { KeyId: keys[i] }).rejects(named(n)));
     kmsMock.on(DecryptCommand, { KeyId: keys[5] }).callsFake(() => new Promise(() => {}));
     const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: keys, maxRetries: 0, callTimeoutMs: 30 });
-    const e = await fail(k.onDecrypt(dm(), keys.map((x) => edk(x))));
+    const e = await fail(
+      k.onDecrypt(
+        dm(),
+        keys.map((x) => edk(x)),
+      ),
+    );
     expect(e).toBeInstanceOf(EnvelopeError);
     expect(e.code).toBe('ENVELOPE_NO_DECRYPTABLE_KEY');
     expect(reasons(e)).toEqual([...names, 'TimeoutError'].map((n, i) => [keys[i], regions[i], n]));
@@ -281,7 +352,11 @@ describe('KmsKeyring.onDecrypt', () => {
   it('an aws-kms EDK whose provider info is not a key ARN is a listed failure, and the rest are still tried', async () => {
     okDecrypt(4);
     const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] });
-    const bad = [edk('not-an-arn'), edk('arn:aws:kms:us-east-1:1:alias/k'), { providerId: 'aws-kms', providerInfo: new Uint8Array([0xff, 0xfe]), ciphertext: new Uint8Array(1) }];
+    const bad = [
+      edk('not-an-arn'),
+      edk('arn:aws:kms:us-east-1:1:alias/k'),
+      { providerId: 'aws-kms', providerInfo: new Uint8Array([0xff, 0xfe]), ciphertext: new Uint8Array(1) },
+    ];
     const e = await fail(k.onDecrypt(dm(), bad));
     expect(e.causes.map((c) => c.reason)).toEqual(['InvalidArn', 'InvalidArn', 'InvalidArn']);
     const m = dm();
@@ -290,7 +365,12 @@ describe('KmsKeyring.onDecrypt', () => {
   });
 
   it('aliases can encrypt but not decrypt: never matched, and named (NotAKeyArn) when a decrypt fails', async () => {
-    const k = new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: 'arn:aws:kms:us-east-1:111122223333:alias/x', keyIds: ['alias/y'], defaultRegion: 'eu-west-1' });
+    const k = new KmsKeyring({
+      clientSupplier: rec.supplier,
+      generatorKeyId: 'arn:aws:kms:us-east-1:111122223333:alias/x',
+      keyIds: ['alias/y'],
+      defaultRegion: 'eu-west-1',
+    });
     const e = await fail(k.onDecrypt(dm(), [edk(arn('us-east-1', 'x'))]));
     expect(kmsMock.calls()).toHaveLength(0);
     expect(reasons(e)).toEqual([
@@ -311,7 +391,14 @@ describe('KmsKeyring.onDecrypt', () => {
       .resolves({ Plaintext: key32(1), KeyId: arn('us-east-1', 'k') });
     const clock = fakeClock();
     const m = dm();
-    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')], maxRetries: 3, baseDelayMs: 100, maxDelayMs: 1000, clock }).onDecrypt(m, [edk(arn('us-east-1', 'k'))]);
+    await new KmsKeyring({
+      clientSupplier: rec.supplier,
+      keyIds: [arn('us-east-1', 'k')],
+      maxRetries: 3,
+      baseDelayMs: 100,
+      maxDelayMs: 1000,
+      clock,
+    }).onDecrypt(m, [edk(arn('us-east-1', 'k'))]);
     expect(m.hasDataKey).toBe(true);
     expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(3);
     expect(clock.sleeps).toEqual([50, 100]);
@@ -321,17 +408,35 @@ describe('KmsKeyring.onDecrypt', () => {
     kmsMock.on(DecryptCommand, { KeyId: arn('us-east-1', 'a') }).rejects(named('AccessDeniedException'));
     kmsMock.on(DecryptCommand, { KeyId: arn('us-east-1', 't') }).rejects(named('ThrottlingException'));
     const clock = fakeClock();
-    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'a'), arn('us-east-1', 't')], maxRetries: 2, clock });
+    const k = new KmsKeyring({
+      clientSupplier: rec.supplier,
+      keyIds: [arn('us-east-1', 'a'), arn('us-east-1', 't')],
+      maxRetries: 2,
+      clock,
+    });
     const e = await fail(k.onDecrypt(dm(), [edk(arn('us-east-1', 'a')), edk(arn('us-east-1', 't'))]));
     expect(e.causes.map((c) => c.reason)).toEqual(['AccessDeniedException', 'ThrottlingException']);
-    expect(kmsMock.commandCalls(DecryptCommand).map((c) => c.args[0].input.KeyId)).toEqual([arn('us-east-1', 'a'), arn('us-east-1', 't'), arn('us-east-1', 't'), arn('us-east-1', 't')]);
+    expect(kmsMock.commandCalls(DecryptCommand).map((c) => c.args[0].input.KeyId)).toEqual([
+      arn('us-east-1', 'a'),
+      arn('us-east-1', 't'),
+      arn('us-east-1', 't'),
+      arn('us-east-1', 't'),
+    ]);
     expect(clock.sleeps).toHaveLength(2);
   });
 
   it('the keyring’s retry budget: during an outage retries stop once it is spent', async () => {
     kmsMock.on(DecryptCommand).rejects(named('ThrottlingException'));
     const clock = fakeClock();
-    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')], maxRetries: 3, maxRetryTokens: 4, retryRatio: 0.1, minRetriesPerSecond: 0, clock });
+    const k = new KmsKeyring({
+      clientSupplier: rec.supplier,
+      keyIds: [arn('us-east-1', 'k')],
+      maxRetries: 3,
+      maxRetryTokens: 4,
+      retryRatio: 0.1,
+      minRetriesPerSecond: 0,
+      clock,
+    });
     for (let i = 0; i < 20; i++) await k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))]).catch(() => {});
     // 20 first attempts; 4 saved retries + 0.1 × 20 earned; without the budget it would be 80.
     const n = kmsMock.commandCalls(DecryptCommand).length;
@@ -364,7 +469,11 @@ describe('KmsKeyring.onDecrypt', () => {
   it('the caller’s signal aborts a hanging call at once: ENVELOPE_ABORTED, no further keys tried', async () => {
     kmsMock.on(DecryptCommand).callsFake(() => new Promise(() => {}));
     const ac = new AbortController();
-    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'a'), arn('us-east-1', 'b')], callTimeoutMs: 10_000 });
+    const k = new KmsKeyring({
+      clientSupplier: rec.supplier,
+      keyIds: [arn('us-east-1', 'a'), arn('us-east-1', 'b')],
+      callTimeoutMs: 10_000,
+    });
     const t0 = performance.now();
     const p = k.onDecrypt(dm(), [edk(arn('us-east-1', 'a')), edk(arn('us-east-1', 'b'))], { signal: ac.signal });
     setTimeout(() => ac.abort(new Error('user gave up')), 20);

@@ -47,7 +47,14 @@ describe('Retrier', () => {
   });
 
   it('does not retry permanent failures', async () => {
-    for (const name of ['AccessDeniedException', 'DisabledException', 'NotFoundException', 'InvalidCiphertextException', 'IncorrectKeyException', 'ValidationException']) {
+    for (const name of [
+      'AccessDeniedException',
+      'DisabledException',
+      'NotFoundException',
+      'InvalidCiphertextException',
+      'IncorrectKeyException',
+      'ValidationException',
+    ]) {
       const clock = fakeClock();
       const f = flaky([named(name), named(name), named(name)]);
       await expect(new Retrier({ maxRetries: 3, clock }).run(f.fn)).rejects.toMatchObject({ name });
@@ -58,7 +65,12 @@ describe('Retrier', () => {
 
   it('gives up after maxRetries with the last error', async () => {
     const clock = fakeClock();
-    const f = flaky([named('ThrottlingException'), named('ThrottlingException'), named('KMSInternalException', 500), named('ThrottlingException')]);
+    const f = flaky([
+      named('ThrottlingException'),
+      named('ThrottlingException'),
+      named('KMSInternalException', 500),
+      named('ThrottlingException'),
+    ]);
     await expect(new Retrier({ maxRetries: 2, clock }).run(f.fn)).rejects.toMatchObject({ name: 'KMSInternalException' });
     expect(f.calls).toHaveLength(3);
     expect(clock.sleeps).toHaveLength(2);
@@ -72,13 +84,19 @@ describe('Retrier', () => {
 
   it('every delay lies in [0, min(maxDelay, base·2^attempt)) (property)', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 0, max: 30 }), (rand, base, max, attempt) => {
-        const d = new Retrier({ baseDelayMs: base, maxDelayMs: max, clock: fakeClock(() => rand) }).delay(attempt);
-        const cap = Math.min(max, base * 2 ** attempt);
-        expect(d).toBeGreaterThanOrEqual(0);
-        expect(d).toBeLessThanOrEqual(cap);
-        expect(d).toBeCloseTo(rand * cap, 6);
-      }),
+      fc.property(
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.integer({ min: 1, max: 500 }),
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 0, max: 30 }),
+        (rand, base, max, attempt) => {
+          const d = new Retrier({ baseDelayMs: base, maxDelayMs: max, clock: fakeClock(() => rand) }).delay(attempt);
+          const cap = Math.min(max, base * 2 ** attempt);
+          expect(d).toBeGreaterThanOrEqual(0);
+          expect(d).toBeLessThanOrEqual(cap);
+          expect(d).toBeCloseTo(rand * cap, 6);
+        },
+      ),
     );
   });
 
@@ -188,7 +206,9 @@ describe('withDeadline', () => {
   it('a call that never answers fails with ENVELOPE_TIMEOUT at the deadline, and its signal fires', async () => {
     let seen: AbortSignal | undefined;
     const t0 = performance.now();
-    await expect(withDeadline(40, undefined, (s) => ((seen = s), new Promise(() => {})))).rejects.toMatchObject({ code: 'ENVELOPE_TIMEOUT' });
+    await expect(withDeadline(40, undefined, (s) => ((seen = s), new Promise(() => {})))).rejects.toMatchObject({
+      code: 'ENVELOPE_TIMEOUT',
+    });
     const ms = performance.now() - t0;
     expect(ms).toBeGreaterThanOrEqual(35);
     expect(ms).toBeLessThan(500);
@@ -230,10 +250,15 @@ describe('withDeadline', () => {
     const late = { Plaintext: new Uint8Array(32).fill(7) };
     const discarded: unknown[] = [];
     let answer!: (v: typeof late) => void;
-    const p = withDeadline(20, undefined, () => new Promise<typeof late>((r) => (answer = r)), (v) => {
-      v.Plaintext.fill(0);
-      discarded.push(v);
-    });
+    const p = withDeadline(
+      20,
+      undefined,
+      () => new Promise<typeof late>((r) => (answer = r)),
+      (v) => {
+        v.Plaintext.fill(0);
+        discarded.push(v);
+      },
+    );
     await expect(p).rejects.toMatchObject({ code: 'ENVELOPE_TIMEOUT' });
     answer(late);
     await new Promise((r) => setTimeout(r, 5));
@@ -241,14 +266,26 @@ describe('withDeadline', () => {
     expect(late.Plaintext.every((b) => b === 0)).toBe(true);
     // Aborted by the caller, then answered: discarded too; a throwing discard is contained.
     const ac = new AbortController();
-    const q = withDeadline(10_000, ac.signal, () => new Promise<number>((r) => setTimeout(() => r(1), 10)), () => {
-      throw new Error('discard failed');
-    });
+    const q = withDeadline(
+      10_000,
+      ac.signal,
+      () => new Promise<number>((r) => setTimeout(() => r(1), 10)),
+      () => {
+        throw new Error('discard failed');
+      },
+    );
     ac.abort();
     await expect(q).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
     await new Promise((r) => setTimeout(r, 20));
     const kept: unknown[] = [];
-    await expect(withDeadline(1000, undefined, async () => 5, (v) => kept.push(v))).resolves.toBe(5);
+    await expect(
+      withDeadline(
+        1000,
+        undefined,
+        async () => 5,
+        (v) => kept.push(v),
+      ),
+    ).resolves.toBe(5);
     expect(kept).toEqual([]);
   });
 });

@@ -9,10 +9,5 @@ export type { RawRsaKeyringOptions } from './raw-rsa-keyring.js';
 export type { RsaKeyInput } from './rsa-key.js';
 export { RSA_PADDINGS, pkcs1DecryptAvailable } from './rsa-padding.js';
 export type { RsaPadding } from './rsa-padding.js';
-export {
-  RAW_AES_IV_LENGTH,
-  RAW_AES_TAG_LENGTH,
-  parseRawAesProviderInfo,
-  serializeRawAesProviderInfo,
-} from './provider-info.js';
+export { RAW_AES_IV_LENGTH, RAW_AES_TAG_LENGTH, parseRawAesProviderInfo, serializeRawAesProviderInfo } from './provider-info.js';
 export type { RawAesProviderInfo } from './provider-info.js';

@@ -40,7 +40,11 @@ const encoder = new TextEncoder();
  * // 'key-1' ‖ 00 00 00 80 ‖ 00 00 00 0c ‖ iv
  * ```
  */
-export function serializeRawAesProviderInfo(keyName: string | Uint8Array, iv: Uint8Array, tagLengthBits = RAW_AES_TAG_LENGTH * 8): Uint8Array {
+export function serializeRawAesProviderInfo(
+  keyName: string | Uint8Array,
+  iv: Uint8Array,
+  tagLengthBits = RAW_AES_TAG_LENGTH * 8,
+): Uint8Array {
   const name = typeof keyName === 'string' ? encoder.encode(keyName) : keyName;
   const out = new Uint8Array(name.byteLength + 8 + iv.byteLength);
   const view = new DataView(out.buffer);

@@ -16,7 +16,16 @@ import {
   type KeyringCallOptions,
 } from '@envelope/core';
 import { loadRsaKey, modulusBytes, samePublicKey, type RsaKeyInput } from './rsa-key.js';
-import { PKCS1_HOW_TO_ENABLE, RSA_PADDINGS, isPkcs1Refusal, isRsaPadding, nodePadding, paddingOverhead, type NodeRsaPadding, type RsaPadding } from './rsa-padding.js';
+import {
+  PKCS1_HOW_TO_ENABLE,
+  RSA_PADDINGS,
+  isPkcs1Refusal,
+  isRsaPadding,
+  nodePadding,
+  paddingOverhead,
+  type NodeRsaPadding,
+  type RsaPadding,
+} from './rsa-padding.js';
 import { dataKeyToWrap } from './data-key.js';
 import { checkName, checkNamespace, invalid, noDecryptableKey, sameBytes } from './validate.js';
 
@@ -108,14 +117,20 @@ export class RawRsaKeyring implements Keyring {
     if (this.#publicKey) {
       const room = modulusBytes(this.#publicKey) - paddingOverhead(this.padding);
       if (room < MAX_DATA_KEY_BYTES) {
-        throw invalid('publicKey', `a ${this.#publicKey.asymmetricKeyDetails?.modulusLength}-bit modulus cannot wrap a 32-byte data key with ${this.padding}`);
+        throw invalid(
+          'publicKey',
+          `a ${this.#publicKey.asymmetricKeyDetails?.modulusLength}-bit modulus cannot wrap a 32-byte data key with ${this.padding}`,
+        );
       }
     }
     if (this.#publicKey && this.#privateKey && !samePublicKey(this.#publicKey, this.#privateKey)) {
       throw invalid('publicKey', 'does not match privateKey');
     }
     if (this.padding === 'pkcs1' && this.#privateKey && options.allowPkcs1Decrypt !== true) {
-      throw invalid('allowPkcs1Decrypt', "PKCS#1 v1.5 decryption is exposed to padding-oracle attacks; set allowPkcs1Decrypt: true to accept that risk, or give only a publicKey");
+      throw invalid(
+        'allowPkcs1Decrypt',
+        'PKCS#1 v1.5 decryption is exposed to padding-oracle attacks; set allowPkcs1Decrypt: true to accept that risk, or give only a publicKey',
+      );
     }
     this.#nameBytes = new TextEncoder().encode(this.keyName);
   }
@@ -186,7 +201,11 @@ export class RawRsaKeyring implements Keyring {
     if (mine.length === 0) return materials;
     const privateKey = this.#privateKey;
     if (!privateKey) {
-      throw noDecryptableKey('raw RSA key', this.keyId, mine.map(() => ({ key: this.keyId, reason: 'no private key (this keyring only encrypts)' })));
+      throw noDecryptableKey(
+        'raw RSA key',
+        this.keyId,
+        mine.map(() => ({ key: this.keyId, reason: 'no private key (this keyring only encrypts)' })),
+      );
     }
     const causes: KeyFailure[] = [];
     for (const edk of mine) {
@@ -197,7 +216,9 @@ export class RawRsaKeyring implements Keyring {
         if (this.padding === 'pkcs1' && isPkcs1Refusal(error)) {
           throw new EnvelopeError('ENVELOPE_UNSUPPORTED', `raw RSA keyring ${this.keyId}: ${PKCS1_HOW_TO_ENABLE}`, {
             cause: error,
-            causes: [{ key: this.keyId, reason: 'PKCS#1 v1.5 decryption disabled in this Node.js (--security-revert=CVE-2023-46809)', error }],
+            causes: [
+              { key: this.keyId, reason: 'PKCS#1 v1.5 decryption disabled in this Node.js (--security-revert=CVE-2023-46809)', error },
+            ],
           });
         }
         causes.push({ key: this.keyId, reason: 'RSA decryption failed', error });
@@ -207,7 +228,10 @@ export class RawRsaKeyring implements Keyring {
         // PKCS#1 v1.5 with implicit rejection "decrypts" a wrong ciphertext to random bytes; the
         // length check catches most of those before they reach the materials.
         if (dataKey.byteLength !== materials.suite.keyLength) {
-          causes.push({ key: this.keyId, reason: `unwrapped ${dataKey.byteLength} bytes, expected a ${materials.suite.keyLength}-byte data key` });
+          causes.push({
+            key: this.keyId,
+            reason: `unwrapped ${dataKey.byteLength} bytes, expected a ${materials.suite.keyLength}-byte data key`,
+          });
           continue;
         }
         materials.setDataKey(dataKey);

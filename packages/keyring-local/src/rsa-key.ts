@@ -16,8 +16,14 @@ type Kind = 'public' | 'private';
 function fromDer(der: Buffer, kind: Kind): KeyObject {
   const attempts =
     kind === 'public'
-      ? [() => createPublicKey({ key: der, format: 'der', type: 'spki' }), () => createPublicKey({ key: der, format: 'der', type: 'pkcs1' })]
-      : [() => createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }), () => createPrivateKey({ key: der, format: 'der', type: 'pkcs1' })];
+      ? [
+          () => createPublicKey({ key: der, format: 'der', type: 'spki' }),
+          () => createPublicKey({ key: der, format: 'der', type: 'pkcs1' }),
+        ]
+      : [
+          () => createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }),
+          () => createPrivateKey({ key: der, format: 'der', type: 'pkcs1' }),
+        ];
   let last: unknown;
   for (const attempt of attempts) {
     try {

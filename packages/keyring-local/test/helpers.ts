@@ -1,5 +1,12 @@
 /** Test helpers: materials for a suite and context, and byte checks. */
-import { DecryptionMaterials, EncryptionMaterials, getSuite, isEnvelopeError, type EncryptionContext, type ErrorCode } from '@envelope/core';
+import {
+  DecryptionMaterials,
+  EncryptionMaterials,
+  getSuite,
+  isEnvelopeError,
+  type EncryptionContext,
+  type ErrorCode,
+} from '@envelope/core';
 
 /** One suite per data-key length, plus the default committing suite. */
 export const SUITE_BY_KEY_LENGTH = {

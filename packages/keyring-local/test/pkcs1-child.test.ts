@@ -25,8 +25,17 @@ if (!FRESH) console.warn('keyring-local: dist/ is missing or stale; run `npx tsc
 describe('PKCS#1 v1.5 decryption under --security-revert=CVE-2023-46809 (child node process)', () => {
   const name = 'round trips ours↔ours, ours→SDK, SDK→ours; a wrong key is a coded failure';
   it.skipIf(!FRESH)(FRESH ? name : `${name} (SKIPPED: dist/ is missing or stale; run npx tsc -b)`, () => {
-    const out = execFileSync(process.execPath, ['--security-revert=CVE-2023-46809', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(process.execPath, ['--security-revert=CVE-2023-46809', script], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     // node prints its "SECURITY WARNING" on stdout first; the result is the last line.
-    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({ available: true, oursToOurs: true, oursToSdk: true, sdkToOurs: true, wrongKey: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
+    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({
+      available: true,
+      oursToOurs: true,
+      oursToSdk: true,
+      sdkToOurs: true,
+      wrongKey: 'ENVELOPE_NO_DECRYPTABLE_KEY',
+    });
   });
 });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { RAW_AES_IV_LENGTH, RAW_AES_TAG_LENGTH, RawAesKeyring, parseRawAesProviderInfo, serializeRawAesProviderInfo } from '@envelope/keyring-local';
+import {
+  RAW_AES_IV_LENGTH,
+  RAW_AES_TAG_LENGTH,
+  RawAesKeyring,
+  parseRawAesProviderInfo,
+  serializeRawAesProviderInfo,
+} from '@envelope/keyring-local';
 import { encryptionMaterials, hex } from './helpers.js';
 
 const IV = Uint8Array.from({ length: 12 }, (_, i) => i);

@@ -59,7 +59,9 @@ describe('RawAesKeyring round trip', () => {
 
   it('is created from base64 and interoperates with the same key given as bytes', async () => {
     const key = randomBytes(24);
-    const { dataKey, edks } = await wrapped(RawAesKeyring.fromBase64({ keyNamespace: 'ns', keyName: 'key-1', wrappingKey: key.toString('base64') }));
+    const { dataKey, edks } = await wrapped(
+      RawAesKeyring.fromBase64({ keyNamespace: 'ns', keyName: 'key-1', wrappingKey: key.toString('base64') }),
+    );
     const d = await keyring(key).onDecrypt(decryptionMaterials(), edks);
     expect(hex(d.getDataKey())).toBe(hex(dataKey));
     // Whitespace (e.g. a wrapped PEM-like line) is ignored.
@@ -72,7 +74,7 @@ describe('RawAesKeyring encryption-context binding', () => {
   it('does not unwrap under a different context, and says which key failed', async () => {
     const k = keyring(randomBytes(32));
     const { edks } = await wrapped(k, 32, { purpose: 'a' });
-    for (const other of [{ purpose: 'b' }, {}, { purpose: 'a', extra: 'x' }]) {
+    for (const other of [{ purpose: 'b' }, {}, { purpose: 'a', extra: 'x' }] as Record<string, string>[]) {
       const m = decryptionMaterials(32, other);
       const e = await expectCode(() => k.onDecrypt(m, edks), 'ENVELOPE_NO_DECRYPTABLE_KEY');
       expect(e.causes).toHaveLength(1);
@@ -93,7 +95,12 @@ describe('RawAesKeyring ownership of EDKs', () => {
   it('skips EDKs of another namespace or key name silently', async () => {
     const key = randomBytes(32);
     const { edks } = await wrapped(keyring(key, 'key-1', 'ns'));
-    for (const other of [keyring(key, 'key-1', 'other-ns'), keyring(key, 'key-2', 'ns'), keyring(key, 'key', 'ns'), keyring(key, 'key-10', 'ns')]) {
+    for (const other of [
+      keyring(key, 'key-1', 'other-ns'),
+      keyring(key, 'key-2', 'ns'),
+      keyring(key, 'key', 'ns'),
+      keyring(key, 'key-10', 'ns'),
+    ]) {
       const m = decryptionMaterials();
       await expect(other.onDecrypt(m, edks)).resolves.toBe(m);
       expect(m.hasDataKey).toBe(false);
@@ -181,7 +188,10 @@ describe('RawAesKeyring in a MultiKeyring', () => {
     const d = await multi.onDecrypt(decryptionMaterials(), [m.encryptedDataKeys[1]!]);
     expect(hex(d.getDataKey())).toBe(hex(m.getDataKey()));
     // A different context: both fail, and both causes are listed.
-    const e = await expectCode(() => multi.onDecrypt(decryptionMaterials(32, { other: 'ctx' }), m.encryptedDataKeys), 'ENVELOPE_NO_DECRYPTABLE_KEY');
+    const e = await expectCode(
+      () => multi.onDecrypt(decryptionMaterials(32, { other: 'ctx' }), m.encryptedDataKeys),
+      'ENVELOPE_NO_DECRYPTABLE_KEY',
+    );
     expect(e.causes.map((c) => c.key)).toEqual(['ns/k1', 'ns/k2']);
   });
 });
@@ -271,7 +281,10 @@ describe('RawAesKeyring input validation', () => {
       [Buffer.alloc(32, 1).toString('base64').slice(0, -1), /^wrappingKey: not valid base64$/],
       [42, /^wrappingKey: expected a base64 string/],
     ] as const) {
-      const e = await expectCode(() => RawAesKeyring.fromBase64({ keyNamespace: 'ns', keyName: 'k', wrappingKey: wrappingKey as string }), 'ENVELOPE_INVALID_ARGUMENT');
+      const e = await expectCode(
+        () => RawAesKeyring.fromBase64({ keyNamespace: 'ns', keyName: 'k', wrappingKey: wrappingKey as string }),
+        'ENVELOPE_INVALID_ARGUMENT',
+      );
       expect(e.message).toMatch(message);
       if (typeof wrappingKey === 'string') expect(e.message).not.toContain(wrappingKey);
     }

@@ -58,32 +58,38 @@ describe('RawRsaKeyring round trip', () => {
     expect(edks[0]!.ciphertext.byteLength).toBe(256);
   });
 
-  it.skipIf(!PKCS1_AVAILABLE)('pkcs1: round trip with allowPkcs1Decrypt (SKIPPED unless node runs with --security-revert=CVE-2023-46809)', async () => {
-    const k = rsa('pkcs1');
-    const { dataKey, edks } = await wrapped(k);
-    const d = await k.onDecrypt(decryptionMaterials(), edks);
-    expect(hex(d.getDataKey())).toBe(hex(dataKey));
-    // A wrong key is a cause, not a crash. (With OpenSSL's implicit rejection a wrong key
-    // "decrypts" to random bytes; the length check catches all but ~1 in 200 of those, and the
-    // message's own authentication catches the rest.)
-    const wrong = rsa('pkcs1', other);
-    const m = decryptionMaterials();
-    const outcome = await wrong.onDecrypt(m, edks).then(
-      () => (m.hasDataKey && hex(m.getDataKey()) !== hex(dataKey) ? 'wrong key set' : 'unexpected'),
-      (e: { code?: string }) => e.code,
-    );
-    expect(['ENVELOPE_NO_DECRYPTABLE_KEY', 'wrong key set']).toContain(outcome);
-  });
+  it.skipIf(!PKCS1_AVAILABLE)(
+    'pkcs1: round trip with allowPkcs1Decrypt (SKIPPED unless node runs with --security-revert=CVE-2023-46809)',
+    async () => {
+      const k = rsa('pkcs1');
+      const { dataKey, edks } = await wrapped(k);
+      const d = await k.onDecrypt(decryptionMaterials(), edks);
+      expect(hex(d.getDataKey())).toBe(hex(dataKey));
+      // A wrong key is a cause, not a crash. (With OpenSSL's implicit rejection a wrong key
+      // "decrypts" to random bytes; the length check catches all but ~1 in 200 of those, and the
+      // message's own authentication catches the rest.)
+      const wrong = rsa('pkcs1', other);
+      const m = decryptionMaterials();
+      const outcome = await wrong.onDecrypt(m, edks).then(
+        () => (m.hasDataKey && hex(m.getDataKey()) !== hex(dataKey) ? 'wrong key set' : 'unexpected'),
+        (e: { code?: string }) => e.code,
+      );
+      expect(['ENVELOPE_NO_DECRYPTABLE_KEY', 'wrong key set']).toContain(outcome);
+    },
+  );
 
-  it.runIf(!PKCS1_AVAILABLE)('pkcs1: this Node.js refuses PKCS#1 v1.5 decryption → ENVELOPE_UNSUPPORTED that says how to enable it', async () => {
-    const k = rsa('pkcs1');
-    const { edks } = await wrapped(k);
-    const m = decryptionMaterials();
-    const e = await expectCode(() => k.onDecrypt(m, edks), 'ENVELOPE_UNSUPPORTED');
-    expect(e.message).toContain('--security-revert=CVE-2023-46809');
-    expect(e.causes[0]).toMatchObject({ key: 'ns/rsa-1' });
-    expect(m.hasDataKey).toBe(false);
-  });
+  it.runIf(!PKCS1_AVAILABLE)(
+    'pkcs1: this Node.js refuses PKCS#1 v1.5 decryption → ENVELOPE_UNSUPPORTED that says how to enable it',
+    async () => {
+      const k = rsa('pkcs1');
+      const { edks } = await wrapped(k);
+      const m = decryptionMaterials();
+      const e = await expectCode(() => k.onDecrypt(m, edks), 'ENVELOPE_UNSUPPORTED');
+      expect(e.message).toContain('--security-revert=CVE-2023-46809');
+      expect(e.causes[0]).toMatchObject({ key: 'ns/rsa-1' });
+      expect(m.hasDataKey).toBe(false);
+    },
+  );
 
   it('pkcs1DecryptAvailable() probes once and is true under --security-revert=CVE-2023-46809', () => {
     const t = performance.now();
@@ -100,7 +106,10 @@ describe('RawRsaKeyring round trip', () => {
       { publicKey: otherPub, privateKey: priv },
       { publicKey: otherPub.export({ format: 'der', type: 'spki' }), privateKey: priv.export({ format: 'der', type: 'pkcs8' }) },
       { publicKey: otherPub.export({ format: 'der', type: 'pkcs1' }), privateKey: priv.export({ format: 'der', type: 'pkcs1' }) },
-      { publicKey: Buffer.from(otherPub.export({ format: 'pem', type: 'spki' })), privateKey: Buffer.from(priv.export({ format: 'pem', type: 'pkcs1' })) },
+      {
+        publicKey: Buffer.from(otherPub.export({ format: 'pem', type: 'spki' })),
+        privateKey: Buffer.from(priv.export({ format: 'pem', type: 'pkcs1' })),
+      },
       // One PEM for both: the public half of the private key is used to encrypt.
       { publicKey: priv.export({ format: 'pem', type: 'pkcs8' }), privateKey: priv.export({ format: 'pem', type: 'pkcs8' }) },
       { publicKey: priv, privateKey: priv },
@@ -205,7 +214,9 @@ describe('RawRsaKeyring decrypt failures', () => {
   it('decrypts a ciphertext made directly with node:crypto (the wire form is plain RSA-OAEP)', async () => {
     const dataKey = randomBytes(32);
     const ciphertext = publicEncrypt({ key: pair.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha384' }, dataKey);
-    const d = await rsa('oaep-sha384').onDecrypt(decryptionMaterials(), [{ providerId: 'ns', providerInfo: Buffer.from('rsa-1'), ciphertext }]);
+    const d = await rsa('oaep-sha384').onDecrypt(decryptionMaterials(), [
+      { providerId: 'ns', providerInfo: Buffer.from('rsa-1'), ciphertext },
+    ]);
     expect(hex(d.getDataKey())).toBe(hex(dataKey));
   });
 });
@@ -236,7 +247,11 @@ describe('RawRsaKeyring input validation', () => {
     ['missing options', null, /^options:/],
     ['reserved namespace', { ...good, keyNamespace: 'aws-kms' }, /^keyNamespace:/],
     ['empty name', { ...good, keyName: '' }, /^keyName:/],
-    ['unknown padding', { ...good, padding: 'oaep-md5' }, /^padding: expected one of pkcs1, oaep-sha1, oaep-sha256, oaep-sha384, oaep-sha512/],
+    [
+      'unknown padding',
+      { ...good, padding: 'oaep-md5' },
+      /^padding: expected one of pkcs1, oaep-sha1, oaep-sha256, oaep-sha384, oaep-sha512/,
+    ],
     ['padding in node form', { ...good, padding: constants.RSA_PKCS1_OAEP_PADDING }, /^padding:/],
     ['no key at all', { ...good, publicKey: undefined, privateKey: undefined }, /^publicKey: give publicKey/],
     ['garbage public key', { ...good, publicKey: 'not a key' }, /^publicKey: not a valid RSA public key/],
@@ -245,7 +260,11 @@ describe('RawRsaKeyring input validation', () => {
     ['an EC key', { ...good, publicKey: ec.publicKey, privateKey: undefined }, /^publicKey: expected an RSA key, got ec/],
     ['a secret KeyObject', { ...good, privateKey: createSecretKey(randomBytes(32)) }, /^privateKey:/],
     ['mismatched key pair', { ...good, privateKey: other.privateKey }, /^publicKey: does not match privateKey/],
-    ['a 1024-bit key with oaep-sha512', { ...good, padding: 'oaep-sha512', publicKey: small.publicKey, privateKey: undefined }, /^publicKey: a 1024-bit modulus cannot wrap/],
+    [
+      'a 1024-bit key with oaep-sha512',
+      { ...good, padding: 'oaep-sha512', publicKey: small.publicKey, privateKey: undefined },
+      /^publicKey: a 1024-bit modulus cannot wrap/,
+    ],
     ['pkcs1 with a private key, no opt-in', { ...good, padding: 'pkcs1' }, /^allowPkcs1Decrypt:/],
     ['pkcs1 with a private key, opt-in not exactly true', { ...good, padding: 'pkcs1', allowPkcs1Decrypt: 'yes' }, /^allowPkcs1Decrypt:/],
   ];

@@ -26,12 +26,12 @@ const SDK_SUITE: Record<16 | 24 | 32, AlgorithmSuiteIdentifier> = {
   24: AlgorithmSuiteIdentifier.ALG_AES192_GCM_IV12_TAG16_HKDF_SHA256,
   32: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA256,
 };
-const WRAPPING: Record<16 | 24 | 32, RawAesWrappingSuiteIdentifier> = {
+const WRAPPING: Record<16 | 24 | 32, (typeof RawAesWrappingSuiteIdentifier)[keyof typeof RawAesWrappingSuiteIdentifier]> = {
   16: RawAesWrappingSuiteIdentifier.AES128_GCM_IV12_TAG16_NO_PADDING,
   24: RawAesWrappingSuiteIdentifier.AES192_GCM_IV12_TAG16_NO_PADDING,
   32: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
 };
-const CONTEXT: EncryptionContext = { purpose: 'interop', tenant: 'acme', 'ключ': 'значение' };
+const CONTEXT: EncryptionContext = { purpose: 'interop', tenant: 'acme', ключ: 'значение' };
 
 /** Our EDK as the SDK's deserializer would build it (providerInfo as text, raw bytes kept). */
 function toSdk(edk: EncryptedDataKey): SdkEncryptedDataKey {
@@ -44,7 +44,11 @@ function toSdk(edk: EncryptedDataKey): SdkEncryptedDataKey {
 }
 
 function fromSdk(edk: SdkEncryptedDataKey): EncryptedDataKey {
-  return { providerId: edk.providerId, providerInfo: edk.rawInfo ?? Buffer.from(edk.providerInfo, 'utf8'), ciphertext: edk.encryptedDataKey };
+  return {
+    providerId: edk.providerId,
+    providerInfo: edk.rawInfo ?? Buffer.from(edk.providerInfo, 'utf8'),
+    ciphertext: edk.encryptedDataKey,
+  };
 }
 
 function sdkKey(m: NodeEncryptionMaterial | NodeDecryptionMaterial): Uint8Array {
@@ -71,7 +75,13 @@ describe('raw AES keyring interop with RawAesKeyringNode', () => {
       const key = randomBytes(len);
       const ours = new RawAesKeyring({ keyNamespace: 'interop', keyName: `aes-${len * 8}`, wrappingKey: key });
       // utf8Sorting: the spec's byte order, as we write (the SDK wipes the key buffer it is given).
-      const theirs = new RawAesKeyringNode({ keyNamespace: 'interop', keyName: `aes-${len * 8}`, unencryptedMasterKey: new Uint8Array(key), wrappingSuite: WRAPPING[len], utf8Sorting: true });
+      const theirs = new RawAesKeyringNode({
+        keyNamespace: 'interop',
+        keyName: `aes-${len * 8}`,
+        unencryptedMasterKey: new Uint8Array(key),
+        wrappingSuite: WRAPPING[len],
+        utf8Sorting: true,
+      });
       for (const keyLength of [16, 24, 32] as const) await bothWays(ours, theirs, keyLength);
       await bothWays(ours, theirs, 32, {});
     });
@@ -80,9 +90,14 @@ describe('raw AES keyring interop with RawAesKeyringNode', () => {
   it('unwraps EDKs the SDK wrote with its legacy (localeCompare) context order', async () => {
     const key = randomBytes(32);
     const ours = new RawAesKeyring({ keyNamespace: 'interop', keyName: 'aes', wrappingKey: key });
-    const legacy = new RawAesKeyringNode({ keyNamespace: 'interop', keyName: 'aes', unencryptedMasterKey: new Uint8Array(key), wrappingSuite: WRAPPING[32] });
+    const legacy = new RawAesKeyringNode({
+      keyNamespace: 'interop',
+      keyName: 'aes',
+      unencryptedMasterKey: new Uint8Array(key),
+      wrappingSuite: WRAPPING[32],
+    });
     // 'é' sorts before 'purpose' with localeCompare, after it in UTF-8 byte order; 'B' < 'a' in bytes only.
-    const context = { purpose: 'x', 'é': 'accent', a: '1', B: '2' };
+    const context = { purpose: 'x', é: 'accent', a: '1', B: '2' };
     const suite = new NodeAlgorithmSuite(SDK_SUITE[32]);
     const sdkEm = await legacy.onEncrypt(new NodeEncryptionMaterial(suite, context));
     const dm = await ours.onDecrypt(decryptionMaterials(32, context), sdkEm.encryptedDataKeys.map(fromSdk));
@@ -92,13 +107,22 @@ describe('raw AES keyring interop with RawAesKeyringNode', () => {
     const sdkDm = await legacy.onDecrypt(new NodeDecryptionMaterial(suite, context), em.encryptedDataKeys.map(toSdk));
     expect(sdkDm.hasUnencryptedDataKey).toBe(false);
     // ...and a genuinely different context still fails under both orders.
-    await expectCode(() => ours.onDecrypt(decryptionMaterials(32, { ...context, a: '9' }), sdkEm.encryptedDataKeys.map(fromSdk)), 'ENVELOPE_NO_DECRYPTABLE_KEY');
+    await expectCode(
+      () => ours.onDecrypt(decryptionMaterials(32, { ...context, a: '9' }), sdkEm.encryptedDataKeys.map(fromSdk)),
+      'ENVELOPE_NO_DECRYPTABLE_KEY',
+    );
   });
 
   it('the SDK skips our EDK for another key name, and we skip theirs', async () => {
     const key = randomBytes(32);
     const ours = new RawAesKeyring({ keyNamespace: 'interop', keyName: 'aes-a', wrappingKey: key });
-    const theirs = new RawAesKeyringNode({ keyNamespace: 'interop', keyName: 'aes-b', unencryptedMasterKey: new Uint8Array(key), wrappingSuite: WRAPPING[32], utf8Sorting: true });
+    const theirs = new RawAesKeyringNode({
+      keyNamespace: 'interop',
+      keyName: 'aes-b',
+      unencryptedMasterKey: new Uint8Array(key),
+      wrappingSuite: WRAPPING[32],
+      utf8Sorting: true,
+    });
     const suite = new NodeAlgorithmSuite(SDK_SUITE[32]);
     const em = await ours.onEncrypt(encryptionMaterials(32, CONTEXT));
     const sdkDm = await theirs.onDecrypt(new NodeDecryptionMaterial(suite, { ...CONTEXT }), em.encryptedDataKeys.map(toSdk));
@@ -124,8 +148,20 @@ describe('raw RSA keyring interop with RawRsaKeyringNode', () => {
     'oaep-sha512': { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha512' },
   };
   const pair4 = (padding: RsaPadding) => ({
-    ours: new RawRsaKeyring({ keyNamespace: 'interop-rsa', keyName: 'rsa-2048', publicKey: pair.publicKey, privateKey: pair.privateKey, padding, allowPkcs1Decrypt: padding === 'pkcs1' }),
-    theirs: new RawRsaKeyringNode({ keyNamespace: 'interop-rsa', keyName: 'rsa-2048', rsaKey: { publicKey: pair.publicKey, privateKey: pair.privateKey }, ...sdkOptions[padding] }),
+    ours: new RawRsaKeyring({
+      keyNamespace: 'interop-rsa',
+      keyName: 'rsa-2048',
+      publicKey: pair.publicKey,
+      privateKey: pair.privateKey,
+      padding,
+      allowPkcs1Decrypt: padding === 'pkcs1',
+    }),
+    theirs: new RawRsaKeyringNode({
+      keyNamespace: 'interop-rsa',
+      keyName: 'rsa-2048',
+      rsaKey: { publicKey: pair.publicKey, privateKey: pair.privateKey },
+      ...sdkOptions[padding],
+    }),
   });
 
   for (const padding of ['oaep-sha1', 'oaep-sha256', 'oaep-sha384', 'oaep-sha512'] as const) {
@@ -135,10 +171,13 @@ describe('raw RSA keyring interop with RawRsaKeyringNode', () => {
     });
   }
 
-  it.skipIf(!pkcs1DecryptAvailable())('pkcs1, both directions (SKIPPED: this Node.js refuses PKCS#1 v1.5 decryption without --security-revert=CVE-2023-46809)', async () => {
-    const { ours, theirs } = pair4('pkcs1');
-    await bothWays(ours, theirs, 32);
-  });
+  it.skipIf(!pkcs1DecryptAvailable())(
+    'pkcs1, both directions (SKIPPED: this Node.js refuses PKCS#1 v1.5 decryption without --security-revert=CVE-2023-46809)',
+    async () => {
+      const { ours, theirs } = pair4('pkcs1');
+      await bothWays(ours, theirs, 32);
+    },
+  );
 
   it('the SDK cannot read an EDK wrapped with another OAEP hash (padding is not on the wire)', async () => {
     const ours = pair4('oaep-sha256').ours;

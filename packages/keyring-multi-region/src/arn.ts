@@ -6,7 +6,8 @@ export { parseKeyArn, type KeyArn };
 
 export function requireKeyArn(arn: unknown, param: string): KeyArn {
   const k = typeof arn === 'string' ? parseKeyArn(arn) : undefined;
-  if (!k) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)`);
+  if (!k)
+    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)`);
   return k;
 }
 

@@ -28,7 +28,11 @@ export class CircuitBreaker {
   #openMs: number;
   #probeInFlight = false;
 
-  constructor(clock: Clock, options: BreakerOptions = {}, private readonly onChange?: (from: BreakerState, to: BreakerState) => void) {
+  constructor(
+    clock: Clock,
+    options: BreakerOptions = {},
+    private readonly onChange?: (from: BreakerState, to: BreakerState) => void,
+  ) {
     this.#clock = clock;
     this.#threshold = options.failureThreshold ?? 3;
     this.#baseOpenMs = options.openMs ?? 2000;

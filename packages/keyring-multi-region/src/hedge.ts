@@ -60,7 +60,11 @@ export function hedge<T>(candidates: readonly Candidate<T>[], o: HedgeOptions<T>
 
     const fail = (code: 'ENVELOPE_TIMEOUT' | 'ENVELOPE_ABORTED' | 'ENVELOPE_NO_DECRYPTABLE_KEY', msg: string): void => {
       for (const [i, r] of running) {
-        failures.push({ key: candidates[i]!.key, region: candidates[i]!.region, reason: code === 'ENVELOPE_TIMEOUT' ? 'deadline exceeded' : 'aborted' });
+        failures.push({
+          key: candidates[i]!.key,
+          region: candidates[i]!.region,
+          reason: code === 'ENVELOPE_TIMEOUT' ? 'deadline exceeded' : 'aborted',
+        });
         void r;
       }
       for (let i = next; i < candidates.length; i++) {
@@ -113,7 +117,9 @@ export function hedge<T>(candidates: readonly Candidate<T>[], o: HedgeOptions<T>
           if (failed === candidates.length) {
             done = true;
             finish();
-            reject(new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', `every region failed: ${describeFailures(failures)}`, { causes: failures }));
+            reject(
+              new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', `every region failed: ${describeFailures(failures)}`, { causes: failures }),
+            );
             return;
           }
           start();

@@ -57,11 +57,30 @@ export interface MultiRegionKeyringOptions {
 export type MultiRegionEvent =
   | { type: 'encrypt'; outcome: 'complete' | 'degraded'; regions: string[]; missingRegions: string[]; latencyMs: number }
   | { type: 'decrypt'; region: string; keyArn: string; failover: boolean; attempts: number; latencyMs: number }
-  | { type: 'call'; operation: 'GenerateDataKey' | 'Encrypt' | 'Decrypt'; region: string; keyArn: string; outcome: 'success' | 'failure' | 'aborted'; latencyMs: number; reason?: string };
+  | {
+      type: 'call';
+      operation: 'GenerateDataKey' | 'Encrypt' | 'Decrypt';
+      region: string;
+      keyArn: string;
+      outcome: 'success' | 'failure' | 'aborted';
+      latencyMs: number;
+      reason?: string;
+    };
 
 const PROVIDER_ID = 'aws-kms';
 /** Errors that say something about the region's health (not about the key or the request). */
-const HEALTH_REASONS = new Set(['TimeoutError', 'ENVELOPE_TIMEOUT', 'ThrottlingException', 'KMSInternalException', 'ServiceUnavailable', 'NetworkingError', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'slow']);
+const HEALTH_REASONS = new Set([
+  'TimeoutError',
+  'ENVELOPE_TIMEOUT',
+  'ThrottlingException',
+  'KMSInternalException',
+  'ServiceUnavailable',
+  'NetworkingError',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'slow',
+]);
 
 export class MultiRegionKeyring implements Keyring {
   readonly keys: readonly KeyArn[];
@@ -80,13 +99,21 @@ export class MultiRegionKeyring implements Keyring {
     this.keys = options.keys.map((k, i) => requireKeyArn(k?.keyId, `keys[${i}].keyId`));
     const regions = new Set<string>();
     for (const [i, k] of this.keys.entries()) {
-      if (regions.has(k.region)) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `keys[${i}].keyId: a second key in region ${k.region}`);
+      if (regions.has(k.region))
+        throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `keys[${i}].keyId: a second key in region ${k.region}`);
       regions.add(k.region);
     }
     this.primary = this.keys[0]!;
     const policy = options.encryptPolicy ?? 'all';
-    if (policy !== 'all' && policy !== 'primary' && !(typeof policy === 'object' && Number.isInteger(policy.quorum) && policy.quorum >= 1 && policy.quorum <= this.keys.length)) {
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `encryptPolicy: expected "all", "primary" or { quorum: 1..${this.keys.length} }`);
+    if (
+      policy !== 'all' &&
+      policy !== 'primary' &&
+      !(typeof policy === 'object' && Number.isInteger(policy.quorum) && policy.quorum >= 1 && policy.quorum <= this.keys.length)
+    ) {
+      throw new EnvelopeError(
+        'ENVELOPE_INVALID_ARGUMENT',
+        `encryptPolicy: expected "all", "primary" or { quorum: 1..${this.keys.length} }`,
+      );
     }
     this.encryptPolicy = policy;
     this.deadlineMs = options.deadlineMs ?? 5000;
@@ -142,8 +169,7 @@ export class MultiRegionKeyring implements Keyring {
         settled.forEach((s, i) => (s.status === 'fulfilled' ? wrapped.push(s.value) : failures.push(failureOf(rest[i]!, s.reason))));
         throwIfAborted(options?.signal);
         const ok = new Set(wrapped.map((w) => w.region));
-        const need =
-          this.encryptPolicy === 'all' ? this.keys.length : this.encryptPolicy === 'primary' ? 1 : this.encryptPolicy.quorum;
+        const need = this.encryptPolicy === 'all' ? this.keys.length : this.encryptPolicy === 'primary' ? 1 : this.encryptPolicy.quorum;
         if (ok.size < need || (this.encryptPolicy === 'primary' && !ok.has(this.primary.region))) {
           throw keyringFailure(`only ${ok.size} of ${this.keys.length} regions wrapped the data key (policy needs ${need})`, failures);
         }
@@ -159,7 +185,13 @@ export class MultiRegionKeyring implements Keyring {
           details: { missingRegions, failures: failures.map(({ key, region, reason }) => ({ key, region, reason })) },
         });
       }
-      this.#emit({ type: 'encrypt', outcome: missingRegions.length ? 'degraded' : 'complete', regions, missingRegions, latencyMs: this.health.clock.now() - started });
+      this.#emit({
+        type: 'encrypt',
+        outcome: missingRegions.length ? 'degraded' : 'complete',
+        regions,
+        missingRegions,
+        latencyMs: this.health.clock.now() - started,
+      });
       return materials;
     } finally {
       deadline.dispose();
@@ -171,11 +203,19 @@ export class MultiRegionKeyring implements Keyring {
       'GenerateDataKey',
       key,
       signal,
-      (s) => this.#o.kms.generateDataKey({ region: key.region, keyId: key.arn, numberOfBytes: materials.suite.keyLength, encryptionContext: materials.encryptionContext, signal: s }),
+      (s) =>
+        this.#o.kms.generateDataKey({
+          region: key.region,
+          keyId: key.arn,
+          numberOfBytes: materials.suite.keyLength,
+          encryptionContext: materials.encryptionContext,
+          signal: s,
+        }),
       (late) => late.plaintext.fill(0),
     );
     try {
-      if (r.plaintext.byteLength !== materials.suite.keyLength) throw new EnvelopeError('ENVELOPE_KMS', 'GenerateDataKey returned a key of the wrong length');
+      if (r.plaintext.byteLength !== materials.suite.keyLength)
+        throw new EnvelopeError('ENVELOPE_KMS', 'GenerateDataKey returned a key of the wrong length');
       if (!materials.hasDataKey) materials.setDataKey(r.plaintext);
     } finally {
       r.plaintext.fill(0);
@@ -187,7 +227,13 @@ export class MultiRegionKeyring implements Keyring {
     const dk = materials.getDataKey();
     try {
       const r = await this.#call('Encrypt', key, signal, (s) =>
-        this.#o.kms.encrypt({ region: key.region, keyId: key.arn, plaintext: dk, encryptionContext: materials.encryptionContext, signal: s }),
+        this.#o.kms.encrypt({
+          region: key.region,
+          keyId: key.arn,
+          plaintext: dk,
+          encryptionContext: materials.encryptionContext,
+          signal: s,
+        }),
       );
       return { region: key.region, edk: edkOf(r.keyArn, r.ciphertext) };
     } finally {
@@ -201,7 +247,13 @@ export class MultiRegionKeyring implements Keyring {
       this.#ranked(this.keys).map((c) => ({
         ...c,
         run: async (s: AbortSignal) => {
-          const r = await this.#o.kms.generateDataKey({ region: c.key.region, keyId: c.key.arn, numberOfBytes: materials.suite.keyLength, encryptionContext: materials.encryptionContext, signal: s });
+          const r = await this.#o.kms.generateDataKey({
+            region: c.key.region,
+            keyId: c.key.arn,
+            numberOfBytes: materials.suite.keyLength,
+            encryptionContext: materials.encryptionContext,
+            signal: s,
+          });
           return { region: c.key.region, keyArn: r.keyArn, ciphertext: r.ciphertext, secret: r.plaintext };
         },
       })),
@@ -209,7 +261,8 @@ export class MultiRegionKeyring implements Keyring {
       signal,
     );
     try {
-      if (results.secret.byteLength !== materials.suite.keyLength) throw new EnvelopeError('ENVELOPE_KMS', 'GenerateDataKey returned a key of the wrong length');
+      if (results.secret.byteLength !== materials.suite.keyLength)
+        throw new EnvelopeError('ENVELOPE_KMS', 'GenerateDataKey returned a key of the wrong length');
       materials.setDataKey(results.secret);
     } finally {
       results.secret.fill(0);
@@ -225,7 +278,13 @@ export class MultiRegionKeyring implements Keyring {
         this.#ranked(this.keys).map((c) => ({
           ...c,
           run: async (s: AbortSignal) => {
-            const out = await this.#o.kms.encrypt({ region: c.key.region, keyId: c.key.arn, plaintext: dk, encryptionContext: materials.encryptionContext, signal: s });
+            const out = await this.#o.kms.encrypt({
+              region: c.key.region,
+              keyId: c.key.arn,
+              plaintext: dk,
+              encryptionContext: materials.encryptionContext,
+              signal: s,
+            });
             return { region: c.key.region, keyArn: out.keyArn, ciphertext: out.ciphertext, secret: new Uint8Array(0) };
           },
         })),
@@ -240,7 +299,11 @@ export class MultiRegionKeyring implements Keyring {
 
   // ---------------------------------------------------------------- decrypt
 
-  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], options?: KeyringCallOptions): Promise<DecryptionMaterials> {
+  async onDecrypt(
+    materials: DecryptionMaterials,
+    edks: readonly EncryptedDataKey[],
+    options?: KeyringCallOptions,
+  ): Promise<DecryptionMaterials> {
     if (materials.hasDataKey) return materials;
     throwIfAborted(options?.signal);
     // Every (EDK, configured key) pair that can open it: for a multi-region key, every replica region.
@@ -260,7 +323,13 @@ export class MultiRegionKeyring implements Keyring {
       return {
         ...c,
         run: async (s: AbortSignal) => {
-          const r = await this.#o.kms.decrypt({ region: c.key.region, keyArn: c.key.arn, ciphertext: edk.ciphertext, encryptionContext: ec, signal: s });
+          const r = await this.#o.kms.decrypt({
+            region: c.key.region,
+            keyArn: c.key.arn,
+            ciphertext: edk.ciphertext,
+            encryptionContext: ec,
+            signal: s,
+          });
           if (r.plaintext.byteLength !== materials.suite.keyLength) {
             r.plaintext.fill(0);
             throw new EnvelopeError('ENVELOPE_KMS', 'Decrypt returned a key of the wrong length');
@@ -296,7 +365,12 @@ export class MultiRegionKeyring implements Keyring {
    */
   #ranked(keys: readonly KeyArn[]): { key: KeyArn; region: string; hedgeAfterMs: number; probe: boolean; lastResort: boolean }[] {
     const h = this.health;
-    const scored = keys.map((key) => ({ key, state: h.breakerState(key.region), latency: h.latency(key.region) ?? 50, preferred: key.region === this.#preferred }));
+    const scored = keys.map((key) => ({
+      key,
+      state: h.breakerState(key.region),
+      latency: h.latency(key.region) ?? 50,
+      preferred: key.region === this.#preferred,
+    }));
     const closed = scored
       .filter((s) => s.state === 'closed')
       .sort((a, b) => (a.preferred !== b.preferred ? (a.preferred ? -1 : 1) : a.latency - b.latency));
@@ -304,8 +378,20 @@ export class MultiRegionKeyring implements Keyring {
     const open = scored.filter((s) => s.state === 'open').sort((a, b) => a.latency - b.latency);
     return [
       ...half.map((s) => ({ key: s.key, region: s.key.region, hedgeAfterMs: 0, probe: true, lastResort: false })),
-      ...closed.map((s) => ({ key: s.key, region: s.key.region, hedgeAfterMs: this.#hedgeDelay(s.key.region), probe: false, lastResort: false })),
-      ...open.map((s) => ({ key: s.key, region: s.key.region, hedgeAfterMs: this.#hedgeDelay(s.key.region), probe: false, lastResort: true })),
+      ...closed.map((s) => ({
+        key: s.key,
+        region: s.key.region,
+        hedgeAfterMs: this.#hedgeDelay(s.key.region),
+        probe: false,
+        lastResort: false,
+      })),
+      ...open.map((s) => ({
+        key: s.key,
+        region: s.key.region,
+        hedgeAfterMs: this.#hedgeDelay(s.key.region),
+        probe: false,
+        lastResort: true,
+      })),
     ];
   }
 
@@ -347,7 +433,15 @@ export class MultiRegionKeyring implements Keyring {
           else if (outcome === 'failure' && HEALTH_REASONS.has(reason!)) this.health.recordFailure(c.region, reason!);
           else if (outcome === 'aborted' && elapsed > c.hedgeAfterMs) this.health.recordFailure(c.region, 'slow');
           else this.health.release(c.region);
-          this.#emit({ type: 'call', operation, region: c.region, keyArn: c.key, outcome, latencyMs: elapsed, ...(reason ? { reason } : {}) });
+          this.#emit({
+            type: 'call',
+            operation,
+            region: c.region,
+            keyArn: c.key,
+            outcome,
+            latencyMs: elapsed,
+            ...(reason ? { reason } : {}),
+          });
         },
       },
     );
@@ -355,7 +449,13 @@ export class MultiRegionKeyring implements Keyring {
   }
 
   /** One non-hedged call (encrypt fan-out), recorded in region health; `discard` wipes a late answer. */
-  async #call<T>(operation: 'GenerateDataKey' | 'Encrypt', key: KeyArn, signal: AbortSignal, run: (s: AbortSignal) => Promise<T>, discard?: (late: T) => void): Promise<T> {
+  async #call<T>(
+    operation: 'GenerateDataKey' | 'Encrypt',
+    key: KeyArn,
+    signal: AbortSignal,
+    run: (s: AbortSignal) => Promise<T>,
+    discard?: (late: T) => void,
+  ): Promise<T> {
     const clock = this.health.clock;
     const start = clock.now();
     try {
@@ -366,7 +466,15 @@ export class MultiRegionKeyring implements Keyring {
     } catch (e) {
       const reason = reasonOf(e);
       if (HEALTH_REASONS.has(reason)) this.health.recordFailure(key.region, reason);
-      this.#emit({ type: 'call', operation, region: key.region, keyArn: key.arn, outcome: 'failure', latencyMs: clock.now() - start, reason });
+      this.#emit({
+        type: 'call',
+        operation,
+        region: key.region,
+        keyArn: key.arn,
+        outcome: 'failure',
+        latencyMs: clock.now() - start,
+        reason,
+      });
       throw e;
     }
   }
@@ -408,7 +516,12 @@ export function reasonOf(e: unknown): string {
  * call was given up (KMS operations that ignore their signal, a response already in flight) goes
  * to `discard`, which wipes the data key in it.
  */
-async function withTimeout<T>(ms: number, signal: AbortSignal, fn: (s: AbortSignal) => Promise<T>, discard?: (late: T) => void): Promise<T> {
+async function withTimeout<T>(
+  ms: number,
+  signal: AbortSignal,
+  fn: (s: AbortSignal) => Promise<T>,
+  discard?: (late: T) => void,
+): Promise<T> {
   const d = deadlineSignal(ms, signal);
   try {
     return await new Promise<T>((resolve, reject) => {
@@ -448,7 +561,12 @@ function deadlineSignal(ms: number, parent: AbortSignal | undefined): { signal: 
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(new EnvelopeError('ENVELOPE_TIMEOUT', `no answer within ${ms} ms`)), ms);
   timer.unref?.();
-  const onParent = (): void => ctl.abort(parent!.reason instanceof EnvelopeError ? parent!.reason : new EnvelopeError('ENVELOPE_ABORTED', 'aborted by the caller', { cause: parent!.reason }));
+  const onParent = (): void =>
+    ctl.abort(
+      parent!.reason instanceof EnvelopeError
+        ? parent!.reason
+        : new EnvelopeError('ENVELOPE_ABORTED', 'aborted by the caller', { cause: parent!.reason }),
+    );
   if (parent?.aborted) onParent();
   else parent?.addEventListener('abort', onParent, { once: true });
   return {

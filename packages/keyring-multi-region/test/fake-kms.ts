@@ -54,7 +54,9 @@ export class FakeKms implements KmsOperations {
     await this.#behave('Decrypt', a.region, a.signal);
     const e = this.#store.get(Buffer.from(a.ciphertext).toString('hex'));
     if (!e || e.family !== this.#family(a.keyArn) || e.ec !== JSON.stringify(a.encryptionContext)) {
-      throw new EnvelopeError('ENVELOPE_KMS', 'InvalidCiphertextException', { causes: [{ key: a.keyArn, region: a.region, reason: 'InvalidCiphertextException' }] });
+      throw new EnvelopeError('ENVELOPE_KMS', 'InvalidCiphertextException', {
+        causes: [{ key: a.keyArn, region: a.region, reason: 'InvalidCiphertextException' }],
+      });
     }
     return { plaintext: Buffer.from(e.dek) };
   }

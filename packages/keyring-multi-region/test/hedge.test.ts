@@ -4,7 +4,14 @@ import { FakeClock, flush } from './fake-clock.js';
 
 type Behaviour = { after: number; ok: boolean } | 'hang';
 
-function candidate(clock: FakeClock, region: string, hedgeAfterMs: number, b: Behaviour, log: string[], extra: Partial<Candidate<string>> = {}): Candidate<string> {
+function candidate(
+  clock: FakeClock,
+  region: string,
+  hedgeAfterMs: number,
+  b: Behaviour,
+  log: string[],
+  extra: Partial<Candidate<string>> = {},
+): Candidate<string> {
   return {
     key: `key-${region}`,
     region,
@@ -18,7 +25,9 @@ function candidate(clock: FakeClock, region: string, hedgeAfterMs: number, b: Be
           reject(signal.reason);
         });
         if (b === 'hang') return;
-        clock.setTimer(b.after, () => (b.ok ? resolve(`dek-from-${region}`) : reject(Object.assign(new Error('boom'), { name: 'KMSInternalException' }))));
+        clock.setTimer(b.after, () =>
+          b.ok ? resolve(`dek-from-${region}`) : reject(Object.assign(new Error('boom'), { name: 'KMSInternalException' })),
+        );
       });
     },
   };
@@ -28,7 +37,10 @@ describe('hedge', () => {
   it('returns the first candidate when it answers before its hedge delay', async () => {
     const clock = new FakeClock();
     const log: string[] = [];
-    const p = hedge([candidate(clock, 'a', 50, { after: 20, ok: true }, log), candidate(clock, 'b', 50, { after: 20, ok: true }, log)], { clock, deadlineMs: 1000 });
+    const p = hedge([candidate(clock, 'a', 50, { after: 20, ok: true }, log), candidate(clock, 'b', 50, { after: 20, ok: true }, log)], {
+      clock,
+      deadlineMs: 1000,
+    });
     await clock.advance(20);
     await expect(p).resolves.toMatchObject({ value: 'dek-from-a', started: 1 });
     expect(log).toEqual(['start a @0']);
@@ -54,7 +66,10 @@ describe('hedge', () => {
   it('a failure starts the next candidate at once', async () => {
     const clock = new FakeClock();
     const log: string[] = [];
-    const p = hedge([candidate(clock, 'a', 500, { after: 5, ok: false }, log), candidate(clock, 'b', 500, { after: 5, ok: true }, log)], { clock, deadlineMs: 1000 });
+    const p = hedge([candidate(clock, 'a', 500, { after: 5, ok: false }, log), candidate(clock, 'b', 500, { after: 5, ok: true }, log)], {
+      clock,
+      deadlineMs: 1000,
+    });
     await clock.advance(10);
     await expect(p).resolves.toMatchObject({ value: 'dek-from-b' });
     expect(log).toEqual(['start a @0', 'start b @5']);
@@ -63,7 +78,10 @@ describe('hedge', () => {
   it('all failing is one coded error listing every candidate', async () => {
     const clock = new FakeClock();
     const log: string[] = [];
-    const p = hedge([candidate(clock, 'a', 10, { after: 5, ok: false }, log), candidate(clock, 'b', 10, { after: 5, ok: false }, log)], { clock, deadlineMs: 1000 });
+    const p = hedge([candidate(clock, 'a', 10, { after: 5, ok: false }, log), candidate(clock, 'b', 10, { after: 5, ok: false }, log)], {
+      clock,
+      deadlineMs: 1000,
+    });
     const check = expect(p).rejects.toMatchObject({
       code: 'ENVELOPE_NO_DECRYPTABLE_KEY',
       causes: [
@@ -89,7 +107,10 @@ describe('hedge', () => {
     const clock = new FakeClock();
     const log: string[] = [];
     const p = hedge(
-      [candidate(clock, 'a', 10, { after: 100, ok: false }, log), candidate(clock, 'open', 10, { after: 5, ok: true }, log, { lastResort: true })],
+      [
+        candidate(clock, 'a', 10, { after: 100, ok: false }, log),
+        candidate(clock, 'open', 10, { after: 5, ok: true }, log, { lastResort: true }),
+      ],
       { clock, deadlineMs: 1000 },
     );
     await clock.advance(50);
@@ -102,11 +123,17 @@ describe('hedge', () => {
     const clock = new FakeClock();
     const log: string[] = [];
     const discarded: string[] = [];
-    const p = hedge([candidate(clock, 'probe', 0, { after: 40, ok: true }, log, { probe: true }), candidate(clock, 'b', 10, { after: 10, ok: true }, log)], {
-      clock,
-      deadlineMs: 1000,
-      discard: (v) => discarded.push(v),
-    });
+    const p = hedge(
+      [
+        candidate(clock, 'probe', 0, { after: 40, ok: true }, log, { probe: true }),
+        candidate(clock, 'b', 10, { after: 10, ok: true }, log),
+      ],
+      {
+        clock,
+        deadlineMs: 1000,
+        discard: (v) => discarded.push(v),
+      },
+    );
     await clock.advance(10);
     await expect(p).resolves.toMatchObject({ value: 'dek-from-b' });
     await clock.advance(40);

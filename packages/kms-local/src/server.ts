@@ -16,7 +16,10 @@ import { handleAdmin } from './admin.js';
 import { BodyTooLargeError, readBody, sendError, sendJson } from './http.js';
 
 /** The AWS documentation's example key pair: not a real credential, printed at start by the CLI. */
-export const DEFAULT_CREDENTIALS: Readonly<Credentials> = Object.freeze({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
+export const DEFAULT_CREDENTIALS: Readonly<Credentials> = Object.freeze({
+  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+});
 /** Regions served when none are given. */
 export const DEFAULT_REGIONS: readonly string[] = Object.freeze(['us-east-1', 'us-west-2', 'eu-west-1']);
 /** Default account id in ARNs (the AWS documentation's example account). */
@@ -70,8 +73,14 @@ const TARGET_PREFIX = 'TrentService.';
 function checkOptions(o: KmsLocalOptions): { regions: string[]; creds: Credentials[]; accountId: string } {
   const regions = o.regions?.length ? [...new Set(o.regions)] : [...DEFAULT_REGIONS];
   for (const r of regions) if (!REGION.test(r)) throw new TypeError(`regions: ${JSON.stringify(r)} is not a region name`);
-  const creds = o.credentials === undefined ? [DEFAULT_CREDENTIALS] : Array.isArray(o.credentials) ? [...(o.credentials as Credentials[])] : [o.credentials as Credentials];
-  if (creds.length === 0 || creds.some((c) => !c.accessKeyId || !c.secretAccessKey)) throw new TypeError('credentials: each needs accessKeyId and secretAccessKey');
+  const creds =
+    o.credentials === undefined
+      ? [DEFAULT_CREDENTIALS]
+      : Array.isArray(o.credentials)
+        ? [...(o.credentials as Credentials[])]
+        : [o.credentials as Credentials];
+  if (creds.length === 0 || creds.some((c) => !c.accessKeyId || !c.secretAccessKey))
+    throw new TypeError('credentials: each needs accessKeyId and secretAccessKey');
   const accountId = o.accountId ?? DEFAULT_ACCOUNT_ID;
   if (!/^\d{12}$/.test(accountId)) throw new TypeError('accountId: expected 12 digits');
   if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65535)) throw new TypeError('port: expected 0..65535');
@@ -123,13 +132,20 @@ export async function startKmsLocal(options: KmsLocalOptions = {}): Promise<KmsL
       // The rest of an oversized body is never read: answer, then drop the connection.
       res.shouldKeepAlive = false;
       res.once('finish', () => req.socket.destroy());
-      return sendError(res, e instanceof BodyTooLargeError ? e : new KmsError('SerializationException', 'Could not read the request body.'));
+      return sendError(
+        res,
+        e instanceof BodyTooLargeError ? e : new KmsError('SerializationException', 'Could not read the request body.'),
+      );
     }
     let region: string;
     try {
       if (req.method !== 'POST') throw new KmsError('UnknownOperationException', 'kms-local answers POST requests only.');
       region = verifySigV4({ method: req.method, path, query: q < 0 ? '' : rawUrl.slice(q + 1), headers: req.headers, body }, creds).region;
-      if (!store.serves(region)) throw new KmsError('InvalidSignatureException', `Credential should be scoped to a valid region; kms-local serves ${regions.join(', ')}.`);
+      if (!store.serves(region))
+        throw new KmsError(
+          'InvalidSignatureException',
+          `Credential should be scoped to a valid region; kms-local serves ${regions.join(', ')}.`,
+        );
     } catch (e) {
       return sendError(res, e instanceof KmsError ? e : internal());
     }
@@ -157,7 +173,8 @@ export async function startKmsLocal(options: KmsLocalOptions = {}): Promise<KmsL
       case 'serve':
         break;
     }
-    if (!operation) return sendError(res, new KmsError('UnknownOperationException', `Unknown operation ${String(target ?? '').slice(0, 100)}`));
+    if (!operation)
+      return sendError(res, new KmsError('UnknownOperationException', `Unknown operation ${String(target ?? '').slice(0, 100)}`));
 
     let input: Json;
     try {

@@ -79,23 +79,53 @@ function canonicalQuery(q: string): string {
  * Verifies the request's signature; returns the access key and the region of the credential
  * scope. Throws KMS-named errors as the real service would.
  */
-export function verifySigV4(req: SignedRequest, credentials: readonly Credentials[], now = Date.now()): { accessKeyId: string; region: string } {
+export function verifySigV4(
+  req: SignedRequest,
+  credentials: readonly Credentials[],
+  now = Date.now(),
+): { accessKeyId: string; region: string } {
   const auth = header(req.headers, 'authorization');
   if (!auth) throw new KmsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 400);
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/.exec(auth.trim());
-  if (!m) throw new KmsError('IncompleteSignatureException', 'Authorization header requires Credential, SignedHeaders and Signature parameters.');
-  const [, akid, date, region, service, signedHeaders, signature] = m as unknown as [string, string, string, string, string, string, string];
+  const m =
+    /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/.exec(
+      auth.trim(),
+    );
+  if (!m)
+    throw new KmsError('IncompleteSignatureException', 'Authorization header requires Credential, SignedHeaders and Signature parameters.');
+  const [, akid, date, region, service, signedHeaders, signature] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const amzDate = header(req.headers, 'x-amz-date');
-  if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate)) throw new KmsError('IncompleteSignatureException', 'Authorization header requires existence of either a X-Amz-Date or a Date header.');
+  if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate))
+    throw new KmsError('IncompleteSignatureException', 'Authorization header requires existence of either a X-Amz-Date or a Date header.');
   if (!amzDate.startsWith(date)) throw new KmsError('InvalidSignatureException', 'Credential date does not match X-Amz-Date.');
   if (service !== 'kms') throw new KmsError('InvalidSignatureException', `Credential should be scoped to correct service: 'kms'.`);
-  const when = Date.UTC(+amzDate.slice(0, 4), +amzDate.slice(4, 6) - 1, +amzDate.slice(6, 8), +amzDate.slice(9, 11), +amzDate.slice(11, 13), +amzDate.slice(13, 15));
+  const when = Date.UTC(
+    +amzDate.slice(0, 4),
+    +amzDate.slice(4, 6) - 1,
+    +amzDate.slice(6, 8),
+    +amzDate.slice(9, 11),
+    +amzDate.slice(11, 13),
+    +amzDate.slice(13, 15),
+  );
   // The service's own wording (InvalidSignatureException, HTTP 400) for both sides of the window.
   if (now - when > MAX_SKEW_MS) {
-    throw new KmsError('InvalidSignatureException', `Signature expired: ${amzDate} is now earlier than ${amzStamp(now - MAX_SKEW_MS)} (${amzStamp(now)} - 15 min.)`);
+    throw new KmsError(
+      'InvalidSignatureException',
+      `Signature expired: ${amzDate} is now earlier than ${amzStamp(now - MAX_SKEW_MS)} (${amzStamp(now)} - 15 min.)`,
+    );
   }
   if (when - now > MAX_SKEW_MS) {
-    throw new KmsError('InvalidSignatureException', `Signature not yet current: ${amzDate} is still later than ${amzStamp(now + MAX_SKEW_MS)} (${amzStamp(now)} + 15 min.)`);
+    throw new KmsError(
+      'InvalidSignatureException',
+      `Signature not yet current: ${amzDate} is still later than ${amzStamp(now + MAX_SKEW_MS)} (${amzStamp(now)} + 15 min.)`,
+    );
   }
   const cred = credentials.find((c) => c.accessKeyId === akid);
   if (!cred) throw new KmsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
@@ -124,7 +154,9 @@ export function verifySigV4(req: SignedRequest, credentials: readonly Credential
   const canonicalRequest = [req.method, req.path || '/', query, canonicalHeaders, signedHeaders, payloadHash].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
-  const expected = createHmac('sha256', signingKey(cred.secretAccessKey, date, region, service)).update(toSign).digest();
+  const expected = createHmac('sha256', signingKey(cred.secretAccessKey, date, region, service))
+    .update(toSign)
+    .digest();
   const given = Buffer.from(signature, 'hex');
   if (given.byteLength !== expected.byteLength || !timingSafeEqual(given, expected)) {
     throw new KmsError(

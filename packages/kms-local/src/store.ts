@@ -170,11 +170,19 @@ export class KeyStore {
   /** Replicates a multi-region primary into `replicaRegion`: same id and material, its own ARN. */
   async replicate(source: KeyRecord, replicaRegion: string): Promise<KeyRecord> {
     if (!source.multiRegion) throw new KmsError('UnsupportedOperationException', `${source.arn} is not a multi-Region key.`);
-    if (source.primaryRegion !== source.region) throw new KmsError('UnsupportedOperationException', `${source.arn} is not a primary key; replicate the primary.`);
+    if (source.primaryRegion !== source.region)
+      throw new KmsError('UnsupportedOperationException', `${source.arn} is not a primary key; replicate the primary.`);
     const keys = this.#region(replicaRegion);
-    if (keys.has(source.keyId)) throw new KmsError('AlreadyExistsException', `Key '${this.arn(replicaRegion, source.keyId)}' already exists.`);
+    if (keys.has(source.keyId))
+      throw new KmsError('AlreadyExistsException', `Key '${this.arn(replicaRegion, source.keyId)}' already exists.`);
     const { deletionDate: _unused, ...rest } = source;
-    const rec: KeyRecord = { ...rest, arn: this.arn(replicaRegion, source.keyId), region: replicaRegion, state: 'Enabled', created: nowSeconds() };
+    const rec: KeyRecord = {
+      ...rest,
+      arn: this.arn(replicaRegion, source.keyId),
+      region: replicaRegion,
+      state: 'Enabled',
+      created: nowSeconds(),
+    };
     this.#add(rec);
     await this.#persist();
     return rec;

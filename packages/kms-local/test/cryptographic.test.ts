@@ -27,7 +27,12 @@ const same = (x: Uint8Array | undefined, y: Uint8Array | undefined): boolean => 
 
 describe('data keys', () => {
   it('GenerateDataKey: KeySpec AES_256/AES_128 or NumberOfBytes 1..1024; the blob decrypts to the plaintext', async () => {
-    for (const [req, len] of [[{ KeySpec: 'AES_256' as const }, 32], [{ KeySpec: 'AES_128' as const }, 16], [{ NumberOfBytes: 1 }, 1], [{ NumberOfBytes: 1024 }, 1024]] as const) {
+    for (const [req, len] of [
+      [{ KeySpec: 'AES_256' as const }, 32],
+      [{ KeySpec: 'AES_128' as const }, 16],
+      [{ NumberOfBytes: 1 }, 1],
+      [{ NumberOfBytes: 1024 }, 1024],
+    ] as const) {
       const g = await east.send(new GenerateDataKeyCommand({ KeyId: a, ...req, EncryptionContext: { purpose: 'test' } }));
       expect(g.Plaintext).toHaveLength(len);
       expect(g.KeyId).toBe(a);
@@ -43,7 +48,9 @@ describe('data keys', () => {
     expect(await errName(east.send(new GenerateDataKeyCommand({ KeyId: a })))).toBe('ValidationException 400');
     expect(await errName(east.send(new GenerateDataKeyCommand({ KeyId: a, NumberOfBytes: 0 })))).toBe('ValidationException 400');
     expect(await errName(east.send(new GenerateDataKeyCommand({ KeyId: a, NumberOfBytes: 1025 })))).toBe('ValidationException 400');
-    expect(await errName(east.send(new GenerateDataKeyCommand({ KeyId: a, NumberOfBytes: 32, KeySpec: 'AES_256' })))).toBe('ValidationException 400');
+    expect(await errName(east.send(new GenerateDataKeyCommand({ KeyId: a, NumberOfBytes: 32, KeySpec: 'AES_256' })))).toBe(
+      'ValidationException 400',
+    );
   });
 
   it('GenerateDataKeyWithoutPlaintext returns only the blob, which Decrypt opens', async () => {
@@ -56,7 +63,9 @@ describe('data keys', () => {
   it('GrantTokens are accepted (up to 10)', async () => {
     const g = await east.send(new GenerateDataKeyCommand({ KeyId: a, KeySpec: 'AES_256', GrantTokens: ['t1', 't2'] }));
     expect(g.Plaintext).toHaveLength(32);
-    expect(await errName(east.send(new GenerateDataKeyCommand({ KeyId: a, KeySpec: 'AES_256', GrantTokens: Array(11).fill('t') })))).toBe('ValidationException 400');
+    expect(await errName(east.send(new GenerateDataKeyCommand({ KeyId: a, KeySpec: 'AES_256', GrantTokens: Array(11).fill('t') })))).toBe(
+      'ValidationException 400',
+    );
   });
 });
 
@@ -76,46 +85,87 @@ describe('Encrypt, Decrypt, ReEncrypt', () => {
 
   it('a ciphertext is bound to its encryption context (order does not matter)', async () => {
     const e = await east.send(new EncryptCommand({ KeyId: a, Plaintext: Buffer.from('x'), EncryptionContext: { t: '1', u: '2' } }));
-    expect(Buffer.from((await east.send(new DecryptCommand({ CiphertextBlob: e.CiphertextBlob, EncryptionContext: { u: '2', t: '1' } }))).Plaintext!).toString()).toBe('x');
-    for (const EncryptionContext of [{ t: '2', u: '2' }, { t: '1' }, undefined, { t: '1', u: '2', v: '3' }]) {
-      expect(await errName(east.send(new DecryptCommand({ CiphertextBlob: e.CiphertextBlob, EncryptionContext })))).toBe('InvalidCiphertextException 400');
+    expect(
+      Buffer.from(
+        (await east.send(new DecryptCommand({ CiphertextBlob: e.CiphertextBlob, EncryptionContext: { u: '2', t: '1' } }))).Plaintext!,
+      ).toString(),
+    ).toBe('x');
+    for (const EncryptionContext of [{ t: '2', u: '2' }, { t: '1' }, undefined, { t: '1', u: '2', v: '3' }] as (
+      Record<string, string> | undefined
+    )[]) {
+      expect(await errName(east.send(new DecryptCommand({ CiphertextBlob: e.CiphertextBlob, EncryptionContext })))).toBe(
+        'InvalidCiphertextException 400',
+      );
     }
   });
 
   it('a KeyId naming another key is IncorrectKeyException; tampering and garbage are InvalidCiphertextException', async () => {
     const e = await east.send(new EncryptCommand({ KeyId: a, Plaintext: Buffer.from('x') }));
     expect(await errName(east.send(new DecryptCommand({ CiphertextBlob: e.CiphertextBlob, KeyId: b })))).toBe('IncorrectKeyException 400');
-    expect(await errName(east.send(new DecryptCommand({ CiphertextBlob: e.CiphertextBlob, KeyId: 'alias/none' })))).toBe('NotFoundException 400');
+    expect(await errName(east.send(new DecryptCommand({ CiphertextBlob: e.CiphertextBlob, KeyId: 'alias/none' })))).toBe(
+      'NotFoundException 400',
+    );
     const blob = Buffer.from(e.CiphertextBlob!);
     for (const i of [blob.length - 1, blob.length - 20, 3]) {
       const t = Buffer.from(blob);
       t[i]! ^= 1;
-      expect(await errName(east.send(new DecryptCommand({ CiphertextBlob: t })))).toMatch(/^(InvalidCiphertextException|AccessDeniedException) 400$/);
+      expect(await errName(east.send(new DecryptCommand({ CiphertextBlob: t })))).toMatch(
+        /^(InvalidCiphertextException|AccessDeniedException) 400$/,
+      );
     }
-    expect(await errName(east.send(new DecryptCommand({ CiphertextBlob: Buffer.from('not a blob at all, not at all, no') })))).toBe('InvalidCiphertextException 400');
+    expect(await errName(east.send(new DecryptCommand({ CiphertextBlob: Buffer.from('not a blob at all, not at all, no') })))).toBe(
+      'InvalidCiphertextException 400',
+    );
     expect(await errName(east.send(new DecryptCommand({ CiphertextBlob: Buffer.alloc(6145, 1) })))).toBe('ValidationException 400');
   });
 
   it('a blob of a key that does not exist in the region is refused as the service does (AccessDeniedException)', async () => {
     const e = await east.send(new EncryptCommand({ KeyId: a, Plaintext: Buffer.from('x') }));
-    expect(await errName(client(kms, 'eu-west-1').send(new DecryptCommand({ CiphertextBlob: e.CiphertextBlob })))).toBe('AccessDeniedException 400');
+    expect(await errName(client(kms, 'eu-west-1').send(new DecryptCommand({ CiphertextBlob: e.CiphertextBlob })))).toBe(
+      'AccessDeniedException 400',
+    );
   });
 
   it('only SYMMETRIC_DEFAULT: an RSA algorithm is InvalidKeyUsageException', async () => {
-    expect(await errName(east.send(new EncryptCommand({ KeyId: a, Plaintext: Buffer.from('x'), EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' })))).toBe('InvalidKeyUsageException 400');
+    expect(
+      await errName(east.send(new EncryptCommand({ KeyId: a, Plaintext: Buffer.from('x'), EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' }))),
+    ).toBe('InvalidKeyUsageException 400');
   });
 
   it('ReEncrypt moves a ciphertext to another key and context without showing the plaintext', async () => {
     const e = await east.send(new EncryptCommand({ KeyId: a, Plaintext: Buffer.from('secret'), EncryptionContext: { from: 'a' } }));
-    const r = await east.send(new ReEncryptCommand({ CiphertextBlob: e.CiphertextBlob, SourceEncryptionContext: { from: 'a' }, DestinationKeyId: b, DestinationEncryptionContext: { to: 'b' } }));
-    expect(r).toMatchObject({ SourceKeyId: a, KeyId: b, SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT', DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT' });
+    const r = await east.send(
+      new ReEncryptCommand({
+        CiphertextBlob: e.CiphertextBlob,
+        SourceEncryptionContext: { from: 'a' },
+        DestinationKeyId: b,
+        DestinationEncryptionContext: { to: 'b' },
+      }),
+    );
+    expect(r).toMatchObject({
+      SourceKeyId: a,
+      KeyId: b,
+      SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+      DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+    });
     expect((r as { Plaintext?: unknown }).Plaintext).toBeUndefined();
     const d = await east.send(new DecryptCommand({ CiphertextBlob: r.CiphertextBlob, EncryptionContext: { to: 'b' } }));
     expect(Buffer.from(d.Plaintext!).toString()).toBe('secret');
     expect(d.KeyId).toBe(b);
-    expect(await errName(east.send(new ReEncryptCommand({ CiphertextBlob: e.CiphertextBlob, SourceEncryptionContext: { from: 'a' }, SourceKeyId: b, DestinationKeyId: b })))).toBe(
-      'IncorrectKeyException 400',
+    expect(
+      await errName(
+        east.send(
+          new ReEncryptCommand({
+            CiphertextBlob: e.CiphertextBlob,
+            SourceEncryptionContext: { from: 'a' },
+            SourceKeyId: b,
+            DestinationKeyId: b,
+          }),
+        ),
+      ),
+    ).toBe('IncorrectKeyException 400');
+    expect(await errName(east.send(new ReEncryptCommand({ CiphertextBlob: e.CiphertextBlob, DestinationKeyId: b })))).toBe(
+      'InvalidCiphertextException 400',
     );
-    expect(await errName(east.send(new ReEncryptCommand({ CiphertextBlob: e.CiphertextBlob, DestinationKeyId: b })))).toBe('InvalidCiphertextException 400');
   });
 });

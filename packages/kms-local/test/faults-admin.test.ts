@@ -13,7 +13,8 @@ beforeAll(async () => {
 });
 afterAll(() => kms.close());
 
-const admin = (method: string, path: string, body?: unknown) => raw(kms.url, { method, path, body: body === undefined ? undefined : JSON.stringify(body) });
+const admin = (method: string, path: string, body?: unknown) =>
+  raw(kms.url, { method, path, body: body === undefined ? undefined : JSON.stringify(body) });
 
 describe('fault modes, observed from the SDK', () => {
   it('blackhole: accepted and never answered — the client’s own timeout fires; other regions are unaffected', async () => {
@@ -21,7 +22,9 @@ describe('fault modes, observed from the SDK', () => {
     kms.setFault('us-east-1', { mode: 'blackhole' });
     try {
       const t0 = performance.now();
-      const e = await errName(client(kms, 'us-east-1', { requestTimeout: 300 }).send(new EncryptCommand({ KeyId: k!.KeyId, Plaintext: Buffer.from('x') })));
+      const e = await errName(
+        client(kms, 'us-east-1', { requestTimeout: 300 }).send(new EncryptCommand({ KeyId: k!.KeyId, Plaintext: Buffer.from('x') })),
+      );
       const took = performance.now() - t0;
       expect(e).toMatch(/TimeoutError/);
       expect(took).toBeGreaterThanOrEqual(280);
@@ -72,7 +75,9 @@ describe('fault modes, observed from the SDK', () => {
     kms.setFault('eu-west-1', { mode: 'throttle', ratePerSecond: 5 });
     try {
       const t0 = performance.now();
-      const results = await Promise.all(Array.from({ length: 20 }, () => errName(c.send(new GenerateDataKeyCommand({ KeyId: k!.KeyId, NumberOfBytes: 32 })))));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => errName(c.send(new GenerateDataKeyCommand({ KeyId: k!.KeyId, NumberOfBytes: 32 })))),
+      );
       const refilled = Math.floor(((performance.now() - t0) / 1000) * 5); // tokens that came back meanwhile (a busy machine is slow)
       const ok = results.filter((r) => r === 'no error').length;
       expect(ok).toBeGreaterThanOrEqual(5);
@@ -133,7 +138,10 @@ describe('fault modes, observed from the SDK', () => {
 
 describe('admin API', () => {
   it('PUT/GET faults, stats per region and operation, reset-stats, reset', async () => {
-    expect(JSON.parse((await admin('PUT', '/_admin/faults/us-east-1', { mode: 'latency', latencyMs: 5 })).body)).toEqual({ mode: 'latency', latencyMs: 5 });
+    expect(JSON.parse((await admin('PUT', '/_admin/faults/us-east-1', { mode: 'latency', latencyMs: 5 })).body)).toEqual({
+      mode: 'latency',
+      latencyMs: 5,
+    });
     expect(JSON.parse((await admin('GET', '/_admin/faults')).body)).toEqual({ 'us-east-1': { mode: 'latency', latencyMs: 5 } });
     expect(kms.faults()).toEqual({ 'us-east-1': { mode: 'latency', latencyMs: 5 } });
     expect((await admin('PUT', '/_admin/faults/us-east-1', { mode: 'bogus' })).status).toBe(400);
@@ -148,7 +156,10 @@ describe('admin API', () => {
     await east.send(new GenerateDataKeyCommand({ KeyId: k!.KeyId, NumberOfBytes: 32 }));
     await east.send(new GenerateDataKeyCommand({ KeyId: k!.KeyId, NumberOfBytes: 32 }));
     await client(kms, 'eu-west-1').send(new ListKeysCommand({}));
-    expect(JSON.parse((await admin('GET', '/_admin/stats')).body)).toEqual({ 'us-east-1': { CreateKey: 1, GenerateDataKey: 2 }, 'eu-west-1': { ListKeys: 1 } });
+    expect(JSON.parse((await admin('GET', '/_admin/stats')).body)).toEqual({
+      'us-east-1': { CreateKey: 1, GenerateDataKey: 2 },
+      'eu-west-1': { ListKeys: 1 },
+    });
     expect(kms.stats()).toEqual({ 'us-east-1': { CreateKey: 1, GenerateDataKey: 2 }, 'eu-west-1': { ListKeys: 1 } });
 
     await admin('POST', '/_admin/reset-stats');
@@ -167,7 +178,11 @@ describe('admin API', () => {
       const req = Object.assign(new EventEmitter(), { method, socket: { remoteAddress }, headers: {} }) as unknown as IncomingMessage;
       let status = 0;
       let body = '';
-      const res = { writeHead: (s: number) => (status = s), end: (b: string) => (body = b), headersSent: false } as unknown as ServerResponse;
+      const res = {
+        writeHead: (s: number) => (status = s),
+        end: (b: string) => (body = b),
+        headersSent: false,
+      } as unknown as ServerResponse;
       await handleAdmin(req, res, path, controls);
       return { status, body };
     };
@@ -181,7 +196,8 @@ describe('admin API', () => {
 
   it('isLoopback: 127/8, ::1 and IPv4-mapped loopback only', () => {
     for (const a of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1', '::FFFF:127.0.0.9']) expect(isLoopback(a)).toBe(true);
-    for (const a of ['10.0.0.1', '192.168.1.1', '::ffff:10.0.0.1', 'fe80::1', '127.0.0.256', '1127.0.0.1', '', undefined]) expect(isLoopback(a)).toBe(false);
+    for (const a of ['10.0.0.1', '192.168.1.1', '::ffff:10.0.0.1', 'fe80::1', '127.0.0.256', '1127.0.0.1', '', undefined])
+      expect(isLoopback(a)).toBe(false);
   });
 
   it('parseFault and the token bucket (unit)', () => {

@@ -6,15 +6,26 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KmsLocal } from '../src/index.js';
 
 /** A KMSClient pointed at kms-local: no retries, and a request timeout that throws. */
-export function client(kms: KmsLocal, region: string, opts: { requestTimeout?: number; secret?: string; accessKeyId?: string; maxAttempts?: number } = {}): KMSClient {
+export function client(
+  kms: KmsLocal,
+  region: string,
+  opts: { requestTimeout?: number; secret?: string; accessKeyId?: string; maxAttempts?: number } = {},
+): KMSClient {
   return new KMSClient({
     region,
     endpoint: kms.url,
-    credentials: { accessKeyId: opts.accessKeyId ?? kms.credentials.accessKeyId, secretAccessKey: opts.secret ?? kms.credentials.secretAccessKey },
+    credentials: {
+      accessKeyId: opts.accessKeyId ?? kms.credentials.accessKeyId,
+      secretAccessKey: opts.secret ?? kms.credentials.secretAccessKey,
+    },
     maxAttempts: opts.maxAttempts ?? 1,
     // The SDK only warns on a request timeout unless told to throw: without this a silent
     // endpoint hangs the call forever.
-    requestHandler: new NodeHttpHandler({ requestTimeout: opts.requestTimeout ?? 5000, connectionTimeout: 2000, throwOnRequestTimeout: true }),
+    requestHandler: new NodeHttpHandler({
+      requestTimeout: opts.requestTimeout ?? 5000,
+      connectionTimeout: 2000,
+      throwOnRequestTimeout: true,
+    }),
   });
 }
 
@@ -32,7 +43,10 @@ export interface RawResponse {
 }
 
 /** A raw HTTP request to kms-local (for hand-made, hostile requests and the admin API). */
-export function raw(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; path?: string }): Promise<RawResponse> {
+export function raw(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; path?: string },
+): Promise<RawResponse> {
   const u = new URL(opts.path ?? '/', url);
   return new Promise((resolve, reject) => {
     const r = request(u, { method: opts.method ?? 'POST', headers: opts.headers, agent: false }, (res) => {
@@ -55,7 +69,17 @@ const sha = (d: string | Buffer): string => createHash('sha256').update(d).diges
 export function signed(
   kms: KmsLocal,
   body: string,
-  opts: { region?: string; date?: Date; target?: string; service?: string; secret?: string; accessKeyId?: string; extraHeaders?: Record<string, string>; sendBody?: string; drop?: string[] } = {},
+  opts: {
+    region?: string;
+    date?: Date;
+    target?: string;
+    service?: string;
+    secret?: string;
+    accessKeyId?: string;
+    extraHeaders?: Record<string, string>;
+    sendBody?: string;
+    drop?: string[];
+  } = {},
 ): Promise<RawResponse> {
   const u = new URL(kms.url);
   const amz = (opts.date ?? new Date()).toISOString().replace(/[-:]|\.\d{3}/g, '');
@@ -70,7 +94,10 @@ export function signed(
   const names = Object.keys(headers).sort();
   const canonical = ['POST', '/', '', names.map((n) => `${n}:${headers[n]}\n`).join(''), names.join(';'), sha(body)].join('\n');
   const scope = `${day}/${opts.region ?? 'us-east-1'}/${opts.service ?? 'kms'}/aws4_request`;
-  const key = hmac(hmac(hmac(hmac(`AWS4${opts.secret ?? kms.credentials.secretAccessKey}`, day), opts.region ?? 'us-east-1'), opts.service ?? 'kms'), 'aws4_request');
+  const key = hmac(
+    hmac(hmac(hmac(`AWS4${opts.secret ?? kms.credentials.secretAccessKey}`, day), opts.region ?? 'us-east-1'), opts.service ?? 'kms'),
+    'aws4_request',
+  );
   const sig = hmac(key, ['AWS4-HMAC-SHA256', amz, scope, sha(canonical)].join('\n')).toString('hex');
   headers.authorization = `AWS4-HMAC-SHA256 Credential=${opts.accessKeyId ?? kms.credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${sig}`;
   for (const d of opts.drop ?? []) delete headers[d];

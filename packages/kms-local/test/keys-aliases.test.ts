@@ -38,12 +38,18 @@ describe('keys', () => {
     expect(k!.CreationDate).toBeInstanceOf(Date);
     const { KeyMetadata: m } = await east.send(new CreateKeyCommand({ MultiRegion: true }));
     expect(m!.KeyId).toMatch(/^mrk-[0-9a-f]{32}$/);
-    expect(m!.MultiRegionConfiguration).toEqual({ MultiRegionKeyType: 'PRIMARY', PrimaryKey: { Arn: m!.Arn, Region: 'us-east-1' }, ReplicaKeys: [] });
+    expect(m!.MultiRegionConfiguration).toEqual({
+      MultiRegionKeyType: 'PRIMARY',
+      PrimaryKey: { Arn: m!.Arn, Region: 'us-east-1' },
+      ReplicaKeys: [],
+    });
   });
 
   it('CreateKey refuses what kms-local does not model', async () => {
     const east = client(kms, 'us-east-1');
-    expect(await errName(east.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT_DECRYPT' })))).toBe('UnsupportedOperationException 400');
+    expect(await errName(east.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT_DECRYPT' })))).toBe(
+      'UnsupportedOperationException 400',
+    );
     expect(await errName(east.send(new CreateKeyCommand({ KeyUsage: 'GENERATE_VERIFY_MAC' })))).toBe('UnsupportedOperationException 400');
   });
 
@@ -58,7 +64,9 @@ describe('keys', () => {
     expect(await errName(west.send(new DescribeKeyCommand({ KeyId: k!.KeyId })))).toBe('NotFoundException 400');
     // An ARN of another region or account is not found either.
     expect(await errName(west.send(new DescribeKeyCommand({ KeyId: k!.Arn })))).toBe('NotFoundException 400');
-    expect(await errName(east.send(new DescribeKeyCommand({ KeyId: k!.Arn!.replace('111122223333', '444455556666') })))).toBe('NotFoundException 400');
+    expect(await errName(east.send(new DescribeKeyCommand({ KeyId: k!.Arn!.replace('111122223333', '444455556666') })))).toBe(
+      'NotFoundException 400',
+    );
     expect(await errName(east.send(new DescribeKeyCommand({ KeyId: 'x'.repeat(2049) })))).toBe('ValidationException 400');
   });
 
@@ -93,19 +101,31 @@ describe('aliases', () => {
     await east.send(new CreateAliasCommand({ AliasName: 'alias/orders', TargetKeyId: k!.Arn }));
     const g = await east.send(new GenerateDataKeyCommand({ KeyId: 'alias/orders', KeySpec: 'AES_256' }));
     expect(g.KeyId).toBe(k!.Arn);
-    const e = await east.send(new EncryptCommand({ KeyId: 'arn:aws:kms:us-east-1:111122223333:alias/orders', Plaintext: Buffer.from('x') }));
+    const e = await east.send(
+      new EncryptCommand({ KeyId: 'arn:aws:kms:us-east-1:111122223333:alias/orders', Plaintext: Buffer.from('x') }),
+    );
     expect(e.KeyId).toBe(k!.Arn);
     expect((await east.send(new ListAliasesCommand({ KeyId: k!.KeyId }))).Aliases).toEqual([
       { AliasName: 'alias/orders', AliasArn: 'arn:aws:kms:us-east-1:111122223333:alias/orders', TargetKeyId: k!.KeyId },
     ]);
-    expect(await errName(east.send(new CreateAliasCommand({ AliasName: 'alias/orders', TargetKeyId: k!.KeyId })))).toBe('AlreadyExistsException 400');
-    expect(await errName(east.send(new CreateAliasCommand({ AliasName: 'alias/again', TargetKeyId: 'alias/orders' })))).toBe('ValidationException 400');
-    expect(await errName(east.send(new CreateAliasCommand({ AliasName: 'orders', TargetKeyId: k!.KeyId })))).toBe('ValidationException 400');
-    expect(await errName(east.send(new CreateAliasCommand({ AliasName: 'alias/aws/s3', TargetKeyId: k!.KeyId })))).toBe('NotFoundException 400');
+    expect(await errName(east.send(new CreateAliasCommand({ AliasName: 'alias/orders', TargetKeyId: k!.KeyId })))).toBe(
+      'AlreadyExistsException 400',
+    );
+    expect(await errName(east.send(new CreateAliasCommand({ AliasName: 'alias/again', TargetKeyId: 'alias/orders' })))).toBe(
+      'ValidationException 400',
+    );
+    expect(await errName(east.send(new CreateAliasCommand({ AliasName: 'orders', TargetKeyId: k!.KeyId })))).toBe(
+      'ValidationException 400',
+    );
+    expect(await errName(east.send(new CreateAliasCommand({ AliasName: 'alias/aws/s3', TargetKeyId: k!.KeyId })))).toBe(
+      'NotFoundException 400',
+    );
     // Aliases are per region.
     expect(await errName(client(kms, 'us-west-2').send(new DescribeKeyCommand({ KeyId: 'alias/orders' })))).toBe('NotFoundException 400');
     await east.send(new DeleteAliasCommand({ AliasName: 'alias/orders' }));
-    expect(await errName(east.send(new EncryptCommand({ KeyId: 'alias/orders', Plaintext: Buffer.from('x') })))).toBe('NotFoundException 400');
+    expect(await errName(east.send(new EncryptCommand({ KeyId: 'alias/orders', Plaintext: Buffer.from('x') })))).toBe(
+      'NotFoundException 400',
+    );
     expect(await errName(east.send(new DeleteAliasCommand({ AliasName: 'alias/orders' })))).toBe('NotFoundException 400');
   });
 });

@@ -46,22 +46,32 @@ describe('multi-region keys', () => {
     const back = await eu.send(new EncryptCommand({ KeyId: r!.Arn, Plaintext: Buffer.from('dr') }));
     expect(text((await east.send(new DecryptCommand({ CiphertextBlob: back.CiphertextBlob }))).Plaintext)).toBe('dr');
     // A region without a replica does not know the key.
-    expect(await errName(client(kms, 'us-west-2').send(new DecryptCommand({ CiphertextBlob: g.CiphertextBlob, EncryptionContext: { c: '1' } })))).toBe(
-      'AccessDeniedException 400',
-    );
+    expect(
+      await errName(client(kms, 'us-west-2').send(new DecryptCommand({ CiphertextBlob: g.CiphertextBlob, EncryptionContext: { c: '1' } }))),
+    ).toBe('AccessDeniedException 400');
   });
 
   it('ReplicateKey refuses single-region keys, replicas, duplicates and unknown regions', async () => {
     const east = client(kms, 'us-east-1');
     const { KeyMetadata: plain } = await east.send(new CreateKeyCommand({}));
-    expect(await errName(east.send(new ReplicateKeyCommand({ KeyId: plain!.KeyId, ReplicaRegion: 'eu-west-1' })))).toBe('UnsupportedOperationException 400');
+    expect(await errName(east.send(new ReplicateKeyCommand({ KeyId: plain!.KeyId, ReplicaRegion: 'eu-west-1' })))).toBe(
+      'UnsupportedOperationException 400',
+    );
     const { KeyMetadata: m } = await east.send(new CreateKeyCommand({ MultiRegion: true }));
     await east.send(new ReplicateKeyCommand({ KeyId: m!.KeyId, ReplicaRegion: 'us-west-2' }));
-    expect(await errName(east.send(new ReplicateKeyCommand({ KeyId: m!.KeyId, ReplicaRegion: 'us-west-2' })))).toBe('AlreadyExistsException 400');
-    expect(await errName(east.send(new ReplicateKeyCommand({ KeyId: m!.KeyId, ReplicaRegion: 'ap-south-1' })))).toBe('UnsupportedOperationException 400');
-    expect(await errName(east.send(new ReplicateKeyCommand({ KeyId: m!.KeyId, ReplicaRegion: 'us-east-1' })))).toBe('ValidationException 400');
+    expect(await errName(east.send(new ReplicateKeyCommand({ KeyId: m!.KeyId, ReplicaRegion: 'us-west-2' })))).toBe(
+      'AlreadyExistsException 400',
+    );
+    expect(await errName(east.send(new ReplicateKeyCommand({ KeyId: m!.KeyId, ReplicaRegion: 'ap-south-1' })))).toBe(
+      'UnsupportedOperationException 400',
+    );
+    expect(await errName(east.send(new ReplicateKeyCommand({ KeyId: m!.KeyId, ReplicaRegion: 'us-east-1' })))).toBe(
+      'ValidationException 400',
+    );
     const west = client(kms, 'us-west-2');
-    expect(await errName(west.send(new ReplicateKeyCommand({ KeyId: m!.KeyId, ReplicaRegion: 'eu-west-1' })))).toBe('UnsupportedOperationException 400');
+    expect(await errName(west.send(new ReplicateKeyCommand({ KeyId: m!.KeyId, ReplicaRegion: 'eu-west-1' })))).toBe(
+      'UnsupportedOperationException 400',
+    );
   });
 });
 
@@ -76,7 +86,10 @@ describe('rotation', () => {
     expect((await east.send(new RotateKeyOnDemandCommand({ KeyId: k!.KeyId }))).KeyId).toBe(k!.KeyId);
     const after = await east.send(new EncryptCommand({ KeyId: k!.KeyId, Plaintext: Buffer.from('new') }));
     // The blob names its material version: the header bytes differ after rotation.
-    const header = (b: Uint8Array | undefined): string => Buffer.from(b!).subarray(0, 2 + 36 + 2).toString('hex');
+    const header = (b: Uint8Array | undefined): string =>
+      Buffer.from(b!)
+        .subarray(0, 2 + 36 + 2)
+        .toString('hex');
     expect(header(before.CiphertextBlob)).not.toBe(header(after.CiphertextBlob));
     expect(text((await east.send(new DecryptCommand({ CiphertextBlob: before.CiphertextBlob }))).Plaintext)).toBe('old');
     expect(text((await east.send(new DecryptCommand({ CiphertextBlob: after.CiphertextBlob }))).Plaintext)).toBe('new');
@@ -106,7 +119,10 @@ describe('key states', () => {
     const { KeyMetadata: k } = await east.send(new CreateKeyCommand({}));
     const e = await east.send(new EncryptCommand({ KeyId: k!.KeyId, Plaintext: Buffer.from('x') }));
     await east.send(new DisableKeyCommand({ KeyId: k!.KeyId }));
-    expect((await east.send(new DescribeKeyCommand({ KeyId: k!.KeyId }))).KeyMetadata).toMatchObject({ Enabled: false, KeyState: 'Disabled' });
+    expect((await east.send(new DescribeKeyCommand({ KeyId: k!.KeyId }))).KeyMetadata).toMatchObject({
+      Enabled: false,
+      KeyState: 'Disabled',
+    });
     expect(await errName(east.send(new EncryptCommand({ KeyId: k!.KeyId, Plaintext: Buffer.from('x') })))).toBe('DisabledException 400');
     expect(await errName(east.send(new GenerateDataKeyCommand({ KeyId: k!.KeyId, KeySpec: 'AES_256' })))).toBe('DisabledException 400');
     expect(await errName(east.send(new DecryptCommand({ CiphertextBlob: e.CiphertextBlob })))).toBe('DisabledException 400');
@@ -119,7 +135,9 @@ describe('key states', () => {
     const east = client(kms, 'us-east-1');
     const { KeyMetadata: k } = await east.send(new CreateKeyCommand({}));
     const e = await east.send(new EncryptCommand({ KeyId: k!.KeyId, Plaintext: Buffer.from('x') }));
-    expect(await errName(east.send(new ScheduleKeyDeletionCommand({ KeyId: k!.KeyId, PendingWindowInDays: 3 })))).toBe('ValidationException 400');
+    expect(await errName(east.send(new ScheduleKeyDeletionCommand({ KeyId: k!.KeyId, PendingWindowInDays: 3 })))).toBe(
+      'ValidationException 400',
+    );
     const s = await east.send(new ScheduleKeyDeletionCommand({ KeyId: k!.KeyId, PendingWindowInDays: 7 }));
     expect(s).toMatchObject({ KeyId: k!.Arn, KeyState: 'PendingDeletion', PendingWindowInDays: 7 });
     expect(s.DeletionDate!.getTime() - Date.now()).toBeGreaterThan(6.9 * 86400_000);
@@ -127,7 +145,9 @@ describe('key states', () => {
     expect(meta).toMatchObject({ KeyState: 'PendingDeletion', Enabled: false });
     expect(meta.DeletionDate).toBeInstanceOf(Date);
     expect(await errName(east.send(new DecryptCommand({ CiphertextBlob: e.CiphertextBlob })))).toBe('KMSInvalidStateException 400');
-    expect(await errName(east.send(new EncryptCommand({ KeyId: k!.KeyId, Plaintext: Buffer.from('x') })))).toBe('KMSInvalidStateException 400');
+    expect(await errName(east.send(new EncryptCommand({ KeyId: k!.KeyId, Plaintext: Buffer.from('x') })))).toBe(
+      'KMSInvalidStateException 400',
+    );
     expect(await errName(east.send(new EnableKeyCommand({ KeyId: k!.KeyId })))).toBe('KMSInvalidStateException 400');
     expect(await errName(east.send(new ScheduleKeyDeletionCommand({ KeyId: k!.KeyId })))).toBe('KMSInvalidStateException 400');
     await east.send(new CancelKeyDeletionCommand({ KeyId: k!.KeyId }));

@@ -48,9 +48,14 @@ describe('--data-dir persistence', () => {
         const eu = client(b, 'eu-west-1');
         const d = await eu.send(new DecryptCommand({ CiphertextBlob: g.CiphertextBlob, EncryptionContext: { p: '1' } }));
         expect(Buffer.from(d.Plaintext!).equals(Buffer.from(g.Plaintext!))).toBe(true);
-        expect(Buffer.from((await eu.send(new DecryptCommand({ CiphertextBlob: rotated.CiphertextBlob }))).Plaintext!).toString()).toBe('after rotation');
+        expect(Buffer.from((await eu.send(new DecryptCommand({ CiphertextBlob: rotated.CiphertextBlob }))).Plaintext!).toString()).toBe(
+          'after rotation',
+        );
         const east2 = client(b, 'us-east-1');
-        expect((await east2.send(new DescribeKeyCommand({ KeyId: 'alias/kept' }))).KeyMetadata).toMatchObject({ KeyId: m!.KeyId, Description: 'persisted' });
+        expect((await east2.send(new DescribeKeyCommand({ KeyId: 'alias/kept' }))).KeyMetadata).toMatchObject({
+          KeyId: m!.KeyId,
+          Description: 'persisted',
+        });
         expect((await east2.send(new DescribeKeyCommand({ KeyId: off!.KeyId }))).KeyMetadata!.KeyState).toBe('Disabled');
       } finally {
         await b.close();

@@ -20,23 +20,33 @@ describe('SigV4: what the service accepts and refuses', () => {
   });
 
   it('no Authorization header: MissingAuthenticationTokenException', async () => {
-    const r = await raw(kms.url, { headers: { 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1' }, body: '{}' });
+    const r = await raw(kms.url, {
+      headers: { 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1' },
+      body: '{}',
+    });
     expect(r.status).toBe(400);
     expect(typeOf(r)).toBe('MissingAuthenticationTokenException');
   });
 
   it('a malformed Authorization header, or no X-Amz-Date: IncompleteSignatureException', async () => {
-    const r = await raw(kms.url, { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=nope', 'x-amz-target': 'TrentService.ListKeys' }, body: '{}' });
+    const r = await raw(kms.url, {
+      headers: { authorization: 'AWS4-HMAC-SHA256 Credential=nope', 'x-amz-target': 'TrentService.ListKeys' },
+      body: '{}',
+    });
     expect(typeOf(r)).toBe('IncompleteSignatureException');
     expect(typeOf(await signed(kms, '{}', { drop: ['x-amz-date'] }))).toBe('IncompleteSignatureException');
   });
 
   it('an unknown access key: UnrecognizedClientException', async () => {
-    expect(await errName(client(kms, 'us-east-1', { accessKeyId: 'AKIDUNKNOWN', secret: 'x' }).send(new ListKeysCommand({})))).toBe('UnrecognizedClientException 400');
+    expect(await errName(client(kms, 'us-east-1', { accessKeyId: 'AKIDUNKNOWN', secret: 'x' }).send(new ListKeysCommand({})))).toBe(
+      'UnrecognizedClientException 400',
+    );
   });
 
   it('the wrong secret (through the SDK): InvalidSignatureException', async () => {
-    expect(await errName(client(kms, 'us-east-1', { secret: 'wrong' }).send(new CreateKeyCommand({})))).toBe('InvalidSignatureException 400');
+    expect(await errName(client(kms, 'us-east-1', { secret: 'wrong' }).send(new CreateKeyCommand({})))).toBe(
+      'InvalidSignatureException 400',
+    );
   });
 
   it('a body changed after signing, or a lying x-amz-content-sha256: InvalidSignatureException', async () => {
@@ -54,9 +64,15 @@ describe('SigV4: what the service accepts and refuses', () => {
   it('outside ±15 minutes: InvalidSignatureException "Signature expired" / "not yet current"', async () => {
     const old = await signed(kms, '{}', { date: new Date(Date.now() - 16 * 60_000) });
     expect(old.status).toBe(400);
-    expect(JSON.parse(old.body)).toMatchObject({ __type: 'InvalidSignatureException', message: expect.stringMatching(/^Signature expired: \d{8}T\d{6}Z is now earlier than/) });
+    expect(JSON.parse(old.body)).toMatchObject({
+      __type: 'InvalidSignatureException',
+      message: expect.stringMatching(/^Signature expired: \d{8}T\d{6}Z is now earlier than/),
+    });
     const future = await signed(kms, '{}', { date: new Date(Date.now() + 16 * 60_000) });
-    expect(JSON.parse(future.body)).toMatchObject({ __type: 'InvalidSignatureException', message: expect.stringMatching(/^Signature not yet current/) });
+    expect(JSON.parse(future.body)).toMatchObject({
+      __type: 'InvalidSignatureException',
+      message: expect.stringMatching(/^Signature not yet current/),
+    });
     expect((await signed(kms, '{}', { date: new Date(Date.now() - 10 * 60_000) })).status).toBe(200);
   });
 
@@ -67,7 +83,9 @@ describe('SigV4: what the service accepts and refuses', () => {
 
   it('verifySigV4 without an Authorization header throws MissingAuthenticationToken (unit)', () => {
     const now = Date.UTC(2026, 10, 23, 8, 0, 0);
-    expect(() => verifySigV4({ method: 'POST', path: '/', query: '', headers: {}, body: Buffer.alloc(0) }, [kms.credentials], now)).toThrow(/Missing Authentication Token/);
+    expect(() => verifySigV4({ method: 'POST', path: '/', query: '', headers: {}, body: Buffer.alloc(0) }, [kms.credentials], now)).toThrow(
+      /Missing Authentication Token/,
+    );
   });
 });
 
@@ -87,9 +105,19 @@ describe('a request captured off the wire (signed by the SDK)', () => {
     await c.send(new ListKeysCommand({ Limit: 5 }));
     c.destroy();
     const { headers, body } = captured!;
-    const at = Date.UTC(+headers['x-amz-date']!.slice(0, 4), +headers['x-amz-date']!.slice(4, 6) - 1, +headers['x-amz-date']!.slice(6, 8), +headers['x-amz-date']!.slice(9, 11), +headers['x-amz-date']!.slice(11, 13), +headers['x-amz-date']!.slice(13, 15));
+    const at = Date.UTC(
+      +headers['x-amz-date']!.slice(0, 4),
+      +headers['x-amz-date']!.slice(4, 6) - 1,
+      +headers['x-amz-date']!.slice(6, 8),
+      +headers['x-amz-date']!.slice(9, 11),
+      +headers['x-amz-date']!.slice(11, 13),
+      +headers['x-amz-date']!.slice(13, 15),
+    );
     const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-    const check = (now: number, h = lower, b = body) => () => verifySigV4({ method: 'POST', path: '/', query: '', headers: h, body: Buffer.from(b) }, [kms.credentials], now);
+    const check =
+      (now: number, h = lower, b = body) =>
+      () =>
+        verifySigV4({ method: 'POST', path: '/', query: '', headers: h, body: Buffer.from(b) }, [kms.credentials], now);
     // Inside the window the same bytes verify (SigV4 has no nonce; the window bounds a replay).
     expect(check(at + 14 * 60_000)()).toMatchObject({ region: 'eu-west-1' });
     expect(check(at + 16 * 60_000)).toThrow(/^Signature expired/);
@@ -121,7 +149,10 @@ describe('request hygiene', () => {
   });
 
   it('an oversized body is refused with 413 before it is read, declared or streamed', async () => {
-    const declared = await raw(kms.url, { headers: { 'content-length': String(MAX_BODY_BYTES + 1) } }).catch((e: Error) => ({ status: 0, body: e.message }));
+    const declared = await raw(kms.url, { headers: { 'content-length': String(MAX_BODY_BYTES + 1) } }).catch((e: Error) => ({
+      status: 0,
+      body: e.message,
+    }));
     expect([413, 0]).toContain(declared.status);
     // Chunked: no length up front; the server stops reading past the limit and answers 413.
     const streamed = await new Promise<number>((resolve) => {

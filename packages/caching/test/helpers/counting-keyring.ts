@@ -45,7 +45,11 @@ export class CountingKeyring implements Keyring {
     const iv = randomBytes(12);
     const c = createCipheriv('aes-256-gcm', this.key, iv);
     c.setAAD(serializeEncryptionContext(m.encryptionContext));
-    m.addEncryptedDataKey({ providerId: 'count', providerInfo: Buffer.from('k'), ciphertext: Buffer.concat([iv, c.update(dk), c.final(), c.getAuthTag()]) });
+    m.addEncryptedDataKey({
+      providerId: 'count',
+      providerInfo: Buffer.from('k'),
+      ciphertext: Buffer.concat([iv, c.update(dk), c.final(), c.getAuthTag()]),
+    });
     dk.fill(0);
     this.encrypted.push(m);
     return m;
@@ -89,10 +93,22 @@ export function fakeClock(start = 1_000): { now: () => number; advance: (ms: num
 
 /** Encryption-request shorthand: suite 0x0478, committing policy, `bytes` long. */
 export function encRequest(bytes: number | undefined = 1024, o: Record<string, unknown> = {}): EncryptionMaterialsRequest {
-  return { encryptionContext: {}, suite: getSuite(0x0478), commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT', plaintextLength: bytes, ...o };
+  return {
+    encryptionContext: {},
+    suite: getSuite(0x0478),
+    commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT',
+    plaintextLength: bytes,
+    ...o,
+  };
 }
 
 /** The decrypt request for a message made with `m` (its suite, context and EDKs). */
 export function decRequest(m: EncryptionMaterials, o: Record<string, unknown> = {}): DecryptionMaterialsRequest {
-  return { suite: m.suite, encryptionContext: m.encryptionContext, encryptedDataKeys: m.encryptedDataKeys, commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT', ...o };
+  return {
+    suite: m.suite,
+    encryptionContext: m.encryptionContext,
+    encryptedDataKeys: m.encryptedDataKeys,
+    commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT',
+    ...o,
+  };
 }

@@ -26,7 +26,10 @@ Examples:
 `;
 
 export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { size: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { size: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     io.stdout.write(DEMO_HELP);
     return 0;
@@ -86,12 +89,24 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
       const d = lastDecrypt(events);
       timings.push({ ms: took, region: d?.region, failover: d?.failover });
       const state = health.breakerState('us-east-1');
-      out(`     decrypt ${i + 1}: ${took.toFixed(1)} ms via ${d?.region}${d?.failover ? ' (hedged past the silent primary)' : ''}; us-east-1 breaker ${state}`);
+      out(
+        `     decrypt ${i + 1}: ${took.toFixed(1)} ms via ${d?.region}${d?.failover ? ' (hedged past the silent primary)' : ''}; us-east-1 breaker ${state}`,
+      );
     }
     out(`6. every decrypt succeeded; once the breaker opened, the primary was skipped entirely`);
-    const snap = health.snapshot().map((h) => `${h.region}: breaker ${h.breaker}, latency ~${h.latencyMs?.toFixed(1) ?? '-'} ms, ${h.failures} failures`);
+    const snap = health
+      .snapshot()
+      .map((h) => `${h.region}: breaker ${h.breaker}, latency ~${h.latencyMs?.toFixed(1) ?? '-'} ms, ${h.failures} failures`);
     out(`     health: ${snap.join('; ')}`);
-    Object.assign(report, { kms: kms.url, primary, replica, size, healthyMs: healthy, blackholedDecrypts: timings, health: health.snapshot() });
+    Object.assign(report, {
+      kms: kms.url,
+      primary,
+      replica,
+      size,
+      healthyMs: healthy,
+      blackholedDecrypts: timings,
+      health: health.snapshot(),
+    });
     if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return 0;
   } finally {

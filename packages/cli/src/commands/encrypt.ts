@@ -114,7 +114,10 @@ async function run(io: CliIo, input: string | undefined, output: string | undefi
  * A byte counter in front of the codec that drives a progress bar on stderr: only for a file
  * input (its size is the total) of at least PROGRESS_MIN_BYTES, and only when stderr is a TTY.
  */
-async function progressMeter(io: CliIo, input: string | undefined): Promise<{ counter: Transform; finish(): void; stop(): void } | undefined> {
+async function progressMeter(
+  io: CliIo,
+  input: string | undefined,
+): Promise<{ counter: Transform; finish(): void; stop(): void } | undefined> {
   if (input === undefined || input === '-' || (io.stderr as { isTTY?: boolean }).isTTY !== true) return undefined;
   let total: number;
   try {

@@ -43,7 +43,12 @@ export function summarizeHeader(h: ParsedHeader): Record<string, unknown> {
 export async function inspectCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { in: { type: 'string', short: 'i' }, json: { type: 'boolean' }, 'max-encrypted-data-keys': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      in: { type: 'string', short: 'i' },
+      json: { type: 'boolean' },
+      'max-encrypted-data-keys': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   if (values.help) {

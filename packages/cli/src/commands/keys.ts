@@ -134,13 +134,18 @@ export async function keysCommand(argv: string[], io: CliIo): Promise<number> {
   }
   const [name, ...args] = positionals;
   if (name === undefined) throw new UsageError('expected a command: create, replicate, list or rotate (see "envelope keys --help")');
-  if (!Object.hasOwn(SUBCOMMANDS, name)) throw new UsageError(`unknown keys command ${JSON.stringify(name)}: expected create, replicate, list or rotate`);
+  if (!Object.hasOwn(SUBCOMMANDS, name))
+    throw new UsageError(`unknown keys command ${JSON.stringify(name)}: expected create, replicate, list or rotate`);
   const sub = name as Sub;
   const spec = SUBCOMMANDS[sub];
   for (const [option, value] of Object.entries(values)) {
-    if (value !== undefined && !COMMON.includes(option) && !spec.options.includes(option)) throw new UsageError(`keys ${sub} does not take --${option}`);
+    if (value !== undefined && !COMMON.includes(option) && !spec.options.includes(option))
+      throw new UsageError(`keys ${sub} does not take --${option}`);
   }
-  if (spec.key && args.length === 0) throw new UsageError(`keys ${sub} expects a key id, key ARN or alias (e.g. envelope keys ${sub} alias/orders${sub === 'replicate' ? ' --region eu-west-1' : ''})`);
+  if (spec.key && args.length === 0)
+    throw new UsageError(
+      `keys ${sub} expects a key id, key ARN or alias (e.g. envelope keys ${sub} alias/orders${sub === 'replicate' ? ' --region eu-west-1' : ''})`,
+    );
   if (args.length > (spec.key ? 1 : 0)) throw new UsageError(`keys ${sub}: unexpected argument ${JSON.stringify(args[spec.key ? 1 : 0])}`);
 
   const env = io.env ?? process.env;
@@ -154,7 +159,11 @@ export async function keysCommand(argv: string[], io: CliIo): Promise<number> {
       case 'create': {
         const region = oneRegion(values.region ?? defaultRegion);
         if (values.alias !== undefined) checkAlias(values.alias);
-        const key = await kms.create(region, { multiRegion: values['multi-region'] === true, description: values.description, alias: values.alias });
+        const key = await kms.create(region, {
+          multiRegion: values['multi-region'] === true,
+          description: values.description,
+          alias: values.alias,
+        });
         print(`${key.arn}\n`, key);
         return 0;
       }
@@ -199,7 +208,10 @@ interface Target {
 }
 
 /** Endpoint, credentials and deadline from the flags and the environment; refuses remote endpoints unless allowed. */
-function target(values: { endpoint?: string; 'access-key-id'?: string; 'secret-access-key'?: string; 'timeout-ms'?: string; 'allow-remote'?: boolean }, env: NodeJS.ProcessEnv): Target {
+function target(
+  values: { endpoint?: string; 'access-key-id'?: string; 'secret-access-key'?: string; 'timeout-ms'?: string; 'allow-remote'?: boolean },
+  env: NodeJS.ProcessEnv,
+): Target {
   const endpoint = values.endpoint ?? (env.ENVELOPE_KMS_ENDPOINT || DEFAULT_KMS_LOCAL_ENDPOINT);
   let url: URL;
   try {
@@ -207,7 +219,8 @@ function target(values: { endpoint?: string; 'access-key-id'?: string; 'secret-a
   } catch {
     throw new UsageError(`--endpoint expects a URL such as ${DEFAULT_KMS_LOCAL_ENDPOINT}, got ${JSON.stringify(endpoint)}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--endpoint expects an http or https URL, got ${JSON.stringify(endpoint)}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`--endpoint expects an http or https URL, got ${JSON.stringify(endpoint)}`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (!values['allow-remote'] && host !== 'localhost' && !isLoopback(host)) {
     throw new UsageError(
@@ -224,7 +237,11 @@ function target(values: { endpoint?: string; 'access-key-id'?: string; 'secret-a
     credentials = { accessKeyId: values['access-key-id'], secretAccessKey: values['secret-access-key']! };
     credentialSource = '--access-key-id/--secret-access-key';
   } else if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-    credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
+    credentials = {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    };
     credentialSource = 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY from the environment';
   } else {
     credentials = { ...DEFAULT_CREDENTIALS };
@@ -241,7 +258,8 @@ function oneRegion(r: string): string {
 }
 
 function checkAlias(a: string): void {
-  if (!ALIAS.test(a) || a.startsWith('alias/aws/')) throw new UsageError(`--alias expects alias/NAME (letters, digits, '/', '_', '-'; not alias/aws/…), got ${JSON.stringify(a)}`);
+  if (!ALIAS.test(a) || a.startsWith('alias/aws/'))
+    throw new UsageError(`--alias expects alias/NAME (letters, digits, '/', '_', '-'; not alias/aws/…), got ${JSON.stringify(a)}`);
 }
 
 /** The region of a key or alias ARN; undefined for ids and alias names. */
@@ -268,7 +286,11 @@ class KmsLocalClient {
         // One attempt (CreateKey is not idempotent); a request timeout that throws, and a
         // deadline on the whole call below.
         maxAttempts: 1,
-        requestHandler: { requestTimeout: this.#t.timeoutMs, connectionTimeout: Math.min(this.#t.timeoutMs, 2000), throwOnRequestTimeout: true },
+        requestHandler: {
+          requestTimeout: this.#t.timeoutMs,
+          connectionTimeout: Math.min(this.#t.timeoutMs, 2000),
+          throwOnRequestTimeout: true,
+        },
       });
       this.#clients.set(region, c);
     }
@@ -291,7 +313,11 @@ class KmsLocalClient {
     }
     const code = err?.code ?? err?.cause?.code;
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-      return new EnvelopeError('ENVELOPE_KMS', `cannot reach kms-local at ${this.#t.endpoint} (${code}): is "npx envelope kms-local" running there? Set --endpoint or ENVELOPE_KMS_ENDPOINT`, { cause: e });
+      return new EnvelopeError(
+        'ENVELOPE_KMS',
+        `cannot reach kms-local at ${this.#t.endpoint} (${code}): is "npx envelope kms-local" running there? Set --endpoint or ENVELOPE_KMS_ENDPOINT`,
+        { cause: e },
+      );
     }
     if (err?.$fault !== undefined && err.name) {
       // An answer from the service: its exception name and message.
@@ -305,7 +331,9 @@ class KmsLocalClient {
   }
 
   async create(region: string, o: { multiRegion: boolean; description: string | undefined; alias: string | undefined }): Promise<KeyInfo> {
-    const created = await this.#call(region, (c, opt) => c.send(new CreateKeyCommand({ MultiRegion: o.multiRegion, Description: o.description ?? '' }), opt));
+    const created = await this.#call(region, (c, opt) =>
+      c.send(new CreateKeyCommand({ MultiRegion: o.multiRegion, Description: o.description ?? '' }), opt),
+    );
     const arn = created.KeyMetadata!.Arn!;
     if (o.alias !== undefined) {
       try {
@@ -342,7 +370,9 @@ class KmsLocalClient {
 
   async #rotation(region: string, arn: string): Promise<boolean | null> {
     try {
-      return (await this.#call(region, (c, opt) => c.send(new GetKeyRotationStatusCommand({ KeyId: arn }), opt))).KeyRotationEnabled ?? null;
+      return (
+        (await this.#call(region, (c, opt) => c.send(new GetKeyRotationStatusCommand({ KeyId: arn }), opt))).KeyRotationEnabled ?? null
+      );
     } catch (e) {
       // A key pending deletion does not say; everything else is a real failure.
       if (e instanceof EnvelopeError && e.message.startsWith('KMSInvalidStateException')) return null;
@@ -354,7 +384,9 @@ class KmsLocalClient {
     const out: AliasListEntry[] = [];
     let marker: string | undefined;
     do {
-      const page = await this.#call(region, (c, opt) => c.send(new ListAliasesCommand({ Limit: 1000, ...(keyId ? { KeyId: keyId } : {}), ...(marker ? { Marker: marker } : {}) }), opt));
+      const page = await this.#call(region, (c, opt) =>
+        c.send(new ListAliasesCommand({ Limit: 1000, ...(keyId ? { KeyId: keyId } : {}), ...(marker ? { Marker: marker } : {}) }), opt),
+      );
       out.push(...(page.Aliases ?? []));
       marker = page.Truncated ? page.NextMarker : undefined;
     } while (marker);
@@ -364,18 +396,30 @@ class KmsLocalClient {
   /** One key's facts: DescribeKey, its rotation status and its aliases. */
   async describe(region: string, key: string, aliases?: AliasListEntry[]): Promise<KeyInfo> {
     const m = await this.#metadata(region, key);
-    const [rotation, own] = await Promise.all([this.#rotation(region, m.Arn!), aliases ? Promise.resolve(aliases) : this.#aliases(region, m.KeyId!)]);
-    return info(region, m, rotation, own.filter((a) => a.TargetKeyId === m.KeyId).map((a) => a.AliasName!));
+    const [rotation, own] = await Promise.all([
+      this.#rotation(region, m.Arn!),
+      aliases ? Promise.resolve(aliases) : this.#aliases(region, m.KeyId!),
+    ]);
+    return info(
+      region,
+      m,
+      rotation,
+      own.filter((a) => a.TargetKeyId === m.KeyId).map((a) => a.AliasName!),
+    );
   }
 
-  async list(regions: string[]): Promise<{ keys: KeyInfo[]; aliases: { name: string; arn: string; region: string; targetKeyId: string }[] }> {
+  async list(
+    regions: string[],
+  ): Promise<{ keys: KeyInfo[]; aliases: { name: string; arn: string; region: string; targetKeyId: string }[] }> {
     const keys: KeyInfo[] = [];
     const aliases: { name: string; arn: string; region: string; targetKeyId: string }[] = [];
     for (const region of regions) {
       const arns: string[] = [];
       let marker: string | undefined;
       do {
-        const page = await this.#call(region, (c, opt) => c.send(new ListKeysCommand({ Limit: 1000, ...(marker ? { Marker: marker } : {}) }), opt));
+        const page = await this.#call(region, (c, opt) =>
+          c.send(new ListKeysCommand({ Limit: 1000, ...(marker ? { Marker: marker } : {}) }), opt),
+        );
         arns.push(...(page.Keys ?? []).map((k) => k.KeyArn!));
         marker = page.Truncated ? page.NextMarker : undefined;
       } while (marker);
@@ -422,7 +466,11 @@ function table(keys: KeyInfo[], regions: string[]): string {
     ...keys.map((k) => [
       k.region,
       k.arn,
-      k.multiRegionKeyType === 'PRIMARY' ? `multi-region primary${k.replicaRegions.length ? ` (replicas: ${k.replicaRegions.join(', ')})` : ''}` : k.multiRegionKeyType === 'REPLICA' ? 'multi-region replica' : 'single-region',
+      k.multiRegionKeyType === 'PRIMARY'
+        ? `multi-region primary${k.replicaRegions.length ? ` (replicas: ${k.replicaRegions.join(', ')})` : ''}`
+        : k.multiRegionKeyType === 'REPLICA'
+          ? 'multi-region replica'
+          : 'single-region',
       k.keyState,
       k.rotationEnabled === null ? '-' : k.rotationEnabled ? 'on' : 'off',
       k.aliases.join(', ') || '-',

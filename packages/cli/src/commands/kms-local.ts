@@ -59,8 +59,12 @@ export async function kmsLocalCommand(argv: string[], io: CliIo = defaultIo()): 
   if ((values['access-key-id'] === undefined) !== (values['secret-access-key'] === undefined)) {
     throw new UsageError('give both --access-key-id and --secret-access-key, or neither');
   }
-  const regions = values.regions?.split(',').map((r) => r.trim()).filter(Boolean);
-  if (values.regions !== undefined && !regions?.length) throw new UsageError('--regions expects a comma-separated list, e.g. us-east-1,eu-west-1');
+  const regions = values.regions
+    ?.split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  if (values.regions !== undefined && !regions?.length)
+    throw new UsageError('--regions expects a comma-separated list, e.g. us-east-1,eu-west-1');
   if (values['account-id'] !== undefined && !/^\d{12}$/.test(values['account-id'])) throw new UsageError('--account-id expects 12 digits');
 
   // Listen for signals before starting, so one that arrives during start-up is not lost.
@@ -75,7 +79,9 @@ export async function kmsLocalCommand(argv: string[], io: CliIo = defaultIo()): 
       regions,
       dataDir: values['data-dir'],
       accountId: values['account-id'],
-      credentials: values['access-key-id'] ? { accessKeyId: values['access-key-id'], secretAccessKey: values['secret-access-key']! } : undefined,
+      credentials: values['access-key-id']
+        ? { accessKeyId: values['access-key-id'], secretAccessKey: values['secret-access-key']! }
+        : undefined,
     });
     io.stdout.write(
       `kms-local listening on ${kms.url}\n` +

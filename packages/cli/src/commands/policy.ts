@@ -18,7 +18,14 @@ Examples:
 type Action = 'kms:GenerateDataKey' | 'kms:Encrypt' | 'kms:Decrypt';
 
 export async function policyCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { keyring: { type: 'string', short: 'k' }, 'require-context': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      keyring: { type: 'string', short: 'k' },
+      'require-context': { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) {
     io.stdout.write(POLICY_HELP);
     return 0;
@@ -38,11 +45,23 @@ export async function policyCommand(argv: string[], io: CliIo): Promise<number> 
     }
   }
   const required = values['require-context'] ?? [];
-  const condition = required.length ? { Null: Object.fromEntries(required.map((k) => [`kms:EncryptionContext:${k}`, 'false'])) } : undefined;
-  const order: [Action, string][] = [['kms:GenerateDataKey', 'GenerateDataKeys'], ['kms:Encrypt', 'WrapDataKeys'], ['kms:Decrypt', 'UnwrapDataKeys']];
+  const condition = required.length
+    ? { Null: Object.fromEntries(required.map((k) => [`kms:EncryptionContext:${k}`, 'false'])) }
+    : undefined;
+  const order: [Action, string][] = [
+    ['kms:GenerateDataKey', 'GenerateDataKeys'],
+    ['kms:Encrypt', 'WrapDataKeys'],
+    ['kms:Decrypt', 'UnwrapDataKeys'],
+  ];
   const statements = order
     .filter(([a]) => perAction.has(a))
-    .map(([a, sid]) => ({ Sid: sid, Effect: 'Allow', Action: a, Resource: [...perAction.get(a)!].sort(), ...(condition ? { Condition: condition } : {}) }));
+    .map(([a, sid]) => ({
+      Sid: sid,
+      Effect: 'Allow',
+      Action: a,
+      Resource: [...perAction.get(a)!].sort(),
+      ...(condition ? { Condition: condition } : {}),
+    }));
   io.stdout.write(`${JSON.stringify({ Version: '2012-10-17', Statement: statements }, null, 2)}\n`);
   if (statements.length === 0) io.stderr.write('envelope: this configuration uses no KMS keys; no IAM permissions are needed\n');
   return 0;

@@ -190,7 +190,11 @@ async function headerOpensWith(file: string, keyring: Keyring, ec: Record<string
     }
     return d.messageInfo !== undefined;
   } catch (e) {
-    if (e instanceof EnvelopeError && ['ENVELOPE_NO_DECRYPTABLE_KEY', 'ENVELOPE_AUTHENTICATION_FAILED', 'ENVELOPE_KEYRING_FAILURE', 'ENVELOPE_KMS'].includes(e.code)) return false;
+    if (
+      e instanceof EnvelopeError &&
+      ['ENVELOPE_NO_DECRYPTABLE_KEY', 'ENVELOPE_AUTHENTICATION_FAILED', 'ENVELOPE_KEYRING_FAILURE', 'ENVELOPE_KMS'].includes(e.code)
+    )
+      return false;
     throw e;
   } finally {
     d.dispose();
@@ -223,11 +227,15 @@ async function rewrapFile(file: string, size: number, p: Plan): Promise<FileOutc
       commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT',
     });
     t.on('rewrap', (r: { method: FileOutcome['method'] }) => (method = r.method));
-    await pipeline(createReadStream(file), t, new Writable({
-      write(chunk: Buffer, _e, cb) {
-        handle.write(chunk).then(() => cb(), cb);
-      },
-    }));
+    await pipeline(
+      createReadStream(file),
+      t,
+      new Writable({
+        write(chunk: Buffer, _e, cb) {
+          handle.write(chunk).then(() => cb(), cb);
+        },
+      }),
+    );
     await handle.sync();
     await handle.close();
     // Verify before replacing: the new header must authenticate with the keyring that should now open it.

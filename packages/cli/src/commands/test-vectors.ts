@@ -48,7 +48,8 @@ export async function testVectorsCommand(argv: string[], io: Pick<CliIo, 'stdout
   let concurrency = 4;
   if (values.concurrency !== undefined) {
     concurrency = Number(values.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError('--concurrency expects an integer from 1 to 256');
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
+      throw new UsageError('--concurrency expects an integer from 1 to 256');
   }
   const report = await runManifests(positionals, {
     concurrency,
@@ -58,7 +59,9 @@ export async function testVectorsCommand(argv: string[], io: Pick<CliIo, 'stdout
     },
   });
   if (values.json) {
-    io.stdout.write(`${JSON.stringify({ passed: report.passed, failed: report.failed, skipped: report.skipped, manifests: report.manifests, results: report.results })}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ passed: report.passed, failed: report.failed, skipped: report.skipped, manifests: report.manifests, results: report.results })}\n`,
+    );
   } else {
     for (const line of skipReasonLines(report.results)) io.stdout.write(`${line}\n`);
   }

@@ -19,7 +19,16 @@ import path from 'node:path';
 import { getSuite } from '@envelope/core';
 import { loadKeysManifest, type Keys } from './keys-manifest.js';
 import { parseKeyDescription, type KeyDescription } from './key-description.js';
-import { isObject, manifestError, manifestHeader, optionalString, optionalStringMap, readJsonFile, resolveFileUri, type JsonObject } from './json.js';
+import {
+  isObject,
+  manifestError,
+  manifestHeader,
+  optionalString,
+  optionalStringMap,
+  readJsonFile,
+  resolveFileUri,
+  type JsonObject,
+} from './json.js';
 
 export const DECRYPT_MANIFEST_VERSIONS = [1, 2, 3, 4, 5] as const;
 
@@ -73,14 +82,16 @@ function expectation(result: unknown, at: string, ctx: Ctx): Expectation {
 function decryptionMethod(t: JsonObject, at: string, ctx: Ctx): DecryptTest['decryptionMethod'] {
   const m = optionalString(t, 'decryption-method', ctx.file, at);
   if (m === undefined) return undefined;
-  if (m !== 'streaming-unsigned-only') throw manifestError(ctx.file, `${at}.decryption-method`, `expected "streaming-unsigned-only", got ${JSON.stringify(m)}`);
+  if (m !== 'streaming-unsigned-only')
+    throw manifestError(ctx.file, `${at}.decryption-method`, `expected "streaming-unsigned-only", got ${JSON.stringify(m)}`);
   return m;
 }
 
 /** v1–v4: `master-keys`, one or several (several = a multi-keyring of all). */
 function masterKeys(t: JsonObject, at: string, ctx: Ctx): KeyDescription {
   const mks = t['master-keys'];
-  if (!Array.isArray(mks) || mks.length === 0) throw manifestError(ctx.file, `${at}.master-keys`, 'expected a non-empty array of master keys');
+  if (!Array.isArray(mks) || mks.length === 0)
+    throw manifestError(ctx.file, `${at}.master-keys`, 'expected a non-empty array of master keys');
   const list = mks.map((m, i) => parseKeyDescription(m, `${at}.master-keys[${i}]`, ctx));
   return list.length === 1 ? list[0]! : { type: 'multi-keyring', children: list };
 }
@@ -137,8 +148,10 @@ function v5(id: string, t: JsonObject, at: string, ctx: Ctx): DecryptTest {
   if (type !== undefined && type !== 'positive-esdk' && type !== 'negative-esdk') {
     throw manifestError(ctx.file, `${sAt}.type`, `expected "positive-esdk" or "negative-esdk", got ${JSON.stringify(type)}`);
   }
-  if (type === 'positive-esdk' && 'error' in expect) throw manifestError(ctx.file, `${sAt}.result`, 'a positive-esdk test needs a plaintext');
-  const kdKey = s.decryptKeyDescription !== undefined ? 'decryptKeyDescription' : s.keyDescription !== undefined ? 'keyDescription' : undefined;
+  if (type === 'positive-esdk' && 'error' in expect)
+    throw manifestError(ctx.file, `${sAt}.result`, 'a positive-esdk test needs a plaintext');
+  const kdKey =
+    s.decryptKeyDescription !== undefined ? 'decryptKeyDescription' : s.keyDescription !== undefined ? 'keyDescription' : undefined;
   const keyring = kdKey ? parseKeyDescription(s[kdKey], `${sAt}.${kdKey}`, ctx) : masterKeys(s, sAt, ctx);
   const rec = s['reproduced-encryption-context'] !== undefined ? 'reproduced-encryption-context' : 'reproducedEncryptionContext';
   const encryptionContext = optionalStringMap(s[rec], ctx.file, `${sAt}.${rec}`);

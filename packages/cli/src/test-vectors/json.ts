@@ -36,7 +36,8 @@ export async function readJsonFile(file: string): Promise<unknown> {
  * `file://X` is X relative to the folder of the manifest naming it; `file:///abs` is absolute.
  */
 export function resolveFileUri(uri: unknown, baseDir: string, file: string, at: string): string {
-  if (typeof uri !== 'string' || !uri.startsWith('file://')) throw manifestError(file, at, `expected a file:// URI, got ${JSON.stringify(uri)}`);
+  if (typeof uri !== 'string' || !uri.startsWith('file://'))
+    throw manifestError(file, at, `expected a file:// URI, got ${JSON.stringify(uri)}`);
   const rest = uri.slice('file://'.length);
   if (rest === '') throw manifestError(file, at, 'empty file:// URI');
   return rest.startsWith('/') ? fileURLToPath(uri) : path.resolve(baseDir, rest);
@@ -50,7 +51,11 @@ export function manifestHeader(j: unknown, file: string, type: string, versions:
   if (m.type !== type) throw manifestError(file, 'manifest.type', `expected ${JSON.stringify(type)}, got ${JSON.stringify(m.type)}`);
   const v = m.version;
   if (typeof v !== 'number' || !versions.includes(v)) {
-    throw manifestError(file, 'manifest.version', `unsupported ${type} manifest version ${JSON.stringify(v)} (supported: ${versions.join(', ')})`);
+    throw manifestError(
+      file,
+      'manifest.version',
+      `unsupported ${type} manifest version ${JSON.stringify(v)} (supported: ${versions.join(', ')})`,
+    );
   }
   return { root: j, version: v };
 }

@@ -14,7 +14,16 @@
  */
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EnvelopeError, decrypt, decryptStream, formatSuiteId, getSuite, isEnvelopeError, type DecryptOptions, type MaterialsManager } from '@envelope/core';
+import {
+  EnvelopeError,
+  decrypt,
+  decryptStream,
+  formatSuiteId,
+  getSuite,
+  isEnvelopeError,
+  type DecryptOptions,
+  type MaterialsManager,
+} from '@envelope/core';
 import type { DecryptTest } from './decrypt-manifest.js';
 
 /** Every test may decrypt v1 (uncommitted) messages. */
@@ -70,7 +79,11 @@ function attempts(t: Pick<DecryptTest, 'encryptionContext' | 'decryptionMethod'>
         api: 'unsigned-only stream',
         run: async () => {
           const suite = getSuite(headerSuiteId(ct));
-          if (suite.signature) throw new EnvelopeError('ENVELOPE_UNSUPPORTED', `signed suite ${formatSuiteId(suite.id)} given to the unsigned-only streaming method`);
+          if (suite.signature)
+            throw new EnvelopeError(
+              'ENVELOPE_UNSUPPORTED',
+              `signed suite ${formatSuiteId(suite.id)} given to the unsigned-only streaming method`,
+            );
           return { ...(await streamed(ct, mm, t.encryptionContext)), suiteId: suite.id };
         },
       },
@@ -114,12 +127,16 @@ export async function judge(
       if (positive || !isEnvelopeError(e)) return { status: 'failed', reason: `${a.api}: ${describeError(e)}` };
       continue; // must fail, and did, with a coded error
     }
-    if (!positive) return { status: 'failed', reason: `${a.api} decrypted it, but it must fail (${(t.expect as { error: string }).error})` };
+    if (!positive)
+      return { status: 'failed', reason: `${a.api} decrypted it, but it must fail (${(t.expect as { error: string }).error})` };
     if (want === undefined || !got.plaintext.equals(want)) {
       return { status: 'failed', reason: `${a.api}: plaintext differs (${got.plaintext.length} bytes, expected ${want?.length ?? '?'})` };
     }
     if (t.suiteId !== undefined && got.suiteId !== undefined && got.suiteId !== t.suiteId) {
-      return { status: 'failed', reason: `${a.api}: message uses suite ${formatSuiteId(got.suiteId)}, manifest says ${formatSuiteId(t.suiteId)}` };
+      return {
+        status: 'failed',
+        reason: `${a.api}: message uses suite ${formatSuiteId(got.suiteId)}, manifest says ${formatSuiteId(t.suiteId)}`,
+      };
     }
   }
   return { status: 'passed' };

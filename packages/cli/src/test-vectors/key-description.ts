@@ -25,7 +25,14 @@ export type KeyDescription =
 /** The skip reason for every description type that needs AWS KMS. */
 export const NEEDS_KMS = 'needs AWS KMS';
 
-const KMS_TYPES = new Set(['aws-kms', 'aws-kms-mrk-aware', 'aws-kms-mrk-aware-discovery', 'aws-kms-rsa', 'aws-kms-hierarchy', 'aws-kms-ecdh']);
+const KMS_TYPES = new Set([
+  'aws-kms',
+  'aws-kms-mrk-aware',
+  'aws-kms-mrk-aware-discovery',
+  'aws-kms-rsa',
+  'aws-kms-hierarchy',
+  'aws-kms-ecdh',
+]);
 const OTHER_UNSUPPORTED: Record<string, string> = {
   'raw-ecdh': 'raw ECDH keyrings are not implemented',
   'static-material-keyring': 'static-material keyrings (MPL test keyrings) are not implemented',
@@ -44,7 +51,11 @@ function keyRef(o: JsonObject, at: string, ctx: Ctx, kinds: readonly string[], e
   const k = ctx.keys.get(name);
   if (!k) throw manifestError(ctx.file, `${at}.key`, `key ${JSON.stringify(name)} is not in the keys manifest`);
   if (!kinds.includes(k.type) || k.encoding !== encoding) {
-    throw manifestError(ctx.file, `${at}.key`, `key ${JSON.stringify(name)} is a ${k.type} key (${k.encoding ?? 'no'} encoding); expected ${kinds.join(' or ')} with ${encoding} encoding`);
+    throw manifestError(
+      ctx.file,
+      `${at}.key`,
+      `key ${JSON.stringify(name)} is a ${k.type} key (${k.encoding ?? 'no'} encoding); expected ${kinds.join(' or ')} with ${encoding} encoding`,
+    );
   }
   return name;
 }
@@ -58,7 +69,8 @@ function raw(o: JsonObject, at: string, ctx: Ctx): KeyDescription {
   const paddingAlgorithm = o['padding-algorithm'];
   const hash = optionalString(o, 'padding-hash', ctx.file, at);
   if (paddingAlgorithm === 'pkcs1') return { type: 'raw-rsa', key, providerId, padding: 'pkcs1' }; // padding-hash, if any, is ignored (MPL writes "sha1")
-  if (paddingAlgorithm !== 'oaep-mgf1') throw manifestError(ctx.file, `${at}.padding-algorithm`, `expected "pkcs1" or "oaep-mgf1", got ${JSON.stringify(paddingAlgorithm)}`);
+  if (paddingAlgorithm !== 'oaep-mgf1')
+    throw manifestError(ctx.file, `${at}.padding-algorithm`, `expected "pkcs1" or "oaep-mgf1", got ${JSON.stringify(paddingAlgorithm)}`);
   // 0005-awses-master-key.md: padding-hash is required with oaep-mgf1; MGF1 uses the same hash.
   if (hash === undefined || !(OAEP_HASHES as readonly string[]).includes(hash)) {
     throw manifestError(ctx.file, `${at}.padding-hash`, `oaep-mgf1 needs one of ${OAEP_HASHES.join(', ')}, got ${JSON.stringify(hash)}`);
@@ -72,7 +84,11 @@ export function parseKeyDescription(d: unknown, at: string, ctx: Ctx): KeyDescri
     // key-description.md: an array is a multi-keyring; the first element is the generator.
     if (d.length === 0) throw manifestError(ctx.file, at, 'expected at least one key description');
     const [first, ...rest] = d;
-    return { type: 'multi-keyring', generator: parseKeyDescription(first, `${at}[0]`, ctx), children: rest.map((c, i) => parseKeyDescription(c, `${at}[${i + 1}]`, ctx)) };
+    return {
+      type: 'multi-keyring',
+      generator: parseKeyDescription(first, `${at}[0]`, ctx),
+      children: rest.map((c, i) => parseKeyDescription(c, `${at}[${i + 1}]`, ctx)),
+    };
   }
   if (!isObject(d)) throw manifestError(ctx.file, at, 'expected a key description object');
   const type = d.type;
@@ -83,7 +99,8 @@ export function parseKeyDescription(d: unknown, at: string, ctx: Ctx): KeyDescri
     case 'multi-keyring': {
       const kids = d.childKeyrings ?? [];
       if (!Array.isArray(kids)) throw manifestError(ctx.file, `${at}.childKeyrings`, 'expected an array');
-      if (d.generator === undefined && kids.length === 0) throw manifestError(ctx.file, at, 'a multi-keyring needs a generator or childKeyrings');
+      if (d.generator === undefined && kids.length === 0)
+        throw manifestError(ctx.file, at, 'a multi-keyring needs a generator or childKeyrings');
       return {
         type: 'multi-keyring',
         generator: d.generator === undefined ? undefined : parseKeyDescription(d.generator, `${at}.generator`, ctx),
@@ -96,7 +113,11 @@ export function parseKeyDescription(d: unknown, at: string, ctx: Ctx): KeyDescri
         throw manifestError(ctx.file, `${at}.requiredEncryptionContextKeys`, 'expected an array of strings');
       }
       if (d.underlying === undefined) throw manifestError(ctx.file, `${at}.underlying`, 'expected the keyring or CMM this one wraps');
-      return { type: 'required-encryption-context-cmm', underlying: parseKeyDescription(d.underlying, `${at}.underlying`, ctx), requiredKeys: keys as string[] };
+      return {
+        type: 'required-encryption-context-cmm',
+        underlying: parseKeyDescription(d.underlying, `${at}.underlying`, ctx),
+        requiredKeys: keys as string[],
+      };
     }
     default:
       if (KMS_TYPES.has(type)) return { type: 'unsupported', what: type, reason: NEEDS_KMS };

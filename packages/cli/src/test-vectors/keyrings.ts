@@ -5,7 +5,13 @@
  * multi-keyring). Several keyrings = a `MultiKeyring` whose members are all children (decrypt
  * needs no generator).
  */
-import { DefaultMaterialsManager, MultiKeyring, RequiredEncryptionContextMaterialsManager, type Keyring, type MaterialsManager } from '@envelope/core';
+import {
+  DefaultMaterialsManager,
+  MultiKeyring,
+  RequiredEncryptionContextMaterialsManager,
+  type Keyring,
+  type MaterialsManager,
+} from '@envelope/core';
 import { RawAesKeyring, RawRsaKeyring, pkcs1DecryptAvailable } from '@envelope/keyring-local';
 import { unsupportedReasons, usesPkcs1, type KeyDescription } from './key-description.js';
 import type { Keys } from './keys-manifest.js';
@@ -62,7 +68,10 @@ export function buildKeyring(d: KeyDescription, keys: Keys): Keyring {
 /** The materials manager for a test: the required-encryption-context CMM, or the default one. */
 export function buildMaterialsManager(d: KeyDescription, keys: Keys): MaterialsManager {
   if (d.type === 'required-encryption-context-cmm') {
-    const underlying = d.underlying.type === 'required-encryption-context-cmm' ? buildMaterialsManager(d.underlying, keys) : buildKeyring(d.underlying, keys);
+    const underlying =
+      d.underlying.type === 'required-encryption-context-cmm'
+        ? buildMaterialsManager(d.underlying, keys)
+        : buildKeyring(d.underlying, keys);
     return new RequiredEncryptionContextMaterialsManager({ underlying, requiredEncryptionContextKeys: [...d.requiredKeys] });
   }
   return new DefaultMaterialsManager(buildKeyring(d, keys));

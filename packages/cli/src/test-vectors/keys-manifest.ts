@@ -47,7 +47,8 @@ export function parseKeysManifest(j: unknown, file: string): Keys {
     if (!isObject(k)) throw manifestError(file, at, 'expected an object');
     if (typeof k.type !== 'string') throw manifestError(file, `${at}.type`, 'expected a string');
     if (k['key-id'] !== undefined && typeof k['key-id'] !== 'string') throw manifestError(file, `${at}.key-id`, 'expected a string');
-    if (k.encoding !== undefined && k.encoding !== 'base64' && k.encoding !== 'pem') throw manifestError(file, `${at}.encoding`, `expected "base64" or "pem", got ${JSON.stringify(k.encoding)}`);
+    if (k.encoding !== undefined && k.encoding !== 'base64' && k.encoding !== 'pem')
+      throw manifestError(file, `${at}.encoding`, `expected "base64" or "pem", got ${JSON.stringify(k.encoding)}`);
     const mat = material(k, file, at);
     if ((k.type === 'symmetric' || k.type === 'private' || k.type === 'public') && (mat === undefined || k.encoding === undefined)) {
       throw manifestError(file, at, `a ${k.type} key needs "encoding" and "material"`);

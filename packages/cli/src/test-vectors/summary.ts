@@ -15,6 +15,7 @@ export function resultLine(r: TestResult): string {
 /** Skipped tests grouped by reason, most frequent first: `skipped 12: needs AWS KMS`. */
 export function skipReasonLines(results: readonly TestResult[]): string[] {
   const counts = new Map<string, number>();
-  for (const r of results) if (r.status === 'skipped') counts.set(r.reason ?? 'no reason given', (counts.get(r.reason ?? 'no reason given') ?? 0) + 1);
+  for (const r of results)
+    if (r.status === 'skipped') counts.set(r.reason ?? 'no reason given', (counts.get(r.reason ?? 'no reason given') ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([reason, n]) => `skipped ${n}: ${reason}`);
 }

@@ -4,7 +4,15 @@
  * setting; credentials come from the usual AWS chain (environment variables first) unless given.
  */
 import { z } from 'zod';
-import { KmsDiscoveryKeyring, KmsKeyring, kmsClientSupplier, kmsOperations, parseArn, parseKeyArn, type KmsClientSupplier } from '@envelope/keyring-kms';
+import {
+  KmsDiscoveryKeyring,
+  KmsKeyring,
+  kmsClientSupplier,
+  kmsOperations,
+  parseArn,
+  parseKeyArn,
+  type KmsClientSupplier,
+} from '@envelope/keyring-kms';
 import { MultiRegionKeyring } from '@envelope/keyring-multi-region';
 import { defineKeyringProvider, type KeyringDeps } from '../provider.js';
 
@@ -16,7 +24,9 @@ const keyIdOrAlias = z.string().refine((s) => !!parseArn(s), { message: 'expecte
 const client = {
   endpoint: z.string().url('expected a URL').optional(),
   /** Named credentials from the environment are the default; explicit ones for kms-local. */
-  credentials: z.strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().optional() }).optional(),
+  credentials: z
+    .strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().optional() })
+    .optional(),
   /** A profile from ~/.aws/config (sets AWS_PROFILE for the SDK's credential chain). */
   profile: z.string().min(1).optional(),
   requestTimeoutMs: z.number().int().positive().optional(),
@@ -25,7 +35,15 @@ const client = {
   grantTokens: z.array(z.string().min(1)).optional(),
 };
 
-function supplier(deps: KeyringDeps, c: { endpoint?: string | undefined; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined } | undefined; profile?: string | undefined; requestTimeoutMs?: number | undefined }): KmsClientSupplier {
+function supplier(
+  deps: KeyringDeps,
+  c: {
+    endpoint?: string | undefined;
+    credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined } | undefined;
+    profile?: string | undefined;
+    requestTimeoutMs?: number | undefined;
+  },
+): KmsClientSupplier {
   if (c.profile) process.env.AWS_PROFILE ??= c.profile;
   const credentials = c.credentials ?? envCredentials(deps.env, c.endpoint);
   const id = JSON.stringify([c.endpoint, credentials?.accessKeyId, c.requestTimeoutMs]);
@@ -39,9 +57,16 @@ function supplier(deps: KeyringDeps, c: { endpoint?: string | undefined; credent
 }
 
 /** The environment's static credentials, when the configuration's env (not process.env) has them. */
-function envCredentials(env: NodeJS.ProcessEnv, endpoint: string | undefined): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined {
+function envCredentials(
+  env: NodeJS.ProcessEnv,
+  endpoint: string | undefined,
+): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined {
   if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-    return { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
+    return {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    };
   }
   void endpoint;
   return undefined;
@@ -79,7 +104,12 @@ export const awsKmsDiscoveryProvider = defineKeyringProvider({
   schema: z.strictObject({
     type: z.literal('aws-kms-discovery'),
     regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region')).min(1, 'expected at least one region'),
-    filter: z.strictObject({ partition: z.string().min(1), accountIds: z.array(z.string().regex(/^\d{12}$/, 'expected a 12-digit account id')).min(1) }).optional(),
+    filter: z
+      .strictObject({
+        partition: z.string().min(1),
+        accountIds: z.array(z.string().regex(/^\d{12}$/, 'expected a 12-digit account id')).min(1),
+      })
+      .optional(),
     ...client,
   }),
   create(c, deps) {
@@ -95,7 +125,10 @@ export const awsKmsDiscoveryProvider = defineKeyringProvider({
   describe: (c) => ({
     label: `discovery:${c.regions.join(',')}`,
     kms: c.regions.flatMap((r) =>
-      (c.filter?.accountIds ?? ['*']).map((a) => ({ keyId: `arn:${c.filter?.partition ?? 'aws'}:kms:${r}:${a}:key/*`, actions: ['kms:Decrypt'] as const })),
+      (c.filter?.accountIds ?? ['*']).map((a) => ({
+        keyId: `arn:${c.filter?.partition ?? 'aws'}:kms:${r}:${a}:key/*`,
+        actions: ['kms:Decrypt'] as const,
+      })),
     ),
   }),
 });
@@ -122,16 +155,39 @@ export const awsKmsMultiRegionProvider = defineKeyringProvider({
       ...(c.preferredRegion ? { preferredRegion: c.preferredRegion } : {}),
       onEvent: (e) => {
         if (e.type === 'decrypt' && e.failover) {
-          deps.audit.emit({ time: new Date().toISOString(), operation: 'failover', keyringType: 'aws-kms-multi-region', keyId: e.keyArn, region: e.region, outcome: 'success', latencyMs: e.latencyMs, contextKeys: [], details: { attempts: e.attempts } });
+          deps.audit.emit({
+            time: new Date().toISOString(),
+            operation: 'failover',
+            keyringType: 'aws-kms-multi-region',
+            keyId: e.keyArn,
+            region: e.region,
+            outcome: 'success',
+            latencyMs: e.latencyMs,
+            contextKeys: [],
+            details: { attempts: e.attempts },
+          });
         } else if (e.type === 'encrypt' && e.outcome === 'degraded') {
-          deps.audit.emit({ time: new Date().toISOString(), operation: 'degraded-encrypt', keyringType: 'aws-kms-multi-region', outcome: 'success', latencyMs: e.latencyMs, contextKeys: [], details: { missingRegions: e.missingRegions } });
+          deps.audit.emit({
+            time: new Date().toISOString(),
+            operation: 'degraded-encrypt',
+            keyringType: 'aws-kms-multi-region',
+            outcome: 'success',
+            latencyMs: e.latencyMs,
+            contextKeys: [],
+            details: { missingRegions: e.missingRegions },
+          });
         }
       },
     });
   },
   describe: (c) => ({
     label: c.keys[0]!.keyId,
-    kms: c.keys.map((k, i) => ({ keyId: k.keyId, actions: (i === 0 ? ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt'] : ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt']) as ('kms:GenerateDataKey' | 'kms:Encrypt' | 'kms:Decrypt')[] })),
+    kms: c.keys.map((k, i) => ({
+      keyId: k.keyId,
+      actions: (i === 0
+        ? ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt']
+        : ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt']) as ('kms:GenerateDataKey' | 'kms:Encrypt' | 'kms:Decrypt')[],
+    })),
   }),
 });
 

@@ -27,7 +27,11 @@ export const rawAesProvider = defineKeyringProvider({
     const key = c.key !== undefined ? Buffer.from(c.key, 'base64') : ((await readAt(deps.baseDir, c.keyFile!, `${at}.keyFile`)) as Buffer);
     try {
       // Checked inside the try: a key of the wrong length is key material all the same.
-      if (![16, 24, 32].includes(key.byteLength)) throw configError(`${at}.${c.key !== undefined ? 'key' : 'keyFile'}`, `expected a 16, 24 or 32-byte AES key, got ${key.byteLength} bytes`);
+      if (![16, 24, 32].includes(key.byteLength))
+        throw configError(
+          `${at}.${c.key !== undefined ? 'key' : 'keyFile'}`,
+          `expected a 16, 24 or 32-byte AES key, got ${key.byteLength} bytes`,
+        );
       return new RawAesKeyring({ keyNamespace: c.namespace, keyName: c.name, wrappingKey: key });
     } finally {
       key.fill(0);
@@ -50,10 +54,17 @@ export const rawRsaProvider = defineKeyringProvider({
       padding: z.enum(RSA_PADDINGS as unknown as [string, ...string[]]).default('oaep-sha256'),
       allowPkcs1Decrypt: z.boolean().optional(),
     })
-    .refine((c) => c.privateKey || c.privateKeyFile || c.publicKey || c.publicKeyFile, { message: 'give privateKeyFile or publicKeyFile (or inline PEM)', path: [] }),
+    .refine((c) => c.privateKey || c.privateKeyFile || c.publicKey || c.publicKeyFile, {
+      message: 'give privateKeyFile or publicKeyFile (or inline PEM)',
+      path: [],
+    }),
   async create(c, deps, at) {
-    const priv = c.privateKey ?? (c.privateKeyFile ? ((await readAt(deps.baseDir, c.privateKeyFile, `${at}.privateKeyFile`, 'utf8')) as string) : undefined);
-    const pub = c.publicKey ?? (c.publicKeyFile ? ((await readAt(deps.baseDir, c.publicKeyFile, `${at}.publicKeyFile`, 'utf8')) as string) : undefined);
+    const priv =
+      c.privateKey ??
+      (c.privateKeyFile ? ((await readAt(deps.baseDir, c.privateKeyFile, `${at}.privateKeyFile`, 'utf8')) as string) : undefined);
+    const pub =
+      c.publicKey ??
+      (c.publicKeyFile ? ((await readAt(deps.baseDir, c.publicKeyFile, `${at}.publicKeyFile`, 'utf8')) as string) : undefined);
     // A private key alone also encrypts: its PEM carries the public half (the keyring insists on
     // being told; the spec forbids deriving it implicitly).
     return new RawRsaKeyring({
@@ -72,7 +83,10 @@ export const multiProvider = defineKeyringProvider({
   type: 'multi',
   schema: z
     .strictObject({ type: z.literal('multi'), generator: z.unknown().optional(), children: z.array(z.unknown()).default([]) })
-    .refine((c) => c.generator !== undefined || c.children.length > 0, { message: 'a multi keyring needs a generator or children', path: [] }),
+    .refine((c) => c.generator !== undefined || c.children.length > 0, {
+      message: 'a multi keyring needs a generator or children',
+      path: [],
+    }),
   async create(c, deps, at) {
     const generator = c.generator === undefined ? undefined : await deps.build(c.generator, `${at}.generator`);
     const children = [];

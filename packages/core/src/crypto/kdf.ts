@@ -18,7 +18,9 @@ const HASH_LEN: Record<HashName, number> = { sha256: 32, sha384: 48, sha512: 64 
 
 function extract(hash: HashName, salt: Uint8Array | undefined, ikm: Uint8Array): Buffer {
   // An absent salt is HashLen zero bytes (RFC 5869 §2.2), as the spec requires.
-  return createHmac(hash, salt && salt.byteLength ? salt : Buffer.alloc(HASH_LEN[hash])).update(ikm).digest();
+  return createHmac(hash, salt && salt.byteLength ? salt : Buffer.alloc(HASH_LEN[hash]))
+    .update(ikm)
+    .digest();
 }
 
 /** One-block expand: T(1) = HMAC(PRK, info ‖ 0x01), truncated. Every length here is ≤ HashLen. */

@@ -49,7 +49,8 @@ export function generateSigningKeySync(curve: CurveName): SigningKeyPair {
  * like any key object; no pair is ever used twice.
  */
 export function setSigningKeyPoolSize(size: number): void {
-  if (!Number.isInteger(size) || size < 0 || size > 64) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'signing key pool size must be an integer in 0..64');
+  if (!Number.isInteger(size) || size < 0 || size > 64)
+    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'signing key pool size must be an integer in 0..64');
   pool.resize(size);
 }
 
@@ -68,7 +69,8 @@ class SigningKeyPool {
     const state = this.#state(curve);
     const pair = state.ready.pop();
     // Keep size pairs ready or in flight beyond the callers already waiting.
-    for (let n = state.ready.length + state.inFlight - state.waiting.length - (pair ? 0 : 1); n < this.#size; n++) this.#generate(curve, state);
+    for (let n = state.ready.length + state.inFlight - state.waiting.length - (pair ? 0 : 1); n < this.#size; n++)
+      this.#generate(curve, state);
     if (pair) return Promise.resolve(pair);
     return new Promise((resolve) => {
       // A busy thread pool (slow file systems, DNS) must not hold a message up for long: after
@@ -129,7 +131,8 @@ export function compressPublicKey(publicKey: KeyObject, curve: CurveName): Buffe
   const jwk = publicKey.export({ format: 'jwk' });
   const x = Buffer.from(jwk.x ?? '', 'base64url');
   const y = Buffer.from(jwk.y ?? '', 'base64url');
-  if (jwk.kty !== 'EC' || x.byteLength !== n || y.byteLength !== n) throw new EnvelopeError('ENVELOPE_INTERNAL', 'unexpected EC public key encoding');
+  if (jwk.kty !== 'EC' || x.byteLength !== n || y.byteLength !== n)
+    throw new EnvelopeError('ENVELOPE_INTERNAL', 'unexpected EC public key encoding');
   const out = Buffer.alloc(1 + n);
   out[0] = 2 + (y[n - 1]! & 1);
   x.copy(out, 1);
@@ -146,6 +149,8 @@ export function parseVerificationKey(base64: string, curve: CurveName): KeyObjec
   try {
     return createPublicKey({ key: Buffer.concat([SPKI_COMPRESSED[curve], compressed]), format: 'der', type: 'spki' });
   } catch (e) {
-    throw new EnvelopeError('ENVELOPE_MALFORMED_MESSAGE', 'malformed message: invalid verification key in encryption context', { cause: e });
+    throw new EnvelopeError('ENVELOPE_MALFORMED_MESSAGE', 'malformed message: invalid verification key in encryption context', {
+      cause: e,
+    });
   }
 }

@@ -14,7 +14,13 @@ export function authOnlyContext(ec: EncryptionContext, requiredKeys: readonly st
 }
 
 /** The serialized header authentication: v1 = IV (zeros) || tag, v2 = tag. */
-export function computeHeaderAuth(suite: AlgorithmSuite, version: 1 | 2, key: Uint8Array, body: Uint8Array, authOnly: Uint8Array): Uint8Array {
+export function computeHeaderAuth(
+  suite: AlgorithmSuite,
+  version: 1 | 2,
+  key: Uint8Array,
+  body: Uint8Array,
+  authOnly: Uint8Array,
+): Uint8Array {
   const iv = Buffer.alloc(suite.ivLength);
   const cipher = createCipheriv(suite.cipher, key, iv, { authTagLength: suite.tagLength });
   cipher.setAAD(body);
@@ -33,7 +39,9 @@ export function verifyHeaderAuth(
   tag: Uint8Array,
 ): void {
   try {
-    const decipher = createDecipheriv(suite.cipher, key, iv.byteLength ? iv : Buffer.alloc(suite.ivLength), { authTagLength: suite.tagLength });
+    const decipher = createDecipheriv(suite.cipher, key, iv.byteLength ? iv : Buffer.alloc(suite.ivLength), {
+      authTagLength: suite.tagLength,
+    });
     decipher.setAAD(authOnly.byteLength > 0 ? Buffer.concat([body, authOnly]) : body);
     decipher.setAuthTag(tag);
     decipher.final();

@@ -52,7 +52,8 @@ export function serializeHeaderBody(h: MessageHeader): Uint8Array {
   if (h.version === 1) w.u8(TYPE_CUSTOMER_AED);
   w.u16(h.suite.id).bytes(h.messageId);
   w.lp16(ec, 'encryption context');
-  if (h.encryptedDataKeys.length === 0 || h.encryptedDataKeys.length > 0xffff) throw new EnvelopeError('ENVELOPE_INTERNAL', 'EDK count out of range');
+  if (h.encryptedDataKeys.length === 0 || h.encryptedDataKeys.length > 0xffff)
+    throw new EnvelopeError('ENVELOPE_INTERNAL', 'EDK count out of range');
   w.u16(h.encryptedDataKeys.length);
   for (const edk of h.encryptedDataKeys) {
     w.lp16(utf8(edk.providerId), 'provider id').lp16(edk.providerInfo, 'provider info').lp16(edk.ciphertext, 'encrypted data key');

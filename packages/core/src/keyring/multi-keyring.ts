@@ -68,7 +68,9 @@ export class MultiKeyring implements Keyring {
       if (materials.hasDataKey) return materials;
     }
     if (causes.length > 0) {
-      throw new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', `no keyring could decrypt a data key: ${describeFailures(causes)}`, { causes });
+      throw new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', `no keyring could decrypt a data key: ${describeFailures(causes)}`, {
+        causes,
+      });
     }
     return materials;
   }

@@ -23,7 +23,8 @@ export class DefaultMaterialsManager implements MaterialsManager {
     const suite = request.suite ?? defaultSuiteFor(request.commitmentPolicy);
     assertEncryptAllowed(request.commitmentPolicy, suite);
     for (const k of Object.keys(request.encryptionContext)) {
-      if (k.startsWith(RESERVED_PREFIX)) throw invalidArgument(`encryptionContext.${k}`, `keys beginning with ${RESERVED_PREFIX} are reserved`);
+      if (k.startsWith(RESERVED_PREFIX))
+        throw invalidArgument(`encryptionContext.${k}`, `keys beginning with ${RESERVED_PREFIX} are reserved`);
     }
     const required = request.requiredEncryptionContextKeys ?? [];
     for (const k of required) {
@@ -42,7 +43,8 @@ export class DefaultMaterialsManager implements MaterialsManager {
     try {
       await this.keyring.onEncrypt(materials, { signal: request.signal });
       if (!materials.hasDataKey) throw new EnvelopeError('ENVELOPE_KEYRING_FAILURE', 'keyring did not produce a data key');
-      if (materials.encryptedDataKeys.length === 0) throw new EnvelopeError('ENVELOPE_KEYRING_FAILURE', 'keyring did not produce an encrypted data key');
+      if (materials.encryptedDataKeys.length === 0)
+        throw new EnvelopeError('ENVELOPE_KEYRING_FAILURE', 'keyring did not produce an encrypted data key');
     } catch (e) {
       materials.zeroize();
       throw e;
@@ -57,7 +59,8 @@ export class DefaultMaterialsManager implements MaterialsManager {
     let verificationKey;
     const pub = encryptionContext[PUBLIC_KEY_CONTEXT_KEY];
     if (suite.signature) {
-      if (pub === undefined) throw new EnvelopeError('ENVELOPE_MALFORMED_MESSAGE', 'malformed message: signed suite without a verification key');
+      if (pub === undefined)
+        throw new EnvelopeError('ENVELOPE_MALFORMED_MESSAGE', 'malformed message: signed suite without a verification key');
       verificationKey = parseVerificationKey(pub, suite.signature.curve);
     } else if (pub !== undefined) {
       throw new EnvelopeError('ENVELOPE_MALFORMED_MESSAGE', 'malformed message: unsigned suite with a verification key');

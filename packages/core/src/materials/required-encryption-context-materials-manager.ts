@@ -50,7 +50,10 @@ export class RequiredEncryptionContextMaterialsManager implements MaterialsManag
   async decryptMaterials(request: DecryptionMaterialsRequest): Promise<DecryptionMaterials> {
     for (const k of this.requiredEncryptionContextKeys) {
       if (!request.reproducedEncryptionContext || !Object.prototype.hasOwnProperty.call(request.reproducedEncryptionContext, k)) {
-        throw new EnvelopeError('ENVELOPE_ENCRYPTION_CONTEXT_MISMATCH', `reproduced encryption context lacks required key ${JSON.stringify(k)}`);
+        throw new EnvelopeError(
+          'ENVELOPE_ENCRYPTION_CONTEXT_MISMATCH',
+          `reproduced encryption context lacks required key ${JSON.stringify(k)}`,
+        );
       }
     }
     const materials = await this.underlying.decryptMaterials(request);

@@ -98,14 +98,23 @@ export async function authenticateHeader(
     // A caller's pair must be in the authenticated context with the same value, whatever the
     // materials manager did with it.
     for (const [k, v] of Object.entries(o.encryptionContext ?? {})) {
-      if (ec[k] !== v) throw new EnvelopeError('ENVELOPE_ENCRYPTION_CONTEXT_MISMATCH', `encryption context mismatch for key ${JSON.stringify(k)}`);
+      if (ec[k] !== v)
+        throw new EnvelopeError('ENVELOPE_ENCRYPTION_CONTEXT_MISMATCH', `encryption context mismatch for key ${JSON.stringify(k)}`);
     }
-    if (suite.signature && !materials.verificationKey) throw new EnvelopeError('ENVELOPE_MATERIALS', 'signed suite without a verification key');
+    if (suite.signature && !materials.verificationKey)
+      throw new EnvelopeError('ENVELOPE_MATERIALS', 'signed suite without a verification key');
     const derived = deriveKeys(suite, borrowDataKey(materials), header.messageId);
     key = derived.key;
     // Spec order: the commit key is checked before the header tag.
     if (derived.commitKey) verifyCommitKey(derived.commitKey, header.suiteData);
-    verifyHeaderAuth(suite, key, header.body, authOnlyContext(ec, materials.requiredEncryptionContextKeys), header.headerIv, header.headerAuthTag);
+    verifyHeaderAuth(
+      suite,
+      key,
+      header.body,
+      authOnlyContext(ec, materials.requiredEncryptionContextKeys),
+      header.headerIv,
+      header.headerAuthTag,
+    );
     return { materials, key };
   } catch (e) {
     key?.fill(0);
@@ -113,4 +122,3 @@ export async function authenticateHeader(
     throw e;
   }
 }
-

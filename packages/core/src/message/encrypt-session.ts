@@ -94,7 +94,14 @@ export class EncryptSession {
       const headerBytes = new Uint8Array(body.byteLength + auth.byteLength);
       headerBytes.set(body);
       headerBytes.set(auth, body.byteLength);
-      return new EncryptSession(header, headerBytes, new FrameEncrypter(suite, key, messageId), ec, materials.signingKey, materials.warnings);
+      return new EncryptSession(
+        header,
+        headerBytes,
+        new FrameEncrypter(suite, key, messageId),
+        ec,
+        materials.signingKey,
+        materials.warnings,
+      );
     } catch (e) {
       key?.fill(0);
       throw e;

@@ -4,7 +4,13 @@
  */
 import { EnvelopeError, limitExceeded, malformed, throwIfAborted } from '../errors.js';
 import { NeedMoreData } from '../bytes.js';
-import { checkDecryptOptions, checkEncryptOptions, DEFAULT_STREAM_FRAME_LENGTH, type DecryptOptions, type EncryptOptions } from '../options.js';
+import {
+  checkDecryptOptions,
+  checkEncryptOptions,
+  DEFAULT_STREAM_FRAME_LENGTH,
+  type DecryptOptions,
+  type EncryptOptions,
+} from '../options.js';
 import { parseHeader, type ParsedHeader } from '../format/header.js';
 import { MAX_FRAMES, finalFrameOverhead, regularFrameOverhead } from '../format/frame.js';
 import { EncryptSession } from './encrypt-session.js';
@@ -36,7 +42,8 @@ export class StreamEncryptor {
   constructor(options: EncryptStreamOptions) {
     this.#options = checkEncryptOptions({ ...options, frameLength: options.frameLength ?? DEFAULT_STREAM_FRAME_LENGTH });
     const b = options.plaintextLengthBound;
-    if (b !== undefined && (!Number.isSafeInteger(b) || b < 0)) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'plaintextLengthBound: expected a non-negative integer');
+    if (b !== undefined && (!Number.isSafeInteger(b) || b < 0))
+      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'plaintextLengthBound: expected a non-negative integer');
     this.#bound = b;
   }
 

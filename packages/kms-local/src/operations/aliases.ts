@@ -8,7 +8,11 @@ const ALIAS_NAME = /^alias\/[a-zA-Z0-9/_-]+$/;
 
 function aliasName(req: Record<string, unknown>): string {
   const name = stringParam(req, 'AliasName', 'aliasName', { required: true, max: 256 });
-  if (!ALIAS_NAME.test(name)) throw new KmsError('ValidationException', `Alias must start with the prefix "alias/" and contain only alphanumeric characters, '/', '_' or '-'.`);
+  if (!ALIAS_NAME.test(name))
+    throw new KmsError(
+      'ValidationException',
+      `Alias must start with the prefix "alias/" and contain only alphanumeric characters, '/', '_' or '-'.`,
+    );
   if (name.startsWith('alias/aws/')) throw new KmsError('NotFoundException', 'Alias names starting with alias/aws/ are reserved.');
   return name;
 }
@@ -18,7 +22,8 @@ export const CreateAlias: Operation = async (store, region, req) => {
   const name = aliasName(req);
   const ref = keyIdParam(req, 'TargetKeyId', 'targetKeyId');
   // The service wants a key here: an alias of an alias is not a thing.
-  if (ref.startsWith('alias/') || ref.includes(':alias/')) throw new KmsError('ValidationException', 'TargetKeyId must name a key, not an alias.');
+  if (ref.startsWith('alias/') || ref.includes(':alias/'))
+    throw new KmsError('ValidationException', 'TargetKeyId must name a key, not an alias.');
   await store.createAlias(region, name, store.resolve(region, ref));
   return {};
 };

@@ -25,14 +25,23 @@ function sealFor(store: KeyStore, k: KeyRecord, plaintext: Buffer, ec: Encryptio
  * otherwise); without, the key the blob names is used. A blob whose key is not in this region is
  * refused with the service's AccessDeniedException.
  */
-function unseal(store: KeyStore, region: string, blob: Buffer, ec: EncryptionContext | undefined, keyRef: string | undefined): { key: KeyRecord; plaintext: Buffer } {
+function unseal(
+  store: KeyStore,
+  region: string,
+  blob: Buffer,
+  ec: EncryptionContext | undefined,
+  keyRef: string | undefined,
+): { key: KeyRecord; plaintext: Buffer } {
   const { family, version, body } = peek(blob);
   if (keyRef !== undefined && store.resolve(region, keyRef).family !== family) {
     throw new KmsError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
   }
   const owner = store.key(region, family);
   if (!owner) {
-    throw new KmsError('AccessDeniedException', 'The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.');
+    throw new KmsError(
+      'AccessDeniedException',
+      'The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.',
+    );
   }
   requireUsable(owner);
   const material = store.material(family, version);
@@ -96,7 +105,13 @@ export const ReEncrypt: Operation = async (store, region, req) => {
   algorithmParam(req, 'DestinationEncryptionAlgorithm');
   const blob = blobParam(req, 'CiphertextBlob', 'ciphertextBlob', MAX_CIPHERTEXT_BYTES);
   const dest = store.resolve(region, keyIdParam(req, 'DestinationKeyId', 'destinationKeyId'));
-  const src = unseal(store, region, blob, contextParam(req, 'SourceEncryptionContext'), optionalKeyIdParam(req, 'SourceKeyId', 'sourceKeyId'));
+  const src = unseal(
+    store,
+    region,
+    blob,
+    contextParam(req, 'SourceEncryptionContext'),
+    optionalKeyIdParam(req, 'SourceKeyId', 'sourceKeyId'),
+  );
   try {
     const sealed = sealFor(store, dest, src.plaintext, contextParam(req, 'DestinationEncryptionContext'));
     return {

@@ -27,7 +27,8 @@ export const DisableKey: Operation = async (store, region, req) => {
 export const ScheduleKeyDeletion: Operation = async (store, region, req) => {
   const k = store.resolve(region, keyIdParam(req));
   const days = req.PendingWindowInDays ?? 30;
-  if (typeof days !== 'number' || !Number.isInteger(days) || days < 7 || days > 30) throw validation('pendingWindowInDays', 'Member must have value between 7 and 30');
+  if (typeof days !== 'number' || !Number.isInteger(days) || days < 7 || days > 30)
+    throw validation('pendingWindowInDays', 'Member must have value between 7 and 30');
   requireNotPendingDeletion(k);
   const deletionDate = Math.floor(Date.now() / 1000) + days * 86400;
   await store.update(k, { state: 'PendingDeletion', deletionDate });
@@ -44,7 +45,8 @@ export const CancelKeyDeletion: Operation = async (store, region, req) => {
 
 /** Only a multi-region primary (or a single-region key) manages rotation of its material. */
 function requirePrimary(k: { multiRegion: boolean; region: string; primaryRegion?: string; arn: string }): void {
-  if (k.multiRegion && k.primaryRegion !== k.region) throw new KmsError('UnsupportedOperationException', `${k.arn} is a replica key; rotate its primary.`);
+  if (k.multiRegion && k.primaryRegion !== k.region)
+    throw new KmsError('UnsupportedOperationException', `${k.arn} is a replica key; rotate its primary.`);
 }
 
 /** EnableKeyRotation: records the flag (kms-local rotates only on demand). */

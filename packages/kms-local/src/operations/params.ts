@@ -17,8 +17,18 @@ const serialization = (field: string): KmsError => new KmsError('SerializationEx
 
 /** A string field; undefined when absent and not required. */
 export function stringParam(req: Json, field: string, wire: string, opts: { required: true; max: number; min?: number }): string;
-export function stringParam(req: Json, field: string, wire: string, opts: { required?: false; max: number; min?: number }): string | undefined;
-export function stringParam(req: Json, field: string, wire: string, opts: { required?: boolean; max: number; min?: number }): string | undefined {
+export function stringParam(
+  req: Json,
+  field: string,
+  wire: string,
+  opts: { required?: false; max: number; min?: number },
+): string | undefined;
+export function stringParam(
+  req: Json,
+  field: string,
+  wire: string,
+  opts: { required?: boolean; max: number; min?: number },
+): string | undefined {
   const v = req[field];
   if (v === undefined || v === null) {
     if (opts.required) throw validation(wire, 'Member must not be null');
@@ -91,7 +101,8 @@ export function dataKeyLength(req: Json): number {
   if (n !== undefined && n !== null) {
     if (typeof n !== 'number') throw serialization('NumberOfBytes');
     if (!Number.isInteger(n) || n < 1 || n > 1024) throw validation('numberOfBytes', 'Member must have value between 1 and 1024');
-    if (spec !== undefined && spec !== null) throw new KmsError('ValidationException', 'Please specify either number of bytes or key spec, not both.');
+    if (spec !== undefined && spec !== null)
+      throw new KmsError('ValidationException', 'Please specify either number of bytes or key spec, not both.');
     return n;
   }
   if (spec === 'AES_256') return 32;
@@ -103,7 +114,8 @@ export function dataKeyLength(req: Json): number {
 /** Limit (1..1000, default 100) and Marker (an opaque offset this server handed out) of a List call. */
 export function page<T>(req: Json, items: readonly T[]): { items: T[]; truncated: boolean; nextMarker?: string } {
   const limit = req.Limit ?? 100;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000) throw validation('limit', 'Member must have value between 1 and 1000');
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw validation('limit', 'Member must have value between 1 and 1000');
   let start = 0;
   if (req.Marker !== undefined && req.Marker !== null) {
     const m = typeof req.Marker === 'string' && req.Marker.length <= 1024 ? /^o(\d{1,9})$/.exec(req.Marker) : null;
