@@ -5,8 +5,9 @@
  *
  *   npx tsc -b && node bench/kms-local-load.mjs [--seconds 10] [--concurrency 32] [--client signed|sdk] [--json]
  *
- * --client signed (default) signs SigV4 by hand with node:crypto and speaks HTTP/1.1 over one
- * keep-alive socket per worker, so the figure measures kms-local rather than the client;
+ * --client signed (default) signs SigV4 with kms-local's signRequest (@smithy/signature-v4, the
+ * signer kms-local verifies with) and speaks HTTP/1.1 over one keep-alive socket per worker, so
+ * the figure measures kms-local rather than the SDK's client stack;
  * --client sdk uses @aws-sdk/client-kms, whose own per-request CPU is then the limit.
  * Reports pairs per second, errors, and the RSS of the server and the client at start and end.
  * SERVER_PROF=dir writes a CPU profile of the server into dir.
@@ -15,7 +16,6 @@ import { parseArgs } from 'node:util';
 import http from 'node:http';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -66,13 +66,10 @@ const probe = async () => {
 };
 const url = new URL(ready.url);
 const { accessKeyId, secretAccessKey } = ready.credentials;
+// The client always signs with this checkout's signer (KMS_LOCAL_DIST only swaps the server).
+const { signRequest } = await import('../packages/kms-local/dist/index.js');
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 
-// A hand-rolled SigV4 signer (signing key cached per day, as any real client does).
-const hmac = (k, d) => createHmac('sha256', k).update(d).digest();
-const sha = (d) => createHash('sha256').update(d).digest('hex');
-let keyDay = '';
-let signingKey;
 /**
  * One keep-alive HTTP/1.1 connection, one request at a time: a deliberately small client (Node's
  * http.request costs as much CPU per call as kms-local does to answer it, on the same two cores).
@@ -123,24 +120,16 @@ class Connection {
 }
 
 async function signedCall(conn, op, body) {
-  const payload = Buffer.from(JSON.stringify(body));
-  const amz = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
-  const day = amz.slice(0, 8);
-  if (day !== keyDay) {
-    signingKey = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), 'us-east-1'), 'kms'), 'aws4_request');
-    keyDay = day;
-  }
-  const target = `TrentService.${op}`;
-  const signedHeaders = 'content-type;host;x-amz-date;x-amz-target';
-  const canonical = `POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:${url.host}\nx-amz-date:${amz}\nx-amz-target:${target}\n\n${signedHeaders}\n${sha(payload)}`;
-  const scope = `${day}/us-east-1/kms/aws4_request`;
-  const sig = createHmac('sha256', signingKey)
-    .update(`AWS4-HMAC-SHA256\n${amz}\n${scope}\n${sha(canonical)}`)
-    .digest('hex');
-  const head =
-    `POST / HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/x-amz-json-1.1\r\nx-amz-date: ${amz}\r\nx-amz-target: ${target}\r\n` +
-    `authorization: AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${sig}\r\n` +
-    `content-length: ${payload.byteLength}\r\nconnection: keep-alive\r\n\r\n`;
+  const payload = JSON.stringify(body);
+  const headers = await signRequest(
+    { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `TrentService.${op}` },
+    payload,
+    { accessKeyId, secretAccessKey },
+    { region: 'us-east-1' },
+  );
+  let head = 'POST / HTTP/1.1\r\n';
+  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+  head += `content-length: ${Buffer.byteLength(payload)}\r\nconnection: keep-alive\r\n\r\n`;
   const res = await conn.request(head, payload);
   if (res.status !== 200) throw new Error(`${res.status} ${res.body}`);
   return JSON.parse(res.body);

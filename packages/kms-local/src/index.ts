@@ -17,5 +17,5 @@ export { parseFault, TokenBucket } from './faults.js';
 export type { Fault, FaultMode } from './faults.js';
 export { KmsError } from './errors.js';
 export type { KmsErrorType } from './errors.js';
-export { verifySigV4, MAX_SKEW_MS } from './sigv4.js';
+export { verifySigV4, signRequest, MAX_SKEW_MS } from './sigv4.js';
 export type { Credentials, SignedRequest } from './sigv4.js';

@@ -140,7 +140,8 @@ export async function startKmsLocal(options: KmsLocalOptions = {}): Promise<KmsL
     let region: string;
     try {
       if (req.method !== 'POST') throw new KmsError('UnknownOperationException', 'kms-local answers POST requests only.');
-      region = verifySigV4({ method: req.method, path, query: q < 0 ? '' : rawUrl.slice(q + 1), headers: req.headers, body }, creds).region;
+      const signedRequest = { method: req.method, path, query: q < 0 ? '' : rawUrl.slice(q + 1), headers: req.headers, body };
+      region = (await verifySigV4(signedRequest, creds)).region;
       if (!store.serves(region))
         throw new KmsError(
           'InvalidSignatureException',

@@ -1,9 +1,8 @@
 /** Shared test helpers: an SDK client for a kms-local, raw and hand-signed HTTP requests. */
 import { request } from 'node:http';
-import { createHash, createHmac } from 'node:crypto';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { KmsLocal } from '../src/index.js';
+import { signRequest, type KmsLocal } from '../src/index.js';
 
 /** A KMSClient pointed at kms-local: no retries, and a request timeout that throws. */
 export function client(
@@ -59,14 +58,13 @@ export function raw(
   });
 }
 
-const hmac = (k: string | Buffer, d: string): Buffer => createHmac('sha256', k).update(d).digest();
-const sha = (d: string | Buffer): string => createHash('sha256').update(d).digest('hex');
-
 /**
- * A request signed by hand with SigV4 (independent of the SDK's signer), with knobs to break it:
- * another date, region, service or secret, extra headers, or a body swapped after signing.
+ * A request signed with SigV4 by {@link signRequest} (the one signer: @smithy/signature-v4, as the
+ * AWS SDK), with knobs to break it: another date, region, service or secret, extra headers,
+ * headers left out of the signature (`unsigned`), headers changed (`override`) or dropped
+ * (`drop`) after signing, or a body swapped after signing.
  */
-export function signed(
+export async function signed(
   kms: KmsLocal,
   body: string,
   opts: {
@@ -77,32 +75,31 @@ export function signed(
     secret?: string;
     accessKeyId?: string;
     extraHeaders?: Record<string, string>;
+    unsigned?: string[];
+    override?: Record<string, string>;
     sendBody?: string;
     drop?: string[];
   } = {},
 ): Promise<RawResponse> {
   const u = new URL(kms.url);
-  const amz = (opts.date ?? new Date()).toISOString().replace(/[-:]|\.\d{3}/g, '');
-  const day = amz.slice(0, 8);
-  const headers: Record<string, string> = {
-    host: u.host,
-    'content-type': 'application/x-amz-json-1.1',
-    'x-amz-date': amz,
-    'x-amz-target': opts.target ?? 'TrentService.ListKeys',
-    ...opts.extraHeaders,
-  };
-  const names = Object.keys(headers).sort();
-  const canonical = ['POST', '/', '', names.map((n) => `${n}:${headers[n]}\n`).join(''), names.join(';'), sha(body)].join('\n');
-  const scope = `${day}/${opts.region ?? 'us-east-1'}/${opts.service ?? 'kms'}/aws4_request`;
-  const key = hmac(
-    hmac(hmac(hmac(`AWS4${opts.secret ?? kms.credentials.secretAccessKey}`, day), opts.region ?? 'us-east-1'), opts.service ?? 'kms'),
-    'aws4_request',
+  const headers = await signRequest(
+    {
+      host: u.host,
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': opts.target ?? 'TrentService.ListKeys',
+      ...opts.extraHeaders,
+    },
+    body,
+    { accessKeyId: opts.accessKeyId ?? kms.credentials.accessKeyId, secretAccessKey: opts.secret ?? kms.credentials.secretAccessKey },
+    { region: opts.region ?? 'us-east-1', date: opts.date, service: opts.service, unsigned: opts.unsigned },
   );
-  const sig = hmac(key, ['AWS4-HMAC-SHA256', amz, scope, sha(canonical)].join('\n')).toString('hex');
-  headers.authorization = `AWS4-HMAC-SHA256 Credential=${opts.accessKeyId ?? kms.credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${sig}`;
+  Object.assign(headers, opts.override);
   for (const d of opts.drop ?? []) delete headers[d];
   return raw(kms.url, { headers, body: opts.sendBody ?? body });
 }
+
+/** The header list an Authorization header signs. */
+export const signedHeadersOf = (authorization: string): string[] => /SignedHeaders=([^,\s]+)/.exec(authorization)![1]!.split(';');
 
 /** The parsed `__type` of a raw error response. */
 export const typeOf = (r: RawResponse): string => (JSON.parse(r.body) as { __type: string }).__type;
