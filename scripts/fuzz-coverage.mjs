@@ -3,7 +3,9 @@
  * Coverage-guided fuzzing of the built @envelope/core message parser and decrypt
  * (packages/core/dist), with V8's precise block coverage as the guide.
  *
- *   node scripts/fuzz-coverage.mjs [--seconds 60] [--seed S] [--timeout-ms 1000] [--crash-dir DIR] [--uncovered] [--json]
+ *   node scripts/fuzz-coverage.mjs [--seconds 60 | --runs N] [--seed S] [--timeout-ms 1000] [--crash-dir DIR] [--uncovered] [--json]
+ *   (--runs: a fixed number of mutated inputs after the seeds; with --seed, the same mutation sequence
+ *   every time: what npm test runs)
  *   npm run fuzz:coverage -- --seconds 600
  *
  * Why not a libFuzzer binding: @jazzer.js/core 4.0.0 ships a prebuilt addon that needs glibc
@@ -53,6 +55,7 @@ async function main() {
   const { values } = parseArgs({
     options: {
       seconds: { type: 'string', default: '60' },
+      runs: { type: 'string' },
       seed: { type: 'string' },
       'timeout-ms': { type: 'string', default: '1000' },
       'crash-dir': { type: 'string' },
@@ -61,6 +64,8 @@ async function main() {
     },
   });
   const seconds = Number(values.seconds);
+  const runs = values.runs === undefined ? undefined : Number(values.runs);
+  if (runs !== undefined && !(Number.isInteger(runs) && runs > 0)) throw new Error('--runs expects a positive integer');
   const timeoutMs = Number(values['timeout-ms']);
   const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : (Date.now() % 2 ** 31) >>> 0;
   const crashDir = values['crash-dir'] ?? path.join(tmpdir(), 'envelope-fuzz-coverage-crashes');
@@ -214,7 +219,8 @@ async function main() {
   const every = Math.max(1, seconds / 20) * 1000;
   let nextPoint = performance.now() + every;
   const end = performance.now() + seconds * 1000;
-  while (performance.now() < end) {
+  const more = () => (runs === undefined ? performance.now() < end : tried < atSeeds.seedCount + runs);
+  while (more()) {
     const input = mutate(corpus, rand);
     const fresh = await one(input);
     if (fresh > 0) corpus.push({ bytes: input, found: Math.round(performance.now() - started) });
@@ -232,7 +238,8 @@ async function main() {
 
   const report = {
     seed,
-    seconds,
+    seconds: runs === undefined ? seconds : undefined,
+    runs,
     tried,
     execsPerSecond: Math.round(tried / ((performance.now() - started) / 1000)),
     seeds: atSeeds.seedCount,
@@ -254,7 +261,7 @@ async function main() {
   if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else {
     const w = (s) => process.stdout.write(`${s}\n`);
-    w(`fuzz-coverage: ${tried} inputs in ${seconds} s (${report.execsPerSecond}/s, seed ${seed})`);
+    w(`fuzz-coverage: ${tried} inputs${runs === undefined ? ` in ${seconds} s` : ''} (${report.execsPerSecond}/s, seed ${seed})`);
     w(
       `  corpus ${corpus.length} (from ${atSeeds.seedCount} seeds); blocks covered ${report.blocks} (seeds alone ${atSeeds.blocks}; ${blockIds.size} known); features ${features.size} (seeds ${atSeeds.features})`,
     );

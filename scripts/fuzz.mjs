@@ -2,7 +2,10 @@
 /**
  * Fuzz campaign over the message parser and decrypt (buffer and stream APIs).
  *
- *   node scripts/fuzz.mjs [--seconds N] [--seed S] [--json]
+ *   node scripts/fuzz.mjs [--seconds N | --runs N] [--seed S] [--json]
+ *
+ * With --runs the campaign is a fixed number of inputs, and with --seed a fixed sequence of them
+ * (the keys and plaintexts of the seed messages are drawn from the seed too): what npm test runs.
  *
  * Inputs: random bytes; valid messages of every suite, mutated (bit flips, byte overwrites,
  * truncation, splices, duplicated ranges); headers with huge declared lengths and EDK counts
@@ -12,7 +15,7 @@
  * deadline is a hang. Prints how many inputs were tried; exit 1 on any crash or hang.
  * Needs the built packages (npm run build or npm test).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -21,11 +24,18 @@ import { EnvelopeError, SUITES, decrypt, decryptStream, encrypt } from '@envelop
 import { RawAesKeyring } from '@envelope/keyring-local';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '60' }, seed: { type: 'string' }, json: { type: 'boolean' } },
+  options: { seconds: { type: 'string', default: '60' }, runs: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } },
 });
 const seconds = Number(values.seconds);
+const runs = values.runs === undefined ? undefined : Number(values.runs);
+if (runs !== undefined && !(Number.isInteger(runs) && runs > 0)) throw new Error('--runs expects a positive integer');
 const seed = values.seed ? Number(values.seed) : Date.now() % 2 ** 31;
-const keyring = new RawAesKeyring({ keyNamespace: 'fuzz', keyName: 'k', wrappingKey: randomBytes(32) });
+/** Deterministic bytes from the seed (keys and plaintexts of the seed messages). */
+const seeded = (() => {
+  let n = 0;
+  return (len) => createHash('shake256', { outputLength: len }).update(`${seed}/${n++}`).digest();
+})();
+const keyring = new RawAesKeyring({ keyNamespace: 'fuzz', keyName: 'k', wrappingKey: seeded(32) });
 const policy = 'REQUIRE_ENCRYPT_ALLOW_DECRYPT';
 const DEADLINE_MS = 2000;
 
@@ -33,7 +43,7 @@ const DEADLINE_MS = 2000;
 const seeds = [];
 for (const suite of SUITES.values()) {
   for (const frameLength of [16, 4096]) {
-    const { ciphertext } = await encrypt(randomBytes(40), {
+    const { ciphertext } = await encrypt(seeded(40), {
       keyring,
       suite: suite.id,
       frameLength,
@@ -128,18 +138,21 @@ async function one(bytes, chunk) {
 }
 
 const end = Date.now() + seconds * 1000;
+const more = () => (runs === undefined ? Date.now() < end : tried < runs);
 const rss0 = process.memoryUsage().rss;
 let rssMax = rss0;
 let batch = 0;
-while (Date.now() < end && crashes.length === 0) {
-  for (const [bytes, chunk] of fc.sample(fc.tuple(input, fc.integer({ min: 1, max: 300 })), { seed: seed + batch++, numRuns: 200 })) {
+while (more() && crashes.length === 0) {
+  const n = runs === undefined ? 200 : Math.min(200, runs - tried);
+  for (const [bytes, chunk] of fc.sample(fc.tuple(input, fc.integer({ min: 1, max: 300 })), { seed: seed + batch++, numRuns: n })) {
     await one(bytes, chunk);
   }
   rssMax = Math.max(rssMax, process.memoryUsage().rss);
 }
 const report = {
   seed,
-  seconds,
+  seconds: runs === undefined ? seconds : undefined,
+  runs,
   tried,
   decryptsRejected: rejected,
   decryptsAccepted: accepted,
@@ -150,7 +163,7 @@ const report = {
 if (values.json) process.stdout.write(`${JSON.stringify({ ...report, crashSamples: crashes.slice(0, 3) })}\n`);
 else {
   process.stdout.write(
-    `fuzz: ${tried} inputs in ${seconds} s (seed ${seed}): ${rejected} coded rejections, ${accepted} accepted, ${crashes.length} crashes/hangs, slowest input ${report.maxInputMs} ms, RSS growth ${report.rssGrowthMiB} MiB\n`,
+    `fuzz: ${tried} inputs${runs === undefined ? ` in ${seconds} s` : ''} (seed ${seed}): ${rejected} coded rejections, ${accepted} accepted, ${crashes.length} crashes/hangs, slowest input ${report.maxInputMs} ms, RSS growth ${report.rssGrowthMiB} MiB\n`,
   );
   for (const c of crashes.slice(0, 3)) process.stdout.write(`  crash: ${c.error.split('\n')[0]}\n  input (base64): ${c.input}\n`);
 }

@@ -1,6 +1,6 @@
 /**
- * The CI-sized coverage-guided fuzz run: scripts/fuzz-coverage.mjs (npm run fuzz:coverage) for a
- * few seconds over the built core. No input may end in anything but a coded EnvelopeError or a
+ * The CI-sized coverage-guided fuzz run: scripts/fuzz-coverage.mjs (npm run fuzz:coverage) over the
+ * built core, on a fixed seed and a fixed number of inputs. No input may end in anything but a coded EnvelopeError or a
  * successful decrypt (buffer and stream agreeing), none may hang, and the coverage guide must have
  * found inputs reaching blocks the seed messages do not reach.
  */
@@ -40,8 +40,8 @@ describe('coverage-guided fuzzing (CI-sized)', () => {
       const out = await new Promise<string>((resolve, reject) =>
         execFile(
           process.execPath,
-          [script, '--seconds', '4', '--json', '--crash-dir', crashDir],
-          { timeout: 60_000 },
+          [script, '--runs', '400', '--seed', '20261127', '--timeout-ms', '10000', '--json', '--crash-dir', crashDir],
+          { timeout: 120_000 },
           (err, stdout, stderr) => (err && !stdout ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
         ),
       );
@@ -56,7 +56,7 @@ describe('coverage-guided fuzzing (CI-sized)', () => {
       expect(r.hangs).toBe(0);
       expect(await readdir(crashDir)).toEqual([]);
       expect(r.seeds).toBeGreaterThanOrEqual(40); // every suite, framed and non-framed
-      expect(r.tried).toBeGreaterThan(200);
+      expect(r.tried).toBe(r.seeds + 400);
       // The guide works: mutated inputs reached blocks no seed reaches, and were kept.
       expect(r.blocks).toBeGreaterThan(r.blocksAtSeeds);
       expect(r.features).toBeGreaterThan(r.featuresAtSeeds);
@@ -65,5 +65,5 @@ describe('coverage-guided fuzzing (CI-sized)', () => {
     } finally {
       await rm(crashDir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 150_000);
 });

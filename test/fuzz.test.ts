@@ -1,6 +1,6 @@
 /**
- * The CI-sized fuzz run: the same campaign as `npm run fuzz` (scripts/fuzz.mjs), for a few
- * seconds. Every input must end in a coded EnvelopeError or a successful decrypt; no crash, no hang.
+ * The CI-sized fuzz run: the same campaign as `npm run fuzz` (scripts/fuzz.mjs), on a fixed seed
+ * and a fixed number of inputs (random seeds belong to the campaign script). Every input must end in a coded EnvelopeError or a successful decrypt; no crash, no hang.
  */
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
@@ -15,8 +15,11 @@ describe('fuzz (CI-sized)', () => {
     'decrypt survives random, mutated and hostile inputs (needs dist: npm test builds first)',
     async () => {
       const out = await new Promise<string>((resolve, reject) =>
-        execFile(process.execPath, [script, '--seconds', '8', '--json'], { timeout: 60_000 }, (err, stdout, stderr) =>
-          err && !stdout ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+        execFile(
+          process.execPath,
+          [script, '--runs', '1500', '--seed', '20261127', '--json'],
+          { timeout: 120_000 },
+          (err, stdout, stderr) => (err && !stdout ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
         ),
       );
       const report = JSON.parse(out.trim().split('\n').at(-1)!);
@@ -25,9 +28,9 @@ describe('fuzz (CI-sized)', () => {
       );
       expect(report.crashSamples).toEqual([]);
       expect(report.crashes).toBe(0);
-      expect(report.tried).toBeGreaterThan(1000);
+      expect(report.tried).toBe(1500);
       expect(report.decryptsRejected).toBeGreaterThan(report.tried);
     },
-    90_000,
+    150_000,
   );
 });
