@@ -122,7 +122,74 @@ export function targets(r) {
     '≥ 50×, O(header) memory',
     okw ? rw.memSpeedup >= 50 && rw.memRewrapRssGrowthMiB < 16 : undefined,
   );
+  processTargets(r, add);
   return out;
+}
+
+/** Issue 16 (and issue 14's 1 GiB figures): the CLI as whole processes. */
+function processTargets(r, add) {
+  const su = byId(r, 'startup');
+  const sr = (n) => su?.rows?.find((x) => x.name === n);
+  for (const [n, label, limit] of [
+    ['encrypt 100 B (raw AES)', 'start-up: raw-keyring encrypt of 100 B vs `node -e 0`', 2.5],
+    ['--help', 'start-up: `--help` vs `node -e 0`', 1.5],
+    ['--version', 'start-up: `--version` vs `node -e 0`', 1.5],
+  ]) {
+    const x = sr(n);
+    add(
+      label,
+      x && (x.error ? `failed: ${x.error}` : `${f0(x.wall)} ms vs ${f0(sr('node -e 0')?.wall)} ms = ${ratio(x.vsNode)}`),
+      `≤ ${limit}×`,
+      x ? !x.error && x.vsNode <= limit : undefined,
+    );
+  }
+  const rt = byId(r, 'cli-roundtrip');
+  for (const suite of [0x0478, 0x0578])
+    for (const frame of [4096, 65536]) {
+      const x = rt?.rows?.find((y) => y.suite === suite && y.frameLength === frame);
+      const s = (side) => (side.error ? 'failed' : `${f0(side.roundTrip)} ms`);
+      add(
+        `${(rt?.size ?? 128 * MiB) / MiB} MiB round trip as processes vs SDK buffer API, ${suite === 0x0478 ? '0x0478' : '0x0578'}, frame ${frame}`,
+        x &&
+          `ours ${s(x.ours)}, SDK ${s(x.sdk)} = ${ratio(x.vsSdk)}; peak RSS ${x.ours.peakRss ? mib(x.ours.peakRss) : 'n/a'} vs ${x.sdk.peakRss ? mib(x.sdk.peakRss) : 'n/a'}`,
+        '≥ 2.5× SDK',
+        x ? x.vsSdk !== undefined && x.vsSdk >= 2.5 : undefined,
+      );
+    }
+  const o = byId(r, 'cli-output');
+  const file = o?.rows?.find((x) => x.name === '--out FILE');
+  add(
+    'decrypt --out FILE vs to /dev/null',
+    file && (file.error ? `failed: ${file.error}` : `${ratio(file.vsNull)}`),
+    '≤ 1.15×',
+    file ? !file.error && file.vsNull <= 1.15 : undefined,
+  );
+  const a = byId(r, 'age');
+  add(
+    `against age: ${(a?.size ?? 128 * MiB) / MiB} MiB encrypt + decrypt, 0x0478 frame 65536`,
+    a?.oursOverAge && `envelope ${f0(a.ours.total)} ms, age ${f0(a.age.total)} ms = ${ratio(a.oursOverAge)}`,
+    '≤ 1.5× age (goal 1×)',
+    a?.oursOverAge === undefined ? undefined : a.oursOverAge <= 1.5,
+  );
+  const fo = byId(r, 'cli-failover')?.rows?.find((x) => x.name === 'decrypt, primary blackholed');
+  add(
+    'failover start-up: `decrypt` per process, primary blackholed',
+    fo && (fo.error ? `failed: ${fo.error}` : `${f0(fo.wall)} ms`),
+    '≤ 400 ms',
+    fo ? !fo.error && fo.wall <= 400 : undefined,
+  );
+  const g = byId(r, 'cli-1gib');
+  if (g && !g.unavailable) {
+    const worst = Math.max(...g.rows.map((x) => x.peakRss ?? Infinity));
+    add(
+      '1 GiB default suite: encrypt, decrypt to a file and to stdout, rewrap: peak RSS',
+      g.rows
+        .map((x) => `${x.name.split(' ')[0]}${x.name.includes('stdout') ? ' (stdout)' : ''} ${x.error ? 'failed' : mib(x.peakRss)}`)
+        .join(', '),
+      '≤ 200 MiB each',
+      g.rows.every((x) => !x.error) && worst <= 200 * MiB,
+    );
+  }
 }
 
 export function markdown(r, cases) {
