@@ -1,5 +1,8 @@
 /**
- * The admin API on the service port, under `/_admin/`, for loopback clients only:
+ * The admin API on the service port, under `/_admin/`, for loopback clients only, and never for a
+ * browser: a request with an `Origin` header (any cross-site or scripted browser request) or a
+ * `Host` that is not a loopback name (DNS rebinding: evil.example resolved to 127.0.0.1) is
+ * refused; with an admin token, `x-admin-token` must carry it.
  *
  *   GET  /_admin/stats            → {"<region>":{"<Operation>":count}}
  *   GET  /_admin/faults           → {"<region>":{"mode":…}}
@@ -7,6 +10,7 @@
  *   POST /_admin/reset-stats
  *   POST /_admin/reset            (stats and faults)
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseFault } from './faults.js';
 import type { RegionControls } from './controls.js';
@@ -27,10 +31,61 @@ export function isLoopback(address: string | undefined): boolean {
   return m !== null && m.slice(1).every((o) => Number(o) <= 255);
 }
 
+/**
+ * True for a `Host` header that names this machine by a loopback name: `localhost`, 127.0.0.0/8
+ * or `[::1]`, with or without a port. A browser sends the name it resolved, so a page of
+ * evil.example that DNS-rebinds to 127.0.0.1 still says `Host: evil.example`.
+ */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (!host) return false;
+  const h = host.toLowerCase();
+  let name: string;
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    if (end < 0 || !/^(?::\d{1,5})?$/.test(h.slice(end + 1))) return false;
+    name = h.slice(1, end);
+  } else {
+    const m = /^([^:]+)(?::\d{1,5})?$/.exec(h);
+    if (!m) return false;
+    name = m[1]!;
+  }
+  return name === 'localhost' || isLoopback(name);
+}
+
+/** Constant-time equality of two secrets of any length (their SHA-256 digests are compared). */
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
+
+/** Why an admin request is refused (status and message), or undefined when it may proceed. */
+export function adminRefusal(req: IncomingMessage, adminToken: string | undefined): { status: number; message: string } | undefined {
+  if (!isLoopback(req.socket.remoteAddress)) return { status: 403, message: 'The admin API serves loopback clients only.' };
+  if (req.headers.origin !== undefined)
+    return { status: 403, message: 'The admin API refuses requests with an Origin header (browsers: cross-site requests).' };
+  const host = req.headers.host;
+  if (!isLoopbackHost(host))
+    return { status: 403, message: 'The admin API answers only a loopback Host (localhost, 127.0.0.1, [::1]); DNS rebinding is refused.' };
+  if (adminToken !== undefined) {
+    const given = req.headers['x-admin-token'];
+    if (typeof given !== 'string' || !sameSecret(given, adminToken))
+      return { status: 401, message: 'The admin API needs the x-admin-token header kms-local was started with.' };
+  }
+  return undefined;
+}
+
 /** Serves one admin request. */
-export async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, controls: RegionControls): Promise<void> {
-  if (!isLoopback(req.socket.remoteAddress)) {
-    sendJson(res, 403, { __type: 'AccessDeniedException', message: 'The admin API serves loopback clients only.' });
+export async function handleAdmin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  controls: RegionControls,
+  adminToken?: string,
+): Promise<void> {
+  const refused = adminRefusal(req, adminToken);
+  if (refused) {
+    sendJson(res, refused.status, { __type: 'AccessDeniedException', message: refused.message });
     return;
   }
   const route = `${req.method} ${path}`;

@@ -12,7 +12,7 @@
  */
 export { startKmsLocal, DEFAULT_ACCOUNT_ID, DEFAULT_CREDENTIALS, DEFAULT_REGIONS, MAX_BODY_BYTES } from './server.js';
 export type { KmsLocal, KmsLocalOptions } from './server.js';
-export { isLoopback } from './admin.js';
+export { isLoopback, isLoopbackHost } from './admin.js';
 export { parseFault, TokenBucket } from './faults.js';
 export type { Fault, FaultMode } from './faults.js';
 export { KmsError } from './errors.js';

@@ -12,7 +12,8 @@ import { StateFile } from './persistence.js';
 import { verifySigV4, type Credentials } from './sigv4.js';
 import { parseFault, type Fault } from './faults.js';
 import { RegionControls } from './controls.js';
-import { handleAdmin } from './admin.js';
+import { handleAdmin, isLoopback } from './admin.js';
+import { EnvelopeError } from '@envelope/core';
 import { BodyTooLargeError, readBody, sendError, sendJson } from './http.js';
 
 /** The AWS documentation's example key pair: not a real credential, printed at start by the CLI. */
@@ -43,6 +44,8 @@ export interface KmsLocalOptions {
   accountId?: string;
   /** Per-region request-rate quotas in requests per second; ThrottlingException past them. */
   quotas?: Readonly<Record<string, number>>;
+  /** When set, admin requests must carry it in `x-admin-token` (besides being loopback, without Origin). */
+  adminToken?: string;
 }
 
 /** A running kms-local. */
@@ -70,9 +73,33 @@ export interface KmsLocal {
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const TARGET_PREFIX = 'TrentService.';
 
-function checkOptions(o: KmsLocalOptions): { regions: string[]; creds: Credentials[]; accountId: string } {
+/** A bad option: coded, and named (the CLI prints `envelope: ENVELOPE_INVALID_ARGUMENT: port: …`). */
+function invalidOption(message: string): EnvelopeError {
+  return new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', message);
+}
+
+/** Why listen() failed, in words (never a bare errno). */
+function listenError(e: unknown, host: string, port: number): EnvelopeError {
+  const code = (e as NodeJS.ErrnoException).code ?? 'error';
+  const why: Record<string, string> = {
+    EADDRINUSE: 'the port is in use; choose another with --port (0 picks a free one)',
+    EACCES: 'permission denied; ports below 1024 need privileges',
+    EADDRNOTAVAIL: 'no such interface on this machine',
+    ENOTFOUND: 'the host name does not resolve',
+  };
+  return new EnvelopeError('ENVELOPE_CONFIG', `kms-local: cannot listen on ${host}:${port} (${code}${why[code] ? `: ${why[code]}` : ''})`, {
+    cause: e,
+  });
+}
+
+/** True for an interface only this machine reaches: 127.0.0.0/8, ::1 or `localhost`. */
+function loopbackBind(host: string): boolean {
+  return host === 'localhost' || isLoopback(host);
+}
+
+function checkOptions(o: KmsLocalOptions): { regions: string[]; creds: Credentials[]; accountId: string; host: string } {
   const regions = o.regions?.length ? [...new Set(o.regions)] : [...DEFAULT_REGIONS];
-  for (const r of regions) if (!REGION.test(r)) throw new TypeError(`regions: ${JSON.stringify(r)} is not a region name`);
+  for (const r of regions) if (!REGION.test(r)) throw invalidOption(`regions: ${JSON.stringify(r)} is not a region name`);
   const creds =
     o.credentials === undefined
       ? [DEFAULT_CREDENTIALS]
@@ -80,11 +107,22 @@ function checkOptions(o: KmsLocalOptions): { regions: string[]; creds: Credentia
         ? [...(o.credentials as Credentials[])]
         : [o.credentials as Credentials];
   if (creds.length === 0 || creds.some((c) => !c.accessKeyId || !c.secretAccessKey))
-    throw new TypeError('credentials: each needs accessKeyId and secretAccessKey');
+    throw invalidOption('credentials: each needs accessKeyId and secretAccessKey');
   const accountId = o.accountId ?? DEFAULT_ACCOUNT_ID;
-  if (!/^\d{12}$/.test(accountId)) throw new TypeError('accountId: expected 12 digits');
-  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65535)) throw new TypeError('port: expected 0..65535');
-  return { regions, creds, accountId };
+  if (!/^\d{12}$/.test(accountId)) throw invalidOption('accountId: expected 12 digits');
+  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65535)) throw invalidOption('port: expected 0..65535');
+  const host = o.host ?? '127.0.0.1';
+  // The documentation pair is public: on an interface others reach, anyone could sign with it.
+  if (!loopbackBind(host) && creds.some((c) => c.accessKeyId === DEFAULT_CREDENTIALS.accessKeyId)) {
+    throw new EnvelopeError(
+      'ENVELOPE_CONFIG',
+      `host: ${host} is not a loopback interface, and the AWS documentation's example credentials are public: ` +
+        'give your own credentials (--access-key-id and --secret-access-key) to serve beyond this machine',
+    );
+  }
+  if (o.adminToken !== undefined && (typeof o.adminToken !== 'string' || o.adminToken.length < 8))
+    throw invalidOption('adminToken: expected a string of at least 8 characters');
+  return { regions, creds, accountId, host };
 }
 
 /**
@@ -99,10 +137,15 @@ function checkOptions(o: KmsLocalOptions): { regions: string[]; creds: Credentia
  * ```
  */
 export async function startKmsLocal(options: KmsLocalOptions = {}): Promise<KmsLocal> {
-  const { regions, creds, accountId } = checkOptions(options);
+  const { regions, creds, accountId, host } = checkOptions(options);
+  let controls: RegionControls;
+  try {
+    controls = new RegionControls(regions, options.quotas);
+  } catch (e) {
+    throw invalidOption(`quotas: ${(e as Error).message}`);
+  }
   const file = options.dataDir === undefined ? undefined : await StateFile.open(options.dataDir);
   const store = await KeyStore.open(regions, accountId, file);
-  const controls = new RegionControls(regions, options.quotas);
   const sockets = new Set<Socket>();
   const delays = new Set<() => void>();
   let closing: Promise<void> | undefined;
@@ -123,7 +166,7 @@ export async function startKmsLocal(options: KmsLocalOptions = {}): Promise<KmsL
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
-    if (path.startsWith('/_admin/')) return handleAdmin(req, res, path, controls);
+    if (path.startsWith('/_admin/')) return handleAdmin(req, res, path, controls, options.adminToken);
 
     let body: Buffer;
     try {
@@ -140,6 +183,10 @@ export async function startKmsLocal(options: KmsLocalOptions = {}): Promise<KmsL
     let region: string;
     try {
       if (req.method !== 'POST') throw new KmsError('UnknownOperationException', 'kms-local answers POST requests only.');
+      // AWS SDKs and CLIs send no Origin; a browser always does on a POST. The documentation
+      // credentials are public, so a web page (or a DNS-rebound one) could otherwise sign requests.
+      if (req.headers.origin !== undefined)
+        throw new KmsError('AccessDeniedException', 'kms-local does not serve browsers (a request with an Origin header).');
       const signedRequest = { method: req.method, path, query: q < 0 ? '' : rawUrl.slice(q + 1), headers: req.headers, body };
       region = (await verifySigV4(signedRequest, creds)).region;
       if (!store.serves(region))
@@ -204,11 +251,10 @@ export async function startKmsLocal(options: KmsLocalOptions = {}): Promise<KmsL
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     socket.destroy();
   });
-  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => reject(listenError(e, host, options.port ?? 0)));
     server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
@@ -224,7 +270,13 @@ export async function startKmsLocal(options: KmsLocalOptions = {}): Promise<KmsL
     // A fresh, mutable object: the AWS SDK annotates the credentials object it is given.
     credentials: { accessKeyId: creds[0]!.accessKeyId, secretAccessKey: creds[0]!.secretAccessKey },
     accountId,
-    setFault: (region, fault) => controls.setFault(region, parseFault(fault)),
+    setFault: (region, fault) => {
+      try {
+        controls.setFault(region, parseFault(fault));
+      } catch (e) {
+        throw invalidOption(`setFault: ${(e as Error).message}`);
+      }
+    },
     faults: () => controls.faults(),
     stats: () => controls.stats(),
     resetStats: () => controls.resetStats(),

@@ -7,6 +7,7 @@
  * material version to the family; old versions stay for decrypt.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { EnvelopeError } from '@envelope/core';
 import { KmsError, notFound } from './errors.js';
 import { MAX_MATERIAL_VERSION } from './ciphertext.js';
 import type { StateFile } from './persistence.js';
@@ -252,21 +253,35 @@ export class KeyStore {
   }
 
   #restore(state: Snapshot): void {
-    if (state.format !== 1 || !Array.isArray(state.keys) || !Array.isArray(state.aliases) || typeof state.materials !== 'object') {
-      throw new Error('kms-local: state.json has an unknown format');
+    const bad = (what: string): EnvelopeError =>
+      new EnvelopeError('ENVELOPE_CONFIG', `kms-local: state.json ${what}; refusing to start over it`);
+    if (state.format !== 1 || !Array.isArray(state.keys) || !Array.isArray(state.aliases) || !isRecord(state.materials)) {
+      throw bad('has an unknown format');
     }
     // Regions not served this time are kept, so a restart with fewer regions loses nothing.
     // ARNs are derived, not trusted from the file: a restart with another account id renames them.
-    for (const k of state.keys) this.#add({ ...k, arn: this.arn(k.region, k.keyId) });
+    for (const k of state.keys) {
+      if (!isRecord(k) || typeof k.keyId !== 'string' || typeof k.region !== 'string' || typeof k.family !== 'string')
+        throw bad('has a malformed key record');
+      this.#add({ ...k, arn: this.arn(k.region, k.keyId) });
+    }
     for (const a of state.aliases) {
+      if (!isRecord(a) || typeof a.region !== 'string' || typeof a.name !== 'string' || typeof a.target !== 'string')
+        throw bad('has a malformed alias');
       this.#region(a.region);
       this.#aliases.get(a.region)!.set(a.name, a.target);
     }
     for (const [family, versions] of Object.entries(state.materials)) {
+      if (!Array.isArray(versions) || versions.length === 0) throw bad(`has no key material for ${family}`);
       this.#materials.set(
         family,
         versions.map((wrapped) => ({ bytes: this.#file!.unwrap(wrapped), wrapped })),
       );
     }
+    for (const k of this.#byArn.values()) if (!this.#materials.has(k.family)) throw bad(`has no key material for ${k.keyId}`);
   }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

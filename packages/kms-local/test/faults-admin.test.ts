@@ -175,7 +175,11 @@ describe('admin API', () => {
   it('refuses non-loopback clients with 403 (the handler, with a non-loopback peer)', async () => {
     const controls = new RegionControls(['us-east-1']);
     const answer = async (remoteAddress: string, method: string, path: string): Promise<{ status: number; body: string }> => {
-      const req = Object.assign(new EventEmitter(), { method, socket: { remoteAddress }, headers: {} }) as unknown as IncomingMessage;
+      const req = Object.assign(new EventEmitter(), {
+        method,
+        socket: { remoteAddress },
+        headers: { host: 'localhost' },
+      }) as unknown as IncomingMessage;
       let status = 0;
       let body = '';
       const res = {

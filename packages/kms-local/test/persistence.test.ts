@@ -86,12 +86,21 @@ describe('--data-dir persistence', () => {
       const good = await readFile(path.join(dir, 'state.json'));
 
       await writeFile(path.join(dir, 'root.key'), Buffer.alloc(32, 1));
-      await expect(startKmsLocal({ regions, dataDir: dir })).rejects.toThrow(/does not authenticate/);
+      await expect(startKmsLocal({ regions, dataDir: dir })).rejects.toMatchObject({
+        code: 'ENVELOPE_CONFIG',
+        message: expect.stringMatching(/does not authenticate/),
+      });
       await rm(path.join(dir, 'root.key'));
-      await expect(startKmsLocal({ regions, dataDir: dir })).rejects.toThrow(/root\.key is missing/);
-      await writeFile(path.join(dir, 'root.key'), Buffer.alloc(32, 1));
+      await expect(startKmsLocal({ regions, dataDir: dir })).rejects.toMatchObject({
+        code: 'ENVELOPE_CONFIG',
+        message: expect.stringMatching(/root\.key is missing/),
+      });
+      await writeFile(path.join(dir, 'root.key'), Buffer.alloc(32, 1), { mode: 0o600 });
       await writeFile(path.join(dir, 'state.json'), '{"truncated":');
-      await expect(startKmsLocal({ regions, dataDir: dir })).rejects.toThrow(/not valid JSON/);
+      await expect(startKmsLocal({ regions, dataDir: dir })).rejects.toMatchObject({
+        code: 'ENVELOPE_CONFIG',
+        message: expect.stringMatching(/not valid JSON/),
+      });
       expect(await readFile(path.join(dir, 'state.json'), 'utf8')).toBe('{"truncated":');
       expect(good.byteLength).toBeGreaterThan(0);
     } finally {
