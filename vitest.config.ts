@@ -2,7 +2,18 @@ import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
 // Tests import workspace packages from source, so `vitest` needs no build step.
-const pkgs = ['core', 'keyring-local', 'keyring-kms', 'keyring-multi-region', 'caching', 'config', 'keyring-env', 'kms-local', 'cli'];
+const pkgs = [
+  'core',
+  'keyring-local',
+  'keyring-kms',
+  'keyring-multi-region',
+  'keyring-hierarchical',
+  'caching',
+  'config',
+  'keyring-env',
+  'kms-local',
+  'cli',
+];
 const alias = pkgs.map((p) => ({
   find: new RegExp(`^@envelope/${p}$`),
   replacement: fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url)),

@@ -35,6 +35,12 @@ export type ErrorCode =
   | 'ENVELOPE_CONFIG'
   /** A KMS call failed (keyring-kms). */
   | 'ENVELOPE_KMS'
+  /**
+   * A branch key store (keyring-hierarchical) failed: a missing key or version, an item that is
+   * malformed or tampered with, a table without the key-store schema, a KMS key that is not the
+   * store's, or DynamoDB unreachable. Names the branch key; `causes[0].reason` says which.
+   */
+  | 'ENVELOPE_KEY_STORE'
   /** An internal invariant broke: a bug. */
   | 'ENVELOPE_INTERNAL';
 

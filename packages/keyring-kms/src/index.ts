@@ -21,6 +21,7 @@ export type {
   GenerateDataKeyInput,
   EncryptInput,
   DecryptInput,
+  ReEncryptInput,
 } from './kms-client.js';
 export { KMS_PROVIDER_ID, generateDataKey, encryptDataKey, decryptDataKey, kmsOperations } from './data-key.js';
 export type { KmsCallOptions } from './data-key.js';

@@ -4,7 +4,15 @@
  * throw (the SDK's default only warns, so a silent endpoint would hang a call) and no SDK
  * retries (ours are budgeted: see retry.ts).
  */
-import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+import {
+  DecryptCommand,
+  EncryptCommand,
+  GenerateDataKeyCommand,
+  GenerateDataKeyWithoutPlaintextCommand,
+  KMSClient,
+  ReEncryptCommand,
+  type KMSClientConfig,
+} from '@aws-sdk/client-kms';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { EnvelopeError } from '@envelope/core';
 
@@ -30,6 +38,16 @@ export interface DecryptInput {
   GrantTokens?: string[];
 }
 
+/** ReEncrypt request (the branch key store: activating and authenticating branch key items). */
+export interface ReEncryptInput {
+  CiphertextBlob: Uint8Array;
+  SourceKeyId?: string;
+  SourceEncryptionContext?: Record<string, string>;
+  DestinationKeyId: string;
+  DestinationEncryptionContext?: Record<string, string>;
+  GrantTokens?: string[];
+}
+
 /**
  * The three KMS operations a keyring needs, each taking the request and an AbortSignal that
  * must end the request. Structural: an SDK v3 client adapts with {@link fromSdkClient}; tests
@@ -43,6 +61,16 @@ export interface KmsClient {
   ): Promise<{ Plaintext?: Uint8Array | undefined; CiphertextBlob?: Uint8Array | undefined; KeyId?: string | undefined }>;
   encrypt(input: EncryptInput, signal: AbortSignal): Promise<{ CiphertextBlob?: Uint8Array | undefined; KeyId?: string | undefined }>;
   decrypt(input: DecryptInput, signal: AbortSignal): Promise<{ Plaintext?: Uint8Array | undefined; KeyId?: string | undefined }>;
+  /** For key stores that make keys without seeing them (the hierarchical keyring's branch key store). */
+  generateDataKeyWithoutPlaintext?(
+    input: GenerateDataKeyInput,
+    signal: AbortSignal,
+  ): Promise<{ CiphertextBlob?: Uint8Array | undefined; KeyId?: string | undefined }>;
+  /** For key stores: re-seal a blob under another context (or key) without the plaintext leaving KMS. */
+  reEncrypt?(
+    input: ReEncryptInput,
+    signal: AbortSignal,
+  ): Promise<{ CiphertextBlob?: Uint8Array | undefined; KeyId?: string | undefined; SourceKeyId?: string | undefined }>;
 }
 
 /** Returns the client for a region (e.g. `us-east-1`). Called per KMS call: cache inside. */
@@ -63,6 +91,9 @@ export function fromSdkClient(client: KMSClient): KmsClient {
     generateDataKey: (input, signal) => client.send(new GenerateDataKeyCommand(input), { abortSignal: signal }),
     encrypt: (input, signal) => client.send(new EncryptCommand(input), { abortSignal: signal }),
     decrypt: (input, signal) => client.send(new DecryptCommand(input), { abortSignal: signal }),
+    generateDataKeyWithoutPlaintext: (input, signal) =>
+      client.send(new GenerateDataKeyWithoutPlaintextCommand(input), { abortSignal: signal }),
+    reEncrypt: (input, signal) => client.send(new ReEncryptCommand(input), { abortSignal: signal }),
   };
 }
 

@@ -1,0 +1,84 @@
+/**
+ * Reads that fail over across regions: the key store's table as a DynamoDB global table and its
+ * KMS key as a multi-region key give every replica region the same items and the same key
+ * material, so a branch key can be read (GetItem + KMS Decrypt) in any of them.
+ *
+ * Regions are ranked by the project's health registry (the one the multi-region keyring uses)
+ * and raced with its `hedge`: the best region starts, the next after its hedge delay, the first
+ * answer wins and aborts the rest, and a deadline bounds the whole read. Outcomes feed the
+ * registry the same way: transient failures (timeouts, network errors, throttling, 5xx, as
+ * keyring-kms's `isTransient` classifies them) count against the region; answers about the item
+ * (missing, tampered) do not, since they say nothing about the region's health.
+ */
+import { EnvelopeError } from '@envelope/core';
+import { isTransient, reasonOf } from '@envelope/keyring-kms';
+import { hedge, type Candidate, type HealthRegistry } from '@envelope/keyring-multi-region';
+
+export interface RegionalReadOptions {
+  /** Regions holding a replica; the first is the home region (tried first while healthy). */
+  readonly regions: readonly string[];
+  readonly health: HealthRegistry;
+  /** Fixed hedge delay (ms). Default: from each region's latency estimate, within 15..200 ms. */
+  readonly hedgeAfterMs?: number | undefined;
+  /** Bound on one whole read across regions (ms). */
+  readonly deadlineMs: number;
+}
+
+/** Orders regions by health: the home region while its breaker is closed, then closed ones by latency; half-open ones run a probe beside them; open ones only as a last resort. */
+export function rankRegions(o: RegionalReadOptions): { region: string; hedgeAfterMs: number; probe: boolean; lastResort: boolean }[] {
+  const h = o.health;
+  const home = o.regions[0];
+  const scored = o.regions.map((region) => ({ region, state: h.breakerState(region), latency: h.latency(region) ?? 50 }));
+  const delay = (region: string): number => {
+    if (o.hedgeAfterMs !== undefined) return o.hedgeAfterMs;
+    const l = h.latency(region);
+    if (l === undefined) return 100;
+    return Math.max(15, Math.min(200, l + 4 * (h.deviation(region) ?? l / 2)));
+  };
+  const closed = scored
+    .filter((s) => s.state === 'closed')
+    .sort((a, b) => ((a.region === home) !== (b.region === home) ? (a.region === home ? -1 : 1) : a.latency - b.latency));
+  const half = scored.filter((s) => s.state === 'half-open');
+  const open = scored.filter((s) => s.state === 'open').sort((a, b) => a.latency - b.latency);
+  return [
+    ...half.map((s) => ({ region: s.region, hedgeAfterMs: 0, probe: true, lastResort: false })),
+    ...closed.map((s) => ({ region: s.region, hedgeAfterMs: delay(s.region), probe: false, lastResort: false })),
+    ...open.map((s) => ({ region: s.region, hedgeAfterMs: delay(s.region), probe: false, lastResort: true })),
+  ];
+}
+
+/**
+ * Runs `read` in the best region, hedging to the others. Resolves with the first success and
+ * the region that gave it; `discard` disposes of any later success (wipes key material). When
+ * every region fails, rejects with hedge's error (ENVELOPE_TIMEOUT, ENVELOPE_ABORTED or
+ * ENVELOPE_NO_DECRYPTABLE_KEY), whose `causes` hold each region's error.
+ */
+export async function readFromRegions<T>(
+  o: RegionalReadOptions,
+  label: string,
+  read: (region: string, signal: AbortSignal) => Promise<T>,
+  discard: (value: T) => void,
+  signal: AbortSignal | undefined,
+): Promise<{ value: T; region: string; attempts: number }> {
+  const ranked = rankRegions(o).filter((c) => !c.probe || o.health.tryAcquire(c.region));
+  const candidates: Candidate<T>[] = ranked.map((c) => ({ ...c, key: label, run: (s: AbortSignal) => read(c.region, s) }));
+  const r = await hedge(candidates, {
+    clock: o.health.clock,
+    deadlineMs: o.deadlineMs,
+    signal,
+    reasonOf,
+    discard,
+    onOutcome: (c, outcome, elapsed, error) => {
+      if (outcome === 'success') o.health.recordSuccess(c.region, elapsed);
+      else if (outcome === 'failure' && isTransient(error)) o.health.recordFailure(c.region, reasonOf(error));
+      else if (outcome === 'aborted' && elapsed > c.hedgeAfterMs) o.health.recordFailure(c.region, 'slow');
+      else o.health.release(c.region);
+    },
+  });
+  return { value: r.value, region: r.winner.region, attempts: r.started };
+}
+
+/** The errors of each region a failed {@link readFromRegions} collected. */
+export function regionErrors(e: unknown): unknown[] {
+  return e instanceof EnvelopeError ? e.causes.map((c) => c.error).filter((x) => x !== undefined) : [];
+}
