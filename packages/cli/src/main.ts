@@ -25,6 +25,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'create, replicate, list and rotate keys on a running kms-local',
     load: async () => (await import('./commands/keys.js')).keysCommand,
   },
+  'branch-keys': {
+    summary: 'create the key store, and create and version branch keys (hierarchical keyring)',
+    load: async () => (await import('./commands/branch-keys.js')).branchKeysCommand,
+  },
   policy: {
     summary: 'print the least-privilege IAM policy for a keyring configuration',
     load: async () => (await import('./commands/policy.js')).policyCommand,

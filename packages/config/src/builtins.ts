@@ -3,6 +3,7 @@ import type { ContainerModule } from 'inversify';
 import { keyringProviderModule } from './provider.js';
 import { multiProvider, rawAesProvider, rawRsaProvider } from './providers/local.js';
 import { awsKmsDiscoveryProvider, awsKmsMultiRegionProvider, awsKmsProvider } from './providers/kms.js';
+import { awsKmsHierarchicalProvider } from './providers/hierarchical.js';
 
 export function builtinKeyrings(): ContainerModule {
   return keyringProviderModule(
@@ -12,5 +13,6 @@ export function builtinKeyrings(): ContainerModule {
     awsKmsProvider,
     awsKmsDiscoveryProvider,
     awsKmsMultiRegionProvider,
+    awsKmsHierarchicalProvider,
   );
 }

@@ -8,7 +8,7 @@ export type { BuildOptions } from './build.js';
 export { KeyringRegistry } from './container.js';
 export type { RegistryOptions } from './container.js';
 export { KEYRING_PROVIDER, defineKeyringProvider, keyringProviderModule } from './provider.js';
-export type { KeyringDeps, KeyringProvider, KeyringDescription } from './provider.js';
+export type { KeyringDeps, KeyringProvider, KeyringDescription, IamStatement } from './provider.js';
 export { configError, parseAt } from './errors.js';
 export {
   AuditingKeyring,
@@ -23,3 +23,5 @@ export type { AuditEvent, AuditOperation, AuditSink } from './audit.js';
 export { builtinKeyrings } from './builtins.js';
 export { cacheSchema } from './providers/cache.js';
 export type { CacheConfig } from './providers/cache.js';
+export { keyStoreSchema, buildKeyStore, keyStoreStatements } from './providers/hierarchical.js';
+export type { KeyStoreConfig, KeyStoreEnvironment } from './providers/hierarchical.js';

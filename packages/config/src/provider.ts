@@ -43,6 +43,16 @@ export interface KeyringDescription {
   readonly kms?: readonly { keyId: string; actions: readonly ('kms:GenerateDataKey' | 'kms:Encrypt' | 'kms:Decrypt')[] }[];
   /** A label for audit events (e.g. a raw key's namespace/name). */
   readonly label?: string;
+  /** Further IAM statements, as they are (e.g. a branch key store's DynamoDB table and KMS key). */
+  readonly iam?: readonly IamStatement[];
+}
+
+/** One least-privilege statement for `envelope policy`. */
+export interface IamStatement {
+  readonly sid: string;
+  readonly actions: readonly string[];
+  readonly resources: readonly string[];
+  readonly condition?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /** The container token under which every provider is bound (multi-binding). */

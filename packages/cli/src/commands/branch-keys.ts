@@ -1,0 +1,113 @@
+/**
+ * `envelope branch-keys create-store|create|version --store S [--id ID] [-c key=value]...`: the
+ * hierarchical keyring's key store (docs/hierarchical.md). S is a key-store configuration, as in
+ * an `aws-kms-hierarchical` keyring's `keyStore` (a file or inline JSON; a whole hierarchical
+ * keyring configuration works too: its `keyStore` is used). Endpoints come from the store's
+ * `kmsEndpoint` / `dynamodbEndpoint`, else `AWS_ENDPOINT_URL_KMS` / `AWS_ENDPOINT_URL_DYNAMODB`.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { EnvelopeError } from '@envelope/core';
+import { UsageError, parseContextPairs, type CliIo } from '../io.js';
+
+export const BRANCH_KEYS_HELP = `Usage: envelope branch-keys <command> --store S [--id ID] [-c key=value]...
+
+Manage the branch keys of a hierarchical keyring (aws-kms-hierarchical): a DynamoDB table with
+the AWS key store's schema, each key wrapped by the store's KMS key. Wire-compatible with the
+AWS Encryption SDK's BranchKeyStoreNode and the Material Providers Library's key store.
+
+Commands:
+  create-store       create the DynamoDB table (on-demand billing), or check that an existing one
+                     has the key-store schema; prints the table's ARN
+  create             create a branch key (its first version, active); prints its id as the last
+                     line. With --id, at least one -c pair is required (the AWS key store's rule)
+  version --id ID    rotate: a new active version (old versions still decrypt); prints it
+
+Options:
+  --store S          key-store configuration: a JSON file or inline JSON, e.g.
+                     {"tableName":"branch-keys","logicalKeyStoreName":"branch-keys","kmsKeyArn":"arn:aws:kms:…:key/…"}
+                     optional: "kmsEndpoint", "dynamodbEndpoint", "credentials", "replicaRegions",
+                     "grantTokens", "requestTimeoutMs", "callTimeoutMs", "maxRetries"
+  --id ID            branch key id (create: optional; version: required)
+  -c key=value       custom encryption context bound to the new key (create), repeatable
+
+Endpoints default to $AWS_ENDPOINT_URL_KMS and $AWS_ENDPOINT_URL_DYNAMODB (else AWS).
+
+Examples:
+  envelope branch-keys create-store --store store.json
+  envelope branch-keys create --store store.json -c department=billing
+  envelope branch-keys create --store store.json --id tenant-42 -c tenant=42
+  envelope branch-keys version --store store.json --id tenant-42
+`;
+
+/** Reads --store: inline JSON if it starts with "{", else a file; a keyring configuration's keyStore is used. */
+async function readStoreConfig(arg: string): Promise<unknown> {
+  const inline = arg.trimStart().startsWith('{');
+  const text = inline
+    ? arg
+    : await readFile(arg, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        throw new EnvelopeError('ENVELOPE_CONFIG', `store: cannot read ${JSON.stringify(arg)} (${e.code ?? e.message})`);
+      });
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new EnvelopeError('ENVELOPE_CONFIG', `store: invalid JSON (${(e as Error).message})`);
+  }
+  const o = v as { type?: unknown; keyStore?: unknown; keyring?: { type?: unknown; keyStore?: unknown } } | null;
+  if (o && o.type === 'aws-kms-hierarchical') return o.keyStore;
+  if (o && o.keyring?.type === 'aws-kms-hierarchical') return o.keyring.keyStore;
+  return v;
+}
+
+export async function branchKeysCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      store: { type: 'string', short: 's' },
+      id: { type: 'string' },
+      context: { type: 'string', short: 'c', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(BRANCH_KEYS_HELP);
+    return 0;
+  }
+  const [sub, ...rest] = positionals;
+  if (sub !== 'create-store' && sub !== 'create' && sub !== 'version')
+    throw new UsageError(
+      sub === undefined ? 'give a command: create-store, create or version' : `unknown branch-keys command ${JSON.stringify(sub)}`,
+    );
+  if (rest.length) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+  if (!values.store) throw new UsageError('--store is required');
+  const context = parseContextPairs(values.context);
+  if (sub === 'create-store' && (values.id !== undefined || context)) throw new UsageError('create-store takes no --id or -c');
+  if (sub === 'version' && context) throw new UsageError('version takes no -c: a branch key keeps the context it was created with');
+  if (sub === 'version' && !values.id) throw new UsageError('version needs --id');
+  if (sub === 'create' && values.id !== undefined && !context)
+    throw new UsageError('create --id needs at least one -c key=value (a chosen id must come with an encryption context)');
+
+  const { buildKeyStore, keyStoreSchema, parseAt } = await import('@envelope/config');
+  const config = parseAt(keyStoreSchema, await readStoreConfig(values.store), 'store');
+  const store = await buildKeyStore(config, { env: io.env ?? process.env, service: (_name, make) => make() });
+  if (sub === 'create-store') {
+    const r = await store.createStore();
+    io.stderr.write(
+      r.created
+        ? `envelope: created table ${config.tableName}\n`
+        : `envelope: table ${config.tableName} already exists with the key-store schema\n`,
+    );
+    io.stdout.write(`${r.tableArn}\n`);
+  } else if (sub === 'create') {
+    const r = await store.createKey({ branchKeyId: values.id, encryptionContext: context });
+    io.stderr.write(`envelope: created branch key ${r.branchKeyId} (active version ${r.version})\n`);
+    io.stdout.write(`${r.branchKeyId}\n`);
+  } else {
+    const r = await store.versionKey({ branchKeyId: values.id! });
+    io.stderr.write(`envelope: branch key ${values.id} now has active version ${r.version}\n`);
+    io.stdout.write(`${r.version}\n`);
+  }
+  return 0;
+}
