@@ -73,7 +73,7 @@ describe('schemas: invalid configurations name the path and the problem', () => 
     [
       'unknown type',
       { type: 'nope' },
-      /^keyring\.type: unknown keyring type "nope" \(known: aws-kms, aws-kms-discovery, aws-kms-multi-region, multi, raw-aes, raw-rsa\)/,
+      /^keyring\.type: unknown keyring type "nope" \(known: aws-kms, aws-kms-discovery, aws-kms-hierarchical, aws-kms-multi-region, multi, raw-aes, raw-rsa\)/,
     ],
     ['missing type', {}, /^keyring\.type: unknown keyring type undefined/],
     ['raw-aes without key', { type: 'raw-aes', namespace: 'n', name: 'x' }, /^keyring: give exactly one of key or keyFile/],
