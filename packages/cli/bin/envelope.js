@@ -3,6 +3,15 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+// The last resort: whatever escapes a command is still reported in the one shape, never a stack.
+const lastResort = (e) => {
+  const message = String(e?.message ?? e).split('\n')[0];
+  process.stderr.write(`envelope: ENVELOPE_INTERNAL: ${message}\n`);
+  process.exit(1);
+};
+process.on('uncaughtException', lastResort);
+process.on('unhandledRejection', lastResort);
+
 const REVERT = '--security-revert=CVE-2023-46809';
 // The AWS SDK warns on Node 20 about its future releases; it is noise in a CLI's output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -18,13 +27,5 @@ if (argv[0] === 'test-vectors' && !process.execArgv.includes(REVERT) && !process
   process.exit(r.status ?? 1);
 }
 
-const { main } = await import('../dist/main.js');
-main(argv).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`envelope: ${err?.stack ?? err}\n`);
-    process.exitCode = 1;
-  },
-);
+const { cli } = await import('../dist/main.js');
+process.exitCode = await cli(argv);

@@ -1,82 +1,60 @@
-/** Input and output for commands: files or stdin/stdout, with crash-safe file output. */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
-import { EnvelopeError, parseHeader, type HeaderLimits, type ParsedHeader } from '@envelope/core';
-import type { CliIo } from './io.js';
+/** Reading message headers from files or streams, incrementally and bounded. */
+import { createReadStream, constants, openSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { parseHeader, type HeaderLimits, type ParsedHeader } from '@envelope/core';
+import { CliError } from './io.js';
 
-export function inputStream(io: CliIo, file: string | undefined): NodeJS.ReadableStream | Readable {
-  return file === undefined || file === '-' ? io.stdin : createReadStream(file);
+/** A read stream over `file`, opened now without following a symbolic link. */
+export function openInputFile(file: string, highWaterMark = 64 * 1024): Readable {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  return createReadStream('', { fd, highWaterMark });
 }
 
-/** An output that becomes visible only when complete: temp file, fsync, rename. */
-export interface Output {
-  stream: NodeJS.WritableStream | Writable;
-  /** Makes the output durable and visible. */
-  commit(): Promise<void>;
-  /** Removes a partial output. */
-  abort(): Promise<void>;
+export function inputStream(stdin: NodeJS.ReadableStream, file: string | undefined): NodeJS.ReadableStream | Readable {
+  return file === undefined || file === '-' ? stdin : openInputFile(file);
 }
 
-export async function outputStream(io: CliIo, file: string | undefined): Promise<Output> {
-  if (file === undefined || file === '-') {
-    return { stream: io.stdout, commit: async () => {}, abort: async () => {} };
-  }
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
-  await once(stream, 'open');
-  return {
-    stream,
-    async commit() {
-      // The pipeline has ended (and closed) the stream; make the bytes durable, then visible.
-      const h = await open(tmp, 'r+');
-      try {
-        await h.sync();
-      } finally {
-        await h.close();
-      }
-      await rename(tmp, file);
-    },
-    async abort() {
-      stream.destroy();
-      await unlink(tmp).catch(() => {});
-    },
-  };
-}
-
-/** Reads a whole (small) input, e.g. the start of a message for inspect. */
-export async function readAll(stream: NodeJS.ReadableStream, limit = Number.MAX_SAFE_INTEGER): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let n = 0;
-  for await (const c of stream as AsyncIterable<Buffer | string>) {
-    const b = typeof c === 'string' ? Buffer.from(c) : c;
-    parts.push(b);
-    n += b.byteLength;
-    if (n >= limit) break;
-  }
-  return Buffer.concat(parts);
+/** The largest header the EDK limit allows: fixed fields, a full context, every EDK at its largest. */
+export function maxHeaderBytes(limits: HeaderLimits): number {
+  return 128 + 0x10001 + limits.maxEncryptedDataKeys * (6 + 3 * 0xffff);
 }
 
 /**
- * Reads just enough of a stream to parse a message header (bounded by what the EDK limit
- * allows). Returns the header and every byte read so far.
+ * Reads just enough of a stream to parse a message header. The header is parsed again only when
+ * the bytes held have doubled since the last try, so a header streamed in small chunks costs
+ * linear time, not quadratic (issue 15, finding 3); the bytes held are bounded by what the EDK
+ * limit allows.
  */
 export async function readHeader(stream: NodeJS.ReadableStream, limits: HeaderLimits): Promise<ParsedHeader> {
-  let buf = Buffer.alloc(0);
-  const max = 128 + 0x10001 + limits.maxEncryptedDataKeys * (6 + 3 * 0xffff);
-  for await (const c of stream as AsyncIterable<Buffer | string>) {
-    buf = Buffer.concat([buf, typeof c === 'string' ? Buffer.from(c) : c]);
+  const max = maxHeaderBytes(limits);
+  const parts: Buffer[] = [];
+  let n = 0;
+  let nextTry = 0;
+  const attempt = (): ParsedHeader | undefined => {
+    const buf = Buffer.concat(parts, n);
+    parts.length = 0;
+    parts.push(buf);
     try {
-      const h = parseHeader(buf, limits, true);
-      (stream as Partial<Readable>).destroy?.();
-      return h;
+      return parseHeader(buf, limits, true);
     } catch (e) {
-      if (e instanceof EnvelopeError) throw e;
-      if (buf.byteLength > max) throw new EnvelopeError('ENVELOPE_LIMIT_EXCEEDED', 'header exceeds the size the EDK limit allows');
+      // Coded errors are final; core's NeedMoreData (uncoded) means "read on".
+      if ((e as { code?: string }).code?.startsWith('ENVELOPE_')) throw e;
+      return undefined;
     }
+  };
+  try {
+    for await (const c of stream as AsyncIterable<Buffer | string>) {
+      const b = typeof c === 'string' ? Buffer.from(c) : c;
+      parts.push(b);
+      n += b.byteLength;
+      if (n < nextTry) continue;
+      const h = attempt();
+      if (h) return h;
+      if (n > max) throw new CliError('ENVELOPE_LIMIT_EXCEEDED', 'message header exceeds the size the EDK limit allows');
+      nextTry = Math.max(n * 2, 4096);
+    }
+    return parseHeader(Buffer.concat(parts, n), limits, false);
+  } finally {
+    (stream as Partial<Readable>).destroy?.();
   }
-  return parseHeader(buf, limits, false);
 }

@@ -1,5 +1,10 @@
-/** The streams a command reads and writes; injectable so tests run commands in-process. */
-import { EnvelopeError } from '@envelope/core';
+/**
+ * The streams a command reads and writes (injectable so tests run commands in-process), and the
+ * one shape every error takes on stderr: `envelope: ENVELOPE_<CODE>: message`.
+ *
+ * This module is on the path of every command, `--help` and `--version` included, so it imports
+ * nothing heavy: errors are recognised by their `code`, not by class.
+ */
 
 export interface CliIo {
   stdin: NodeJS.ReadableStream;
@@ -13,37 +18,100 @@ export function defaultIo(): CliIo {
   return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
 }
 
-/** A usage error: bad flags or arguments. */
-export class UsageError extends Error {
+/** An error the CLI raises itself, with a stable `ENVELOPE_…` code. */
+export class CliError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'CliError';
+  }
+}
+
+/** A usage error: bad flags or arguments (`ENVELOPE_USAGE`). */
+export class UsageError extends CliError {
   constructor(message: string) {
-    super(message);
+    super('ENVELOPE_USAGE', message);
     this.name = 'UsageError';
   }
 }
 
-/** Writes an error as `envelope: CODE: message` (never key material: our errors carry none). */
-export function reportError(io: CliIo, e: unknown): number {
-  if (e instanceof EnvelopeError) {
-    io.stderr.write(`envelope: ${e.code}: ${e.message}\n`);
-  } else if (e instanceof UsageError) {
-    io.stderr.write(`envelope: usage: ${e.message}\n`);
-  } else {
-    const err = e as NodeJS.ErrnoException;
-    io.stderr.write(`envelope: ${err?.code ?? 'ERROR'}: ${err?.message ?? String(e)}\n`);
+/** What an operating-system error number means, in words (the errno is kept in parentheses). */
+const ERRNO_WORDS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a path component is not a directory',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EEXIST: 'already exists',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EMFILE: 'too many open files',
+  ELOOP: 'is a symbolic link (not followed)',
+  EXDEV: 'not on the same file system',
+  EIO: 'input/output error',
+  ENAMETOOLONG: 'file name too long',
+};
+
+/** The code and message an error is reported with. Never a stack; never input that may hold a key. */
+export function describeError(e: unknown): { code: string; message: string } {
+  const err = e as (Error & { code?: unknown; path?: unknown; syscall?: unknown }) | undefined;
+  const code = typeof err?.code === 'string' ? err.code : undefined;
+  const message = typeof err?.message === 'string' ? err.message : String(e);
+  if (code?.startsWith('ENVELOPE_')) return { code, message };
+  if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
+    return { code: 'ENVELOPE_BROKEN_PIPE', message: 'the output was closed before everything was written (broken pipe)' };
   }
+  if (code?.startsWith('ERR_PARSE_ARGS')) return { code: 'ENVELOPE_USAGE', message };
+  if (code && ERRNO_WORDS[code]) {
+    const where = typeof err?.path === 'string' ? `${err.path}: ` : '';
+    return { code: 'ENVELOPE_IO', message: `${where}${ERRNO_WORDS[code]} (${code})` };
+  }
+  if (code && /^E[A-Z]+$/.test(code)) {
+    const where = typeof err?.path === 'string' ? `${err.path}: ` : '';
+    return { code: 'ENVELOPE_IO', message: `${where}${typeof err?.syscall === 'string' ? `${err.syscall} ` : ''}failed (${code})` };
+  }
+  return { code: 'ENVELOPE_INTERNAL', message: message.split('\n')[0] ?? 'internal error' };
+}
+
+/** Writes an error as `envelope: ENVELOPE_<CODE>: message`; returns the exit code (1). */
+export function reportError(io: Pick<CliIo, 'stderr'>, e: unknown): number {
+  const { code, message } = describeError(e);
+  io.stderr.write(`envelope: ${code}: ${message}\n`);
   return 1;
 }
 
-/** Parses repeated `-c key=value` flags into a context. */
+/** The most bytes an encryption-context key or value may take (a 2-byte length in the format). */
+const MAX_CONTEXT_FIELD_BYTES = 0xffff;
+
+/**
+ * Parses repeated `-c key=value` flags into a context (a null-prototype object, so `__proto__`
+ * is an ordinary key). Oversized fields are refused here, before any work, without echoing them.
+ */
 export function parseContextPairs(pairs: readonly string[] | undefined): Record<string, string> | undefined {
   if (!pairs || pairs.length === 0) return undefined;
-  const ec: Record<string, string> = {};
-  for (const p of pairs) {
+  const ec = Object.create(null) as Record<string, string>;
+  for (const [n, p] of pairs.entries()) {
     const i = p.indexOf('=');
-    if (i <= 0) throw new UsageError(`-c expects key=value, got ${JSON.stringify(p)}`);
+    if (i <= 0) throw new UsageError(`-c expects key=value (pair ${n + 1} has no key or no "=")`);
     const k = p.slice(0, i);
+    const v = p.slice(i + 1);
+    if (Buffer.byteLength(k) > MAX_CONTEXT_FIELD_BYTES || Buffer.byteLength(v) > MAX_CONTEXT_FIELD_BYTES) {
+      throw new UsageError(`-c: pair ${n + 1} is longer than ${MAX_CONTEXT_FIELD_BYTES} bytes (key or value)`);
+    }
     if (Object.prototype.hasOwnProperty.call(ec, k)) throw new UsageError(`-c: key ${JSON.stringify(k)} given twice`);
-    ec[k] = p.slice(i + 1);
+    ec[k] = v;
   }
   return ec;
+}
+
+/** Parses an integer flag, with bounds. */
+export function intFlag(v: string | undefined, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (v === undefined) return undefined;
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${name} expects an integer from ${min} to ${max}`);
+  return n;
 }

@@ -1,18 +1,25 @@
-/** The `envelope` command: dispatches to one module per subcommand. */
+/**
+ * The `envelope` command: dispatches to one module per subcommand, each loaded only when asked
+ * for, so `--help`, `--version` and light commands do not load the keyrings or the KMS SDK.
+ */
+import { readFileSync } from 'node:fs';
 import { UsageError, defaultIo, reportError, type CliIo } from './io.js';
-import { inspectCommand } from './commands/inspect.js';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
-/** Subcommands, loaded lazily so `envelope inspect` does not load the KMS SDK. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  // encrypt/decrypt load @envelope/config (every keyring, the KMS SDK): only when asked for.
   encrypt: {
-    summary: 'encrypt a file or stdin into one message',
+    summary: 'encrypt a file, stdin or a tree (-r) into messages',
     load: async () => (await import('./commands/encrypt.js')).encryptCommand,
   },
-  decrypt: { summary: 'decrypt and authenticate one message', load: async () => (await import('./commands/encrypt.js')).decryptCommand },
-  inspect: { summary: 'print a message header (no key needed)', load: async () => inspectCommand },
+  decrypt: {
+    summary: 'decrypt and authenticate a message, or a tree (-r)',
+    load: async () => (await import('./commands/decrypt.js')).decryptCommand,
+  },
+  inspect: {
+    summary: 'print a message header (no key needed)',
+    load: async () => (await import('./commands/inspect.js')).inspectCommand,
+  },
   rewrap: {
     summary: 're-key stored messages in place (header-only where the format allows)',
     load: async () => (await import('./commands/rewrap.js')).rewrapCommand,
@@ -44,6 +51,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
 };
 
 export const HELP = `Usage: envelope <command> [options]
+       envelope --version
 
 Commands:
 ${Object.entries(COMMANDS)
@@ -51,25 +59,46 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 
 Run "envelope <command> --help" for a command's options and examples.
-Errors are printed to stderr as "envelope: CODE: message"; the exit code is 1 on any error, 0 on success.
+Errors are printed to stderr as "envelope: ENVELOPE_<CODE>: message"; the exit code is 1 on any
+error, 130 or 143 when stopped by SIGINT or SIGTERM (nothing partial is left behind), else 0.
 `;
 
+/** The CLI's version (from its package.json). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Runs one command line; resolves to the exit code. Never throws. */
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(HELP);
     return name === undefined ? 1 : 0;
   }
-  const command = COMMANDS[name];
-  if (!command) return reportError(io, new UsageError(`unknown command ${JSON.stringify(name)}; run "envelope --help"`));
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`envelope ${version()}\n`);
+    return 0;
+  }
+  const command = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
   try {
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; run "envelope --help"`);
     return await (
       await command.load()
     )(rest, io);
   } catch (e) {
-    if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      return reportError(io, new UsageError(e.message));
-    }
     return reportError(io, e);
   }
+}
+
+/**
+ * The real process (bin/envelope.js): as {@link main}, and SIGINT / SIGTERM remove every
+ * temporary and exit 130 / 143 (kms-local handles its own signals: it shuts down cleanly).
+ */
+export async function cli(argv: string[]): Promise<number> {
+  if (argv[0] !== 'kms-local') {
+    const { installProcessGuards } = await import('./temp.js');
+    installProcessGuards();
+  }
+  return main(argv);
 }

@@ -258,7 +258,7 @@ describe('envelope keys: bad input and unreachable endpoints', () => {
     const r = await keys(args, extraEnv);
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
-    expect(r.stderr).toMatch(/^envelope: usage: /);
+    expect(r.stderr).toMatch(/^envelope: ENVELOPE_USAGE: /);
     expect(r.stderr).toMatch(message);
   };
 

@@ -59,7 +59,7 @@ describe('envelope rewrap', () => {
 
     const r3 = await run(['rewrap', '--from', b.config, '--to', c.config, '--mode', 'add', ...plain.keys()]);
     expect(r3.code).toBe(0);
-    expect(r3.stdout.toString()).toMatch(/rewrapped 5 .* of 5 files/);
+    expect(r3.stdout.toString()).toMatch(/rewrapped 5, .* of 5 files/);
     for (const [f, pt] of plain) {
       const bytes = await readFile(f);
       expect((await opensWith(bytes, b.keyring))?.equals(pt)).toBe(true);

@@ -545,7 +545,7 @@ describe('the test-vectors command', () => {
     expect(help.stdout.toString()).toMatch(/Examples:\n {2}npx envelope test-vectors/);
     const none = await run(['test-vectors']);
     expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/usage: give one or more decrypt manifest files/);
+    expect(none.stderr).toMatch(/^envelope: ENVELOPE_USAGE: give one or more decrypt manifest files/);
     const bad = await run(['test-vectors', '--concurrency', '0', 'x.json']);
     expect(bad.stderr).toMatch(/--concurrency expects an integer/);
   });

@@ -59,7 +59,7 @@ export async function inspectCommand(argv: string[], io: CliIo): Promise<number>
     maxEncryptedDataKeys: values['max-encrypted-data-keys'] ? Number(values['max-encrypted-data-keys']) : DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
     maxFrameLength: 0xffffffff,
   };
-  const header = await readHeader(inputStream(io, values.in), limits);
+  const header = await readHeader(inputStream(io.stdin, values.in), limits);
   const s = summarizeHeader(header);
   if (values.json) {
     io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);

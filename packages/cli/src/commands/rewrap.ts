@@ -1,70 +1,100 @@
 /**
  * `envelope rewrap`: re-key stored messages in place, crash-safely.
  *
- * Each file is rewrapped into a temporary file beside it, verified (the new header
- * authenticates with the target keyring), fsynced and renamed over the original, then the
- * directory is fsynced. An interrupted run leaves every file either old or new; rerunning skips
- * files that are already done and removes stale temporaries.
+ * Each file is rewrapped into a private temporary beside it (temp.ts), verified (the new header
+ * authenticates with the target keyring), given the original's mode, fsynced and renamed over
+ * the original, then the directory is fsynced. An interrupted run leaves every file either old
+ * or new; a rerun skips files that are already done and removes the temporaries a killed run
+ * left. Unsigned suites are rewrapped header-only; signed suites are decrypted (the old
+ * signature verified) and re-encrypted, streamed through the temporary.
+ *
+ * Links are never followed: a symbolic link named on the command line is refused, one found in a
+ * directory is skipped and counted. Files that are not envelope messages are skipped and counted
+ * (failures with --strict).
  */
 import { parseArgs } from 'node:util';
-import { createReadStream } from 'node:fs';
-import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
 import {
-  DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
   EnvelopeError,
   StreamDecryptor,
+  parseCommitmentPolicy,
   rewrapStream,
+  type CommitmentPolicy,
   type EncryptedDataKey,
   type Keyring,
+  type MessageInfo,
   type RewrapMode,
 } from '@envelope/core';
-import { UsageError, parseContextPairs, type CliIo } from '../io.js';
-import { readHeader } from '../files.js';
+import { CliError, UsageError, intFlag, parseContextPairs, type CliIo } from '../io.js';
+import { openInputFile, readHeader } from '../files.js';
 import { loadKeyringOnly } from '../keyring-config.js';
-import { Progress, formatBytes } from '../progress.js';
+import { Progress } from '../progress.js';
 import { edkKeyName } from '../edk.js';
+import { openFileOutput } from '../output.js';
+import { pathFilter } from '../glob.js';
+import { kindOf, walkTree, type TreeFile, type TreeListing } from '../tree.js';
+import { BatchTally, printSummary } from '../summary.js';
+import { messageRecord, openMetadataSink, type MetadataSink } from '../metadata.js';
+import { CliAudit } from '../audit.js';
 
-export const REWRAP_HELP = `Usage: envelope rewrap --from K --to K [--to K]... [--mode replace|add|remove] FILE...|DIR...
+export const REWRAP_HELP = `Usage: envelope rewrap --from K --to K [--to K]... [--mode replace|add|remove] [options] FILE...|DIR...
 
 Re-keys messages in place without re-encrypting their bodies (unsigned suites; signed suites
-are decrypted and re-encrypted, and the summary says so).
+are decrypted, their signature verified, and re-encrypted, streamed at any size). Each file is
+written to a private temporary, verified, given the original's mode, fsynced and renamed over
+the original: an interrupted run leaves every file old or new, and a rerun finishes the job.
+Directories are walked recursively; symbolic links are never followed (refused when named,
+skipped and counted inside a directory). Files that are not envelope messages are skipped.
 
-  --from K              keyring that can decrypt the files now
-  --to K                keyring(s) to wrap the data key under (replace, add)
-  --mode M              replace (default): only the new keys; add: keep the old keys, add new;
-                        remove: drop EDKs matching --remove-provider/--remove-key
-  --remove-provider P   remove: EDK provider id to drop (e.g. aws-kms)
-  --remove-key K        remove: EDK key (ARN or key name) to drop
-  -c key=value          reproduced context for required-context messages
-  --concurrency N       files in flight (default 4)
-  --shard i/n           process only the i-th of n shards of the sorted file list
-  --json                print the summary as JSON
+Options:
+      --from K                  keyring that can decrypt the files now
+      --to K                    keyring(s) to wrap the data key under (replace, add; repeatable)
+      --mode M                  replace (default): only the new keys; add: keep the old keys, add new;
+                                remove: drop EDKs matching --remove-provider/--remove-key
+                                (an error when nothing matches in any file)
+      --remove-provider P       remove: EDK provider id to drop (e.g. aws-kms)
+      --remove-key K            remove: EDK key (ARN or key name) to drop
+  -c, --context key=value       reproduced context for required-context messages (repeatable)
+      --commitment-policy P     REQUIRE_ENCRYPT_REQUIRE_DECRYPT (default); REQUIRE_ENCRYPT_ALLOW_DECRYPT
+                                also re-keys legacy messages without key commitment (an explicit opt-in)
+      --include GLOB            only files matching GLOB (repeatable; "*.enc", "2024/**")
+      --exclude GLOB            not files matching GLOB (repeatable)
+      --strict                  a file that is not an envelope message is a failure, not skipped
+  -j, --concurrency N           files in flight (default 4)
+      --shard i/n               process only the i-th of n shards of the sorted file list
+      --json                    print the summary as JSON (counts, failures grouped by cause, skips)
+      --metadata-output F|-     append one JSON line per rewrapped message to F (0600), or - for stdout
+      --audit F                 append the audit events of every key operation to F as JSON lines
+  -h, --help                    show this help
 Exit code 1 if any file failed; failed files are left untouched.
 
 Examples:
   envelope rewrap --from old.json --to new.json data/
-  envelope rewrap --from us-east.json --to eu-west.json --mode add --shard 2/8 data/
-  envelope rewrap --from k.json --mode remove --remove-provider aws-kms --remove-key arn:aws:kms:... data/*.enc
+  envelope rewrap --from us-east.json --to eu-west.json --mode add --shard 2/8 --include '*.enc' data/
+  envelope rewrap --from k.json --mode remove --remove-provider aws-kms --remove-key arn:aws:kms:... data/
 `;
 
-const TMP_SUFFIX = '.rewrap-tmp';
-
-interface FileOutcome {
-  file: string;
-  status: 'rewrapped' | 'skipped' | 'failed';
-  method?: 'header-only' | 're-encrypted';
-  bytes: number;
-  error?: string;
+interface Plan {
+  from: Keyring;
+  to: Keyring[];
+  mode: RewrapMode;
+  remove: (e: EncryptedDataKey) => boolean;
+  encryptionContext: Record<string, string> | undefined;
+  commitmentPolicy: CommitmentPolicy;
+  maxBuffered: number | undefined;
 }
+
+type Outcome =
+  | { status: 'rewrapped'; method: 'header-only' | 're-encrypted'; info: MessageInfo; matched: boolean }
+  | { status: 'skipped'; reason: string; matched: boolean };
 
 export async function rewrapCommand(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
+    strict: true,
     options: {
       from: { type: 'string' },
       to: { type: 'string', multiple: true },
@@ -72,9 +102,15 @@ export async function rewrapCommand(argv: string[], io: CliIo): Promise<number> 
       'remove-provider': { type: 'string' },
       'remove-key': { type: 'string' },
       context: { type: 'string', short: 'c', multiple: true },
-      concurrency: { type: 'string' },
+      'commitment-policy': { type: 'string' },
+      include: { type: 'string', multiple: true },
+      exclude: { type: 'string', multiple: true },
+      strict: { type: 'boolean' },
+      concurrency: { type: 'string', short: 'j' },
       shard: { type: 'string' },
       json: { type: 'boolean' },
+      'metadata-output': { type: 'string' },
+      audit: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -86,85 +122,113 @@ export async function rewrapCommand(argv: string[], io: CliIo): Promise<number> 
   if (!['replace', 'add', 'remove'].includes(mode)) throw new UsageError('--mode must be replace, add or remove');
   if (!values.from) throw new UsageError('--from is required');
   if (mode !== 'remove' && !values.to?.length) throw new UsageError(`--to is required for --mode ${mode}`);
-  if (positionals.length === 0) throw new UsageError('give files or directories to rewrap');
-  const concurrency = values.concurrency ? Number(values.concurrency) : 4;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency expects a positive integer');
-
-  const from = await keyringOf(values.from, io);
-  const to = await Promise.all((values.to ?? []).map((t) => keyringOf(t, io)));
   const removeProvider = values['remove-provider'];
   const removeKey = values['remove-key'];
   if (mode === 'remove' && !removeProvider && !removeKey) throw new UsageError('--mode remove needs --remove-provider and/or --remove-key');
-  const remove = (e: EncryptedDataKey): boolean =>
-    (!removeProvider || e.providerId === removeProvider) && (!removeKey || edkKeyName(e) === removeKey);
+  if (positionals.length === 0) throw new UsageError('give files or directories to rewrap');
+  if (values.json && values['metadata-output'] === '-')
+    throw new UsageError('--metadata-output - and --json both write to stdout; give a file');
+  const concurrency = intFlag(values.concurrency, 'concurrency', 1, 256) ?? 4;
+  const commitmentPolicy = parseCommitmentPolicy(values['commitment-policy'] ?? 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT');
   const encryptionContext = parseContextPairs(values.context);
+  const max = (io.env ?? process.env)['ENVELOPE_MAX_BUFFERED_BYTES'];
 
-  let files = await expand(positionals);
+  const tally = new BatchTally();
+  let files = await expand(positionals, pathFilter(values.include, values.exclude), tally);
   if (values.shard) files = shard(files, values.shard);
-  const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
-  const totalBytes = sizes.reduce((a, b) => a + b, 0);
-  const progress = new Progress(io.stderr, files.length, totalBytes);
-  const started = Date.now();
-  const outcomes: FileOutcome[] = [];
-  let doneBytes = 0;
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < files.length) {
-      const i = next++;
-      const outcome = await rewrapFile(files[i]!, sizes[i]!, { from, to, mode, remove, encryptionContext });
-      outcomes.push(outcome);
-      doneBytes += sizes[i]!;
-      progress.update(outcomes.length, doneBytes);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(files.length, 1)) }, worker));
-  progress.update(outcomes.length, doneBytes, true);
-  progress.done();
 
-  const count = (s: FileOutcome['status']) => outcomes.filter((o) => o.status === s).length;
-  const summary = {
-    files: files.length,
-    rewrapped: count('rewrapped'),
-    reencrypted: outcomes.filter((o) => o.method === 're-encrypted').length,
-    skipped: count('skipped'),
-    failed: count('failed'),
-    bytes: totalBytes,
-    seconds: (Date.now() - started) / 1000,
-    failures: outcomes.filter((o) => o.status === 'failed').map((o) => ({ file: o.file, error: o.error })),
-  };
-  if (values.json) {
-    io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  } else {
-    for (const f of summary.failures) io.stderr.write(`envelope: ${f.file}: ${f.error}\n`);
-    io.stdout.write(
-      `rewrapped ${summary.rewrapped} (${summary.reencrypted} re-encrypted: signed suite), skipped ${summary.skipped}, failed ${summary.failed} of ${summary.files} files; ${formatBytes(totalBytes)} in ${summary.seconds.toFixed(1)} s\n`,
-    );
+  const audit = values.audit ? await CliAudit.open(values.audit) : undefined;
+  const metadata = openMetadataSink(values['metadata-output'], io);
+  try {
+    const plan: Plan = {
+      from: await loadKeyringOnly(values.from, io, audit?.sink),
+      to: await Promise.all((values.to ?? []).map((t) => loadKeyringOnly(t, io, audit?.sink))),
+      mode,
+      remove: (e) => (!removeProvider || e.providerId === removeProvider) && (!removeKey || edkKeyName(e) === removeKey),
+      encryptionContext,
+      commitmentPolicy,
+      maxBuffered: max ? intFlag(max, 'ENVELOPE_MAX_BUFFERED_BYTES', 1) : undefined,
+    };
+    const totalBytes = files.reduce((a, f) => a + f.size, 0);
+    const progress = new Progress(io.stderr, files.length, totalBytes);
+    let doneFiles = 0;
+    let doneBytes = 0;
+    let matched = 0;
+    let reencrypted = 0;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < files.length) {
+        const f = files[next++]!;
+        try {
+          const o = await rewrapFile(f, plan, values.strict === true);
+          if (o.matched) matched++;
+          if (o.status === 'skipped') tally.skip(f.path, o.reason);
+          else {
+            tally.done++;
+            tally.bytes += f.size;
+            if (o.method === 're-encrypted') reencrypted++;
+            metadata?.write({ ...messageRecord('rewrap', f.path, f.path, o.info, undefined, []), method: o.method });
+          }
+        } catch (e) {
+          tally.fail(f.path, explain(e));
+        }
+        doneFiles++;
+        doneBytes += f.size;
+        progress.update(doneFiles, doneBytes);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(files.length, 1)) }, worker));
+    progress.update(doneFiles, doneBytes, true);
+    progress.done();
+    if (mode === 'remove' && matched === 0 && files.length > 0) {
+      const what = [removeProvider && `provider ${removeProvider}`, removeKey && `key ${removeKey}`].filter(Boolean).join(' and ');
+      tally.fail(
+        positionals.join(' '),
+        new CliError('ENVELOPE_REWRAP_NO_MATCH', `--mode remove: no encrypted data key with ${what} in any of ${files.length} files`),
+      );
+    }
+    const summary = tally.summary({ rewrapped: tally.done, reencrypted });
+    printSummary(io, summary, 'rewrapped', values.json === true, reencrypted ? `${reencrypted} re-encrypted: signed suite` : undefined);
+    return summary.failed > 0 ? 1 : 0;
+  } finally {
+    metadata?.close();
+    audit?.close();
   }
-  return summary.failed > 0 ? 1 : 0;
 }
 
-async function keyringOf(arg: string, io: CliIo): Promise<Keyring> {
-  return loadKeyringOnly(arg, io);
-}
-
-/** Files named, and files under directories named (recursively), sorted; stale temporaries removed. */
-async function expand(paths: string[]): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (p: string): Promise<void> => {
-    const s = await stat(p);
-    if (s.isDirectory()) {
-      for (const e of await readdir(p)) await walk(path.join(p, e));
-    } else if (p.endsWith(TMP_SUFFIX)) {
-      await unlink(p).catch(() => {}); // left by an interrupted run: the original is intact
-    } else if (s.isFile()) {
-      out.push(p);
+/**
+ * The files named and the files under the directories named (recursively), sorted, filtered by
+ * the globs. A symbolic link named is a failure; links and special files inside directories are
+ * skipped and counted; stale temporaries of killed runs are removed on the way.
+ */
+async function expand(paths: string[], keep: (rel: string) => boolean, tally: BatchTally): Promise<TreeFile[]> {
+  const listing: TreeListing = { files: [], skipped: [], failed: [] };
+  for (const p of paths) {
+    let s;
+    try {
+      s = await lstat(p);
+    } catch (e) {
+      listing.failed.push({ input: p, error: e });
+      continue;
     }
-  };
-  for (const p of paths) await walk(p);
-  return [...new Set(out)].sort();
+    if (s.isSymbolicLink()) {
+      listing.failed.push({
+        input: p,
+        error: new CliError('ENVELOPE_SYMLINK', 'is a symbolic link; rewrap does not follow links (name the file it points to)'),
+      });
+    } else if (s.isDirectory()) await walkTree(p, listing, { sweep: true });
+    else if (s.isFile()) listing.files.push({ path: p, rel: path.basename(p), size: s.size, mode: s.mode & 0o7777 });
+    else listing.skipped.push({ input: p, reason: kindOf(s) });
+  }
+  for (const k of listing.skipped) tally.skip(k.input, k.reason);
+  for (const f of listing.failed) tally.fail(f.input, f.error);
+  const seen = new Set<string>();
+  return listing.files
+    .filter((f) => keep(f.rel.split(path.sep).join('/')) && !seen.has(f.path) && seen.add(f.path))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-function shard(files: string[], spec: string): string[] {
+function shard(files: TreeFile[], spec: string): TreeFile[] {
   const m = /^(\d+)\/(\d+)$/.exec(spec);
   const i = m ? Number(m[1]) : NaN;
   const n = m ? Number(m[2]) : NaN;
@@ -172,19 +236,11 @@ function shard(files: string[], spec: string): string[] {
   return files.filter((_, k) => k % n === i - 1);
 }
 
-interface Plan {
-  from: Keyring;
-  to: Keyring[];
-  mode: RewrapMode;
-  remove: (e: EncryptedDataKey) => boolean;
-  encryptionContext: Record<string, string> | undefined;
-}
-
 /** True if `keyring` can unwrap the message's data key and authenticate its header. */
-async function headerOpensWith(file: string, keyring: Keyring, ec: Record<string, string> | undefined): Promise<boolean> {
-  const d = new StreamDecryptor({ keyring, encryptionContext: ec, commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' });
+async function headerOpensWith(file: string, keyring: Keyring, p: Plan): Promise<boolean> {
+  const d = new StreamDecryptor({ keyring, encryptionContext: p.encryptionContext, commitmentPolicy: p.commitmentPolicy });
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 })) {
+    for await (const chunk of openInputFile(file)) {
       await d.update(chunk as Buffer);
       if (d.messageInfo) return true;
     }
@@ -201,67 +257,64 @@ async function headerOpensWith(file: string, keyring: Keyring, ec: Record<string
   }
 }
 
-async function alreadyDone(file: string, p: Plan): Promise<boolean> {
-  const limits = { maxEncryptedDataKeys: DEFAULT_MAX_ENCRYPTED_DATA_KEYS, maxFrameLength: 0xffffffff };
-  if (p.mode === 'remove') return !(await readHeader(createReadStream(file), limits)).encryptedDataKeys.some(p.remove);
-  for (const t of p.to) if (!(await headerOpensWith(file, t, p.encryptionContext))) return false;
-  return p.mode === 'add' || !(await headerOpensWith(file, p.from, p.encryptionContext));
-}
+const LIMITS = { maxEncryptedDataKeys: 0xffff, maxFrameLength: 0xffffffff };
 
-async function rewrapFile(file: string, size: number, p: Plan): Promise<FileOutcome> {
+async function rewrapFile(f: TreeFile, p: Plan, strict: boolean): Promise<Outcome> {
+  let edks: readonly EncryptedDataKey[];
   try {
-    if (await alreadyDone(file, p)) return { file, status: 'skipped', bytes: size };
+    edks = (await readHeader(openInputFile(f.path), LIMITS)).encryptedDataKeys;
   } catch (e) {
-    return { file, status: 'failed', bytes: size, error: describe(e) };
+    const code = (e as { code?: string }).code;
+    if (code === 'ENVELOPE_MALFORMED_MESSAGE' || code === 'ENVELOPE_UNSUPPORTED') {
+      if (strict) throw new CliError('ENVELOPE_NOT_A_MESSAGE', `not an envelope message (${(e as Error).message})`);
+      return { status: 'skipped', reason: 'not an envelope message', matched: false };
+    }
+    throw e;
   }
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}${TMP_SUFFIX}`);
-  const handle = await open(tmp, 'wx', 0o600);
-  let method: FileOutcome['method'] = 'header-only';
+  const matched = p.mode === 'remove' && edks.some(p.remove);
+  if (p.mode === 'remove' ? !matched : await alreadyDone(f.path, p)) return { status: 'skipped', reason: 'already done', matched };
+
+  const out = openFileOutput(f.path, { mode: f.mode });
   try {
+    let event: { method: 'header-only' | 're-encrypted'; messageInfo: MessageInfo } | undefined;
     const t = rewrapStream({
       from: p.from,
       to: p.to,
       mode: p.mode,
       remove: p.remove,
       encryptionContext: p.encryptionContext,
-      commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT',
+      commitmentPolicy: p.commitmentPolicy,
+      ...(p.maxBuffered !== undefined ? { maxSignedMessageBytes: p.maxBuffered } : {}),
     });
-    t.on('rewrap', (r: { method: FileOutcome['method'] }) => (method = r.method));
-    await pipeline(
-      createReadStream(file),
-      t,
-      new Writable({
-        write(chunk: Buffer, _e, cb) {
-          handle.write(chunk).then(() => cb(), cb);
-        },
-      }),
-    );
-    await handle.sync();
-    await handle.close();
+    t.on('rewrap', (r: { method: 'header-only' | 're-encrypted'; messageInfo: MessageInfo }) => (event = r));
+    await pipeline(openInputFile(f.path, 1024 * 1024), t, out.writer);
     // Verify before replacing: the new header must authenticate with the keyring that should now open it.
     const verifier = p.mode === 'remove' ? p.from : p.to[0]!;
-    if (!(await headerOpensWith(tmp, verifier, p.encryptionContext))) {
+    if (!(await headerOpensWith(out.temp, verifier, p))) {
       throw new EnvelopeError('ENVELOPE_REWRAP_REFUSED', 'the rewrapped header did not verify with the target keyring');
     }
-    await rename(tmp, file);
-    await fsyncDir(path.dirname(file));
-    return { file, status: 'rewrapped', method, bytes: size };
+    if (!event) throw new CliError('ENVELOPE_INTERNAL', 'rewrap ended without a result');
+    out.commit();
+    return { status: 'rewrapped', method: event.method, info: event.messageInfo, matched };
   } catch (e) {
-    await handle.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
-    return { file, status: 'failed', bytes: size, error: describe(e) };
+    out.abort();
+    throw e;
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
+async function alreadyDone(file: string, p: Plan): Promise<boolean> {
+  for (const t of p.to) if (!(await headerOpensWith(file, t, p))) return false;
+  return p.mode === 'add' || !(await headerOpensWith(file, p.from, p));
 }
 
-function describe(e: unknown): string {
-  return e instanceof EnvelopeError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+/** Says what to do about a legacy message refused by the default commitment policy (15.i1). */
+function explain(e: unknown): unknown {
+  if ((e as { code?: string }).code === 'ENVELOPE_COMMITMENT_POLICY') {
+    return new CliError(
+      'ENVELOPE_COMMITMENT_POLICY',
+      'a legacy message without key commitment: rewrap re-keys it only with --commitment-policy REQUIRE_ENCRYPT_ALLOW_DECRYPT',
+      { cause: e },
+    );
+  }
+  return e;
 }

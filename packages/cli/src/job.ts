@@ -1,0 +1,287 @@
+/**
+ * One message: encrypt or decrypt one input (a file or stdin) into one output (a file or stdout).
+ * Single-file commands run one job; `-r` runs one per file with the same settings (and so the
+ * same materials manager).
+ *
+ * The security property for signed messages (suites with an ECDSA signature): no plaintext
+ * reaches a place another program can read before the signature verifies, and memory stays
+ * bounded at any size. The decryptor releases each frame as soon as it authenticates (the final
+ * frame is held until the signature verifies), and the CLI decides where released frames go:
+ *   - `--out F`: the private temporary beside F (0600), renamed into place only after the
+ *     signature verified;
+ *   - stdout: a private spool (spool.ts), copied out once verified; or, with
+ *     `--release-unverified`, stdout at once.
+ * Unsigned messages authenticate frame by frame, so their frames go straight out.
+ */
+import { Transform, Writable, finished } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  decryptStream,
+  encryptStream,
+  parseHeader,
+  type CommitmentPolicy,
+  type EncryptionContext,
+  type EncryptionWarning,
+  type MaterialsManager,
+  type MessageInfo,
+} from '@envelope/core';
+import { CliError } from './io.js';
+import { openInputFile } from './files.js';
+import { WRITE_BATCH_BYTES, openFileOutput } from './output.js';
+import { Spool } from './spool.js';
+import { cliWarnings, messageRecord, type CliWarning, type MessageRecord } from './metadata.js';
+import type { AuditScope, CliAudit } from './audit.js';
+
+/** Input bytes read per chunk from a file: large reads, few syscalls. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+/** The most of a message's start kept to explain a failure (a header is read from it). */
+const HEADER_TAP_BYTES = 1024 * 1024;
+
+/** What every message of one command shares. */
+export interface JobSettings {
+  materialsManager: MaterialsManager;
+  encryptionContext?: Record<string, string> | undefined;
+  commitmentPolicy?: CommitmentPolicy | undefined;
+  maxEncryptedDataKeys?: number | undefined;
+  /** encrypt */
+  suite?: string | undefined;
+  frameLength?: number | undefined;
+  /** decrypt */
+  maxFrameLength?: number | undefined;
+  /** decrypt to stdout: release authenticated frames of a signed message before its signature verifies. */
+  releaseUnverified?: boolean | undefined;
+  /** The most plaintext core may hold in memory (a testing knob: the CLI never needs it held). */
+  maxBufferedBytes?: number | undefined;
+  noOverwrite?: boolean | undefined;
+  audit?: CliAudit | undefined;
+  /** Bytes of input consumed (progress). */
+  onBytes?: ((n: number) => void) | undefined;
+  /** Test hook: called with an event name when a temporary is opened, and so on. */
+  onEvent?: ((event: string, detail: string) => void) | undefined;
+}
+
+export interface JobEnds {
+  /** A file path, or undefined for stdin. */
+  input: string | undefined;
+  stdin: NodeJS.ReadableStream;
+  /** A file path, or undefined for stdout. */
+  output: string | undefined;
+  stdout: NodeJS.WritableStream;
+}
+
+export interface JobResult {
+  record: MessageRecord;
+  warnings: CliWarning[];
+}
+
+const label = (p: string | undefined, std: string): string => p ?? std;
+
+function openInput(ends: JobEnds): NodeJS.ReadableStream {
+  if (ends.input === undefined) return ends.stdin;
+  return openInputFile(ends.input, READ_CHUNK_BYTES);
+}
+
+/** Counts input bytes for progress. */
+function meter(onBytes: (n: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      onBytes(chunk.byteLength);
+      cb(null, chunk);
+    },
+  });
+}
+
+async function withScope<T>(audit: CliAudit | undefined, fn: (scope: AuditScope | undefined) => Promise<T>): Promise<T> {
+  return audit ? audit.message(fn) : fn(undefined);
+}
+
+/** Encrypts one input into one message. */
+export async function encryptJob(s: JobSettings, ends: JobEnds): Promise<JobResult> {
+  const inputLabel = label(ends.input, 'stdin');
+  const outputLabel = label(ends.output, 'stdout');
+  const out = ends.output === undefined ? undefined : openFileOutput(ends.output, { noOverwrite: s.noOverwrite });
+  if (out) s.onEvent?.('temp', out.temp);
+  return withScope(s.audit, async (scope) => {
+    let info: MessageInfo | undefined;
+    let warnings: CliWarning[] = [];
+    try {
+      const t = encryptStream({
+        materialsManager: s.materialsManager,
+        encryptionContext: s.encryptionContext,
+        suite: s.suite,
+        frameLength: s.frameLength,
+        commitmentPolicy: s.commitmentPolicy,
+        maxEncryptedDataKeys: s.maxEncryptedDataKeys,
+      });
+      t.once('messageInfo', (i: MessageInfo, w: readonly EncryptionWarning[]) => {
+        info = i;
+        warnings = cliWarnings(w);
+      });
+      await pipeline([openInput(ends), ...(s.onBytes ? [meter(s.onBytes)] : []), t, out ? out.writer : new StdoutSink(ends.stdout)]);
+      out?.commit();
+    } catch (e) {
+      out?.abort();
+      throw e;
+    }
+    if (!info) throw new CliError('ENVELOPE_INTERNAL', 'encrypt ended without a message header');
+    const record = messageRecord('encrypt', inputLabel, outputLabel, info, info.storedEncryptionContext, warnings);
+    if (scope) s.audit!.written(scope, { messageId: record.messageId, input: inputLabel, output: outputLabel }, warnings);
+    return { record, warnings };
+  });
+}
+
+/** Decrypts one message (see the file comment for where a signed message's frames go). */
+export async function decryptJob(s: JobSettings, ends: JobEnds): Promise<JobResult> {
+  const inputLabel = label(ends.input, 'stdin');
+  const outputLabel = label(ends.output, 'stdout');
+  const out = ends.output === undefined ? undefined : openFileOutput(ends.output, { noOverwrite: s.noOverwrite });
+  if (out) s.onEvent?.('temp', out.temp);
+  let info: MessageInfo | undefined;
+  let ec: EncryptionContext | undefined;
+  const tap = new HeaderTap();
+  try {
+    const t = decryptStream({
+      materialsManager: s.materialsManager,
+      encryptionContext: s.encryptionContext,
+      commitmentPolicy: s.commitmentPolicy,
+      maxEncryptedDataKeys: s.maxEncryptedDataKeys,
+      maxFrameLength: s.maxFrameLength,
+      // Every frame is released once it authenticates (the final one once the signature
+      // verifies); where released frames go is decided below, from the header.
+      releaseUnverifiedPlaintext: true,
+      ...(s.maxBufferedBytes !== undefined ? { maxBufferedPlaintext: s.maxBufferedBytes } : {}),
+    });
+    const sink = out ? out.writer : new StdoutSink(ends.stdout);
+    t.once('messageInfo', (i: MessageInfo, context: EncryptionContext) => {
+      info = i;
+      ec = context;
+      tap.stop();
+      if (sink instanceof StdoutSink && i.signed && s.releaseUnverified !== true) {
+        sink.spool();
+        s.onEvent?.('spool', outputLabel);
+      }
+    });
+    await pipeline([openInput(ends), ...(s.onBytes ? [meter(s.onBytes)] : []), tap, t, sink]);
+    out?.commit();
+  } catch (e) {
+    out?.abort();
+    throw explainDecryptFailure(e, info, tap, s.encryptionContext);
+  }
+  if (!info) throw new CliError('ENVELOPE_INTERNAL', 'decrypt ended without a message header');
+  return { record: messageRecord('decrypt', inputLabel, outputLabel, info, ec, []), warnings: [] };
+}
+
+/**
+ * Stdout, written in large batches, never ended (the command does not own it). `spool()` makes it
+ * hold everything in a private spool until the stream ends: for a signed message's plaintext.
+ */
+export class StdoutSink extends Writable {
+  #spool: Spool | undefined;
+  #parts: Buffer[] = [];
+  #n = 0;
+
+  constructor(private readonly out: NodeJS.WritableStream) {
+    super({ highWaterMark: WRITE_BATCH_BYTES });
+  }
+
+  /** From now on (before any byte was written), hold everything until the end. */
+  spool(): void {
+    this.#spool = Spool.create(this.out);
+  }
+
+  override _write(chunk: Buffer, _e: BufferEncoding, cb: (e?: Error | null) => void): void {
+    if (this.#spool) {
+      this.#spool.write(chunk, (err) => cb(err));
+      return;
+    }
+    this.#parts.push(chunk);
+    this.#n += chunk.byteLength;
+    if (this.#n < WRITE_BATCH_BYTES) return cb();
+    this.#flush(cb);
+  }
+
+  #flush(cb: (e?: Error | null) => void): void {
+    if (this.#n === 0) return cb();
+    const buf = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.#n);
+    this.#parts = [];
+    this.#n = 0;
+    // One batch in flight at a time: the callback comes once the kernel took it (or the pipe broke).
+    this.out.write(buf, (err) => cb(err));
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    if (this.#spool) {
+      const spool = this.#spool;
+      finished(spool, (err) => cb(err));
+      spool.end();
+      return;
+    }
+    this.#flush(cb);
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    this.#parts = [];
+    this.#spool?.destroy();
+    cb(err);
+  }
+}
+
+/** Keeps the first bytes of a message (up to HEADER_TAP_BYTES) until the header is known. */
+class HeaderTap extends Transform {
+  #parts: Buffer[] = [];
+  #n = 0;
+  #on = true;
+
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: (e?: Error | null, d?: Buffer) => void): void {
+    if (this.#on && this.#n < HEADER_TAP_BYTES) {
+      this.#parts.push(chunk);
+      this.#n += chunk.byteLength;
+    }
+    cb(null, chunk);
+  }
+
+  stop(): void {
+    this.#on = false;
+    this.#parts = [];
+  }
+
+  bytes(): Buffer {
+    return Buffer.concat(this.#parts);
+  }
+}
+
+/**
+ * Says what a failure before the header authenticated means for the user: input that is not an
+ * envelope message at all, or `-c` pairs the message does not hold.
+ */
+function explainDecryptFailure(
+  e: unknown,
+  info: MessageInfo | undefined,
+  tap: HeaderTap,
+  given: Record<string, string> | undefined,
+): unknown {
+  const code = (e as { code?: string })?.code;
+  if (info) return e;
+  if (code === 'ENVELOPE_MALFORMED_MESSAGE' || code === 'ENVELOPE_UNSUPPORTED') {
+    return new CliError('ENVELOPE_NOT_A_MESSAGE', `not an envelope message (${(e as Error).message})`, { cause: e });
+  }
+  if ((code === 'ENVELOPE_NO_DECRYPTABLE_KEY' || code === 'ENVELOPE_AUTHENTICATION_FAILED') && given) {
+    let stored: EncryptionContext;
+    try {
+      stored = parseHeader(tap.bytes(), { maxEncryptedDataKeys: 0xffff, maxFrameLength: 0xffffffff }, true).encryptionContext;
+    } catch {
+      return e;
+    }
+    const extra = Object.keys(given).filter((k) => !Object.prototype.hasOwnProperty.call(stored, k));
+    if (extra.length === 0) return e;
+    return new CliError(
+      'ENVELOPE_ENCRYPTION_CONTEXT_MISMATCH',
+      `context pair${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')} not in the message, and no key opened it ` +
+        `with ${extra.length > 1 ? 'them' : 'it'} as a reproduced pair (the message stores ${
+          Object.keys(stored).filter((k) => k !== 'aws-crypto-public-key').length
+        } pairs: see "envelope inspect")`,
+      { cause: e },
+    );
+  }
+  return e;
+}

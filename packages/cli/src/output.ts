@@ -1,0 +1,212 @@
+/**
+ * Where a command's bytes go: a file that appears only when complete, or stdout.
+ *
+ * File outputs are checked before any work (the directory exists and is writable, the name is
+ * not a directory, `--no-overwrite` finds nothing there), then written to a private temporary
+ * beside the target (temp.ts), fsynced and renamed into place only by `commit()`.
+ *
+ * Writes are coalesced: frames are copied into one large buffer and written with one synchronous
+ * `write` when it fills, so a message costs a few hundred syscalls per gigabyte rather than one
+ * per frame, and no thread-pool round trip per frame either (issue 16: decrypt to a file within
+ * 15% of decrypt to /dev/null).
+ */
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fsyncSync,
+  fstatSync,
+  linkSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { CliError } from './io.js';
+import { sweepTempsFor, tempPathFor, trackTemp, untrackTemp } from './temp.js';
+
+/** Bytes gathered before one write: large enough that syscalls vanish from the profile. */
+export const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** A writable over an open descriptor that writes in batches of WRITE_BATCH_BYTES. */
+export class BatchedFdWriter extends Writable {
+  #buf: Buffer | undefined = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
+  #used = 0;
+  /** Bytes accepted so far. */
+  bytes = 0;
+
+  constructor(readonly fd: number) {
+    super({ highWaterMark: WRITE_BATCH_BYTES });
+  }
+
+  #flush(): void {
+    let off = 0;
+    while (off < this.#used) off += writeSync(this.fd, this.#buf!, off, this.#used - off);
+    this.#used = 0;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    try {
+      this.bytes += chunk.byteLength;
+      let c = 0;
+      while (c < chunk.byteLength) {
+        if (this.#used === 0 && chunk.byteLength - c >= WRITE_BATCH_BYTES) {
+          // A large chunk goes straight out, without a copy.
+          c += writeSync(this.fd, chunk, c, chunk.byteLength - c);
+          continue;
+        }
+        const n = Math.min(WRITE_BATCH_BYTES - this.#used, chunk.byteLength - c);
+        chunk.copy(this.#buf!, this.#used, c, c + n);
+        this.#used += n;
+        c += n;
+        if (this.#used === WRITE_BATCH_BYTES) this.#flush();
+      }
+      cb();
+    } catch (e) {
+      cb(e as Error);
+    }
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    try {
+      this.#flush();
+      cb();
+    } catch (e) {
+      cb(e as Error);
+    }
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    // The buffer may hold plaintext: wipe it.
+    this.#buf?.fill(0);
+    this.#buf = undefined;
+    cb(err);
+  }
+}
+
+export interface OutputOptions {
+  /** Refuse to replace an existing file. */
+  noOverwrite?: boolean;
+  /** Mode of the file when it appears (default 0600). */
+  mode?: number;
+}
+
+/**
+ * Checks, before any work, that `file` can be written: its directory exists and is one, the
+ * name is not a directory, and with `noOverwrite` nothing is there. Throws a coded error.
+ */
+export function checkOutputPath(file: string, options: OutputOptions = {}): void {
+  const dir = path.dirname(file);
+  let d;
+  try {
+    d = statSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CliError('ENVELOPE_OUTPUT', `${file}: the directory ${dir} does not exist`);
+    throw new CliError('ENVELOPE_OUTPUT', `${file}: cannot use the directory ${dir} (${code})`);
+  }
+  if (!d.isDirectory()) throw new CliError('ENVELOPE_OUTPUT', `${file}: ${dir} is not a directory`);
+  let existing;
+  try {
+    existing = statSync(file);
+  } catch {
+    existing = undefined;
+  }
+  if (existing?.isDirectory()) throw new CliError('ENVELOPE_OUTPUT', `${file}: is a directory; give a file name`);
+  if (existing && options.noOverwrite) throw new CliError('ENVELOPE_EXISTS', `${file}: already exists (--no-overwrite)`);
+}
+
+/** A file output being written: the temporary's writer, then commit or abort. */
+export interface FileOutput {
+  readonly file: string;
+  readonly temp: string;
+  readonly writer: BatchedFdWriter;
+  /** fsync, then rename (or, with noOverwrite, link) into place; fsync the directory. */
+  commit(): void;
+  /** Removes the temporary. Idempotent. */
+  abort(): void;
+}
+
+/**
+ * Opens the private temporary for `file` (after {@link checkOutputPath}), removing stale
+ * temporaries a killed run left for the same name. An unwritable directory fails here, before
+ * any work.
+ */
+export function openFileOutput(file: string, options: OutputOptions = {}): FileOutput {
+  checkOutputPath(file, options);
+  sweepTempsFor(file);
+  const temp = tempPathFor(file);
+  let fd: number;
+  try {
+    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError('ENVELOPE_OUTPUT', `${file}: cannot create a file in ${path.dirname(file)} (${code})`);
+  }
+  trackTemp(temp, fd);
+  const writer = new BatchedFdWriter(fd);
+  let open = true;
+  const close = (): void => {
+    if (open) {
+      open = false;
+      closeSync(fd);
+    }
+  };
+  return {
+    file,
+    temp,
+    writer,
+    commit() {
+      if (options.mode !== undefined && (fstatSync(fd).mode & 0o7777) !== options.mode) {
+        // Through the descriptor we created: never a path someone could swap.
+        fchmodSync(fd, options.mode);
+      }
+      fsyncSync(fd);
+      close();
+      if (options.noOverwrite) {
+        try {
+          linkSync(temp, file); // fails with EEXIST instead of replacing a file that appeared meanwhile
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+            throw new CliError('ENVELOPE_EXISTS', `${file}: already exists (--no-overwrite)`);
+          throw e;
+        }
+        unlinkSync(temp);
+      } else {
+        renameSync(temp, file);
+      }
+      untrackTemp(temp);
+      fsyncDir(path.dirname(file));
+    },
+    abort() {
+      writer.destroy();
+      try {
+        close();
+      } catch {
+        // already closed
+      }
+      try {
+        unlinkSync(temp);
+      } catch {
+        // already gone
+      }
+      untrackTemp(temp);
+    },
+  };
+}
+
+/** Makes a rename durable: fsync the directory that holds it. */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, constants.O_RDONLY);
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
