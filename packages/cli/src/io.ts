@@ -115,3 +115,13 @@ export function intFlag(v: string | undefined, name: string, min = 0, max = Numb
   if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${name} expects an integer from ${min} to ${max}`);
   return n;
 }
+
+/**
+ * `ENVELOPE_DEBUG_EVENTS=1`: report temporaries, spools and renames on stderr as
+ * `envelope: debug: <event> <detail>`, so that tests can send a signal at a known point
+ * instead of sleeping.
+ */
+export function debugEvents(io: CliIo): ((event: string, detail: string) => void) | undefined {
+  if ((io.env ?? process.env)['ENVELOPE_DEBUG_EVENTS'] !== '1') return undefined;
+  return (event, detail) => void io.stderr.write(`envelope: debug: ${event} ${detail}\n`);
+}

@@ -27,7 +27,7 @@ import {
 } from '@envelope/core';
 import { CliError } from './io.js';
 import { openInputFile } from './files.js';
-import { WRITE_BATCH_BYTES, openFileOutput } from './output.js';
+import { WRITE_BATCH_BYTES, openFileOutput, type FileOutput } from './output.js';
 import { Spool } from './spool.js';
 import { cliWarnings, messageRecord, type CliWarning, type MessageRecord } from './metadata.js';
 import type { AuditScope, CliAudit } from './audit.js';
@@ -81,6 +81,13 @@ function openInput(ends: JobEnds): NodeJS.ReadableStream {
   return openInputFile(ends.input, READ_CHUNK_BYTES);
 }
 
+/** Test hook: tell where the temporary is, and when bytes reach it. */
+function announce(s: JobSettings, out: FileOutput): void {
+  if (!s.onEvent) return;
+  s.onEvent('temp', out.temp);
+  out.writer.onWrite = (n) => s.onEvent!('wrote', `${n} ${out.temp}`);
+}
+
 /** Counts input bytes for progress. */
 function meter(onBytes: (n: number) => void): Transform {
   return new Transform({
@@ -100,7 +107,7 @@ export async function encryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
   const inputLabel = label(ends.input, 'stdin');
   const outputLabel = label(ends.output, 'stdout');
   const out = ends.output === undefined ? undefined : openFileOutput(ends.output, { noOverwrite: s.noOverwrite });
-  if (out) s.onEvent?.('temp', out.temp);
+  if (out) announce(s, out);
   return withScope(s.audit, async (scope) => {
     let info: MessageInfo | undefined;
     let warnings: CliWarning[] = [];
@@ -135,7 +142,7 @@ export async function decryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
   const inputLabel = label(ends.input, 'stdin');
   const outputLabel = label(ends.output, 'stdout');
   const out = ends.output === undefined ? undefined : openFileOutput(ends.output, { noOverwrite: s.noOverwrite });
-  if (out) s.onEvent?.('temp', out.temp);
+  if (out) announce(s, out);
   let info: MessageInfo | undefined;
   let ec: EncryptionContext | undefined;
   const tap = new HeaderTap();
@@ -172,13 +179,15 @@ export async function decryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
 }
 
 /**
- * Stdout, written in large batches, never ended (the command does not own it). `spool()` makes it
- * hold everything in a private spool until the stream ends: for a signed message's plaintext.
+ * Stdout, written in large batches (or whatever is pending once the input pauses), never ended:
+ * the command does not own it. `spool()` makes it hold everything in a private spool until the
+ * stream ends: for a signed message's plaintext.
  */
 export class StdoutSink extends Writable {
   #spool: Spool | undefined;
   #parts: Buffer[] = [];
   #n = 0;
+  #idle: NodeJS.Immediate | undefined;
 
   constructor(private readonly out: NodeJS.WritableStream) {
     super({ highWaterMark: WRITE_BATCH_BYTES });
@@ -196,8 +205,15 @@ export class StdoutSink extends Writable {
     }
     this.#parts.push(chunk);
     this.#n += chunk.byteLength;
-    if (this.#n < WRITE_BATCH_BYTES) return cb();
-    this.#flush(cb);
+    if (this.#n >= WRITE_BATCH_BYTES) return this.#flush(cb);
+    // Nothing more arrives in this turn of the event loop (the input paused): write what is here.
+    this.#idle ??= setImmediate(() => {
+      this.#idle = undefined;
+      this.#flush((err) => {
+        if (err) this.destroy(err);
+      });
+    });
+    cb();
   }
 
   #flush(cb: (e?: Error | null) => void): void {
@@ -205,11 +221,13 @@ export class StdoutSink extends Writable {
     const buf = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.#n);
     this.#parts = [];
     this.#n = 0;
-    // One batch in flight at a time: the callback comes once the kernel took it (or the pipe broke).
+    // The callback comes once the kernel took the batch, or the pipe broke (EPIPE).
     this.out.write(buf, (err) => cb(err));
   }
 
   override _final(cb: (e?: Error | null) => void): void {
+    if (this.#idle) clearImmediate(this.#idle);
+    this.#idle = undefined;
     if (this.#spool) {
       const spool = this.#spool;
       finished(spool, (err) => cb(err));
@@ -220,6 +238,7 @@ export class StdoutSink extends Writable {
   }
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    if (this.#idle) clearImmediate(this.#idle);
     this.#parts = [];
     this.#spool?.destroy();
     cb(err);

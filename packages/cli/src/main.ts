@@ -100,5 +100,8 @@ export async function cli(argv: string[]): Promise<number> {
     const { installProcessGuards } = await import('./temp.js');
     installProcessGuards();
   }
+  // A closed stdout (EPIPE) reaches the command through its write callbacks, as a coded error;
+  // without a listener the stream's 'error' event would also end the process uncoded.
+  process.stdout.on('error', () => {});
   return main(argv);
 }

@@ -37,6 +37,9 @@ export class BatchedFdWriter extends Writable {
   #used = 0;
   /** Bytes accepted so far. */
   bytes = 0;
+  /** Called after each write to the descriptor with the bytes written so far (a test hook). */
+  onWrite: ((written: number) => void) | undefined;
+  #written = 0;
 
   constructor(readonly fd: number) {
     super({ highWaterMark: WRITE_BATCH_BYTES });
@@ -45,7 +48,13 @@ export class BatchedFdWriter extends Writable {
   #flush(): void {
     let off = 0;
     while (off < this.#used) off += writeSync(this.fd, this.#buf!, off, this.#used - off);
+    this.#wrote(this.#used);
     this.#used = 0;
+  }
+
+  #wrote(n: number): void {
+    this.#written += n;
+    if (n > 0) this.onWrite?.(this.#written);
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
@@ -55,7 +64,9 @@ export class BatchedFdWriter extends Writable {
       while (c < chunk.byteLength) {
         if (this.#used === 0 && chunk.byteLength - c >= WRITE_BATCH_BYTES) {
           // A large chunk goes straight out, without a copy.
-          c += writeSync(this.fd, chunk, c, chunk.byteLength - c);
+          const n = writeSync(this.fd, chunk, c, chunk.byteLength - c);
+          c += n;
+          this.#wrote(n);
           continue;
         }
         const n = Math.min(WRITE_BATCH_BYTES - this.#used, chunk.byteLength - c);

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCommitmentPolicy } from '@envelope/core';
-import { CliError, UsageError, intFlag, parseContextPairs, reportError, type CliIo } from '../io.js';
+import { CliError, UsageError, debugEvents, intFlag, parseContextPairs, reportError, type CliIo } from '../io.js';
 import { checkOutputPath } from '../output.js';
 import { decryptJob, encryptJob, type JobResult, type JobSettings } from '../job.js';
 import { loadMaterialsManager } from '../keyring-config.js';
@@ -23,7 +23,8 @@ export const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
 
 export type Operation = 'encrypt' | 'decrypt';
 
-const OPTIONS = {
+/** Every option of encrypt and decrypt (each command refuses the other's few). */
+export const CRYPT_OPTIONS = {
   keyring: { type: 'string', short: 'k' },
   in: { type: 'string', short: 'i' },
   out: { type: 'string', short: 'o' },
@@ -46,7 +47,7 @@ const OPTIONS = {
   'release-unverified': { type: 'boolean' },
 } as const;
 
-const ONLY: Record<Operation, readonly string[]> = {
+export const ONLY: Record<Operation, readonly string[]> = {
   encrypt: ['suite', 'frame-length'],
   decrypt: ['max-frame-length', 'release-unverified'],
 };
@@ -60,14 +61,8 @@ function maxBufferedBytes(io: CliIo): number | undefined {
   return n;
 }
 
-/** `ENVELOPE_DEBUG_EVENTS=1`: report temporaries and spools on stderr (for tests that time signals). */
-function debugEvents(io: CliIo): JobSettings['onEvent'] {
-  if ((io.env ?? process.env)['ENVELOPE_DEBUG_EVENTS'] !== '1') return undefined;
-  return (event, detail) => void io.stderr.write(`envelope: debug: ${event} ${detail}\n`);
-}
-
 export async function cryptCommand(op: Operation, argv: string[], io: CliIo, help: string): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: argv, options: CRYPT_OPTIONS, strict: true, allowPositionals: true });
   if (values.help) {
     io.stdout.write(help);
     return 0;

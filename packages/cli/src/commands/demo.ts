@@ -11,7 +11,7 @@ import { decrypt, encrypt } from '@envelope/core';
 import { kmsClientSupplier, kmsOperations } from '@envelope/keyring-kms';
 import { HealthRegistry, MultiRegionKeyring, type MultiRegionEvent } from '@envelope/keyring-multi-region';
 import { startKmsLocal } from '@envelope/kms-local';
-import type { CliIo } from '../io.js';
+import { intFlag, type CliIo } from '../io.js';
 
 export const DEMO_HELP = `Usage: envelope demo [--size BYTES] [--json]
 
@@ -20,21 +20,34 @@ a multi-region KMS key and its replica, encrypts a sample under the multi-region
 blackholes the primary region (it accepts connections and never answers), and decrypts
 through the secondary — printing what happened and how long each step took.
 
+Options:
+      --size BYTES  size of the sample (default 1048576; at most 1073741824)
+      --json        print the report as JSON
+  -h, --help        show this help
+
 Examples:
   npx envelope demo
   npx envelope demo --size 10485760
 `;
 
+/** demo's options. */
+export const DEMO_OPTIONS = {
+  size: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { size: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: DEMO_OPTIONS,
+    strict: true,
   });
   if (values.help) {
     io.stdout.write(DEMO_HELP);
     return 0;
   }
-  const size = values.size ? Number(values.size) : 1024 * 1024;
+  const size = intFlag(values.size, 'size', 0, 1024 * 1024 * 1024) ?? 1024 * 1024;
   const out = (s: string): void => {
     if (!values.json) io.stdout.write(`${s}\n`);
   };

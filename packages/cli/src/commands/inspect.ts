@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_ENCRYPTED_DATA_KEYS, formatSuiteId, type ParsedHeader } from '@envelope/core';
 import { arnRegion, edkKeyName } from '../edk.js';
-import type { CliIo } from '../io.js';
+import { intFlag, type CliIo } from '../io.js';
 import { inputStream, readHeader } from '../files.js';
 
 export const INSPECT_HELP = `Usage: envelope inspect [--in F] [--json] [--max-encrypted-data-keys N]
@@ -10,6 +10,12 @@ export const INSPECT_HELP = `Usage: envelope inspect [--in F] [--json] [--max-en
 Prints the header of a message: version, suite, message id, encryption context, each
 encrypted data key (provider, key, region) and the frame length. Needs no key; nothing is
 decrypted or authenticated, so treat the output as a claim until decrypt succeeds.
+
+Options:
+  -i, --in F                       the message (default stdin); only its header is read
+      --json                       print the header facts as JSON
+      --max-encrypted-data-keys N  refuse headers with more EDKs than N (default 100)
+  -h, --help                       show this help
 
 Examples:
   envelope inspect --in a.enc
@@ -40,15 +46,18 @@ export function summarizeHeader(h: ParsedHeader): Record<string, unknown> {
   };
 }
 
+/** inspect's options. */
+export const INSPECT_OPTIONS = {
+  in: { type: 'string', short: 'i' },
+  json: { type: 'boolean' },
+  'max-encrypted-data-keys': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function inspectCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      in: { type: 'string', short: 'i' },
-      json: { type: 'boolean' },
-      'max-encrypted-data-keys': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: INSPECT_OPTIONS,
     strict: true,
   });
   if (values.help) {
@@ -56,7 +65,7 @@ export async function inspectCommand(argv: string[], io: CliIo): Promise<number>
     return 0;
   }
   const limits = {
-    maxEncryptedDataKeys: values['max-encrypted-data-keys'] ? Number(values['max-encrypted-data-keys']) : DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+    maxEncryptedDataKeys: intFlag(values['max-encrypted-data-keys'], 'max-encrypted-data-keys', 1, 0xffff) ?? DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
     maxFrameLength: 0xffffffff,
   };
   const header = await readHeader(inputStream(io.stdin, values.in), limits);

@@ -12,10 +12,22 @@ encryption-context keys (kms:EncryptionContext:<key> must be present). A hierarc
 adds dynamodb:GetItem on its key store's table and kms:Decrypt with the store's KMS key, only
 under that store's logical name (its branch keys' context is the store's, not the message's).
 
+Options:
+  -k, --keyring K            keyring configuration: a JSON file or inline JSON
+      --require-context KEY  require this encryption-context key in every statement (repeatable)
+  -h, --help                 show this help
+
 Examples:
   envelope policy --keyring keyring.json
   envelope policy --keyring keyring.json --require-context tenant > policy.json
 `;
+
+/** policy's options. */
+export const POLICY_OPTIONS = {
+  keyring: { type: 'string', short: 'k' },
+  'require-context': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 type Action = 'kms:GenerateDataKey' | 'kms:Encrypt' | 'kms:Decrypt';
 interface Statement {
@@ -29,11 +41,8 @@ interface Statement {
 export async function policyCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      keyring: { type: 'string', short: 'k' },
-      'require-context': { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: POLICY_OPTIONS,
+    strict: true,
   });
   if (values.help) {
     io.stdout.write(POLICY_HELP);

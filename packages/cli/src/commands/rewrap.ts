@@ -27,7 +27,7 @@ import {
   type MessageInfo,
   type RewrapMode,
 } from '@envelope/core';
-import { CliError, UsageError, intFlag, parseContextPairs, type CliIo } from '../io.js';
+import { CliError, UsageError, debugEvents, intFlag, parseContextPairs, type CliIo } from '../io.js';
 import { openInputFile, readHeader } from '../files.js';
 import { loadKeyringOnly } from '../keyring-config.js';
 import { Progress } from '../progress.js';
@@ -84,35 +84,39 @@ interface Plan {
   encryptionContext: Record<string, string> | undefined;
   commitmentPolicy: CommitmentPolicy;
   maxBuffered: number | undefined;
+  onEvent: ((event: string, detail: string) => void) | undefined;
 }
 
 type Outcome =
   | { status: 'rewrapped'; method: 'header-only' | 're-encrypted'; info: MessageInfo; matched: boolean }
   | { status: 'skipped'; reason: string; matched: boolean };
 
+/** rewrap's options. */
+export const REWRAP_OPTIONS = {
+  from: { type: 'string' },
+  to: { type: 'string', multiple: true },
+  mode: { type: 'string' },
+  'remove-provider': { type: 'string' },
+  'remove-key': { type: 'string' },
+  context: { type: 'string', short: 'c', multiple: true },
+  'commitment-policy': { type: 'string' },
+  include: { type: 'string', multiple: true },
+  exclude: { type: 'string', multiple: true },
+  strict: { type: 'boolean' },
+  concurrency: { type: 'string', short: 'j' },
+  shard: { type: 'string' },
+  json: { type: 'boolean' },
+  'metadata-output': { type: 'string' },
+  audit: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function rewrapCommand(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: {
-      from: { type: 'string' },
-      to: { type: 'string', multiple: true },
-      mode: { type: 'string' },
-      'remove-provider': { type: 'string' },
-      'remove-key': { type: 'string' },
-      context: { type: 'string', short: 'c', multiple: true },
-      'commitment-policy': { type: 'string' },
-      include: { type: 'string', multiple: true },
-      exclude: { type: 'string', multiple: true },
-      strict: { type: 'boolean' },
-      concurrency: { type: 'string', short: 'j' },
-      shard: { type: 'string' },
-      json: { type: 'boolean' },
-      'metadata-output': { type: 'string' },
-      audit: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: REWRAP_OPTIONS,
   });
   if (values.help) {
     io.stdout.write(REWRAP_HELP);
@@ -148,6 +152,7 @@ export async function rewrapCommand(argv: string[], io: CliIo): Promise<number> 
       encryptionContext,
       commitmentPolicy,
       maxBuffered: max ? intFlag(max, 'ENVELOPE_MAX_BUFFERED_BYTES', 1) : undefined,
+      onEvent: debugEvents(io),
     };
     const totalBytes = files.reduce((a, f) => a + f.size, 0);
     const progress = new Progress(io.stderr, files.length, totalBytes);
@@ -275,6 +280,7 @@ async function rewrapFile(f: TreeFile, p: Plan, strict: boolean): Promise<Outcom
   if (p.mode === 'remove' ? !matched : await alreadyDone(f.path, p)) return { status: 'skipped', reason: 'already done', matched };
 
   const out = openFileOutput(f.path, { mode: f.mode });
+  p.onEvent?.('temp', out.temp);
   try {
     let event: { method: 'header-only' | 're-encrypted'; messageInfo: MessageInfo } | undefined;
     const t = rewrapStream({
@@ -295,6 +301,7 @@ async function rewrapFile(f: TreeFile, p: Plan, strict: boolean): Promise<Outcom
     }
     if (!event) throw new CliError('ENVELOPE_INTERNAL', 'rewrap ended without a result');
     out.commit();
+    p.onEvent?.('renamed', f.path);
     return { status: 'rewrapped', method: event.method, info: event.messageInfo, matched };
   } catch (e) {
     out.abort();
