@@ -26,7 +26,7 @@ describe('conventions', () => {
   });
 
   it('every option of every command is in its --help, short forms included', async () => {
-    type Options = Record<string, { short?: string }>;
+    type Options = Record<string, { type: string; short?: string }>;
     const cases: [string, Options, string][] = [
       ['encrypt', omit(CRYPT_OPTIONS, ONLY.decrypt), ENCRYPT_HELP],
       ['decrypt', omit(CRYPT_OPTIONS, ONLY.encrypt), DECRYPT_HELP],
@@ -41,7 +41,8 @@ describe('conventions', () => {
       for (const [name, o] of Object.entries(options)) {
         const line = help.split('\n').find((l) => new RegExp(`^\\s+(-\\w, )?--${name}\\b`).test(l));
         expect(line, `${command} --help lists --${name}`).toBeDefined();
-        if (o.short) expect(line, `${command} --help shows -${o.short} for --${name}`).toMatch(new RegExp(`^\\s+-${o.short}, --${name}\\b`));
+        if (o.short)
+          expect(line, `${command} --help shows -${o.short} for --${name}`).toMatch(new RegExp(`^\\s+-${o.short}, --${name}\\b`));
       }
     }
   });
@@ -52,9 +53,15 @@ describe('conventions', () => {
     const input = path.join(dir, 'in.txt');
     await writeFile(input, 'hello');
     const cases: [string[], RegExp][] = [
-      [['encrypt', '--keyring', k, '-c', `a=${'x'.repeat(70_000)}`, '--in', input, '--out', path.join(dir, 'c')], /ENVELOPE_USAGE: -c: pair 1 is longer than 65535 bytes/],
+      [
+        ['encrypt', '--keyring', k, '-c', `a=${'x'.repeat(70_000)}`, '--in', input, '--out', path.join(dir, 'c')],
+        /ENVELOPE_USAGE: -c: pair 1 is longer than 65535 bytes/,
+      ],
       [['encrypt', '--keyring', k, '--in', input, '--out', dir], /ENVELOPE_OUTPUT: .*: is a directory; give a file name/],
-      [['encrypt', '--keyring', k, '--in', input, '--out', path.join(dir, 'missing', 'dir', 'x')], /ENVELOPE_OUTPUT: .*x: the directory .*dir does not exist/],
+      [
+        ['encrypt', '--keyring', k, '--in', input, '--out', path.join(dir, 'missing', 'dir', 'x')],
+        /ENVELOPE_OUTPUT: .*x: the directory .*dir does not exist/,
+      ],
       [['encrypt', '--keyring', k, '--in', input, '--out', path.join(input, 'x')], /ENVELOPE_OUTPUT: .*in\.txt is not a directory/],
       [['encrypt', '--keyring', k, '--in', path.join(dir, 'nope')], /ENVELOPE_IO: --in .*nope: no such file/],
       [['demo', '--size', 'abc'], /ENVELOPE_USAGE: --size expects an integer/],
@@ -97,7 +104,7 @@ describe('conventions', () => {
   });
 
   it('15.5: a typo in inline --keyring JSON reports the position only, never the text around it', async () => {
-    const key = randomBytes(32).toString('base64');
+    const key = `Q${randomBytes(30).toString('base64')}`; // starts with a letter: invalid from its first character
     const prefix = '{"type":"raw-aes","namespace":"n","name":"k","key":';
     const r = await run(['encrypt', '--keyring', `${prefix}${key}"}`], 'x');
     expect(r.stderr).toBe(`envelope: ENVELOPE_CONFIG: keyring: invalid JSON (line 1, column ${prefix.length + 1})\n`);
@@ -123,16 +130,25 @@ describe('conventions', () => {
   it('--json and --metadata-output for a single file; they need --out when stdout carries data', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'envelope-conv-'));
     const k = aesConfig();
-    const r = await run(['encrypt', '--keyring', k, '--out', path.join(dir, 'c'), '--json', '--metadata-output', path.join(dir, 'm')], 'data');
+    const r = await run(
+      ['encrypt', '--keyring', k, '--out', path.join(dir, 'c'), '--json', '--metadata-output', path.join(dir, 'm')],
+      'data',
+    );
     expect(JSON.parse(r.stdout.toString())).toMatchObject({ done: 1, failed: 0, warnings: [] });
-    expect(JSON.parse(await readFile(path.join(dir, 'm'), 'utf8'))).toMatchObject({ operation: 'encrypt', input: 'stdin', output: path.join(dir, 'c') });
+    expect(JSON.parse(await readFile(path.join(dir, 'm'), 'utf8'))).toMatchObject({
+      operation: 'encrypt',
+      input: 'stdin',
+      output: path.join(dir, 'c'),
+    });
     const d = await run(['decrypt', '--keyring', k, '--in', path.join(dir, 'c'), '--out', path.join(dir, 'p'), '--metadata-output', '-']);
     expect(JSON.parse(d.stdout.toString())).toMatchObject({ operation: 'decrypt', output: path.join(dir, 'p') });
     expect((await run(['encrypt', '--keyring', k, '--json'], 'x')).stderr).toMatch(/ENVELOPE_USAGE: --json needs --out/);
-    expect((await run(['decrypt', '--keyring', k, '--metadata-output', '-'], 'x')).stderr).toMatch(/ENVELOPE_USAGE: --metadata-output - needs --out/);
+    expect((await run(['decrypt', '--keyring', k, '--metadata-output', '-'], 'x')).stderr).toMatch(
+      /ENVELOPE_USAGE: --metadata-output - needs --out/,
+    );
   });
 });
 
-function omit<T extends Record<string, unknown>>(o: T, keys: readonly string[]): Record<string, { short?: string }> {
-  return Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k))) as Record<string, { short?: string }>;
+function omit<T extends Record<string, unknown>>(o: T, keys: readonly string[]): Record<string, { type: string; short?: string }> {
+  return Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k))) as Record<string, { type: string; short?: string }>;
 }

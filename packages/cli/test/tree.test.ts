@@ -131,7 +131,20 @@ describe('-r: many files', () => {
     }
     expect(new Set(lines.map((m) => m.input))).toEqual(new Set([...files.keys()].map((f) => path.join(src, f))));
 
-    const again = await run(['encrypt', '--keyring', k, '-r', '--in', src, '--out', path.join(dir, 'enc'), '--suffix', '.sealed', '--no-overwrite', '--json']);
+    const again = await run([
+      'encrypt',
+      '--keyring',
+      k,
+      '-r',
+      '--in',
+      src,
+      '--out',
+      path.join(dir, 'enc'),
+      '--suffix',
+      '.sealed',
+      '--no-overwrite',
+      '--json',
+    ]);
     expect(JSON.parse(again.stdout.toString())).toMatchObject({ done: 0, skipped: 4, failed: 0 });
   });
 
@@ -142,13 +155,15 @@ describe('-r: many files', () => {
     expect((await run(['encrypt', '--keyring', k, '-r', '--in', dir, '--out', path.join(dir, 'sub')])).stderr).toBe(
       'envelope: ENVELOPE_USAGE: --out must not be --in or inside it\n',
     );
-    expect((await run(['encrypt', '--keyring', k, '-r', '--in', path.join(dir, 'nope'), '--out', path.join(dir, '..', 'o')])).stderr).toMatch(
-      /^envelope: ENVELOPE_IO: --in .*nope: no such directory\n$/,
-    );
+    expect(
+      (await run(['encrypt', '--keyring', k, '-r', '--in', path.join(dir, 'nope'), '--out', path.join(dir, '..', 'o')])).stderr,
+    ).toMatch(/^envelope: ENVELOPE_IO: --in .*nope: no such directory\n$/);
     expect((await run(['encrypt', '--keyring', k, '-r', '--in', path.join(dir, 'a'), '--out', `${dir}-o`])).stderr).toMatch(
       /^envelope: ENVELOPE_USAGE: --in .* is not a directory/,
     );
-    expect((await run(['encrypt', '--keyring', k, '--in', dir])).stderr).toMatch(/^envelope: ENVELOPE_USAGE: --in .* is a directory; use -r/);
+    expect((await run(['encrypt', '--keyring', k, '--in', dir])).stderr).toMatch(
+      /^envelope: ENVELOPE_USAGE: --in .* is a directory; use -r/,
+    );
     expect((await run(['encrypt', '--keyring', k, '-r', '--in', dir, '--out', path.join(dir, 'x', 'y', 'z')])).stderr).toMatch(
       /^envelope: ENVELOPE_USAGE: --out must not be/,
     );
@@ -160,7 +175,12 @@ describe('-r: many files', () => {
   it('a TTY shows one progress bar over files and bytes', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'envelope-tree-'));
     await tree(path.join(dir, 'src'), 5);
-    const r = await run(['encrypt', '--keyring', aesConfig(), '-r', '--in', path.join(dir, 'src'), '--out', path.join(dir, 'enc')], '', {}, { stderr: true });
+    const r = await run(
+      ['encrypt', '--keyring', aesConfig(), '-r', '--in', path.join(dir, 'src'), '--out', path.join(dir, 'enc')],
+      '',
+      {},
+      { stderr: true },
+    );
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/\r\[#{24}\] 100% 5\/5 files, /);
     expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);

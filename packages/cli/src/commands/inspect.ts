@@ -65,7 +65,8 @@ export async function inspectCommand(argv: string[], io: CliIo): Promise<number>
     return 0;
   }
   const limits = {
-    maxEncryptedDataKeys: intFlag(values['max-encrypted-data-keys'], 'max-encrypted-data-keys', 1, 0xffff) ?? DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+    maxEncryptedDataKeys:
+      intFlag(values['max-encrypted-data-keys'], 'max-encrypted-data-keys', 1, 0xffff) ?? DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
     maxFrameLength: 0xffffffff,
   };
   const header = await readHeader(inputStream(io.stdin, values.in), limits);

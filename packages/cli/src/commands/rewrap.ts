@@ -36,7 +36,7 @@ import { openFileOutput } from '../output.js';
 import { pathFilter } from '../glob.js';
 import { kindOf, walkTree, type TreeFile, type TreeListing } from '../tree.js';
 import { BatchTally, printSummary } from '../summary.js';
-import { messageRecord, openMetadataSink, type MetadataSink } from '../metadata.js';
+import { messageRecord, openMetadataSink } from '../metadata.js';
 import { CliAudit } from '../audit.js';
 
 export const REWRAP_HELP = `Usage: envelope rewrap --from K --to K [--to K]... [--mode replace|add|remove] [options] FILE...|DIR...
