@@ -40,6 +40,8 @@ export interface Spawned {
   child: ChildProcessWithoutNullStreams;
   /** Resolves with the first stderr line matching `re` (or rejects if the process exits first). */
   line(re: RegExp): Promise<string>;
+  /** Resolves with the n-th (from 1) stderr line matching `re` (or rejects if the process exits first). */
+  nth(re: RegExp, n: number): Promise<string>;
   /** Resolves once the process has exited: code, signal, all stdout and stderr. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: string }>;
 }
@@ -52,7 +54,9 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, options: {
   });
   const out: Buffer[] = [];
   let err = '';
-  const waiters: { re: RegExp; resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
+  const lines: string[] = [];
+  const waiters: { re: RegExp; n: number; resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
+  const count = (re: RegExp) => lines.filter((l) => re.test(l)).length;
   child.stdout.on('data', (c: Buffer) => out.push(c));
   // The child may exit (a signal, an error) before it read all the input a test offers it.
   child.stdin.on('error', () => {});
@@ -61,8 +65,9 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, options: {
     err += c.toString();
     const fresh = err.slice(before.lastIndexOf('\n') + 1).split('\n');
     for (const l of fresh.slice(0, -1)) {
+      lines.push(l);
       for (const w of [...waiters]) {
-        if (w.re.test(l)) {
+        if (w.re.test(l) && count(w.re) >= w.n) {
           waiters.splice(waiters.indexOf(w), 1);
           w.resolve(l);
         }
@@ -75,14 +80,11 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, options: {
       resolve({ code, signal, stdout: Buffer.concat(out), stderr: err });
     }),
   );
-  return {
-    child,
-    exited,
-    line: (re) =>
-      new Promise((resolve, reject) => {
-        const seen = err.split('\n').find((l) => re.test(l));
-        if (seen !== undefined) resolve(seen);
-        else waiters.push({ re, resolve, reject });
-      }),
-  };
+  const nth = (re: RegExp, n: number): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const seen = lines.filter((l) => re.test(l));
+      if (seen.length >= n) resolve(seen[n - 1]!);
+      else waiters.push({ re, n, resolve, reject });
+    });
+  return { child, exited, nth, line: (re) => nth(re, 1) };
 }
