@@ -13,6 +13,7 @@
  *     `--release-unverified`, stdout at once.
  * Unsigned messages authenticate frame by frame, so their frames go straight out.
  */
+import { statSync } from 'node:fs';
 import { Transform, Writable, finished } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -113,6 +114,9 @@ export async function encryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
     let warnings: CliWarning[] = [];
     try {
       const t = encryptStream({
+        // A file's size bounds the message: a caching materials manager can then reuse data keys
+        // across the files of a batch (it caches a stream only with a bound).
+        ...(ends.input !== undefined ? { plaintextLengthBound: statSync(ends.input).size } : {}),
         materialsManager: s.materialsManager,
         encryptionContext: s.encryptionContext,
         suite: s.suite,
@@ -128,6 +132,9 @@ export async function encryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
       out?.commit();
     } catch (e) {
       out?.abort();
+      if ((e as { code?: string }).code === 'ENVELOPE_LIMIT_EXCEEDED' && /plaintextLengthBound/.test((e as Error).message)) {
+        throw new CliError('ENVELOPE_INPUT_CHANGED', 'the input grew while it was being encrypted; nothing was written', { cause: e });
+      }
       throw e;
     }
     if (!info) throw new CliError('ENVELOPE_INTERNAL', 'encrypt ended without a message header');

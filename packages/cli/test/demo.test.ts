@@ -15,7 +15,7 @@ describe('envelope demo', () => {
     expect(report.blackholedDecrypts[0].failover).toBe(true);
     expect(report.blackholedDecrypts.at(-1).failover).toBe(false);
     expect(report.health.find((h: { region: string }) => h.region === 'us-east-1').breaker).toBe('open');
-    // Bounded by the hedge delay and the deadline, never by the blackhole.
-    for (const d of report.blackholedDecrypts) expect(d.ms).toBeLessThan(5000);
+    // No wall-clock bound here (timings belong in bench/): that every decrypt succeeded through
+    // the secondary, and that the breaker stopped the primary being tried, is the behaviour.
   });
 });
