@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { EnvelopeError } from '@envelope/core';
-import { UsageError, parseContextPairs, type CliIo } from '../io.js';
+import { UsageError, type CliIo } from '../io.js';
+import { parseContextPairs } from '../context-pairs.js';
 
 export const BRANCH_KEYS_HELP = `Usage: envelope branch-keys <command> --store S [--id ID] [-c key=value]...
 

@@ -27,7 +27,8 @@ import {
   type MessageInfo,
   type RewrapMode,
 } from '@envelope/core';
-import { CliError, UsageError, debugEvents, intFlag, parseContextPairs, type CliIo } from '../io.js';
+import { CliError, UsageError, debugEvents, intFlag, type CliIo } from '../io.js';
+import { parseContextPairs } from '../context-pairs.js';
 import { openInputFile, readHeader } from '../files.js';
 import { loadKeyringOnly } from '../keyring-config.js';
 import { Progress } from '../progress.js';
