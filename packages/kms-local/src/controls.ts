@@ -4,6 +4,7 @@
  * known operation names, so the maps stay bounded whatever clients send.
  */
 import { TokenBucket, type Fault } from './faults.js';
+import { systemClock, type KmsLocalClock } from './clock.js';
 
 /** What the server should do with a request after the fault and quota checks. */
 export type Admission = 'serve' | 'blackhole' | 'refuse' | 'error' | 'throttle';
@@ -15,14 +16,16 @@ export class RegionControls {
   readonly #faults = new Map<string, Fault>();
   readonly #faultBuckets = new Map<string, TokenBucket>();
   readonly #quotas = new Map<string, TokenBucket>();
+  readonly #clock: KmsLocalClock;
 
-  /** `quotas`: requests per second per region (ThrottlingException past them). */
-  constructor(regions: readonly string[], quotas: Readonly<Record<string, number>> = {}) {
+  /** `quotas`: requests per second per region (ThrottlingException past them); `clock` runs the buckets. */
+  constructor(regions: readonly string[], quotas: Readonly<Record<string, number>> = {}, clock: KmsLocalClock = systemClock) {
     this.#regions = regions;
+    this.#clock = clock;
     for (const [region, rate] of Object.entries(quotas)) {
       this.#check(region);
       if (!(rate >= 0)) throw new RangeError(`quota for ${region} must be a number of requests per second >= 0`);
-      this.#quotas.set(region, new TokenBucket(rate));
+      this.#quotas.set(region, new TokenBucket(rate, clock.now()));
     }
   }
 
@@ -55,7 +58,7 @@ export class RegionControls {
       return;
     }
     this.#faults.set(region, { ...fault });
-    if (fault.mode === 'throttle') this.#faultBuckets.set(region, new TokenBucket(fault.ratePerSecond ?? 0));
+    if (fault.mode === 'throttle') this.#faultBuckets.set(region, new TokenBucket(fault.ratePerSecond ?? 0, this.#clock.now()));
   }
 
   /** The current faults, by region. */
@@ -80,10 +83,10 @@ export class RegionControls {
     if (f) {
       if (f.mode === 'blackhole' || f.mode === 'refuse') return f.mode;
       if (f.mode === 'error' && random() < (f.errorRate ?? 1)) return 'error';
-      if (f.mode === 'throttle' && !this.#faultBuckets.get(region)!.take()) return 'throttle';
+      if (f.mode === 'throttle' && !this.#faultBuckets.get(region)!.take(this.#clock.now())) return 'throttle';
     }
     const q = this.#quotas.get(region);
-    if (q && !q.take()) return 'throttle';
+    if (q && !q.take(this.#clock.now())) return 'throttle';
     return 'serve';
   }
 }

@@ -15,6 +15,7 @@ export type { KmsLocal, KmsLocalOptions } from './server.js';
 export { isLoopback, isLoopbackHost } from './admin.js';
 export { parseFault, TokenBucket } from './faults.js';
 export type { Fault, FaultMode } from './faults.js';
+export type { KmsLocalClock } from './clock.js';
 export { KmsError } from './errors.js';
 export type { KmsErrorType } from './errors.js';
 export { verifySigV4, signRequest, MAX_SKEW_MS } from './sigv4.js';

@@ -12,6 +12,7 @@ import { StateFile } from './persistence.js';
 import { verifySigV4, type Credentials } from './sigv4.js';
 import { parseFault, type Fault } from './faults.js';
 import { RegionControls } from './controls.js';
+import { systemClock, type KmsLocalClock } from './clock.js';
 import { handleAdmin, isLoopback } from './admin.js';
 import { EnvelopeError } from '@envelope/core';
 import { BodyTooLargeError, readBody, sendError, sendJson } from './http.js';
@@ -46,6 +47,8 @@ export interface KmsLocalOptions {
   quotas?: Readonly<Record<string, number>>;
   /** When set, admin requests must carry it in `x-admin-token` (besides being loopback, without Origin). */
   adminToken?: string;
+  /** Time for the token buckets and the latency fault (default the system's; tests pass a fake one). */
+  clock?: KmsLocalClock;
 }
 
 /** A running kms-local. */
@@ -138,9 +141,10 @@ function checkOptions(o: KmsLocalOptions): { regions: string[]; creds: Credentia
  */
 export async function startKmsLocal(options: KmsLocalOptions = {}): Promise<KmsLocal> {
   const { regions, creds, accountId, host } = checkOptions(options);
+  const clock = options.clock ?? systemClock;
   let controls: RegionControls;
   try {
-    controls = new RegionControls(regions, options.quotas);
+    controls = new RegionControls(regions, options.quotas, clock);
   } catch (e) {
     throw invalidOption(`quotas: ${(e as Error).message}`);
   }
@@ -154,11 +158,11 @@ export async function startKmsLocal(options: KmsLocalOptions = {}): Promise<KmsL
   const delay = (ms: number): Promise<void> =>
     new Promise((resolve) => {
       const done = (): void => {
-        clearTimeout(t);
+        cancel();
         delays.delete(done);
         resolve();
       };
-      const t = setTimeout(done, ms);
+      const cancel = clock.setTimer(ms, done);
       delays.add(done);
     });
 

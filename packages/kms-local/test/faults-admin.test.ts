@@ -1,50 +1,68 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CreateKeyCommand, EncryptCommand, GenerateDataKeyCommand, ListKeysCommand } from '@aws-sdk/client-kms';
-import { isLoopback, parseFault, startKmsLocal, TokenBucket, type KmsLocal } from '../src/index.js';
+import { CreateKeyCommand, GenerateDataKeyCommand, ListKeysCommand } from '@aws-sdk/client-kms';
+import { isLoopback, parseFault, startKmsLocal, TokenBucket, type Fault, type KmsLocal } from '../src/index.js';
 import { handleAdmin } from '../src/admin.js';
 import { RegionControls } from '../src/controls.js';
-import { client, errName, raw } from './helpers.js';
+import { FakeClock, client, errName, raw, signed, tracked } from './helpers.js';
 
+const clock = new FakeClock();
 let kms: KmsLocal;
 beforeAll(async () => {
-  kms = await startKmsLocal({ regions: ['us-east-1', 'eu-west-1'], port: 0 });
+  kms = await startKmsLocal({ regions: ['us-east-1', 'eu-west-1'], port: 0, clock });
 });
 afterAll(() => kms.close());
 
 const admin = (method: string, path: string, body?: unknown) =>
   raw(kms.url, { method, path, body: body === undefined ? undefined : JSON.stringify(body) });
 
-describe('fault modes, observed from the SDK', () => {
-  it('blackhole: accepted and never answered — the client’s own timeout fires; other regions are unaffected', async () => {
-    const { KeyMetadata: k } = await client(kms, 'us-east-1').send(new CreateKeyCommand({}));
+/** Resolves with the region of the next request kms-local counts (it has arrived and been authenticated). */
+function nextArrival(): Promise<string> {
+  const count = RegionControls.prototype.count;
+  return new Promise((resolve) => {
+    const spy = vi.spyOn(RegionControls.prototype, 'count').mockImplementation(function (this: RegionControls, region, operation) {
+      spy.mockRestore();
+      count.call(this, region, operation);
+      resolve(region);
+    });
+  });
+}
+
+/** One region's GenerateDataKey results, all sent at once while the fake clock stands still (`fault` set after the key is made). */
+async function burst(k: KmsLocal, region: string, n: number, fault?: Fault): Promise<string[]> {
+  const c = client(k, region);
+  const { KeyMetadata: key } = await c.send(new CreateKeyCommand({}));
+  if (fault) k.setFault(region, fault);
+  return Promise.all(
+    Array.from({ length: n }, () => errName(c.send(new GenerateDataKeyCommand({ KeyId: key!.KeyId, NumberOfBytes: 32 })))),
+  );
+}
+const served = (results: string[]): number => results.filter((r) => r === 'no error').length;
+
+describe('fault modes, observed over HTTP (time on a fake clock)', () => {
+  it('blackhole: accepted and never answered while other regions are; close() ends the held socket', async () => {
+    const other = await startKmsLocal({ regions: ['us-east-1', 'eu-west-1'], port: 0 });
+    other.setFault('us-east-1', { mode: 'blackhole' });
+    const arrived = nextArrival();
+    const held = tracked(signed(other, '{}', { region: 'us-east-1' }));
+    expect(await arrived).toBe('us-east-1');
+    expect(other.stats()['us-east-1']).toEqual({ ListKeys: 1 }); // it arrived, and is being held
+    expect((await signed(other, '{}', { region: 'eu-west-1' })).status).toBe(200); // answered meanwhile
+    expect(held.settled).toBe(false);
+    await other.close();
+    await expect(held.promise).rejects.toMatchObject({ code: 'ECONNRESET' }); // ended by close(), no answer
+  });
+
+  it('blackhole: the SDK client’s own request timeout is what ends its call', async () => {
     kms.setFault('us-east-1', { mode: 'blackhole' });
     try {
-      const t0 = performance.now();
-      const e = await errName(
-        client(kms, 'us-east-1', { requestTimeout: 300 }).send(new EncryptCommand({ KeyId: k!.KeyId, Plaintext: Buffer.from('x') })),
-      );
-      const took = performance.now() - t0;
+      const e = await errName(client(kms, 'us-east-1', { requestTimeout: 200 }).send(new ListKeysCommand({})));
       expect(e).toMatch(/TimeoutError/);
-      expect(took).toBeGreaterThanOrEqual(280);
-      expect(took).toBeLessThan(3000);
       expect((await client(kms, 'eu-west-1').send(new ListKeysCommand({}))).Keys).toBeDefined();
     } finally {
       kms.setFault('us-east-1', { mode: 'none' });
     }
-  });
-
-  it('blackhole: close() still ends the held sockets (and resolves promptly)', async () => {
-    const other = await startKmsLocal({ regions: ['us-east-1'], port: 0 });
-    other.setFault('us-east-1', { mode: 'blackhole' });
-    const pending = errName(client(other, 'us-east-1', { requestTimeout: 20_000 }).send(new ListKeysCommand({})));
-    await new Promise((r) => setTimeout(r, 100));
-    expect(other.stats()['us-east-1']?.ListKeys).toBe(1); // it arrived, and is being held
-    const t0 = performance.now();
-    await other.close();
-    expect(await pending).not.toBe('no error');
-    expect(performance.now() - t0).toBeLessThan(1000);
   });
 
   it('refuse: the connection is destroyed at once (a network error, no HTTP status)', async () => {
@@ -69,81 +87,85 @@ describe('fault modes, observed from the SDK', () => {
     }
   });
 
-  it('throttle: ThrottlingException past ratePerSecond', async () => {
-    const c = client(kms, 'eu-west-1');
-    const { KeyMetadata: k } = await c.send(new CreateKeyCommand({}));
-    kms.setFault('eu-west-1', { mode: 'throttle', ratePerSecond: 5 });
+  it('throttle: exactly ratePerSecond requests are served from a full bucket, the rest ThrottlingException', async () => {
     try {
-      const t0 = performance.now();
-      const results = await Promise.all(
-        Array.from({ length: 20 }, () => errName(c.send(new GenerateDataKeyCommand({ KeyId: k!.KeyId, NumberOfBytes: 32 })))),
-      );
-      const refilled = Math.floor(((performance.now() - t0) / 1000) * 5); // tokens that came back meanwhile (a busy machine is slow)
-      const ok = results.filter((r) => r === 'no error').length;
-      expect(ok).toBeGreaterThanOrEqual(5);
-      expect(ok).toBeLessThanOrEqual(5 + refilled);
-      expect(ok).toBeLessThan(20);
-      expect(results.filter((r) => r === 'ThrottlingException 400')).toHaveLength(20 - ok);
+      const results = await burst(kms, 'eu-west-1', 20, { mode: 'throttle', ratePerSecond: 5 });
+      expect(served(results)).toBe(5);
+      expect(results.filter((r) => r === 'ThrottlingException 400')).toHaveLength(15);
     } finally {
       kms.setFault('eu-west-1', { mode: 'none' });
     }
   });
 
-  it('latency: the added delay is measured by the client', async () => {
-    const c = client(kms, 'eu-west-1');
-    await c.send(new ListKeysCommand({})); // warm the connection
-    kms.setFault('eu-west-1', { mode: 'latency', latencyMs: 150 });
-    try {
-      const t0 = performance.now();
-      await c.send(new ListKeysCommand({}));
-      const took = performance.now() - t0;
-      expect(took).toBeGreaterThanOrEqual(145);
-      expect(took).toBeLessThan(1500);
-    } finally {
-      kms.setFault('eu-west-1', { mode: 'none' });
-    }
-  });
-
-  it('quotas: a configured request rate per region gives ThrottlingException past it', async () => {
-    const q = await startKmsLocal({ regions: ['us-east-1', 'eu-west-1'], port: 0, quotas: { 'us-east-1': 3 } });
-    try {
-      const t0 = performance.now();
-      const east = await Promise.all(Array.from({ length: 8 }, () => errName(client(q, 'us-east-1').send(new ListKeysCommand({})))));
-      const refilled = Math.floor(((performance.now() - t0) / 1000) * 3);
-      const ok = east.filter((r) => r === 'no error').length;
-      expect(ok).toBeGreaterThanOrEqual(3);
-      expect(ok).toBeLessThanOrEqual(3 + refilled);
-      expect(east.filter((r) => r === 'ThrottlingException 400')).toHaveLength(8 - ok);
-      const eu = await Promise.all(Array.from({ length: 8 }, () => errName(client(q, 'eu-west-1').send(new ListKeysCommand({})))));
-      expect(eu.every((r) => r === 'no error')).toBe(true);
-    } finally {
-      await q.close();
-    }
-    await expect(startKmsLocal({ regions: ['us-east-1'], quotas: { 'eu-west-1': 1 } })).rejects.toThrow(/does not serve/);
-  });
-
-  it('throttle: a throttled region recovers as the bucket refills', async () => {
+  it('throttle: a throttled region recovers as the bucket refills (one token per 1/rate s)', async () => {
     kms.setFault('eu-west-1', { mode: 'throttle', ratePerSecond: 1 });
     try {
       const c = client(kms, 'eu-west-1');
       expect(await errName(c.send(new ListKeysCommand({})))).toBe('no error'); // the one token
       expect(await errName(c.send(new ListKeysCommand({})))).toBe('ThrottlingException 400');
-      await new Promise((r) => setTimeout(r, 1100)); // 1/s: a token is back
+      clock.advance(999);
+      expect(await errName(c.send(new ListKeysCommand({})))).toBe('ThrottlingException 400'); // 0.999 of a token
+      clock.advance(1);
       expect(await errName(c.send(new ListKeysCommand({})))).toBe('no error');
+      expect(await errName(c.send(new ListKeysCommand({})))).toBe('ThrottlingException 400');
     } finally {
       kms.setFault('eu-west-1', { mode: 'none' });
     }
+  });
+
+  it('latency: a request is served only once latencyMs have passed; other regions meanwhile at once', async () => {
+    kms.setFault('us-east-1', { mode: 'latency', latencyMs: 150 });
+    try {
+      const delayed = clock.nextTimer();
+      const slow = tracked(signed(kms, '{}', { region: 'us-east-1' }));
+      await delayed; // it arrived and waits on the clock
+      clock.advance(149);
+      expect((await signed(kms, '{}', { region: 'eu-west-1' })).status).toBe(200);
+      expect(slow.settled).toBe(false);
+      clock.advance(1);
+      expect((await slow.promise).status).toBe(200);
+      expect(clock.pending).toBe(0);
+    } finally {
+      kms.setFault('us-east-1', { mode: 'none' });
+    }
+  });
+
+  it('latency: close() ends a pending delay (no timer outlives the server)', async () => {
+    const own = new FakeClock();
+    const other = await startKmsLocal({ regions: ['us-east-1'], port: 0, clock: own });
+    other.setFault('us-east-1', { mode: 'latency', latencyMs: 600_000 });
+    const delayed = own.nextTimer();
+    const slow = tracked(signed(other, '{}'));
+    await delayed;
+    expect(own.pending).toBe(1);
+    await other.close();
+    expect(own.pending).toBe(0);
+    await expect(slow.promise).rejects.toMatchObject({ code: 'ECONNRESET' });
+  });
+
+  it('quotas: a configured request rate per region gives ThrottlingException past it; other regions are not limited', async () => {
+    const q = await startKmsLocal({ regions: ['us-east-1', 'eu-west-1'], port: 0, quotas: { 'us-east-1': 3 }, clock: new FakeClock() });
+    try {
+      const east = await burst(q, 'us-east-1', 8);
+      expect(served(east)).toBe(2); // CreateKey took the first of the 3 tokens
+      expect(east.filter((r) => r === 'ThrottlingException 400')).toHaveLength(6);
+      expect(served(await burst(q, 'eu-west-1', 8))).toBe(8);
+    } finally {
+      await q.close();
+    }
+    await expect(startKmsLocal({ regions: ['us-east-1'], quotas: { 'eu-west-1': 1 } })).rejects.toThrow(/does not serve/);
   });
 });
 
 describe('admin API', () => {
   it('PUT/GET faults, stats per region and operation, reset-stats, reset', async () => {
-    expect(JSON.parse((await admin('PUT', '/_admin/faults/us-east-1', { mode: 'latency', latencyMs: 5 })).body)).toEqual({
-      mode: 'latency',
-      latencyMs: 5,
+    // An error fault at rate 0: in force, yet every request is served.
+    expect(JSON.parse((await admin('PUT', '/_admin/faults/us-east-1', { mode: 'error', errorRate: 0 })).body)).toEqual({
+      mode: 'error',
+      errorRate: 0,
     });
-    expect(JSON.parse((await admin('GET', '/_admin/faults')).body)).toEqual({ 'us-east-1': { mode: 'latency', latencyMs: 5 } });
-    expect(kms.faults()).toEqual({ 'us-east-1': { mode: 'latency', latencyMs: 5 } });
+    expect(JSON.parse((await admin('GET', '/_admin/faults')).body)).toEqual({ 'us-east-1': { mode: 'error', errorRate: 0 } });
+    expect(kms.faults()).toEqual({ 'us-east-1': { mode: 'error', errorRate: 0 } });
     expect((await admin('PUT', '/_admin/faults/us-east-1', { mode: 'bogus' })).status).toBe(400);
     expect((await admin('PUT', '/_admin/faults/us-east-1', { mode: 'error', errorRate: 2 })).status).toBe(400);
     expect((await admin('PUT', '/_admin/faults/us-east-1', { mode: 'throttle' })).status).toBe(400);
