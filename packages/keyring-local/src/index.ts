@@ -6,6 +6,7 @@ export { RawAesKeyring } from './raw-aes-keyring.js';
 export type { RawAesKeyringOptions, RawAesKeyringBase64Options } from './raw-aes-keyring.js';
 export { RawRsaKeyring } from './raw-rsa-keyring.js';
 export type { RawRsaKeyringOptions } from './raw-rsa-keyring.js';
+export { MIN_RSA_BITS } from './rsa-key.js';
 export type { RsaKeyInput } from './rsa-key.js';
 export { RSA_PADDINGS, pkcs1DecryptAvailable } from './rsa-padding.js';
 export type { RsaPadding } from './rsa-padding.js';

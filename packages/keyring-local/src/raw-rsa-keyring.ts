@@ -15,22 +15,25 @@ import {
   type Keyring,
   type KeyringCallOptions,
 } from '@envelope/core';
-import { loadRsaKey, modulusBytes, samePublicKey, type RsaKeyInput } from './rsa-key.js';
+import { MIN_RSA_BITS, loadRsaKey, modulusBits, samePublicKey, type RsaKeyInput } from './rsa-key.js';
 import {
   PKCS1_HOW_TO_ENABLE,
   RSA_PADDINGS,
   isPkcs1Refusal,
   isRsaPadding,
   nodePadding,
-  paddingOverhead,
   type NodeRsaPadding,
   type RsaPadding,
 } from './rsa-padding.js';
 import { dataKeyToWrap } from './data-key.js';
 import { checkName, checkNamespace, invalid, noDecryptableKey, sameBytes } from './validate.js';
 
-/** The largest data key any suite uses: the public key must be able to wrap it. */
-const MAX_DATA_KEY_BYTES = 32;
+/**
+ * The one reason every failed unwrap gives, whether the padding was bad, the key was wrong or the
+ * unwrapped key had the wrong length: a padding oracle (Bleichenbacher, Marvin) feeds on the
+ * difference (issue 15.i4). OpenSSL's own error is not passed on for the same reason.
+ */
+const UNWRAP_FAILED = 'RSA decryption failed';
 
 /** Options for {@link RawRsaKeyring}. */
 export interface RawRsaKeyringOptions {
@@ -59,6 +62,12 @@ export interface RawRsaKeyringOptions {
    * {@link pkcs1DecryptAvailable}.
    */
   allowPkcs1Decrypt?: boolean | undefined;
+  /**
+   * Opt in to *decrypting* with an RSA key under 2048 bits ({@link MIN_RSA_BITS}), for messages
+   * written long ago. Without it such keys are refused; with it, the keyring still refuses to wrap
+   * new data keys under them (`onEncrypt` throws `ENVELOPE_KEYRING_FAILURE`).
+   */
+  allowSmallKeyDecrypt?: boolean | undefined;
 }
 
 /**
@@ -74,6 +83,9 @@ export interface RawRsaKeyringOptions {
  * - `'pkcs1'` padding: encrypting is allowed (for tests and compatibility; discouraged);
  *   decrypting needs `allowPkcs1Decrypt: true`, and on Node 20 the process flag
  *   `--security-revert=CVE-2023-46809` (else `ENVELOPE_UNSUPPORTED`).
+ * - Keys under 2048 bits are refused; `allowSmallKeyDecrypt: true` accepts them for decrypting
+ *   old messages only (wrapping under them is still refused).
+ * - Every failed unwrap of its own EDK has the same cause, "RSA decryption failed", whatever failed.
  *
  * The keys are node KeyObjects: OpenSSL holds them, and they cannot be zeroized from JavaScript.
  *
@@ -100,6 +112,8 @@ export class RawRsaKeyring implements Keyring {
   readonly #publicKey: KeyObject | undefined;
   readonly #privateKey: KeyObject | undefined;
   readonly #nodePadding: NodeRsaPadding;
+  /** The public key is big enough to wrap under (at least {@link MIN_RSA_BITS}). */
+  readonly #canWrap: boolean;
 
   /** @throws `ENVELOPE_INVALID_ARGUMENT` naming the bad option. */
   constructor(options: RawRsaKeyringOptions) {
@@ -114,15 +128,20 @@ export class RawRsaKeyring implements Keyring {
     }
     this.#publicKey = options.publicKey === undefined ? undefined : loadRsaKey(options.publicKey, 'public', 'publicKey');
     this.#privateKey = options.privateKey === undefined ? undefined : loadRsaKey(options.privateKey, 'private', 'privateKey');
-    if (this.#publicKey) {
-      const room = modulusBytes(this.#publicKey) - paddingOverhead(this.padding);
-      if (room < MAX_DATA_KEY_BYTES) {
+    if (options.allowSmallKeyDecrypt !== undefined && typeof options.allowSmallKeyDecrypt !== 'boolean')
+      throw invalid('allowSmallKeyDecrypt', 'expected true or false');
+    const allowSmall = options.allowSmallKeyDecrypt === true;
+    for (const [param, key] of [
+      ['publicKey', this.#publicKey],
+      ['privateKey', this.#privateKey],
+    ] as const) {
+      if (key !== undefined && modulusBits(key) < MIN_RSA_BITS && !allowSmall)
         throw invalid(
-          'publicKey',
-          `a ${this.#publicKey.asymmetricKeyDetails?.modulusLength}-bit modulus cannot wrap a 32-byte data key with ${this.padding}`,
+          param,
+          `a ${modulusBits(key)}-bit RSA key is too small (at least ${MIN_RSA_BITS} bits); to decrypt old messages with it, set allowSmallKeyDecrypt: true (it will not wrap new data keys)`,
         );
-      }
     }
+    this.#canWrap = this.#publicKey !== undefined && modulusBits(this.#publicKey) >= MIN_RSA_BITS;
     if (this.#publicKey && this.#privateKey && !samePublicKey(this.#publicKey, this.#privateKey)) {
       throw invalid('publicKey', 'does not match privateKey');
     }
@@ -140,9 +159,9 @@ export class RawRsaKeyring implements Keyring {
     return `${this.keyNamespace}/${this.keyName}`;
   }
 
-  /** True when the keyring has a public key. */
+  /** True when the keyring has a public key it may wrap under (at least 2048 bits). */
   get canEncrypt(): boolean {
-    return this.#publicKey !== undefined;
+    return this.#canWrap;
   }
 
   /** True when the keyring has a private key. */
@@ -154,8 +173,8 @@ export class RawRsaKeyring implements Keyring {
    * Generates the data key if the materials have none, then wraps it with the public key and
    * adds the EDK (spec: raw-rsa-keyring.md "OnEncrypt").
    *
-   * @throws `ENVELOPE_KEYRING_FAILURE` without a public key (checked before the materials change)
-   *   or if RSA encryption fails.
+   * @throws `ENVELOPE_KEYRING_FAILURE` without a public key, or with one under 2048 bits
+   *   (checked before the materials change), or if RSA encryption fails.
    */
   async onEncrypt(materials: EncryptionMaterials, options?: KeyringCallOptions): Promise<EncryptionMaterials> {
     throwIfAborted(options?.signal);
@@ -164,6 +183,14 @@ export class RawRsaKeyring implements Keyring {
       throw new EnvelopeError('ENVELOPE_KEYRING_FAILURE', `raw RSA keyring ${this.keyId} has no public key, so it cannot encrypt`, {
         causes: [{ key: this.keyId, reason: 'no public key' }],
       });
+    }
+    if (!this.#canWrap) {
+      const bits = modulusBits(publicKey);
+      throw new EnvelopeError(
+        'ENVELOPE_KEYRING_FAILURE',
+        `raw RSA keyring ${this.keyId}: a ${bits}-bit key is too small to wrap data keys (at least ${MIN_RSA_BITS} bits); it only decrypts old messages`,
+        { causes: [{ key: this.keyId, reason: `${bits}-bit key too small to wrap` }] },
+      );
     }
     const dataKey = dataKeyToWrap(materials);
     let ciphertext: Uint8Array;
@@ -221,17 +248,15 @@ export class RawRsaKeyring implements Keyring {
             ],
           });
         }
-        causes.push({ key: this.keyId, reason: 'RSA decryption failed', error });
+        causes.push({ key: this.keyId, reason: UNWRAP_FAILED });
         continue;
       }
       try {
         // PKCS#1 v1.5 with implicit rejection "decrypts" a wrong ciphertext to random bytes; the
-        // length check catches most of those before they reach the materials.
+        // length check catches most of those before they reach the materials. Same reason as a
+        // failed decryption: the two must not be told apart (15.i4).
         if (dataKey.byteLength !== materials.suite.keyLength) {
-          causes.push({
-            key: this.keyId,
-            reason: `unwrapped ${dataKey.byteLength} bytes, expected a ${materials.suite.keyLength}-byte data key`,
-          });
+          causes.push({ key: this.keyId, reason: UNWRAP_FAILED });
           continue;
         }
         materials.setDataKey(dataKey);

@@ -71,9 +71,15 @@ export function loadRsaKey(input: unknown, kind: Kind, param: string): KeyObject
   return key;
 }
 
-/** The modulus length in bytes. */
-export function modulusBytes(key: KeyObject): number {
-  return Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+/**
+ * The smallest RSA modulus the raw RSA keyring wraps under, in bits (NIST SP 800-57 Part 1 and
+ * SP 800-131A: 2048 bits for 112-bit security; smaller moduli are disallowed for key transport).
+ */
+export const MIN_RSA_BITS = 2048;
+
+/** The modulus length in bits. */
+export function modulusBits(key: KeyObject): number {
+  return key.asymmetricKeyDetails?.modulusLength ?? 0;
 }
 
 /** Whether two RSA keys have the same public half. */

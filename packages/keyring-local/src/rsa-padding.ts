@@ -14,8 +14,6 @@ export type RsaPadding = 'pkcs1' | 'oaep-sha1' | 'oaep-sha256' | 'oaep-sha384' |
 /** Every {@link RsaPadding}, in the spec's order. */
 export const RSA_PADDINGS: readonly RsaPadding[] = Object.freeze(['pkcs1', 'oaep-sha1', 'oaep-sha256', 'oaep-sha384', 'oaep-sha512']);
 
-const HASH_BYTES = { sha1: 20, sha256: 32, sha384: 48, sha512: 64 } as const;
-
 export interface NodeRsaPadding {
   readonly padding: number;
   readonly oaepHash?: 'sha1' | 'sha256' | 'sha384' | 'sha512';
@@ -28,11 +26,6 @@ export function isRsaPadding(value: unknown): value is RsaPadding {
 export function nodePadding(padding: RsaPadding): NodeRsaPadding {
   if (padding === 'pkcs1') return { padding: constants.RSA_PKCS1_PADDING };
   return { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: padding.slice(5) as 'sha1' | 'sha256' | 'sha384' | 'sha512' };
-}
-
-/** Bytes the padding adds: the largest message a k-byte modulus takes is k minus this (RFC 8017 §7.1.1, §7.2.1). */
-export function paddingOverhead(padding: RsaPadding): number {
-  return padding === 'pkcs1' ? 11 : 2 * HASH_BYTES[nodePadding(padding).oaepHash!] + 2;
 }
 
 /**

@@ -23,7 +23,8 @@ const FRESH = distIsFresh();
 if (!FRESH) console.warn('keyring-local: dist/ is missing or stale; run `npx tsc -b` to run the PKCS#1 v1.5 child-process test');
 
 describe('PKCS#1 v1.5 decryption under --security-revert=CVE-2023-46809 (child node process)', () => {
-  const name = 'round trips ours↔ours, ours→SDK, SDK→ours; a wrong key is a coded failure';
+  const name =
+    'round trips ours↔ours, ours→SDK, SDK→ours; a wrong key is a coded failure; 15.i4: bad padding and a wrong length fail alike';
   it.skipIf(!FRESH)(FRESH ? name : `${name} (SKIPPED: dist/ is missing or stale; run npx tsc -b)`, () => {
     const out = execFileSync(process.execPath, ['--security-revert=CVE-2023-46809', script], {
       encoding: 'utf8',
@@ -36,6 +37,13 @@ describe('PKCS#1 v1.5 decryption under --security-revert=CVE-2023-46809 (child n
       oursToSdk: true,
       sdkToOurs: true,
       wrongKey: 'ENVELOPE_NO_DECRYPTABLE_KEY',
+      // 15.i4: bad padding and a wrong length give one and the same failure.
+      pkcs1Failures: {
+        code: 'ENVELOPE_NO_DECRYPTABLE_KEY',
+        message: 'raw RSA key ns/rsa could not unwrap any of its 1 encrypted data key(s): RSA decryption failed',
+        causes: [{ key: 'ns/rsa', reason: 'RSA decryption failed' }],
+        cause: true,
+      },
     });
   });
 });

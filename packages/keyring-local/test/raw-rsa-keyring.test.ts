@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createPublicKey, createSecretKey, generateKeyPairSync, publicEncrypt, constants, randomBytes } from 'node:crypto';
 import { MultiKeyring } from '@envelope/core';
-import { RSA_PADDINGS, RawAesKeyring, RawRsaKeyring, pkcs1DecryptAvailable, type RsaPadding } from '@envelope/keyring-local';
+import { MIN_RSA_BITS, RSA_PADDINGS, RawAesKeyring, RawRsaKeyring, pkcs1DecryptAvailable, type RsaPadding } from '@envelope/keyring-local';
 import { decryptionMaterials, encryptionMaterials, expectCode, hex, isZero } from './helpers.js';
 
 const pair = generateKeyPairSync('rsa', {
@@ -189,7 +189,26 @@ describe('RawRsaKeyring decrypt failures', () => {
     const k = rsa('oaep-sha256');
     const { edks } = await wrapped(k, 16);
     const e = await expectCode(() => k.onDecrypt(decryptionMaterials(32), edks), 'ENVELOPE_NO_DECRYPTABLE_KEY');
-    expect(e.causes[0]!.reason).toMatch(/unwrapped 16 bytes, expected a 32-byte data key/);
+    expect(e.causes).toEqual([{ key: 'ns/rsa-1', reason: 'RSA decryption failed' }]);
+  });
+
+  it('15.i4: a bad ciphertext and a key of the wrong length fail alike: one reason, no OpenSSL error', async () => {
+    const k = rsa('oaep-sha256');
+    const edk = (ciphertext: Uint8Array) => [{ providerId: 'ns', providerInfo: Buffer.from('rsa-1'), ciphertext }];
+    const oaep = { key: pair.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' };
+    const failures = await Promise.all(
+      [
+        randomBytes(256), // not OAEP at all: the padding check fails
+        publicEncrypt(oaep, randomBytes(20)), // decrypts, to 20 bytes
+        publicEncrypt(oaep, randomBytes(0)), // decrypts, to nothing
+        publicEncrypt({ ...oaep, oaepHash: 'sha1' }, randomBytes(32)), // another hash: the padding check fails
+      ].map((c) => expectCode(() => k.onDecrypt(decryptionMaterials(32), edk(c)), 'ENVELOPE_NO_DECRYPTABLE_KEY')),
+    );
+    for (const e of failures) {
+      expect(e.causes).toEqual([{ key: 'ns/rsa-1', reason: 'RSA decryption failed' }]);
+      expect(e.message).toBe(failures[0]!.message);
+      expect(e.cause).toBeUndefined();
+    }
   });
 
   it('uses the first own EDK that decrypts, after ones that fail', async () => {
@@ -261,8 +280,9 @@ describe('RawRsaKeyring input validation', () => {
     [
       'a 1024-bit key with oaep-sha512',
       { ...good, padding: 'oaep-sha512', publicKey: small.publicKey, privateKey: undefined },
-      /^publicKey: a 1024-bit modulus cannot wrap/,
+      /^publicKey: a 1024-bit RSA key is too small \(at least 2048 bits\)/,
     ],
+    ['allowSmallKeyDecrypt not a boolean', { ...good, allowSmallKeyDecrypt: 'yes' }, /^allowSmallKeyDecrypt:/],
     ['pkcs1 with a private key, no opt-in', { ...good, padding: 'pkcs1' }, /^allowPkcs1Decrypt:/],
     ['pkcs1 with a private key, opt-in not exactly true', { ...good, padding: 'pkcs1', allowPkcs1Decrypt: 'yes' }, /^allowPkcs1Decrypt:/],
   ];
@@ -278,8 +298,59 @@ describe('RawRsaKeyring input validation', () => {
     expect(RSA_PADDINGS).toEqual(['pkcs1', 'oaep-sha1', 'oaep-sha256', 'oaep-sha384', 'oaep-sha512']);
     for (const padding of RSA_PADDINGS) expect(rsa(padding).padding).toBe(padding);
   });
+});
 
-  it('a 1024-bit key is fine for oaep-sha256 (32-byte keys fit)', () => {
-    expect(() => rsa('oaep-sha256', small)).not.toThrow();
+describe('15.10: RSA keys under 2048 bits', () => {
+  const bits = (n: number) => generateKeyPairSync('rsa', { modulusLength: n });
+  const k512 = bits(512);
+  const k640 = bits(640);
+  const k1024 = bits(1024);
+  const k2047 = bits(2047);
+
+  it('15.10: refused for wrapping: 512-bit with pkcs1, 640- and 1024-bit with OAEP (as publicKey or privateKey)', async () => {
+    for (const [pairOf, padding] of [
+      [k512, 'pkcs1'],
+      [k640, 'oaep-sha1'],
+      [k640, 'oaep-sha256'],
+      [k1024, 'oaep-sha256'],
+      [k2047, 'oaep-sha256'],
+    ] as const) {
+      const n = pairOf.publicKey.asymmetricKeyDetails!.modulusLength!;
+      const e = await expectCode(
+        () => new RawRsaKeyring({ keyNamespace: 'ns', keyName: 'old', padding, publicKey: pairOf.publicKey }),
+        'ENVELOPE_INVALID_ARGUMENT',
+      );
+      expect(e.message).toBe(
+        `publicKey: a ${n}-bit RSA key is too small (at least 2048 bits); to decrypt old messages with it, set allowSmallKeyDecrypt: true (it will not wrap new data keys)`,
+      );
+      await expectCode(
+        () => new RawRsaKeyring({ keyNamespace: 'ns', keyName: 'old', padding: 'oaep-sha256', privateKey: pairOf.privateKey }),
+        'ENVELOPE_INVALID_ARGUMENT',
+      );
+    }
+    expect(MIN_RSA_BITS).toBe(2048);
+    expect(rsa('oaep-sha512').canEncrypt).toBe(true); // 2048 bits: fine
+  });
+
+  it('15.10: allowSmallKeyDecrypt unwraps old messages with a 1024-bit key, and still refuses to wrap under it', async () => {
+    const legacy = new RawRsaKeyring({
+      keyNamespace: 'ns',
+      keyName: 'old',
+      padding: 'oaep-sha256',
+      publicKey: k1024.privateKey, // the config layer passes the private PEM as both
+      privateKey: k1024.privateKey,
+      allowSmallKeyDecrypt: true,
+    });
+    expect(legacy.canEncrypt).toBe(false);
+    expect(legacy.canDecrypt).toBe(true);
+    const dataKey = randomBytes(32);
+    const ciphertext = publicEncrypt({ key: k1024.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, dataKey);
+    const d = await legacy.onDecrypt(decryptionMaterials(), [{ providerId: 'ns', providerInfo: Buffer.from('old'), ciphertext }]);
+    expect(hex(d.getDataKey())).toBe(hex(dataKey));
+    const m = encryptionMaterials();
+    const e = await expectCode(() => legacy.onEncrypt(m), 'ENVELOPE_KEYRING_FAILURE');
+    expect(e.message).toMatch(/a 1024-bit key is too small to wrap data keys \(at least 2048 bits\)/);
+    expect(m.hasDataKey).toBe(false); // refused before the materials changed
+    expect(m.encryptedDataKeys).toHaveLength(0);
   });
 });

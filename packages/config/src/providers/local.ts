@@ -53,6 +53,8 @@ export const rawRsaProvider = defineKeyringProvider({
       publicKey: nonEmpty.optional(),
       padding: z.enum(RSA_PADDINGS as unknown as [string, ...string[]]).default('oaep-sha256'),
       allowPkcs1Decrypt: z.boolean().optional(),
+      // Keys under 2048 bits: decrypt old messages only (keyring-local refuses to wrap under them).
+      allowSmallKeyDecrypt: z.boolean().optional(),
     })
     .refine((c) => c.privateKey || c.privateKeyFile || c.publicKey || c.publicKeyFile, {
       message: 'give privateKeyFile or publicKeyFile (or inline PEM)',
@@ -74,6 +76,7 @@ export const rawRsaProvider = defineKeyringProvider({
       publicKey: pub ?? priv,
       padding: c.padding as (typeof RSA_PADDINGS)[number],
       allowPkcs1Decrypt: c.allowPkcs1Decrypt,
+      allowSmallKeyDecrypt: c.allowSmallKeyDecrypt,
     });
   },
   describe: (c) => ({ label: `${c.namespace}/${c.name}` }),
