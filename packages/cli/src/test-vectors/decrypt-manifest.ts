@@ -17,7 +17,7 @@
  */
 import path from 'node:path';
 import { getSuite } from '@envelope/core';
-import { loadKeysManifest, type Keys } from './keys-manifest.js';
+import { loadKeysManifest, noKeys, type Keys } from './keys-manifest.js';
 import { parseKeyDescription, type KeyDescription } from './key-description.js';
 import {
   isObject,
@@ -195,7 +195,7 @@ export async function loadDecryptManifest(file: string): Promise<DecryptManifest
   const j = await readJsonFile(abs);
   // Check the header before following `keys`, so a wrong file gets the clearer error.
   const { root } = manifestHeader(j, abs, 'awses-decrypt', DECRYPT_MANIFEST_VERSIONS);
-  let keys: Keys = new Map();
+  let keys: Keys = noKeys(abs);
   let keysFile: string | undefined;
   if (root.keys !== undefined) {
     keysFile = resolveFileUri(root.keys, path.dirname(abs), abs, 'keys');

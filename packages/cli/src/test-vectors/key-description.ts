@@ -9,7 +9,8 @@
  *   element is the generator), and KMS, hierarchy, ECDH and static-material types.
  *
  * Types that cannot run here become `unsupported` with the reason, so their tests are counted as
- * skipped rather than dropped.
+ * skipped rather than dropped. A raw key that is missing from the keys manifest, of the wrong kind,
+ * or unreadable there becomes `invalid`: that test fails, with the reason, and the others run.
  */
 import type { RsaPadding } from '@envelope/keyring-local';
 import type { Keys } from './keys-manifest.js';
@@ -20,7 +21,8 @@ export type KeyDescription =
   | { readonly type: 'raw-rsa'; readonly key: string; readonly providerId: string; readonly padding: RsaPadding }
   | { readonly type: 'multi-keyring'; readonly generator?: KeyDescription | undefined; readonly children: readonly KeyDescription[] }
   | { readonly type: 'required-encryption-context-cmm'; readonly underlying: KeyDescription; readonly requiredKeys: readonly string[] }
-  | { readonly type: 'unsupported'; readonly what: string; readonly reason: string };
+  | { readonly type: 'unsupported'; readonly what: string; readonly reason: string }
+  | { readonly type: 'invalid'; readonly reason: string };
 
 /** The skip reason for every description type that needs AWS KMS. */
 export const NEEDS_KMS = 'needs AWS KMS';
@@ -46,36 +48,55 @@ interface Ctx {
   readonly keys: Keys;
 }
 
-function keyRef(o: JsonObject, at: string, ctx: Ctx, kinds: readonly string[], encoding: string): string {
+/** The key a raw master key names, checked against the kinds it may be; or why it cannot be used. */
+function keyRef(
+  o: JsonObject,
+  at: string,
+  ctx: Ctx,
+  kinds: readonly string[],
+  encoding: string,
+): { name: string } | { invalid: KeyDescription } {
   const name = requireString(o, 'key', ctx.file, at);
-  const k = ctx.keys.get(name);
-  if (!k) throw manifestError(ctx.file, `${at}.key`, `key ${JSON.stringify(name)} is not in the keys manifest`);
+  const invalid = (problem: string) => ({
+    invalid: { type: 'invalid', reason: manifestError(ctx.file, `${at}.key`, problem).message } as const,
+  });
+  const found = ctx.keys.lookup(name);
+  if (found.problem !== undefined) {
+    return invalid(found.problem.startsWith('key ') ? found.problem : `key ${JSON.stringify(name)} cannot be used: ${found.problem}`);
+  }
+  const k = found.key;
   if (!kinds.includes(k.type) || k.encoding !== encoding) {
-    throw manifestError(
-      ctx.file,
-      `${at}.key`,
+    return invalid(
       `key ${JSON.stringify(name)} is a ${k.type} key (${k.encoding ?? 'no'} encoding); expected ${kinds.join(' or ')} with ${encoding} encoding`,
     );
   }
-  return name;
+  return { name };
 }
 
 function raw(o: JsonObject, at: string, ctx: Ctx): KeyDescription {
   const providerId = requireString(o, 'provider-id', ctx.file, at);
   const alg = o['encryption-algorithm'];
-  if (alg === 'aes') return { type: 'raw-aes', key: keyRef(o, at, ctx, ['symmetric'], 'base64'), providerId };
+  if (alg === 'aes') {
+    const ref = keyRef(o, at, ctx, ['symmetric'], 'base64');
+    return 'invalid' in ref ? ref.invalid : { type: 'raw-aes', key: ref.name, providerId };
+  }
   if (alg !== 'rsa') throw manifestError(ctx.file, `${at}.encryption-algorithm`, `expected "aes" or "rsa", got ${JSON.stringify(alg)}`);
-  const key = keyRef(o, at, ctx, ['private', 'public'], 'pem');
+  const ref = keyRef(o, at, ctx, ['private', 'public'], 'pem');
   const paddingAlgorithm = o['padding-algorithm'];
   const hash = optionalString(o, 'padding-hash', ctx.file, at);
-  if (paddingAlgorithm === 'pkcs1') return { type: 'raw-rsa', key, providerId, padding: 'pkcs1' }; // padding-hash, if any, is ignored (MPL writes "sha1")
-  if (paddingAlgorithm !== 'oaep-mgf1')
-    throw manifestError(ctx.file, `${at}.padding-algorithm`, `expected "pkcs1" or "oaep-mgf1", got ${JSON.stringify(paddingAlgorithm)}`);
-  // 0005-awses-master-key.md: padding-hash is required with oaep-mgf1; MGF1 uses the same hash.
-  if (hash === undefined || !(OAEP_HASHES as readonly string[]).includes(hash)) {
-    throw manifestError(ctx.file, `${at}.padding-hash`, `oaep-mgf1 needs one of ${OAEP_HASHES.join(', ')}, got ${JSON.stringify(hash)}`);
+  let padding: RsaPadding;
+  if (paddingAlgorithm === 'pkcs1') {
+    padding = 'pkcs1'; // padding-hash, if any, is ignored (MPL writes "sha1")
+  } else {
+    if (paddingAlgorithm !== 'oaep-mgf1')
+      throw manifestError(ctx.file, `${at}.padding-algorithm`, `expected "pkcs1" or "oaep-mgf1", got ${JSON.stringify(paddingAlgorithm)}`);
+    // 0005-awses-master-key.md: padding-hash is required with oaep-mgf1; MGF1 uses the same hash.
+    if (hash === undefined || !(OAEP_HASHES as readonly string[]).includes(hash)) {
+      throw manifestError(ctx.file, `${at}.padding-hash`, `oaep-mgf1 needs one of ${OAEP_HASHES.join(', ')}, got ${JSON.stringify(hash)}`);
+    }
+    padding = `oaep-${hash}` as RsaPadding;
   }
-  return { type: 'raw-rsa', key, providerId, padding: `oaep-${hash}` as RsaPadding };
+  return 'invalid' in ref ? ref.invalid : { type: 'raw-rsa', key: ref.name, providerId, padding };
 }
 
 /** Parses one key description (or master key) at JSON path `at`. */
@@ -127,13 +148,23 @@ export function parseKeyDescription(d: unknown, at: string, ctx: Ctx): KeyDescri
 
 /** Every reason a description cannot run here (empty when it can). */
 export function unsupportedReasons(d: KeyDescription): string[] {
+  return collect(d, 'unsupported');
+}
+
+/** Every reason a description is wrong (a key the keys manifest lacks or cannot give); empty when none. */
+export function invalidReasons(d: KeyDescription): string[] {
+  return collect(d, 'invalid');
+}
+
+function collect(d: KeyDescription, kind: 'unsupported' | 'invalid'): string[] {
   switch (d.type) {
     case 'unsupported':
-      return [d.reason];
+    case 'invalid':
+      return d.type === kind ? [d.reason] : [];
     case 'multi-keyring':
-      return [...(d.generator ? unsupportedReasons(d.generator) : []), ...d.children.flatMap(unsupportedReasons)];
+      return [...(d.generator ? collect(d.generator, kind) : []), ...d.children.flatMap((c) => collect(c, kind))];
     case 'required-encryption-context-cmm':
-      return unsupportedReasons(d.underlying);
+      return collect(d.underlying, kind);
     default:
       return [];
   }

@@ -13,11 +13,20 @@ import {
   type MaterialsManager,
 } from '@envelope/core';
 import { RawAesKeyring, RawRsaKeyring, pkcs1DecryptAvailable } from '@envelope/keyring-local';
-import { unsupportedReasons, usesPkcs1, type KeyDescription } from './key-description.js';
+import { invalidReasons, unsupportedReasons, usesPkcs1, type KeyDescription } from './key-description.js';
 import type { Keys } from './keys-manifest.js';
 
 /** The reason PKCS#1 v1.5 tests are skipped when this process cannot decrypt PKCS#1 v1.5. */
 export const PKCS1_SKIP_REASON = 'RSA PKCS#1 v1.5 decryption needs node --security-revert=CVE-2023-46809';
+
+/**
+ * Why a test with this description fails before it runs (a key its keys manifest lacks or cannot
+ * give), or undefined. Checked before {@link skipReason}: a wrong test is a failure even when it
+ * would also be skipped.
+ */
+export function failReason(d: KeyDescription): string | undefined {
+  return invalidReasons(d)[0];
+}
 
 /**
  * Why this description cannot run in this process, or undefined when it can: it needs AWS KMS (or
@@ -31,10 +40,10 @@ export function skipReason(d: KeyDescription, pkcs1Available: () => boolean = pk
 }
 
 function keyOf(keys: Keys, name: string) {
-  const k = keys.get(name);
-  // The parser has already checked every reference; this guards programmatic use.
-  if (!k?.material) throw new Error(`key ${JSON.stringify(name)} is not in the keys manifest`);
-  return k;
+  const { key, problem } = keys.lookup(name);
+  // The description parser has already checked every reference; this guards programmatic use.
+  if (!key?.material) throw new Error(problem ?? `key ${JSON.stringify(name)} has no material`);
+  return key;
 }
 
 /** A keyring for a keyring description (not a CMM). */
@@ -54,6 +63,8 @@ export function buildKeyring(d: KeyDescription, keys: Keys): Keyring {
         ...(k.type === 'private' ? { privateKey: pem } : {}),
         padding: d.padding,
         allowPkcs1Decrypt: d.padding === 'pkcs1',
+        // The runner only decrypts: old vectors may use keys under 2048 bits (it never wraps under them).
+        allowSmallKeyDecrypt: true,
       });
     }
     case 'multi-keyring':
@@ -62,6 +73,8 @@ export function buildKeyring(d: KeyDescription, keys: Keys): Keyring {
       throw new Error('a required-encryption-context CMM cannot sit inside a keyring');
     case 'unsupported':
       throw new Error(`${d.what}: ${d.reason}`);
+    case 'invalid':
+      throw new Error(d.reason);
   }
 }
 

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadDecryptManifest, type DecryptManifest, type DecryptTest } from './decrypt-manifest.js';
 import { judge } from './judge.js';
-import { buildMaterialsManager, skipReason } from './keyrings.js';
+import { buildMaterialsManager, failReason, skipReason } from './keyrings.js';
 import type { Keys } from './keys-manifest.js';
 
 export type TestStatus = 'passed' | 'failed' | 'skipped';
@@ -61,6 +61,8 @@ async function readInput(file: string, what: string): Promise<Buffer> {
 /** Runs one test; never throws (a harness problem is a failed result with its reason). */
 export async function runTest(manifest: string, t: DecryptTest, keys: Keys): Promise<TestResult> {
   const base = { manifest, id: t.id };
+  const wrong = failReason(t.keyring);
+  if (wrong !== undefined) return { ...base, status: 'failed', reason: wrong };
   const skip = skipReason(t.keyring);
   if (skip !== undefined) return { ...base, status: 'skipped', reason: skip };
   try {
