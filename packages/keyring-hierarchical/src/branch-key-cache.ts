@@ -8,6 +8,12 @@
  * that load, so a cold cache under a thousand concurrent encrypts makes one DynamoDB read and one
  * KMS Decrypt. A failed load rejects every waiter and caches nothing. A waiter's AbortSignal only
  * removes that waiter; the load's own signal fires when every waiter has left.
+ *
+ * Refresh-ahead (the storm-tracking idea of spec: storm-tracking-cryptographic-materials-cache.md,
+ * in its simplest form): a hit in the last `refreshAheadMs` of an entry's life starts one load in
+ * the background and is served from the entry meanwhile, so a busy branch key is replaced before
+ * it expires instead of every request waiting for the store at the TTL boundary. A failed refresh
+ * changes nothing; the entry still expires at its TTL.
  */
 import { createHash } from 'node:crypto';
 import { EnvelopeError } from '@envelope/core';
@@ -30,6 +36,8 @@ export interface BranchKeyCacheStats {
   evictions: number;
   /** Entries zeroized and dropped past their TTL. */
   expirations: number;
+  /** Background loads started by hits near an entry's expiry. */
+  refreshes: number;
 }
 
 interface Entry {
@@ -47,6 +55,8 @@ interface Waiter {
 interface Flight {
   readonly waiters: Set<Waiter>;
   readonly controller: AbortController;
+  /** Settles when the load has been handled (cached, or its failure passed on). */
+  done?: Promise<void>;
 }
 
 /** Resource and scope ids of Appendix A. */
@@ -88,7 +98,7 @@ export function cacheId(
  */
 export class BranchKeyCache {
   readonly capacity: number;
-  readonly stats: BranchKeyCacheStats = { hits: 0, misses: 0, loads: 0, evictions: 0, expirations: 0 };
+  readonly stats: BranchKeyCacheStats = { hits: 0, misses: 0, loads: 0, evictions: 0, expirations: 0, refreshes: 0 };
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
   readonly #flights = new Map<string, Flight>();
@@ -111,6 +121,11 @@ export class BranchKeyCache {
     return this.#flights.size;
   }
 
+  /** Resolves once every load running now (background refreshes included) has been handled. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.#flights.values()].map((f) => f.done));
+  }
+
   /**
    * A copy of the entry for `id` if one is younger than `maxAgeMs` and its own TTL (the caller
    * owns and zeroizes the copy); an expired entry is zeroized and dropped.
@@ -131,16 +146,28 @@ export class BranchKeyCache {
 
   /**
    * The materials for `id`: a copy of the cached entry, or (single-flight) the result of `load`,
-   * cached for `ttlMs` under `id` and, when not already there, under each of `aliases(m)` too.
+   * cached for `ttlMs` under `id` and under each of `aliases(m)` too.
    */
   getOrLoad(
     id: string,
     load: (signal: AbortSignal) => Promise<BranchKeyMaterials>,
-    o: { ttlMs: number; signal?: AbortSignal | undefined; aliases?: ((m: BranchKeyMaterials) => string[]) | undefined },
+    o: {
+      ttlMs: number;
+      signal?: AbortSignal | undefined;
+      aliases?: ((m: BranchKeyMaterials) => string[]) | undefined;
+      /** Start a background refresh on a hit this close to the entry's expiry (ms). Default 0: never. */
+      refreshAheadMs?: number | undefined;
+    },
   ): Promise<BranchKeyMaterials> {
     const hit = this.get(id, o.ttlMs);
     if (hit) {
       this.stats.hits++;
+      const e = this.#entries.get(id)!;
+      const expiresAt = Math.min(e.expiresAt, e.createdAt + o.ttlMs);
+      if (o.refreshAheadMs && this.#now() >= expiresAt - o.refreshAheadMs && !this.#flights.has(id)) {
+        this.stats.refreshes++;
+        this.#start(id, load, o);
+      }
       return Promise.resolve(hit);
     }
     this.stats.misses++;
@@ -170,29 +197,32 @@ export class BranchKeyCache {
     const flight: Flight = { waiters: new Set(), controller: new AbortController() };
     this.#flights.set(id, flight);
     this.stats.loads++;
-    Promise.resolve()
+    const settle = (m: BranchKeyMaterials | undefined, e?: unknown): void => {
+      if (this.#flights.get(id) === flight) this.#flights.delete(id);
+      try {
+        // Every waiter gets its copy in this same tick, before anything can evict the original.
+        for (const w of flight.waiters) {
+          w.detach();
+          if (m) w.resolve(m.copy());
+          else w.reject(e);
+        }
+        if (!m) return;
+        // Aliases are replaced too: after a refresh they would otherwise expire with the old entry.
+        for (const a of o.aliases?.(m).filter((x) => x !== id) ?? []) this.put(a, m.copy(), o.ttlMs);
+        this.put(id, m, o.ttlMs);
+      } catch (err) {
+        // Not reached unless a supplier of aliases throws: no waiter may be left hanging.
+        m?.zeroize();
+        for (const w of flight.waiters) w.reject(err);
+      } finally {
+        flight.waiters.clear();
+      }
+    };
+    flight.done = Promise.resolve()
       .then(() => load(flight.controller.signal))
       .then(
-        (m) => {
-          if (this.#flights.get(id) === flight) this.#flights.delete(id);
-          // Every waiter gets its copy in this same tick, before anything can evict the original.
-          for (const w of flight.waiters) {
-            w.detach();
-            w.resolve(m.copy());
-          }
-          flight.waiters.clear();
-          const extra = o.aliases?.(m).filter((a) => a !== id && !this.#entries.has(a)) ?? [];
-          for (const a of extra) this.put(a, m.copy(), o.ttlMs);
-          this.put(id, m, o.ttlMs);
-        },
-        (e: unknown) => {
-          if (this.#flights.get(id) === flight) this.#flights.delete(id);
-          for (const w of flight.waiters) {
-            w.detach();
-            w.reject(e);
-          }
-          flight.waiters.clear();
-        },
+        (m) => settle(m),
+        (e: unknown) => settle(undefined, e),
       );
     return flight;
   }

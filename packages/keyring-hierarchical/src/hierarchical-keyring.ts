@@ -48,6 +48,11 @@ export interface HierarchicalKeyringOptions {
   cache?: BranchKeyCache | undefined;
   /** Keyrings sharing a cache share entries only with the same partition id. Default: a random UUID. */
   partitionId?: string | undefined;
+  /**
+   * A hit this close to the end of an entry's TTL refreshes it in the background (one read, while
+   * the entry keeps serving). Default: a tenth of the TTL, at most 60 s. 0 turns it off.
+   */
+  refreshAheadSeconds?: number | undefined;
   /** For the cache's clock (ms, monotonic); tests pass a fake one. Ignored with `cache`. */
   now?: (() => number) | undefined;
 }
@@ -98,6 +103,7 @@ export class HierarchicalKeyring implements Keyring {
   readonly branchKeyId: string | undefined;
   readonly cache: BranchKeyCache;
   readonly ttlMs: number;
+  readonly refreshAheadMs: number;
   readonly #supplier: BranchKeyIdSupplier | undefined;
   readonly #partition: Uint8Array;
 
@@ -117,6 +123,13 @@ export class HierarchicalKeyring implements Keyring {
     this.branchKeyId = o.branchKeyId;
     this.#supplier = o.branchKeyIdSupplier;
     this.ttlMs = o.cacheTtlSeconds * 1000;
+    const ahead = o.refreshAheadSeconds;
+    if (ahead !== undefined && (typeof ahead !== 'number' || !(ahead >= 0) || ahead >= o.cacheTtlSeconds))
+      throw new EnvelopeError(
+        'ENVELOPE_INVALID_ARGUMENT',
+        'refreshAheadSeconds: expected a number of seconds ≥ 0 and below cacheTtlSeconds',
+      );
+    this.refreshAheadMs = ahead === undefined ? Math.min(this.ttlMs / 10, 60_000) : ahead * 1000;
     this.cache = o.cache ?? new BranchKeyCache({ capacity: o.cacheLimit, now: o.now });
     // spec "Partition ID": the user's string as UTF-8, else the 16 bytes of a v4 UUID.
     this.#partition = o.partitionId !== undefined ? Buffer.from(o.partitionId, 'utf8') : Buffer.from(randomUUID().replace(/-/g, ''), 'hex');
@@ -139,7 +152,7 @@ export class HierarchicalKeyring implements Keyring {
     return this.cache.getOrLoad(
       cacheId(ENCRYPT_SCOPE, this.#partition, this.keyStore.logicalKeyStoreName, branchKeyId),
       (s) => this.keyStore.getActiveBranchKey(branchKeyId, { signal: s }),
-      { ttlMs: this.ttlMs, signal, aliases: (m) => [this.#decryptId(branchKeyId, m.version)] },
+      { ttlMs: this.ttlMs, signal, refreshAheadMs: this.refreshAheadMs, aliases: (m) => [this.#decryptId(branchKeyId, m.version)] },
     );
   }
 
@@ -148,7 +161,7 @@ export class HierarchicalKeyring implements Keyring {
     return this.cache.getOrLoad(
       this.#decryptId(branchKeyId, version),
       (s) => this.keyStore.getBranchKeyVersion(branchKeyId, version, { signal: s }),
-      { ttlMs: this.ttlMs, signal },
+      { ttlMs: this.ttlMs, signal, refreshAheadMs: this.refreshAheadMs },
     );
   }
 

@@ -154,6 +154,41 @@ describe('single-flight', () => {
     expect(cache.inFlight).toBe(0); // the next caller starts afresh
   });
 
+  it('refresh-ahead: a hit near expiry starts one background load and is served from the entry; a failed refresh keeps it', async () => {
+    const c = clock();
+    const cache = new BranchKeyCache({ now: c.now });
+    const first = materials();
+    cache.put('k', first, 10_000);
+    const refresh = deferred();
+    let loads = 0;
+    const load = () => {
+      loads++;
+      return refresh.promise;
+    };
+    c.advance(8_999);
+    (await cache.getOrLoad('k', load, { ttlMs: 10_000, refreshAheadMs: 1000 })).zeroize();
+    expect(loads).toBe(0); // not yet in the last second
+    c.advance(2);
+    const served = await Promise.all(Array.from({ length: 5 }, () => cache.getOrLoad('k', load, { ttlMs: 10_000, refreshAheadMs: 1000 })));
+    expect(loads).toBe(1);
+    for (const m of served) expect(keyOf(m).equals(keyOf(first))).toBe(true);
+    const second = materials();
+    refresh.resolve(second);
+    await cache.idle();
+    expect(first.zeroized).toBe(true); // replaced
+    expect(keyOf(cache.get('k', 10_000)!).equals(keyOf(second))).toBe(true);
+
+    c.advance(9_500);
+    const failing = deferred();
+    (await cache.getOrLoad('k', () => failing.promise, { ttlMs: 10_000, refreshAheadMs: 1000 })).zeroize();
+    failing.reject(new Error('store down'));
+    await cache.idle();
+    expect(second.zeroized).toBe(false);
+    expect(cache.get('k', 10_000)).toBeDefined();
+    c.advance(500);
+    expect(cache.get('k', 10_000)).toBeUndefined(); // still expires at its TTL
+  });
+
   it('aliases: the loaded materials are cached under further ids as well', async () => {
     const cache = new BranchKeyCache();
     const m = materials();

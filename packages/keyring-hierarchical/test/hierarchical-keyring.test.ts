@@ -107,7 +107,13 @@ describe('single-flight and the cache', () => {
 
   it('after the TTL (fake clock) the branch key is read again; the stale entry was zeroized', async () => {
     let now = 0;
-    const keyring = new HierarchicalKeyring({ keyStore: store, branchKeyId: tenants.acme!, cacheTtlSeconds: 600, now: () => now });
+    const keyring = new HierarchicalKeyring({
+      keyStore: store,
+      branchKeyId: tenants.acme!,
+      cacheTtlSeconds: 600,
+      refreshAheadSeconds: 0,
+      now: () => now,
+    });
     resetCounts();
     await encrypt(pt, { keyring });
     now += 599_999;
@@ -117,6 +123,22 @@ describe('single-flight and the cache', () => {
     await encrypt(pt, { keyring });
     expect(counting.total('GetItem')).toBe(2);
     expect(keyring.cache.stats.expirations).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refresh-ahead: a hit in the last minute of the TTL reads the store once in the background and is served at once', async () => {
+    let now = 0;
+    const keyring = new HierarchicalKeyring({ keyStore: store, branchKeyId: tenants.globex!, cacheTtlSeconds: 600, now: () => now });
+    expect(keyring.refreshAheadMs).toBe(60_000);
+    resetCounts();
+    await encrypt(pt, { keyring });
+    now += 540_001; // inside the last 60 s
+    await Promise.all(Array.from({ length: 50 }, () => encrypt(pt, { keyring })));
+    expect(keyring.cache.stats).toMatchObject({ refreshes: 1, loads: 2, misses: 1 });
+    await keyring.cache.idle();
+    expect(counting.total('GetItem')).toBe(2);
+    now += 100_000; // past the first entry's TTL, inside the refreshed one's
+    await encrypt(pt, { keyring });
+    expect([counting.total('GetItem'), keyring.cache.stats.misses]).toEqual([2, 1]);
   });
 
   it('the cache limit bounds the entries (LRU), evicted ones zeroized', async () => {
