@@ -94,9 +94,11 @@ async function roundTrips(impl, { messages, tenants, inFlight }) {
       }
     }
   };
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: inFlight }, worker));
-  return performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
+  return { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 export async function hierarchicalBench({ messages = 10_000, tenants = 100, inFlight = 16, log = () => {} } = {}) {
@@ -189,7 +191,7 @@ export async function hierarchicalBench({ messages = 10_000, tenants = 100, inFl
       const impl = make();
       await kms.resetStats();
       const ddbBefore = impl.ddb.n;
-      const ms = await roundTrips(impl, { messages, tenants, inFlight });
+      const { ms, cpuMs } = await roundTrips(impl, { messages, tenants, inFlight });
       const row = {
         impl: impl.name,
         messages,
@@ -197,10 +199,12 @@ export async function hierarchicalBench({ messages = 10_000, tenants = 100, inFl
         kmsCalls: await kms.calls(),
         dynamoDbCalls: impl.ddb.n - ddbBefore,
         roundTripsPerSecond: messages / (ms / 1000),
+        /** This process only (kms-local and moto_server are others): robust to other load on the machine. */
+        clientCpuMsPerRoundTrip: cpuMs / messages,
       };
       rows.push(row);
       log(
-        `${row.impl.padEnd(34)} KMS calls ${String(row.kmsCalls).padStart(6)} | DynamoDB calls ${String(row.dynamoDbCalls).padStart(5)} | ${f0(row.roundTripsPerSecond)} round trips/s`,
+        `${row.impl.padEnd(34)} KMS calls ${String(row.kmsCalls).padStart(6)} | DynamoDB calls ${String(row.dynamoDbCalls).padStart(5)} | ${f0(row.roundTripsPerSecond)} round trips/s | client CPU ${row.clientCpuMsPerRoundTrip.toFixed(2)} ms per round trip`,
       );
     }
 
@@ -224,11 +228,11 @@ export function markdownRows(result) {
   return [
     `${result.rows[0]?.messages} round trips (encrypt + decrypt, 1 KiB, suite 0x0478, ${result.inFlight} in flight) over ${result.rows[0]?.tenants} tenants, one branch key each; kms-local (child process) and moto_server on loopback; every implementation from a cold start.`,
     '',
-    '| implementation | KMS calls | DynamoDB calls | round trips/s | vs ours (hierarchical) |',
-    '|---|---|---|---|---|',
+    '| implementation | KMS calls | DynamoDB calls | round trips/s | vs ours (hierarchical) | client CPU ms per round trip |',
+    '|---|---|---|---|---|---|',
     ...result.rows.map(
       (r) =>
-        `| ${r.impl} | ${r.kmsCalls} | ${r.dynamoDbCalls} | ${f0(r.roundTripsPerSecond)} | ${(r.roundTripsPerSecond / base.roundTripsPerSecond).toFixed(2)}× |`,
+        `| ${r.impl} | ${r.kmsCalls} | ${r.dynamoDbCalls} | ${f0(r.roundTripsPerSecond)} | ${(r.roundTripsPerSecond / base.roundTripsPerSecond).toFixed(2)}× | ${r.clientCpuMsPerRoundTrip.toFixed(2)} |`,
     ),
     '',
     `Single-flight: ${result.singleFlight.encrypts} concurrent encrypts on a cold cache made ${result.singleFlight.dynamoDbReads} DynamoDB read and ${result.singleFlight.kmsCalls} KMS call.`,

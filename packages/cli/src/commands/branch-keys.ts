@@ -19,7 +19,7 @@ AWS Encryption SDK's BranchKeyStoreNode and the Material Providers Library's key
 
 Commands:
   create-store       create the DynamoDB table (on-demand billing), or check that an existing one
-                     has the key-store schema; prints the table's ARN
+                     has the key-store schema; prints the table's ARN either way
   create             create a branch key (its first version, active); prints its id as the last
                      line. With --id, at least one -c pair is required (the AWS key store's rule)
   version --id ID    rotate: a new active version (old versions still decrypt); prints it
@@ -93,22 +93,10 @@ export async function branchKeysCommand(argv: string[], io: CliIo): Promise<numb
   const { buildKeyStore, keyStoreSchema, parseAt } = await import('@envelope/config');
   const config = parseAt(keyStoreSchema, await readStoreConfig(values.store), 'store');
   const store = await buildKeyStore(config, { env: io.env ?? process.env, service: (_name, make) => make() });
-  if (sub === 'create-store') {
-    const r = await store.createStore();
-    io.stderr.write(
-      r.created
-        ? `envelope: created table ${config.tableName}\n`
-        : `envelope: table ${config.tableName} already exists with the key-store schema\n`,
-    );
-    io.stdout.write(`${r.tableArn}\n`);
-  } else if (sub === 'create') {
-    const r = await store.createKey({ branchKeyId: values.id, encryptionContext: context });
-    io.stderr.write(`envelope: created branch key ${r.branchKeyId} (active version ${r.version})\n`);
-    io.stdout.write(`${r.branchKeyId}\n`);
-  } else {
-    const r = await store.versionKey({ branchKeyId: values.id! });
-    io.stderr.write(`envelope: branch key ${values.id} now has active version ${r.version}\n`);
-    io.stdout.write(`${r.version}\n`);
-  }
+  // Only the result, on stdout (scripts take it with $(…)); errors go to stderr as coded errors.
+  if (sub === 'create-store') io.stdout.write(`${(await store.createStore()).tableArn}\n`);
+  else if (sub === 'create')
+    io.stdout.write(`${(await store.createKey({ branchKeyId: values.id, encryptionContext: context })).branchKeyId}\n`);
+  else io.stdout.write(`${(await store.versionKey({ branchKeyId: values.id! })).version}\n`);
   return 0;
 }
