@@ -56,7 +56,7 @@ interface Flight {
   readonly waiters: Set<Waiter>;
   readonly controller: AbortController;
   /** Settles when the load has been handled (cached, or its failure passed on). */
-  done?: Promise<void>;
+  done: Promise<void>;
 }
 
 /** Resource and scope ids of Appendix A. */
@@ -194,7 +194,7 @@ export class BranchKeyCache {
     load: (signal: AbortSignal) => Promise<BranchKeyMaterials>,
     o: { ttlMs: number; aliases?: ((m: BranchKeyMaterials) => string[]) | undefined },
   ): Flight {
-    const flight: Flight = { waiters: new Set(), controller: new AbortController() };
+    const flight: Flight = { waiters: new Set(), controller: new AbortController(), done: Promise.resolve() };
     this.#flights.set(id, flight);
     this.stats.loads++;
     const settle = (m: BranchKeyMaterials | undefined, e?: unknown): void => {
