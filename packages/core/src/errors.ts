@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'ENVELOPE_ABORTED'
   /** A deadline passed. */
   | 'ENVELOPE_TIMEOUT'
+  /** Every region that could serve the call was at its request quota until the deadline (load, not ill health). */
+  | 'ENVELOPE_THROTTLED'
   /** Rewrap refused (e.g. it would remove the last key the caller can decrypt with). */
   | 'ENVELOPE_REWRAP_REFUSED'
   /** Configuration failed validation. */

@@ -106,3 +106,13 @@ export function mrkMatch(a: string, b: string): boolean {
 export function withRegion(k: KeyArn, region: string): string {
   return `arn:${k.partition}:${k.service}:${region}:${k.account}:${k.resourceType}/${k.resourceId}`;
 }
+
+/**
+ * A well-formed AWS region name (`us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`,
+ * `us-iso-east-1`): lowercase words joined by `-`, ending in a number; at most 32 characters.
+ * A region taken from an untrusted header must pass this before it names a client or a
+ * hostname.
+ */
+export function isRegionName(region: string): boolean {
+  return typeof region === 'string' && region.length <= 32 && /^[a-z]{2}(-[a-z0-9]+)+-\d{1,2}$/.test(region);
+}

@@ -3,13 +3,15 @@
  * on: one KMS operation, one key, one region, under a deadline and the caller's signal, with
  * budgeted retries; each checks what KMS returned and wipes the SDK's plaintext buffer.
  *
- * Failures are ENVELOPE_KMS errors with exactly one cause `{ key, region, reason }` (reason:
- * see {@link reasonOf}); the caller's abort is ENVELOPE_ABORTED.
+ * Failures carry exactly one cause `{ key, region, reason }` (reason: see {@link reasonOf});
+ * their code is ENVELOPE_TIMEOUT for a deadline, ENVELOPE_THROTTLED for a region at its quota,
+ * ENVELOPE_KMS otherwise; the caller's abort is ENVELOPE_ABORTED.
  */
 import { EnvelopeError, type EncryptedDataKey } from '@envelope/core';
 import { parseKeyArn, regionOf } from './arn.js';
 import { keyFailure } from './errors.js';
-import type { KmsClient, KmsClientSupplier } from './kms-client.js';
+import { codeForFailures } from './failure-kind.js';
+import type { KmsClient } from './kms-client.js';
 import { Retrier } from './retry.js';
 
 /** The EDK provider id of the AWS Encryption SDK's KMS keyrings. */
@@ -37,19 +39,24 @@ function failure(keyId: string, region: string | undefined, reason: string, mess
 }
 
 /**
- * Runs one KMS operation; maps any failure but the caller's abort to one ENVELOPE_KMS cause. An
- * answer that arrives after its attempt timed out or was aborted is wiped (its Plaintext zeroed).
+ * Runs one KMS operation; maps any failure but the caller's abort to one coded cause. An answer
+ * that arrives after its attempt timed out or was aborted is wiped (its Plaintext zeroed).
  */
 async function call<T>(o: KmsCallOptions, keyId: string, op: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const region = o.region ?? regionOf(keyId);
   try {
-    return await (o.retrier ?? singleAttempt).run(fn, o.signal, wipeLate);
+    return await (o.retrier ?? singleAttempt).run(fn, { signal: o.signal, region, key: keyId, discard: wipeLate });
   } catch (e) {
     if (e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED') throw e;
-    const f = keyFailure(keyId, o.region ?? regionOf(keyId), e);
-    throw new EnvelopeError('ENVELOPE_KMS', `KMS ${op} with ${keyId}${f.region ? ` in ${f.region}` : ''} failed: ${f.reason}`, {
-      cause: e,
-      causes: [f],
-    });
+    const f = keyFailure(keyId, region, e);
+    throw new EnvelopeError(
+      codeForFailures([f], 'ENVELOPE_KMS'),
+      `KMS ${op} with ${keyId}${region ? ` in ${region}` : ''} failed: ${f.reason}`,
+      {
+        cause: e,
+        causes: [f],
+      },
+    );
   }
 }
 
@@ -188,59 +195,4 @@ export async function decryptDataKey(
     throw failure(o.keyArn, region, 'MalformedResponse', `KMS Decrypt with ${o.keyArn} returned a data key of the wrong length`);
   }
   return plaintext;
-}
-
-/**
- * The operations the multi-region keyring needs (its `KmsOperations`) over a client supplier:
- * one region per call, under the caller's signal. Default: one attempt per call (with a 60 s
- * backstop deadline), because the multi-region keyring hedges across regions and sets its own
- * deadlines instead of retrying in place; pass a `retrier` to retry.
- *
- * @example
- * ```ts
- * new MultiRegionKeyring({ keys, kms: kmsOperations(kmsClientSupplier({ endpoint })) });
- * ```
- */
-export function kmsOperations(supplier: KmsClientSupplier, o: { grantTokens?: readonly string[] | undefined; retrier?: Retrier } = {}) {
-  const retrier = o.retrier ?? new Retrier({ maxRetries: 0, callTimeoutMs: 60_000 });
-  const common = (a: { region: string; encryptionContext: Readonly<Record<string, string>>; signal: AbortSignal }): KmsCallOptions => ({
-    client: supplier(a.region),
-    region: a.region,
-    encryptionContext: a.encryptionContext,
-    grantTokens: o.grantTokens,
-    retrier,
-    signal: a.signal,
-  });
-  return {
-    async generateDataKey(a: {
-      region: string;
-      keyId: string;
-      numberOfBytes: number;
-      encryptionContext: Readonly<Record<string, string>>;
-      signal: AbortSignal;
-    }) {
-      const r = await generateDataKey({ ...common(a), keyId: a.keyId, numberOfBytes: a.numberOfBytes });
-      return { plaintext: r.plaintext, ciphertext: r.edk.ciphertext, keyArn: r.keyArn };
-    },
-    async encrypt(a: {
-      region: string;
-      keyId: string;
-      plaintext: Uint8Array;
-      encryptionContext: Readonly<Record<string, string>>;
-      signal: AbortSignal;
-    }) {
-      const r = await encryptDataKey({ ...common(a), keyId: a.keyId, plaintext: a.plaintext });
-      return { ciphertext: r.edk.ciphertext, keyArn: r.keyArn };
-    },
-    async decrypt(a: {
-      region: string;
-      keyArn: string;
-      ciphertext: Uint8Array;
-      encryptionContext: Readonly<Record<string, string>>;
-      signal: AbortSignal;
-    }) {
-      // The data-key length is checked by the caller (it knows the suite).
-      return { plaintext: await decryptDataKey({ ...common(a), keyArn: a.keyArn, ciphertext: a.ciphertext }) };
-    },
-  };
 }

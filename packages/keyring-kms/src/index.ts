@@ -1,7 +1,9 @@
 /**
  * @envelope/keyring-kms: AWS KMS keyrings on @aws-sdk/client-kms v3, wire-compatible with the
  * AWS Encryption SDK's KMS keyrings (provider id `aws-kms`, provider info = the key ARN); every
- * call under a deadline and the caller's AbortSignal, with backoff, jitter and a retry budget.
+ * call under a deadline and the caller's AbortSignal, with backoff, jitter, a retry budget and
+ * per-region quota pacing; one classification of failures (failure-kind.ts) shared with the
+ * multi-region keyring.
  *
  * @example
  * ```ts
@@ -17,16 +19,38 @@ export { kmsClientSupplier, fromSdkClient } from './kms-client.js';
 export type {
   KmsClient,
   KmsClientSupplier,
+  CachingKmsClientSupplier,
   KmsClientSupplierOptions,
   GenerateDataKeyInput,
   EncryptInput,
   DecryptInput,
   ReEncryptInput,
 } from './kms-client.js';
-export { KMS_PROVIDER_ID, generateDataKey, encryptDataKey, decryptDataKey, kmsOperations } from './data-key.js';
+export { KMS_PROVIDER_ID, generateDataKey, encryptDataKey, decryptDataKey } from './data-key.js';
 export type { KmsCallOptions } from './data-key.js';
-export { Retrier, RetryBudget, withDeadline, realClock } from './retry.js';
-export type { RetryOptions, RetryClock } from './retry.js';
-export { reasonOf, isTransient, keyFailure, failuresFrom } from './errors.js';
-export { parseArn, parseKeyArn, isKeyIdentifier, isMultiRegionIdentifier, mrkMatch, regionOf, withRegion } from './arn.js';
+export { kmsOperations } from './kms-operations.js';
+export type { KmsOperations } from './kms-operations.js';
+export { Retrier, RetryBudget } from './retry.js';
+export type { RetryOptions, RunOptions } from './retry.js';
+export { systemClock, sleep, ManualClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { Deadline, withDeadline, remainingMs, abortedError } from './deadline.js';
+export { RegionPacer, sharedRegionPacer, defaultPacerFor, DEFAULT_KMS_QUOTAS, DEFAULT_KMS_QUOTA } from './region-pacer.js';
+export type { RegionPacerOptions, RegionPace } from './region-pacer.js';
+export {
+  reasonOf,
+  classifyFailure,
+  kindOfReason,
+  countsAgainstRegion,
+  isTransient,
+  isDeadlineReason,
+  codeForFailures,
+  CIRCUIT_OPEN,
+  CLIENT_THROTTLED,
+  SLOW,
+  ATTEMPT_LIMIT,
+} from './failure-kind.js';
+export type { FailureKind, FailureVerdict } from './failure-kind.js';
+export { keyFailure, failuresFrom, failedAcross } from './errors.js';
+export { parseArn, parseKeyArn, isKeyIdentifier, isMultiRegionIdentifier, isRegionName, mrkMatch, regionOf, withRegion } from './arn.js';
 export type { KeyArn } from './arn.js';

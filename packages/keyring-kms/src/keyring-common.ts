@@ -1,6 +1,7 @@
-/** Argument checks and EDK parsing shared by the two KMS keyrings (internal). */
+/** Argument checks, EDK parsing and the decrypt-attempt cap shared by the KMS keyrings (internal). */
 import { EnvelopeError, type DecryptionMaterials, type EncryptedDataKey, type KeyFailure } from '@envelope/core';
 import { failuresFrom } from './errors.js';
+import { ATTEMPT_LIMIT } from './failure-kind.js';
 import { parseKeyArn, type KeyArn } from './arn.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -54,4 +55,36 @@ export async function unwrapInto(
     dk.fill(0);
   }
   return true;
+}
+
+/**
+ * The per-keyring cap on KMS Decrypt calls in one onDecrypt (issue 15.11): an EDK list comes
+ * from an untrusted header, so without a cap a forged header of 100 EDKs costs 100 calls. The
+ * first EDK over the cap is recorded as an `AttemptLimit` failure; later ones are counted.
+ */
+export class AttemptCap {
+  /** The default cap: enough for a message wrapped under a few keys and replicas. */
+  static readonly DEFAULT = 5;
+  used = 0;
+  skipped = 0;
+
+  constructor(readonly max: number) {}
+
+  /** Validates a `maxDecryptAttempts` option (a positive integer), or gives the default. */
+  static check(v: unknown): number {
+    if (v === undefined) return AttemptCap.DEFAULT;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'maxDecryptAttempts: expected a positive integer');
+    return v;
+  }
+
+  /** True if one more attempt is allowed (and counts it); otherwise records why not. */
+  take(causes: KeyFailure[], key: string, region: string | undefined): boolean {
+    if (this.used < this.max) {
+      this.used++;
+      return true;
+    }
+    if (this.skipped++ === 0) causes.push({ key, region, reason: ATTEMPT_LIMIT });
+    return false;
+  }
 }

@@ -110,7 +110,19 @@ export interface KmsClientSupplierOptions {
   maxAttempts?: number;
   /** Further SDK client settings (override the above). */
   clientConfig?: Partial<KMSClientConfig>;
+  /**
+   * Most regions with a cached client (least recently used evicted and destroyed); default 32.
+   * A discovery keyring calls the region an (untrusted) header names: the cache must not grow
+   * with every region an attacker writes (issue 15.i3).
+   */
+  maxClients?: number;
 }
+
+/** A {@link KmsClientSupplier} that says how many clients it holds. */
+export type CachingKmsClientSupplier = KmsClientSupplier & {
+  /** Regions with a cached client now. */
+  readonly size: number;
+};
 
 /**
  * A supplier with one cached SDK `KMSClient` per region: `maxAttempts: 1` (our retries are
@@ -124,35 +136,73 @@ export interface KmsClientSupplierOptions {
  * const keyring = new KmsKeyring({ clientSupplier: local, generatorKeyId: arn });
  * ```
  */
-export function kmsClientSupplier(o: KmsClientSupplierOptions = {}): KmsClientSupplier {
-  for (const p of ['requestTimeoutMs', 'connectionTimeoutMs', 'maxAttempts'] as const) {
+export function kmsClientSupplier(o: KmsClientSupplierOptions = {}): CachingKmsClientSupplier {
+  for (const p of ['requestTimeoutMs', 'connectionTimeoutMs', 'maxAttempts', 'maxClients'] as const) {
     const v = o[p];
     if (v !== undefined && (!Number.isFinite(v) || v <= 0))
       throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${p}: expected a positive number`);
   }
   if (o.endpoint !== undefined && !URL.canParse(o.endpoint))
     throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'endpoint: expected a URL');
-  const cache = new Map<string, KmsClient>();
-  return (region) => {
+  const maxClients = o.maxClients ?? 32;
+  // A Map iterates in insertion order: re-inserting on use makes the first entry the least recent.
+  const cache = new Map<string, Entry>();
+  const supplier = (region: string): KmsClient => {
     if (typeof region !== 'string' || region === '') throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'region: expected a region name');
-    let c = cache.get(region);
-    if (!c) {
-      const sdk = new KMSClient({
-        region,
-        maxAttempts: o.maxAttempts ?? 1,
-        ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-        // A copy: the SDK annotates the credentials object it is given (and theirs may be frozen).
-        ...(o.credentials ? { credentials: { ...o.credentials } } : {}),
-        requestHandler: new NodeHttpHandler({
-          requestTimeout: o.requestTimeoutMs ?? 2000,
-          connectionTimeout: o.connectionTimeoutMs ?? 1000,
-          throwOnRequestTimeout: true,
-        }),
-        ...o.clientConfig,
-      });
-      c = fromSdkClient(sdk);
-      cache.set(region, c);
+    const hit = cache.get(region);
+    if (hit) {
+      cache.delete(region);
+      cache.set(region, hit);
+      return hit.client;
     }
-    return c;
+    const sdk = new KMSClient({
+      region,
+      maxAttempts: o.maxAttempts ?? 1,
+      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+      // A copy: the SDK annotates the credentials object it is given (and theirs may be frozen).
+      ...(o.credentials ? { credentials: { ...o.credentials } } : {}),
+      requestHandler: new NodeHttpHandler({
+        requestTimeout: o.requestTimeoutMs ?? 2000,
+        connectionTimeout: o.connectionTimeoutMs ?? 1000,
+        throwOnRequestTimeout: true,
+      }),
+      ...o.clientConfig,
+    });
+    const entry = new Entry(sdk);
+    cache.set(region, entry);
+    while (cache.size > maxClients) {
+      const [oldest, old] = cache.entries().next().value as [string, Entry];
+      cache.delete(oldest);
+      old.evict();
+    }
+    return entry.client;
   };
+  return Object.defineProperty(supplier, 'size', { get: () => cache.size, enumerable: true }) as CachingKmsClientSupplier;
+}
+
+/** A cached SDK client that is destroyed once evicted and idle (calls in flight finish first). */
+class Entry {
+  readonly client: KmsClient;
+  #inFlight = 0;
+  #evicted = false;
+
+  constructor(readonly sdk: KMSClient) {
+    const inner = fromSdkClient(sdk);
+    const track =
+      <A, R>(fn: (a: A, s: AbortSignal) => Promise<R>) =>
+      async (a: A, s: AbortSignal): Promise<R> => {
+        this.#inFlight++;
+        try {
+          return await fn(a, s);
+        } finally {
+          if (--this.#inFlight === 0 && this.#evicted) this.sdk.destroy();
+        }
+      };
+    this.client = { generateDataKey: track(inner.generateDataKey), encrypt: track(inner.encrypt), decrypt: track(inner.decrypt) };
+  }
+
+  evict(): void {
+    this.#evicted = true;
+    if (this.#inFlight === 0) this.sdk.destroy();
+  }
 }

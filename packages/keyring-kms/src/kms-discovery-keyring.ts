@@ -6,17 +6,18 @@
  */
 import {
   EnvelopeError,
-  describeFailures,
   type DecryptionMaterials,
   type EncryptedDataKey,
   type KeyFailure,
   type Keyring,
   type KeyringCallOptions,
 } from '@envelope/core';
-import { withRegion } from './arn.js';
+import { isRegionName, withRegion } from './arn.js';
 import { KMS_PROVIDER_ID, decryptDataKey } from './data-key.js';
+import { failedAcross } from './errors.js';
 import type { KmsClientSupplier } from './kms-client.js';
-import { checkGrantTokens, checkSupplier, edkArn, unwrapInto } from './keyring-common.js';
+import { AttemptCap, checkGrantTokens, checkSupplier, edkArn, unwrapInto } from './keyring-common.js';
+import { defaultPacerFor } from './region-pacer.js';
 import { Retrier, type RetryOptions } from './retry.js';
 
 /** Only keys of these accounts in this partition are tried. */
@@ -31,12 +32,16 @@ export interface KmsDiscoveryKeyringOptions extends RetryOptions {
   /**
    * Regions this keyring calls. A single-region key must live in one of them; a multi-region
    * key is called in its own region if listed, else as its replica in the first. Omitted:
-   * every key is called in its own region.
+   * every key is called in its own region, which the (untrusted) header names: only a
+   * well-formed region name is called, and the client supplier keeps a bounded number of
+   * clients (issue 15.i3). Prefer listing the regions.
    */
   regions?: readonly string[] | undefined;
   discoveryFilter?: DiscoveryFilter | undefined;
   /** Passed to every KMS call. */
   grantTokens?: readonly string[] | undefined;
+  /** Most KMS Decrypt calls one onDecrypt makes (EDKs tried); default 5 (see {@link KmsKeyringOptions.maxDecryptAttempts}). */
+  maxDecryptAttempts?: number | undefined;
 }
 
 /**
@@ -69,12 +74,13 @@ export class KmsDiscoveryKeyring implements Keyring {
   readonly grantTokens: readonly string[] | undefined;
   readonly #supplier: KmsClientSupplier;
   readonly #retrier: Retrier;
+  readonly #maxAttempts: number;
 
   constructor(o: KmsDiscoveryKeyringOptions) {
     checkSupplier(o);
     if (
       o.regions !== undefined &&
-      (!Array.isArray(o.regions) || o.regions.length === 0 || o.regions.some((r) => typeof r !== 'string' || r === ''))
+      (!Array.isArray(o.regions) || o.regions.length === 0 || o.regions.some((r) => typeof r !== 'string' || !isRegionName(r)))
     ) {
       throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'regions: expected a non-empty array of region names (or omit it)');
     }
@@ -96,7 +102,8 @@ export class KmsDiscoveryKeyring implements Keyring {
     this.discoveryFilter = f ? Object.freeze({ partition: f.partition, accountIds: Object.freeze([...f.accountIds]) }) : undefined;
     this.grantTokens = checkGrantTokens(o.grantTokens);
     this.#supplier = o.clientSupplier;
-    this.#retrier = new Retrier(o);
+    this.#retrier = new Retrier({ ...o, pacer: o.pacer ?? defaultPacerFor(o.clock) });
+    this.#maxAttempts = AttemptCap.check(o.maxDecryptAttempts);
   }
 
   /** Always fails: a discovery keyring does not know which key to encrypt with. */
@@ -114,6 +121,7 @@ export class KmsDiscoveryKeyring implements Keyring {
   ): Promise<DecryptionMaterials> {
     if (materials.hasDataKey) return materials;
     const causes: KeyFailure[] = [];
+    const cap = new AttemptCap(this.#maxAttempts);
     for (const e of edks) {
       if (e.providerId !== KMS_PROVIDER_ID) continue;
       const arn = edkArn(e);
@@ -125,6 +133,12 @@ export class KmsDiscoveryKeyring implements Keyring {
       if (f && (f.partition !== arn.partition || !f.accountIds.includes(arn.account))) continue;
       const target = this.#target(arn);
       if (!target) continue;
+      if (!isRegionName(target.region)) {
+        // An untrusted header chose this region: never build a client (or a hostname) from junk.
+        causes.push({ key: arn.arn.slice(0, 200), region: target.region.slice(0, 64), reason: 'InvalidArn' });
+        continue;
+      }
+      if (!cap.take(causes, target.keyArn, target.region)) continue;
       const decrypted = await unwrapInto(materials, causes, target.keyArn, target.region, () =>
         decryptDataKey({
           client: this.#supplier(target.region),
@@ -140,10 +154,7 @@ export class KmsDiscoveryKeyring implements Keyring {
       );
       if (decrypted) return materials;
     }
-    if (causes.length)
-      throw new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', `no KMS key could decrypt the data key: ${describeFailures(causes)}`, {
-        causes,
-      });
+    if (causes.length) throw failedAcross('ENVELOPE_NO_DECRYPTABLE_KEY', 'no KMS key could decrypt the data key', causes);
     return materials;
   }
 

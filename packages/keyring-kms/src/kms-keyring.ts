@@ -6,7 +6,6 @@
  */
 import {
   EnvelopeError,
-  describeFailures,
   type DecryptionMaterials,
   type EncryptedDataKey,
   type EncryptionMaterials,
@@ -16,10 +15,11 @@ import {
 } from '@envelope/core';
 import { isKeyIdentifier, mrkMatch, parseArn, parseKeyArn } from './arn.js';
 import { KMS_PROVIDER_ID, decryptDataKey, encryptDataKey, generateDataKey } from './data-key.js';
-import { failuresFrom } from './errors.js';
+import { failedAcross, failuresFrom } from './errors.js';
 import type { KmsClientSupplier } from './kms-client.js';
+import { defaultPacerFor } from './region-pacer.js';
 import { Retrier, type RetryOptions } from './retry.js';
-import { checkGrantTokens, checkSupplier, edkArn, unwrapInto } from './keyring-common.js';
+import { AttemptCap, checkGrantTokens, checkSupplier, edkArn, unwrapInto } from './keyring-common.js';
 
 export interface KmsKeyringOptions extends RetryOptions {
   /** Generates the data key (GenerateDataKey): a key ARN, an alias ARN, `alias/…` or a key id. */
@@ -32,6 +32,13 @@ export interface KmsKeyringOptions extends RetryOptions {
   grantTokens?: readonly string[] | undefined;
   /** Region for identifiers that are not ARNs (`alias/…`, bare key ids). */
   defaultRegion?: string | undefined;
+  /**
+   * Most KMS Decrypt calls one onDecrypt makes (EDKs tried); default 5. A message's header is
+   * untrusted: without a cap, one forged header of 100 EDKs naming this keyring's key costs 100
+   * Decrypt calls (issue 15.11). The trade-off: a genuine message whose first 5 matching EDKs
+   * all fail cannot be opened by this keyring; raise the cap if yours carry more.
+   */
+  maxDecryptAttempts?: number | undefined;
 }
 
 /**
@@ -68,6 +75,7 @@ export class KmsKeyring implements Keyring {
   readonly #supplier: KmsClientSupplier;
   readonly #defaultRegion: string | undefined;
   readonly #retrier: Retrier;
+  readonly #maxAttempts: number;
 
   constructor(o: KmsKeyringOptions) {
     checkSupplier(o);
@@ -95,7 +103,8 @@ export class KmsKeyring implements Keyring {
     this.keyIds = Object.freeze([...(o.keyIds ?? [])]);
     this.#supplier = o.clientSupplier;
     this.#defaultRegion = o.defaultRegion;
-    this.#retrier = new Retrier(o);
+    this.#retrier = new Retrier({ ...o, pacer: o.pacer ?? defaultPacerFor(o.clock) });
+    this.#maxAttempts = AttemptCap.check(o.maxDecryptAttempts);
   }
 
   /** The configured key ARNs, the only identifiers that can decrypt. */
@@ -133,7 +142,7 @@ export class KmsKeyring implements Keyring {
       } catch (e) {
         if (e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED') throw e;
         // aws-kms-keyring.md: a failed GenerateDataKey fails OnEncrypt and leaves the materials alone.
-        throw encryptFailure(e, failuresFrom(g, this.#region(g), e));
+        throw failedAcross('ENVELOPE_KEYRING_FAILURE', 'KMS keyring could not wrap the data key', failuresFrom(g, this.#region(g), e), e);
       }
       try {
         materials.setDataKey(r.plaintext);
@@ -164,7 +173,7 @@ export class KmsKeyring implements Keyring {
         r.status === 'rejected' && r.reason instanceof EnvelopeError && r.reason.code === 'ENVELOPE_ABORTED',
     );
     if (abort) throw abort.reason;
-    if (causes.length) throw encryptFailure(undefined, causes);
+    if (causes.length) throw failedAcross('ENVELOPE_KEYRING_FAILURE', 'KMS keyring could not wrap the data key', causes);
     for (const r of results) materials.addEncryptedDataKey((r as PromiseFulfilledResult<{ edk: EncryptedDataKey }>).value.edk);
     return materials;
   }
@@ -177,6 +186,7 @@ export class KmsKeyring implements Keyring {
     if (materials.hasDataKey) return materials;
     const keyArns = this.decryptKeyArns;
     const causes: KeyFailure[] = [];
+    const cap = new AttemptCap(this.#maxAttempts);
     let ours = false;
     for (const e of edks) {
       if (e.providerId !== KMS_PROVIDER_ID) continue;
@@ -190,6 +200,7 @@ export class KmsKeyring implements Keyring {
       }
       const key = keyArns.find((k) => mrkMatch(k, arn.arn));
       if (!key) continue;
+      if (!cap.take(causes, key, this.#region(key))) continue;
       const decrypted = await unwrapInto(materials, causes, key, this.#region(key), () =>
         decryptDataKey({
           ...this.#common(materials.encryptionContext, key, options?.signal),
@@ -204,19 +215,9 @@ export class KmsKeyring implements Keyring {
       // An alias might name the key of any of these EDKs: we cannot tell, so say why.
       for (const k of this.#all()) if (!parseKeyArn(k)) causes.push({ key: k, region: this.#region(k), reason: 'NotAKeyArn' });
     }
-    if (causes.length)
-      throw new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', `no KMS key could decrypt the data key: ${describeFailures(causes)}`, {
-        causes,
-      });
+    if (causes.length) throw failedAcross('ENVELOPE_NO_DECRYPTABLE_KEY', 'no KMS key could decrypt the data key', causes);
     return materials;
   }
-}
-
-function encryptFailure(cause: unknown, causes: KeyFailure[]): EnvelopeError {
-  return new EnvelopeError('ENVELOPE_KEYRING_FAILURE', `KMS keyring could not wrap the data key: ${describeFailures(causes)}`, {
-    cause,
-    causes,
-  });
 }
 
 function safeText(b: Uint8Array): string {

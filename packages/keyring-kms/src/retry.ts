@@ -1,24 +1,19 @@
 /**
- * Deadlines and retries for KMS calls. Every attempt runs under a per-call deadline and the
- * caller's AbortSignal; transient failures are retried with exponential backoff and full
- * jitter (sleep = random(0, min(maxDelay, base · 2^attempt))), within a retry budget so a KMS
- * outage cannot multiply the load on KMS.
+ * Retries for KMS calls. Every attempt runs under a per-call deadline (deadline.ts) and the
+ * caller's AbortSignal, after a token from the region's quota pacer (region-pacer.ts) when
+ * there is one; transient failures (failure-kind.ts: the region's or load) are retried with
+ * exponential backoff and full jitter (sleep = random(0, min(maxDelay, base · 2^attempt))),
+ * within a retry budget so that a KMS outage cannot multiply the load on KMS. A
+ * ThrottlingException also teaches the pacer the region's rate.
  */
 import { EnvelopeError } from '@envelope/core';
-import { isTransient } from './errors.js';
-
-/** Time, sleep and randomness, injectable so tests run on a fake clock. */
-export interface RetryClock {
-  /** Milliseconds, monotonic. */
-  now(): number;
-  /** Resolves after `ms`, or rejects when `signal` fires. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-  /** Uniform in [0, 1). */
-  random(): number;
-}
+import { sleep, systemClock, type Clock } from './clock.js';
+import { abortedError, withDeadline } from './deadline.js';
+import { CLIENT_THROTTLED, classifyFailure, type FailureKind } from './failure-kind.js';
+import type { RegionPacer } from './region-pacer.js';
 
 export interface RetryOptions {
-  /** Deadline for one KMS call (one attempt). Default 2000 ms. */
+  /** Deadline for one KMS call (one attempt, the wait for a quota token included). Default 2000 ms. */
   callTimeoutMs?: number;
   /** Retries after the first attempt. Default 2. */
   maxRetries?: number;
@@ -34,28 +29,25 @@ export interface RetryOptions {
   maxRetryTokens?: number;
   /** A budget shared with other keyrings (the three budget options above are then ignored). */
   retryBudget?: RetryBudget;
-  /** Injectable for tests. */
-  clock?: RetryClock;
+  /** Paces attempts per region to the region's quota (KMS keyrings default to the process-wide one). */
+  pacer?: RegionPacer | undefined;
+  /** Time, timers and jitter; a {@link ManualClock} in tests. */
+  clock?: Clock;
 }
 
-/** The real clock: performance.now, setTimeout, Math.random. */
-export const realClock: RetryClock = {
-  now: () => performance.now(),
-  random: Math.random,
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const onAbort = (): void => {
-        clearTimeout(t);
-        reject(signal!.reason);
-      };
-      const t = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
+/** What one {@link Retrier.run} needs besides the call. */
+export interface RunOptions<T> {
+  /** The caller's signal (its deadline, if it is a {@link Deadline}'s, bounds quota waits). */
+  signal?: AbortSignal | undefined;
+  /** The region called: for the quota pacer. */
+  region?: string | undefined;
+  /** Key named in a pacer refusal. */
+  key?: string | undefined;
+  /** Receives an answer that arrived after its attempt was given up (wipe key material in it). */
+  discard?: ((late: T) => void) | undefined;
+  /** Which failures are retried. Default: `region` and `load`. */
+  retryKinds?: readonly FailureKind[] | undefined;
+}
 
 /**
  * A token bucket of retries. Every call (first attempt) adds `ratio` tokens, every second adds
@@ -75,17 +67,17 @@ export class RetryBudget {
   readonly capacity: number;
   /** Retries refused because the bucket was empty (for metrics and tests). */
   denied = 0;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   #tokens: number;
   #last: number;
 
-  constructor(o: { ratio?: number; minPerSecond?: number; capacity?: number; now?: () => number } = {}) {
+  constructor(o: { ratio?: number; minPerSecond?: number; capacity?: number; clock?: Clock } = {}) {
     this.ratio = nonNegative('retryRatio', o.ratio ?? 0.1);
     this.minPerSecond = nonNegative('minRetriesPerSecond', o.minPerSecond ?? 1);
     this.capacity = nonNegative('maxRetryTokens', o.capacity ?? 10);
-    this.#now = o.now ?? realClock.now;
+    this.#clock = o.clock ?? systemClock;
     this.#tokens = this.capacity; // start full, like gRPC's retry throttling
-    this.#last = this.#now();
+    this.#last = this.#clock.now();
   }
 
   /** Tokens available now (fractional). */
@@ -113,7 +105,7 @@ export class RetryBudget {
   }
 
   #refill(): void {
-    const t = this.#now();
+    const t = this.#clock.now();
     const elapsed = Math.max(0, t - this.#last);
     this.#last = t;
     this.#tokens = Math.min(this.capacity, this.#tokens + (elapsed / 1000) * this.minPerSecond);
@@ -126,18 +118,17 @@ function nonNegative(name: string, v: number): number {
   return v;
 }
 
-function aborted(signal: AbortSignal | undefined): EnvelopeError {
-  return new EnvelopeError('ENVELOPE_ABORTED', 'aborted by the caller', { cause: signal?.reason });
-}
+const DEFAULT_RETRY_KINDS: readonly FailureKind[] = ['region', 'load'];
 
 /**
- * Runs KMS calls with a per-attempt deadline, the caller's signal, backoff with full jitter on
- * transient failures, and a retry budget. One per keyring (its budget is the keyring's).
+ * Runs KMS calls with a per-attempt deadline, the caller's signal, a quota token per attempt,
+ * backoff with full jitter on transient failures, and a retry budget. One per keyring (its
+ * budget is the keyring's; its pacer is usually shared).
  *
  * @example
  * ```ts
- * const retrier = new Retrier({ callTimeoutMs: 1000, maxRetries: 3 });
- * const out = await retrier.run((signal) => client.decrypt(input, signal), callerSignal);
+ * const retrier = new Retrier({ callTimeoutMs: 1000, maxRetries: 3, pacer: sharedRegionPacer() });
+ * const out = await retrier.run((signal) => client.decrypt(input, signal), { signal: callerSignal, region: 'eu-west-1' });
  * ```
  */
 export class Retrier {
@@ -146,7 +137,8 @@ export class Retrier {
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
   readonly budget: RetryBudget;
-  readonly #clock: RetryClock;
+  readonly pacer: RegionPacer | undefined;
+  readonly clock: Clock;
 
   constructor(o: RetryOptions = {}) {
     this.callTimeoutMs = nonNegative('callTimeoutMs', o.callTimeoutMs ?? 2000);
@@ -155,100 +147,62 @@ export class Retrier {
     if (!Number.isInteger(this.maxRetries)) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'maxRetries: expected an integer');
     this.baseDelayMs = nonNegative('baseDelayMs', o.baseDelayMs ?? 50);
     this.maxDelayMs = nonNegative('maxDelayMs', o.maxDelayMs ?? 1000);
-    this.#clock = o.clock ?? realClock;
+    this.clock = o.clock ?? systemClock;
+    this.pacer = o.pacer;
     this.budget =
       o.retryBudget ??
       new RetryBudget({
         ratio: o.retryRatio,
         minPerSecond: o.minRetriesPerSecond,
         capacity: o.maxRetryTokens,
-        now: () => this.#clock.now(),
+        clock: this.clock,
       });
   }
 
   /** The full-jitter delay before retry number `attempt` (0-based): random(0, min(max, base·2^attempt)). */
   delay(attempt: number): number {
-    return this.#clock.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** attempt);
+    return this.clock.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** attempt);
   }
 
   /**
-   * Runs `fn` with a per-attempt deadline, retrying transient failures. Throws the last
-   * attempt's error, or ENVELOPE_ABORTED once the caller's signal fires. `discard` receives any
-   * answer that arrives after its attempt was given up (see {@link withDeadline}).
+   * Runs `fn` with a per-attempt deadline (which bounds the wait for a quota token too),
+   * retrying transient failures. Throws the last attempt's error (ENVELOPE_THROTTLED when the
+   * pacer had no capacity before the deadline), or ENVELOPE_ABORTED once the caller's signal
+   * fires.
    */
-  async run<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal, discard?: (late: T) => void): Promise<T> {
+  async run<T>(fn: (signal: AbortSignal) => Promise<T>, o: RunOptions<T> = {}): Promise<T> {
+    const { signal, region } = o;
+    const pacer = this.pacer;
+    const kinds = o.retryKinds ?? DEFAULT_RETRY_KINDS;
     this.budget.onCall();
     for (let attempt = 0; ; attempt++) {
-      if (signal?.aborted) throw aborted(signal);
+      if (signal?.aborted) throw abortedError(signal);
+      let sentAt = this.clock.now();
       try {
-        return await withDeadline(this.callTimeoutMs, signal, fn, discard);
+        let timeout = this.callTimeoutMs;
+        if (pacer && region !== undefined) {
+          // The wait for a quota token is part of the attempt: it must fit in what is left of
+          // the call's deadline, or the pacer refuses at once (ENVELOPE_THROTTLED).
+          await pacer.acquire(region, signal, o.key, timeout);
+          timeout = Math.max(1, timeout - (this.clock.now() - sentAt));
+        }
+        sentAt = this.clock.now();
+        const r = await withDeadline(timeout, signal, fn, o.discard, this.clock);
+        if (pacer && region !== undefined) pacer.onSuccess(region);
+        return r;
       } catch (e) {
-        if (signal?.aborted) throw aborted(signal);
-        if (!isTransient(e) || attempt >= this.maxRetries || !this.budget.tryRetry()) throw e;
+        const { kind, reason } = classifyFailure(e);
+        // Our own pacer refused: the deadline cannot fit a call, so neither can a retry.
+        if (reason === CLIENT_THROTTLED && e instanceof EnvelopeError && e.code === 'ENVELOPE_THROTTLED') throw e;
+        if (signal?.aborted) throw abortedError(signal);
+        if (kind === 'load' && pacer && region !== undefined) pacer.onThrottled(region, sentAt);
+        if (!kinds.includes(kind) || attempt >= this.maxRetries || !this.budget.tryRetry()) throw e;
         try {
-          await this.#clock.sleep(this.delay(attempt), signal);
+          await sleep(this.clock, this.delay(attempt), signal);
         } catch {
-          throw aborted(signal);
+          throw abortedError(signal);
         }
       }
     }
   }
-}
-
-/**
- * Runs `fn` with a signal that fires after `ms` or when `parent` fires, and settles at that
- * moment even if `fn` ignores its signal (a silent endpoint must not hang the caller). A
- * deadline rejects with ENVELOPE_TIMEOUT, the parent with ENVELOPE_ABORTED.
- *
- * An answer that arrives after that (a client that ignored its signal, or a response already in
- * flight) has no caller left: it goes to `discard`, which should wipe any key material in it
- * (the KMS building blocks zero the response's `Plaintext`). Errors of `discard` are ignored.
- *
- * @example
- * ```ts
- * await withDeadline(2000, callerSignal, (signal) => client.send(command, { abortSignal: signal }), (late) => late.Plaintext?.fill(0));
- * ```
- */
-export function withDeadline<T>(
-  ms: number,
-  parent: AbortSignal | undefined,
-  fn: (signal: AbortSignal) => Promise<T> | T,
-  discard?: (late: T) => void,
-): Promise<T> {
-  if (parent?.aborted) return Promise.reject(aborted(parent));
-  const ctl = new AbortController();
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const giveUp = (e: EnvelopeError): void => {
-      settled = true;
-      ctl.abort(e);
-      reject(e);
-    };
-    const t = setTimeout(() => giveUp(new EnvelopeError('ENVELOPE_TIMEOUT', `no answer within ${ms} ms`)), ms);
-    const onParent = (): void => giveUp(aborted(parent));
-    parent?.addEventListener('abort', onParent, { once: true });
-    const done = (): void => {
-      clearTimeout(t);
-      parent?.removeEventListener('abort', onParent);
-    };
-    // Promise.resolve().then: a client may answer synchronously (or throw synchronously).
-    Promise.resolve()
-      .then(() => fn(ctl.signal))
-      .then(
-        (v) => {
-          done();
-          if (!settled) {
-            settled = true;
-            resolve(v);
-          } else if (discard) {
-            try {
-              discard(v);
-            } catch {
-              // Nothing to report to: the caller has its answer (the timeout or the abort).
-            }
-          }
-        },
-        (e: unknown) => (done(), reject(e)),
-      );
-  });
 }

@@ -150,7 +150,7 @@ describe('kmsOperations (for the multi-region keyring)', () => {
     await expect(
       ops.decrypt({ region: 'us-east-1', keyArn: arn('us-east-1', 'k'), ciphertext: new Uint8Array(1), encryptionContext: ec, signal }),
     ).rejects.toMatchObject({
-      code: 'ENVELOPE_KMS',
+      code: 'ENVELOPE_THROTTLED', // load, coded as such (not ENVELOPE_KMS)
       causes: [{ reason: 'ThrottlingException', region: 'us-east-1' }],
     });
     expect(n).toBe(1);

@@ -1,7 +1,7 @@
 /** Shared test helpers: ARNs, EDKs, materials, SDK-shaped errors, a recording client supplier. */
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DecryptionMaterials, EncryptionMaterials, SUITES, type EncryptedDataKey } from '@envelope/core';
-import { fromSdkClient, type KmsClient, type RetryClock } from '../src/index.js';
+import { fromSdkClient, type KmsClient } from '../src/index.js';
 
 export const suite = SUITES.get(0x0478)!;
 export const ACCOUNT = '111122223333';
@@ -31,22 +31,6 @@ export function recordingSupplier(): { regions: string[]; supplier: (region: str
       let c = cache.get(region);
       if (!c) cache.set(region, (c = fromSdkClient(new KMSClient({ region, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }))));
       return c;
-    },
-  };
-}
-
-/** A fake clock: sleeps advance time at once and are recorded. */
-export function fakeClock(random: () => number = () => 0.5): RetryClock & { sleeps: number[] } {
-  let t = 0;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => t,
-    random,
-    sleep: async (ms, signal) => {
-      if (signal?.aborted) throw signal.reason;
-      sleeps.push(ms);
-      t += ms;
     },
   };
 }

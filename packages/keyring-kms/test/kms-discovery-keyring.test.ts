@@ -3,8 +3,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DecryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { EnvelopeError } from '@envelope/core';
-import { KmsDiscoveryKeyring } from '../src/index.js';
-import { arn, dm, edk, fakeClock, key32, named, recordingSupplier } from './helpers.js';
+import { KmsDiscoveryKeyring, ManualClock, kmsClientSupplier } from '../src/index.js';
+import { arn, dm, edk, key32, named, recordingSupplier } from './helpers.js';
 
 const kmsMock = mockClient(KMSClient);
 let rec: ReturnType<typeof recordingSupplier>;
@@ -133,11 +133,15 @@ describe('KmsDiscoveryKeyring', () => {
       .on(DecryptCommand)
       .rejectsOnce(named('ThrottlingException'))
       .callsFake((i) => ({ Plaintext: key32(2), KeyId: i.KeyId }));
-    const clock = fakeClock();
+    const clock = new ManualClock();
     const m = dm();
-    await new KmsDiscoveryKeyring({ clientSupplier: rec.supplier, clock, baseDelayMs: 10 }).onDecrypt(m, [edk(arn('us-east-1', 'k'))]);
+    await clock.run(
+      new KmsDiscoveryKeyring({ clientSupplier: rec.supplier, clock, baseDelayMs: 10 }).onDecrypt(m, [edk(arn('us-east-1', 'k'))]),
+    );
     expect(m.getDataKey()).toEqual(key32(2));
-    expect(clock.sleeps).toEqual([5]);
+    // One backoff sleep of 0.5 × 10 ms, then the wait for a token: the throttle taught the pacer
+    // (1 call sent in the last second: down to its floor of 10/s, no burst left).
+    expect(clock.now()).toBe(100);
     await expect(
       new KmsDiscoveryKeyring({ clientSupplier: rec.supplier }).onDecrypt(dm(), [edk(arn('us-east-1', 'k'))], {
         signal: AbortSignal.abort(),
@@ -149,5 +153,32 @@ describe('KmsDiscoveryKeyring', () => {
     const m = dm().setDataKey(key32(7));
     await new KmsDiscoveryKeyring({ clientSupplier: rec.supplier }).onDecrypt(m, [edk(arn('us-east-1', 'k'))]);
     expect(kmsMock.calls()).toHaveLength(0);
+  });
+
+  it('15.11: a forged header with 100 EDKs costs at most maxDecryptAttempts Decrypt calls', async () => {
+    kmsMock.on(DecryptCommand).rejects(named('InvalidCiphertextException'));
+    const forged = Array.from({ length: 100 }, (_, i) => edk(arn('us-east-1', `k${i}`)));
+    const e = await fail(new KmsDiscoveryKeyring({ clientSupplier: rec.supplier }).onDecrypt(dm(), forged));
+    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(5);
+    expect(e.causes.at(-1)).toMatchObject({ reason: 'AttemptLimit' });
+  });
+
+  it('15.i3: without regions, the regions an untrusted header names get a bounded client cache, and junk regions no client at all', async () => {
+    // The real supplier (real SDK clients, their sends intercepted): every region is unreachable.
+    kmsMock.on(DecryptCommand).rejects(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    const supplier = kmsClientSupplier({
+      endpoint: 'http://127.0.0.1:9',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      maxClients: 8,
+    });
+    const asked: string[] = [];
+    const k = new KmsDiscoveryKeyring({ clientSupplier: (r) => (asked.push(r), supplier(r)), maxRetries: 0 });
+    for (let i = 0; i < 40; i++) {
+      const forged = [edk(`arn:aws:kms:xx-forged-${i}:111122223333:key/k`), edk(`arn:aws:kms:evil.example/#${i}:111122223333:key/k`)];
+      const e = await fail(k.onDecrypt(dm(), forged));
+      expect(e.causes.map((c) => c.reason)).toEqual(['ECONNREFUSED', 'InvalidArn']);
+    }
+    expect(asked).toHaveLength(40); // the junk region never reached the supplier
+    expect(supplier.size).toBe(8); // 40 attacker-chosen regions, 8 clients kept
   });
 });

@@ -7,8 +7,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { EnvelopeError, type KeyFailure } from '@envelope/core';
-import { KmsKeyring } from '../src/index.js';
-import { arn, dm, edk, em, fakeClock, key32, named, recordingSupplier, text } from './helpers.js';
+import { KmsKeyring, ManualClock, RegionPacer } from '../src/index.js';
+import { arn, dm, edk, em, key32, named, recordingSupplier, text } from './helpers.js';
 
 const kmsMock = mockClient(KMSClient);
 let rec: ReturnType<typeof recordingSupplier>;
@@ -336,15 +336,26 @@ describe('KmsKeyring.onDecrypt', () => {
     const keys = regions.map((r, i) => arn(r, `k${i}`));
     names.forEach((n, i) => kmsMock.on(DecryptCommand, { KeyId: keys[i] }).rejects(named(n)));
     kmsMock.on(DecryptCommand, { KeyId: keys[5] }).callsFake(() => new Promise(() => {}));
-    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: keys, maxRetries: 0, callTimeoutMs: 30 });
+    const clock = new ManualClock();
+    const k = new KmsKeyring({
+      clientSupplier: rec.supplier,
+      keyIds: keys,
+      maxRetries: 0,
+      callTimeoutMs: 30,
+      maxDecryptAttempts: 6,
+      clock,
+    });
     const e = await fail(
-      k.onDecrypt(
-        dm(),
-        keys.map((x) => edk(x)),
+      clock.run(
+        k.onDecrypt(
+          dm(),
+          keys.map((x) => edk(x)),
+        ),
       ),
     );
     expect(e).toBeInstanceOf(EnvelopeError);
-    expect(e.code).toBe('ENVELOPE_NO_DECRYPTABLE_KEY');
+    // One of the causes is a deadline: another try may succeed, so the code says timeout.
+    expect(e.code).toBe('ENVELOPE_TIMEOUT');
     expect(reasons(e)).toEqual([...names, 'TimeoutError'].map((n, i) => [keys[i], regions[i], n]));
     for (const n of names) expect(e.message).toContain(n);
   });
@@ -389,32 +400,35 @@ describe('KmsKeyring.onDecrypt', () => {
       .rejectsOnce(named('ThrottlingException'))
       .rejectsOnce(named('KMSInternalException', 500))
       .resolves({ Plaintext: key32(1), KeyId: arn('us-east-1', 'k') });
-    const clock = fakeClock();
+    const clock = new ManualClock();
     const m = dm();
-    await new KmsKeyring({
+    const k = new KmsKeyring({
       clientSupplier: rec.supplier,
       keyIds: [arn('us-east-1', 'k')],
       maxRetries: 3,
       baseDelayMs: 100,
       maxDelayMs: 1000,
       clock,
-    }).onDecrypt(m, [edk(arn('us-east-1', 'k'))]);
+    });
+    await clock.run(k.onDecrypt(m, [edk(arn('us-east-1', 'k'))]));
     expect(m.hasDataKey).toBe(true);
     expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(3);
-    expect(clock.sleeps).toEqual([50, 100]);
+    // Backoff 50 ms, then a token (the throttle cut the pacer to 10/s: 50 ms more), backoff 100 ms.
+    expect(clock.now()).toBe(50 + 50 + 100);
   });
 
   it('AccessDenied is not retried; Throttling gives up after maxRetries', async () => {
     kmsMock.on(DecryptCommand, { KeyId: arn('us-east-1', 'a') }).rejects(named('AccessDeniedException'));
     kmsMock.on(DecryptCommand, { KeyId: arn('us-east-1', 't') }).rejects(named('ThrottlingException'));
-    const clock = fakeClock();
+    const clock = new ManualClock();
     const k = new KmsKeyring({
       clientSupplier: rec.supplier,
       keyIds: [arn('us-east-1', 'a'), arn('us-east-1', 't')],
       maxRetries: 2,
       clock,
+      pacer: new RegionPacer({ clock, minRate: 1e6 }), // pacing is not what this test is about
     });
-    const e = await fail(k.onDecrypt(dm(), [edk(arn('us-east-1', 'a')), edk(arn('us-east-1', 't'))]));
+    const e = await fail(clock.run(k.onDecrypt(dm(), [edk(arn('us-east-1', 'a')), edk(arn('us-east-1', 't'))])));
     expect(e.causes.map((c) => c.reason)).toEqual(['AccessDeniedException', 'ThrottlingException']);
     expect(kmsMock.commandCalls(DecryptCommand).map((c) => c.args[0].input.KeyId)).toEqual([
       arn('us-east-1', 'a'),
@@ -422,12 +436,12 @@ describe('KmsKeyring.onDecrypt', () => {
       arn('us-east-1', 't'),
       arn('us-east-1', 't'),
     ]);
-    expect(clock.sleeps).toHaveLength(2);
+    expect(clock.now()).toBe(25 + 50); // two backoff sleeps
   });
 
   it('the keyring’s retry budget: during an outage retries stop once it is spent', async () => {
     kmsMock.on(DecryptCommand).rejects(named('ThrottlingException'));
-    const clock = fakeClock();
+    const clock = new ManualClock();
     const k = new KmsKeyring({
       clientSupplier: rec.supplier,
       keyIds: [arn('us-east-1', 'k')],
@@ -436,8 +450,9 @@ describe('KmsKeyring.onDecrypt', () => {
       retryRatio: 0.1,
       minRetriesPerSecond: 0,
       clock,
+      pacer: new RegionPacer({ clock, minRate: 1e6 }), // pacing is not what this test is about
     });
-    for (let i = 0; i < 20; i++) await k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))]).catch(() => {});
+    for (let i = 0; i < 20; i++) await clock.run(k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))])).catch(() => {});
     // 20 first attempts; 4 saved retries + 0.1 × 20 earned; without the budget it would be 80.
     const n = kmsMock.commandCalls(DecryptCommand).length;
     expect(n).toBeGreaterThanOrEqual(20 + 4 + 1);
@@ -446,41 +461,84 @@ describe('KmsKeyring.onDecrypt', () => {
 
   it('a call that never answers ends at the per-call deadline (TimeoutError), and the request’s signal is aborted', async () => {
     kmsMock.on(DecryptCommand).callsFake(() => new Promise(() => {}));
-    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')], callTimeoutMs: 50, maxRetries: 0 });
-    const t0 = performance.now();
-    const e = await fail(k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))]));
-    const ms = performance.now() - t0;
+    const clock = new ManualClock();
+    const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')], callTimeoutMs: 50, maxRetries: 0, clock });
+    let settled = false;
+    const p = k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))]);
+    p.catch(() => {}).finally(() => (settled = true));
+    await clock.advance(49);
+    expect(settled).toBe(false);
+    await clock.advance(1);
+    const e = await fail(p);
+    // A deadline is ENVELOPE_TIMEOUT (not NO_DECRYPTABLE_KEY), still listing key, region and reason.
+    expect(e.code).toBe('ENVELOPE_TIMEOUT');
     expect(reasons(e)).toEqual([[arn('us-east-1', 'k'), 'us-east-1', 'TimeoutError']]);
-    expect(ms).toBeGreaterThanOrEqual(45);
-    expect(ms).toBeLessThan(1000);
     expect(sendOptions(0).abortSignal.aborted).toBe(true);
   });
 
   it('timeouts are retried: 1 + maxRetries attempts, each under its own deadline', async () => {
     kmsMock.on(DecryptCommand).callsFake(() => new Promise(() => {}));
-    const clock = fakeClock();
+    const clock = new ManualClock();
     const k = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')], callTimeoutMs: 20, maxRetries: 2, clock });
-    const t0 = performance.now();
-    await fail(k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))]));
+    const e = await fail(clock.run(k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))])));
+    expect(e.code).toBe('ENVELOPE_TIMEOUT');
     expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(3);
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(clock.now()).toBe(3 * 20 + 25 + 50); // three deadlines and two backoff sleeps
   });
 
   it('the caller’s signal aborts a hanging call at once: ENVELOPE_ABORTED, no further keys tried', async () => {
     kmsMock.on(DecryptCommand).callsFake(() => new Promise(() => {}));
     const ac = new AbortController();
+    const clock = new ManualClock();
     const k = new KmsKeyring({
       clientSupplier: rec.supplier,
       keyIds: [arn('us-east-1', 'a'), arn('us-east-1', 'b')],
       callTimeoutMs: 10_000,
+      clock,
     });
-    const t0 = performance.now();
     const p = k.onDecrypt(dm(), [edk(arn('us-east-1', 'a')), edk(arn('us-east-1', 'b'))], { signal: ac.signal });
-    setTimeout(() => ac.abort(new Error('user gave up')), 20);
+    await clock.advance(20);
+    ac.abort(new Error('user gave up'));
     const e = await fail(p);
     expect(e.code).toBe('ENVELOPE_ABORTED');
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(clock.now()).toBe(20); // at once: no deadline waited out
     expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(1);
     expect(sendOptions(0).abortSignal.aborted).toBe(true);
+  });
+
+  it('15.11: a forged header with 100 EDKs naming this keyring’s key costs at most maxDecryptAttempts Decrypt calls', async () => {
+    kmsMock.on(DecryptCommand).rejects(named('InvalidCiphertextException'));
+    const forged = Array.from({ length: 100 }, (_, i) => edk(arn('us-east-1', 'k'), `garbage-${i}`));
+    const e = await fail(new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onDecrypt(dm(), forged));
+    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(5); // the default cap, not 100
+    expect(e.code).toBe('ENVELOPE_NO_DECRYPTABLE_KEY');
+    expect(e.causes.map((c) => c.reason)).toEqual([...Array(5).fill('InvalidCiphertextException'), 'AttemptLimit']);
+    kmsMock.resetHistory();
+    await fail(
+      new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')], maxDecryptAttempts: 2 }).onDecrypt(dm(), forged),
+    );
+    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(2);
+    expect(() => new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')], maxDecryptAttempts: 0 })).toThrow(
+      /maxDecryptAttempts/,
+    );
+  });
+
+  it('15.11: the cap counts calls, not EDKs: a genuine EDK among the first attempts still decrypts', async () => {
+    kmsMock
+      .on(DecryptCommand)
+      .callsFake((i: { CiphertextBlob: Uint8Array; KeyId: string }) =>
+        Buffer.from(i.CiphertextBlob).toString() === 'good'
+          ? { Plaintext: key32(9), KeyId: i.KeyId }
+          : Promise.reject(named('InvalidCiphertextException')),
+      );
+    const m = dm();
+    const edks = [
+      edk(arn('us-east-1', 'k'), 'bad-1'),
+      edk('arn:aws:kms:us-east-1:111122223333:key/other', 'x'),
+      edk(arn('us-east-1', 'k'), 'good'),
+    ];
+    await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onDecrypt(m, edks);
+    expect(m.getDataKey()).toEqual(key32(9));
+    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(2); // the other key's EDK is not ours: no call
   });
 });

@@ -1,10 +1,11 @@
 /**
  * A per-region circuit breaker. Closed: calls flow. After `failureThreshold` consecutive
- * failures (errors or timeouts) it opens: the region is skipped. After `openMs` it is half-open:
+ * failures of the region (see keyring-kms failure-kind.ts: the region's, never throttling or a
+ * key's refusal) it opens: calls to the region fail at once. After `openMs` it is half-open:
  * one probe call may go; its success closes the breaker, its failure opens it again (with the
  * cool-down doubled up to `maxOpenMs`, so a dead region is probed less and less often).
  */
-import type { Clock } from './clock.js';
+import type { Clock } from '@envelope/keyring-kms';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -17,6 +18,15 @@ export interface BreakerOptions {
   maxOpenMs?: number;
 }
 
+/**
+ * One region's breaker (a {@link HealthRegistry} holds one per region).
+ *
+ * @example
+ * ```ts
+ * const b = new CircuitBreaker(systemClock, { failureThreshold: 3, openMs: 2000 });
+ * if (b.tryAcquire()) { try { await call(); b.success(); } catch { b.failure(); } }
+ * ```
+ */
 export class CircuitBreaker {
   readonly #clock: Clock;
   readonly #threshold: number;
@@ -69,6 +79,7 @@ export class CircuitBreaker {
     return false;
   }
 
+  /** The region answered: close (or stay closed) and forget earlier failures. */
   success(): void {
     this.#failures = 0;
     this.#probeInFlight = false;
@@ -76,6 +87,7 @@ export class CircuitBreaker {
     if (this.#state !== 'closed') this.#transition('closed');
   }
 
+  /** The region failed (a failure of the region itself, not of a key or request). */
   failure(): void {
     this.#failures++;
     const s = this.state;

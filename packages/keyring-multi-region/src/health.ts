@@ -1,11 +1,14 @@
 /**
- * Region health, shared by every message in the process: a moving latency estimate, recent
- * outcomes and a circuit breaker per region. Observable through {@link HealthRegistry.snapshot}
- * and `'change'` events.
+ * Region health, shared by every message in the process (or container, or batch): a moving
+ * latency estimate, recent outcomes and a circuit breaker per region. What a failure says
+ * about the region is decided by keyring-kms's one classification ({@link kindOfReason}):
+ * only the region's own failures (DNS, connect, TLS, socket, 5xx, timeouts, slowness) count;
+ * throttling and a key's refusal show that the region answered. Observable through
+ * {@link HealthRegistry.snapshot} and `'change'` events.
  */
 import { EventEmitter } from 'node:events';
+import { CLIENT_THROTTLED, kindOfReason, systemClock, type Clock } from '@envelope/keyring-kms';
 import { CircuitBreaker, type BreakerOptions, type BreakerState } from './circuit-breaker.js';
-import { systemClock, type Clock } from './clock.js';
 
 export interface RegionHealth {
   readonly region: string;
@@ -16,7 +19,10 @@ export interface RegionHealth {
   readonly latencyDeviationMs: number | undefined;
   readonly consecutiveFailures: number;
   readonly successes: number;
+  /** Failures of the region (the ones that count toward its breaker). */
   readonly failures: number;
+  /** Throttled answers (load: never counted against the region). */
+  readonly throttles: number;
   /** When an open breaker will admit a probe, in ms from now (0 otherwise). */
   readonly retryInMs: number;
   readonly lastError?: string | undefined;
@@ -41,12 +47,22 @@ class RegionState {
   deviation: number | undefined;
   successes = 0;
   failures = 0;
+  throttles = 0;
   lastError: string | undefined;
   constructor(readonly breaker: CircuitBreaker) {}
 }
 
 /**
  * Per-region health. Events: `'change'` ({@link HealthEvent}) whenever a breaker changes state.
+ * Share one across every keyring of a process, container or batch command, so that once a
+ * region's breaker opens no later call waits out a deadline there.
+ *
+ * @example
+ * ```ts
+ * const health = new HealthRegistry({ breaker: { failureThreshold: 3, openMs: 2000 } });
+ * health.on('change', (e) => console.error(`${e.region}: ${e.from} → ${e.to}`));
+ * new MultiRegionKeyring({ keys, kms, health });
+ * ```
  */
 export class HealthRegistry extends EventEmitter<{ change: [HealthEvent] }> {
   readonly clock: Clock;
@@ -72,6 +88,7 @@ export class HealthRegistry extends EventEmitter<{ change: [HealthEvent] }> {
     return s;
   }
 
+  /** The breaker's state for `region` now. */
   breakerState(region: string): BreakerState {
     return this.#get(region).breaker.state;
   }
@@ -86,10 +103,12 @@ export class HealthRegistry extends EventEmitter<{ change: [HealthEvent] }> {
     return this.#get(region).latency;
   }
 
+  /** The latency deviation estimate (ms), or undefined before any success. */
   deviation(region: string): number | undefined {
     return this.#get(region).deviation;
   }
 
+  /** Records a successful call and its latency (from the moment the request was sent). */
   recordSuccess(region: string, latencyMs: number): void {
     const s = this.#get(region);
     s.successes++;
@@ -104,11 +123,33 @@ export class HealthRegistry extends EventEmitter<{ change: [HealthEvent] }> {
     s.breaker.success();
   }
 
-  recordFailure(region: string, reason: string): void {
+  /**
+   * Records a failed call to `region` with its short reason (keyring-kms `reasonOf`), and says
+   * what it did: `counted` against the region (its own failure); `answered` (throttling, or a
+   * key's or request's refusal: the region is up, so its breaker closes); `none` (our pacer's
+   * refusal, an abort, an unknown error: no verdict, a probe slot is released).
+   */
+  recordFailure(region: string, reason: string): 'counted' | 'answered' | 'none' {
     const s = this.#get(region);
-    s.failures++;
-    s.lastError = reason;
-    s.breaker.failure();
+    const kind = kindOfReason(reason);
+    if (kind === 'region') {
+      s.failures++;
+      s.lastError = reason;
+      s.breaker.failure();
+      return 'counted';
+    }
+    if (kind === 'load' && reason !== CLIENT_THROTTLED) s.throttles++;
+    if ((kind === 'load' && reason !== CLIENT_THROTTLED) || kind === 'key' || kind === 'request') {
+      s.breaker.success();
+      return 'answered';
+    }
+    s.breaker.release();
+    return 'none';
+  }
+
+  /** One region's health (see {@link snapshot}). */
+  regionHealth(region: string): RegionHealth {
+    return this.#view(region, this.#get(region));
   }
 
   /** A probe that ended without a verdict. */
@@ -116,8 +157,13 @@ export class HealthRegistry extends EventEmitter<{ change: [HealthEvent] }> {
     this.#get(region).breaker.release();
   }
 
+  /** Every region seen so far. */
   snapshot(): RegionHealth[] {
-    return [...this.#regions.entries()].map(([region, s]) => ({
+    return [...this.#regions.entries()].map(([region, s]) => this.#view(region, s));
+  }
+
+  #view(region: string, s: RegionState): RegionHealth {
+    return {
       region,
       breaker: s.breaker.state,
       latencyMs: s.latency,
@@ -125,9 +171,10 @@ export class HealthRegistry extends EventEmitter<{ change: [HealthEvent] }> {
       consecutiveFailures: s.breaker.consecutiveFailures,
       successes: s.successes,
       failures: s.failures,
+      throttles: s.throttles,
       retryInMs: s.breaker.retryInMs,
       lastError: s.lastError,
-    }));
+    };
   }
 }
 

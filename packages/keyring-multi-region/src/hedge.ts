@@ -1,10 +1,12 @@
 /**
  * Hedged execution: start the best candidate; if it has not answered within its hedge delay,
  * start the next as well, and so on. The first success wins and aborts the rest (probes of a
- * half-open breaker run on so their verdict is recorded). A deadline bounds the whole call.
+ * half-open breaker run on so that their verdict is recorded). The caller's signal, usually a
+ * keyring-kms {@link Deadline}, bounds the whole call: its ENVELOPE_TIMEOUT ends the race as a
+ * timeout, any other abort as ENVELOPE_ABORTED.
  */
 import { EnvelopeError, describeFailures, type KeyFailure } from '@envelope/core';
-import type { Clock } from './clock.js';
+import { Deadline, codeForFailures, reasonOf, type Clock } from '@envelope/keyring-kms';
 
 export interface Candidate<T> {
   /** Label for errors: key ARN. */
@@ -14,21 +16,20 @@ export interface Candidate<T> {
   readonly hedgeAfterMs: number;
   /** A half-open breaker's probe: not aborted when another candidate wins. */
   readonly probe?: boolean;
-  /** Start only once every earlier candidate has failed (an open breaker's region). */
-  readonly lastResort?: boolean;
+  /** Its signal inherits the race's deadline (keyring-kms `remainingMs` reads it). */
   run(signal: AbortSignal): Promise<T>;
 }
 
 export interface HedgeOptions<T> {
   clock: Clock;
-  deadlineMs: number;
+  /** Ends the race: ENVELOPE_TIMEOUT if its reason is one (a {@link Deadline}), else ENVELOPE_ABORTED. */
   signal?: AbortSignal | undefined;
-  /** Called once per candidate with its outcome (for health). `aborted` = lost the race. */
-  onOutcome?: (c: Candidate<T>, outcome: 'success' | 'failure' | 'aborted', elapsedMs: number, error?: unknown) => void;
+  /** Failures known before the race (regions skipped because their breaker is open): listed in the error. */
+  skipped?: readonly KeyFailure[] | undefined;
+  /** Called once per candidate with its outcome (for health). `aborted` = lost the race or ended by the deadline. */
+  onOutcome?: (c: Candidate<T>, outcome: 'success' | 'failure' | 'aborted', error?: unknown) => void;
   /** Disposes of a success that arrived after the race was decided (wipe key material). */
   discard?: (value: T) => void;
-  /** Short reason for an error, for the failure list. */
-  reasonOf?: (error: unknown) => string;
 }
 
 export interface HedgeResult<T> {
@@ -39,63 +40,54 @@ export interface HedgeResult<T> {
   readonly failures: readonly KeyFailure[];
 }
 
+/**
+ * Races `candidates` (best first). Resolves with the first success; rejects with one coded
+ * error listing every candidate and skipped region: ENVELOPE_TIMEOUT (the deadline, or a
+ * candidate's own timeout), ENVELOPE_THROTTLED (only busy regions), ENVELOPE_ABORTED, or
+ * ENVELOPE_NO_DECRYPTABLE_KEY.
+ *
+ * @example
+ * ```ts
+ * const d = new Deadline(5000, callerSignal, clock);
+ * const { value } = await hedge(candidates, { clock, signal: d.signal });
+ * ```
+ */
 export function hedge<T>(candidates: readonly Candidate<T>[], o: HedgeOptions<T>): Promise<HedgeResult<T>> {
   return new Promise((resolve, reject) => {
     const failures: KeyFailure[] = [];
-    const running = new Map<number, { ctl: AbortController; start: number; cancelHedge?: () => void }>();
+    const running = new Map<number, { d: Deadline; cancelHedge: () => void }>();
     let next = 0;
     let failed = 0;
     let done = false;
-    const reasonOf = o.reasonOf ?? ((e: unknown) => (e instanceof EnvelopeError ? e.code : e instanceof Error ? e.name : 'error'));
 
-    const finish = (): void => {
+    const all = (): KeyFailure[] => [...failures, ...(o.skipped ?? [])];
+
+    const finish = (why = new EnvelopeError('ENVELOPE_ABORTED', 'another region answered first')): void => {
       done = true;
-      cancelDeadline();
-      o.signal?.removeEventListener('abort', onCallerAbort);
+      o.signal?.removeEventListener('abort', onSignal);
       for (const [i, r] of running) {
-        r.cancelHedge?.();
-        if (!candidates[i]!.probe) r.ctl.abort(new EnvelopeError('ENVELOPE_ABORTED', 'another region answered first'));
+        r.cancelHedge();
+        if (!candidates[i]!.probe) r.d.abort(why);
       }
-    };
-
-    const fail = (code: 'ENVELOPE_TIMEOUT' | 'ENVELOPE_ABORTED' | 'ENVELOPE_NO_DECRYPTABLE_KEY', msg: string): void => {
-      for (const [i, r] of running) {
-        failures.push({
-          key: candidates[i]!.key,
-          region: candidates[i]!.region,
-          reason: code === 'ENVELOPE_TIMEOUT' ? 'deadline exceeded' : 'aborted',
-        });
-        void r;
-      }
-      for (let i = next; i < candidates.length; i++) {
-        failures.push({ key: candidates[i]!.key, region: candidates[i]!.region, reason: 'not tried' });
-      }
-      finish();
-      reject(new EnvelopeError(code, `${msg}: ${describeFailures(failures)}`, { causes: failures }));
     };
 
     const start = (): void => {
       if (done || next >= candidates.length) return;
-      const c = candidates[next]!;
-      // A last-resort candidate starts only when nothing else is still running.
-      if (c.lastResort && running.size > 0) return;
       const i = next++;
-      const ctl = new AbortController();
-      const entry: { ctl: AbortController; start: number; cancelHedge?: () => void } = { ctl, start: o.clock.now() };
+      const c = candidates[i]!;
+      const d = new Deadline(Infinity, o.signal, o.clock);
+      const entry = { d, cancelHedge: o.clock.setTimer(c.hedgeAfterMs, () => start()) };
       running.set(i, entry);
-      entry.cancelHedge = o.clock.setTimer(c.hedgeAfterMs, () => start());
       let p: Promise<T>;
       try {
-        p = c.run(ctl.signal);
+        p = c.run(d.signal);
       } catch (e) {
         p = Promise.reject(e);
       }
       p.then(
         (value) => {
-          const elapsed = o.clock.now() - entry.start;
-          running.delete(i);
-          entry.cancelHedge?.();
-          o.onOutcome?.(c, 'success', elapsed);
+          settle(i, entry);
+          o.onOutcome?.(c, 'success');
           if (done) {
             o.discard?.(value);
             return;
@@ -104,21 +96,22 @@ export function hedge<T>(candidates: readonly Candidate<T>[], o: HedgeOptions<T>
           resolve({ value, winner: c, started: next, failures });
         },
         (error: unknown) => {
-          const elapsed = o.clock.now() - entry.start;
-          running.delete(i);
-          entry.cancelHedge?.();
+          settle(i, entry);
           if (done) {
-            o.onOutcome?.(c, ctl.signal.aborted ? 'aborted' : 'failure', elapsed, error);
+            o.onOutcome?.(c, d.signal.aborted ? 'aborted' : 'failure', error);
             return;
           }
-          o.onOutcome?.(c, 'failure', elapsed, error);
+          o.onOutcome?.(c, 'failure', error);
           failures.push({ key: c.key, region: c.region, reason: reasonOf(error), error });
-          failed++;
-          if (failed === candidates.length) {
-            done = true;
+          if (++failed === candidates.length) {
             finish();
+            const causes = all();
             reject(
-              new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', `every region failed: ${describeFailures(failures)}`, { causes: failures }),
+              new EnvelopeError(
+                codeForFailures(causes, 'ENVELOPE_NO_DECRYPTABLE_KEY'),
+                `every region failed: ${describeFailures(causes)}`,
+                { causes },
+              ),
             );
             return;
           }
@@ -127,20 +120,39 @@ export function hedge<T>(candidates: readonly Candidate<T>[], o: HedgeOptions<T>
       );
     };
 
-    const onCallerAbort = (): void => {
-      if (!done) fail('ENVELOPE_ABORTED', 'aborted by the caller');
+    const settle = (i: number, entry: { d: Deadline; cancelHedge: () => void }): void => {
+      running.delete(i);
+      entry.cancelHedge();
+      entry.d.dispose();
     };
-    const cancelDeadline = o.clock.setTimer(o.deadlineMs, () => {
-      if (!done) fail('ENVELOPE_TIMEOUT', `no region answered within ${o.deadlineMs} ms`);
-    });
-    if (o.signal?.aborted) {
-      onCallerAbort();
-      return;
+
+    function onSignal(): void {
+      if (done) return;
+      const timeout = o.signal?.reason instanceof EnvelopeError && o.signal.reason.code === 'ENVELOPE_TIMEOUT';
+      for (const i of running.keys()) {
+        const c = candidates[i]!;
+        failures.push({ key: c.key, region: c.region, reason: timeout ? 'TimeoutError' : 'Aborted' });
+      }
+      for (let i = next; i < candidates.length; i++)
+        failures.push({ key: candidates[i]!.key, region: candidates[i]!.region, reason: 'not tried' });
+      finish(o.signal?.reason instanceof EnvelopeError ? o.signal.reason : undefined);
+      const causes = all();
+      const msg = timeout ? `no region answered in time` : 'aborted by the caller';
+      reject(new EnvelopeError(timeout ? 'ENVELOPE_TIMEOUT' : 'ENVELOPE_ABORTED', `${msg}: ${describeFailures(causes)}`, { causes }));
     }
-    o.signal?.addEventListener('abort', onCallerAbort, { once: true });
+
+    if (o.signal?.aborted) return onSignal();
+    o.signal?.addEventListener('abort', onSignal, { once: true });
     if (candidates.length === 0) {
       finish();
-      reject(new EnvelopeError('ENVELOPE_NO_DECRYPTABLE_KEY', 'no candidate key for this message'));
+      const causes = all();
+      reject(
+        new EnvelopeError(
+          codeForFailures(causes, 'ENVELOPE_NO_DECRYPTABLE_KEY'),
+          causes.length ? `every region failed: ${describeFailures(causes)}` : 'no candidate key for this message',
+          { causes },
+        ),
+      );
       return;
     }
     start();

@@ -1,18 +1,31 @@
+/**
+ * An in-memory KMS for the multi-region keyring's unit tests, on a manual clock: a ciphertext is
+ * an id; key families (mrk replicas share one) own their ids; per-region faults answer after
+ * `latencyMs` of clock time, never (hang), or with a named error.
+ */
 import { randomBytes } from 'node:crypto';
 import { EnvelopeError } from '@envelope/core';
-import type { KmsOperations } from '../src/kms-operations.js';
+import type { Clock, KmsOperations } from '@envelope/keyring-kms';
 import { parseKeyArn } from '../src/arn.js';
 
-export type Fault = { mode: 'ok'; latencyMs?: number } | { mode: 'hang' } | { mode: 'error'; name: string; latencyMs?: number };
+export type Fault =
+  { mode: 'ok'; latencyMs?: number } | { mode: 'hang' } | { mode: 'error'; name: string; code?: string; latencyMs?: number };
 
-/** In-memory KMS: a ciphertext is an id; key families (mrk replicas share one) own their ids. */
 export class FakeKms implements KmsOperations {
   readonly faults = new Map<string, Fault>();
+  /** `Op:region` as each call starts, `done Op:region` as it answers. */
   readonly calls: string[] = [];
   readonly #store = new Map<string, { family: string; dek: Buffer; ec: string }>();
 
+  constructor(readonly clock: Clock) {}
+
   fault(region: string, f: Fault): void {
     this.faults.set(region, f);
+  }
+
+  /** Calls started in `region` (any operation). */
+  started(region: string): number {
+    return this.calls.filter((c) => !c.startsWith('done') && c.endsWith(`:${region}`)).length;
   }
 
   #family(keyArn: string): string {
@@ -23,16 +36,17 @@ export class FakeKms implements KmsOperations {
   async #behave(op: string, region: string, signal: AbortSignal): Promise<void> {
     this.calls.push(`${op}:${region}`);
     const f = this.faults.get(region) ?? { mode: 'ok' };
-    const latency = f.mode === 'hang' ? Infinity : (f.latencyMs ?? 2);
     await new Promise<void>((resolve, reject) => {
-      const t = latency === Infinity ? undefined : setTimeout(resolve, latency);
-      signal.addEventListener('abort', () => {
-        if (t) clearTimeout(t);
+      const cancel = f.mode === 'hang' ? () => {} : this.clock.setTimer(f.latencyMs ?? 2, resolve);
+      const onAbort = (): void => {
+        cancel();
         reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-      });
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
     });
     this.calls.push(`done ${op}:${region}`);
-    if (f.mode === 'error') throw Object.assign(new Error(f.name), { name: f.name });
+    if (f.mode === 'error') throw Object.assign(new Error(f.name), { name: f.name, ...(f.code ? { code: f.code } : {}) });
   }
 
   async generateDataKey(a: Parameters<KmsOperations['generateDataKey']>[0]) {

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { Deadline, ManualClock } from '@envelope/keyring-kms';
 import { hedge, type Candidate } from '../src/hedge.js';
-import { FakeClock, flush } from './fake-clock.js';
+
+const within = (ms: number, clock: ManualClock) => new Deadline(ms, undefined, clock).signal;
 
 type Behaviour = { after: number; ok: boolean } | 'hang';
 
 function candidate(
-  clock: FakeClock,
+  clock: ManualClock,
   region: string,
   hedgeAfterMs: number,
   b: Behaviour,
@@ -35,11 +37,11 @@ function candidate(
 
 describe('hedge', () => {
   it('returns the first candidate when it answers before its hedge delay', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const log: string[] = [];
     const p = hedge([candidate(clock, 'a', 50, { after: 20, ok: true }, log), candidate(clock, 'b', 50, { after: 20, ok: true }, log)], {
       clock,
-      deadlineMs: 1000,
+      signal: within(1000, clock),
     });
     await clock.advance(20);
     await expect(p).resolves.toMatchObject({ value: 'dek-from-a', started: 1 });
@@ -47,28 +49,28 @@ describe('hedge', () => {
   });
 
   it('starts the next candidate after the hedge delay; the first success wins and aborts the rest', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const log: string[] = [];
     const outcomes: string[] = [];
     const p = hedge([candidate(clock, 'a', 50, 'hang', log), candidate(clock, 'b', 50, { after: 20, ok: true }, log)], {
       clock,
-      deadlineMs: 1000,
+      signal: within(1000, clock),
       onOutcome: (c, o) => outcomes.push(`${c.region}:${o}`),
     });
     await clock.advance(70);
     const r = await p;
     expect(r.value).toBe('dek-from-b');
     expect(log).toEqual(['start a @0', 'start b @50', 'abort a']);
-    await flush();
+    await clock.advance(0);
     expect(outcomes).toEqual(['b:success', 'a:aborted']);
   });
 
   it('a failure starts the next candidate at once', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const log: string[] = [];
     const p = hedge([candidate(clock, 'a', 500, { after: 5, ok: false }, log), candidate(clock, 'b', 500, { after: 5, ok: true }, log)], {
       clock,
-      deadlineMs: 1000,
+      signal: within(1000, clock),
     });
     await clock.advance(10);
     await expect(p).resolves.toMatchObject({ value: 'dek-from-b' });
@@ -76,11 +78,11 @@ describe('hedge', () => {
   });
 
   it('all failing is one coded error listing every candidate', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const log: string[] = [];
     const p = hedge([candidate(clock, 'a', 10, { after: 5, ok: false }, log), candidate(clock, 'b', 10, { after: 5, ok: false }, log)], {
       clock,
-      deadlineMs: 1000,
+      signal: within(1000, clock),
     });
     const check = expect(p).rejects.toMatchObject({
       code: 'ENVELOPE_NO_DECRYPTABLE_KEY',
@@ -94,33 +96,38 @@ describe('hedge', () => {
   });
 
   it('the deadline bounds a call whose candidates all hang', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const log: string[] = [];
-    const p = hedge([candidate(clock, 'a', 10, 'hang', log), candidate(clock, 'b', 10, 'hang', log)], { clock, deadlineMs: 300 });
+    const p = hedge([candidate(clock, 'a', 10, 'hang', log), candidate(clock, 'b', 10, 'hang', log)], {
+      clock,
+      signal: within(300, clock),
+    });
     const check = expect(p).rejects.toMatchObject({ code: 'ENVELOPE_TIMEOUT' });
     await clock.advance(300);
     await check;
     expect(log).toEqual(['start a @0', 'start b @10', 'abort a', 'abort b']);
   });
 
-  it('a last-resort candidate starts only after the others failed', async () => {
-    const clock = new FakeClock();
-    const log: string[] = [];
-    const p = hedge(
-      [
-        candidate(clock, 'a', 10, { after: 100, ok: false }, log),
-        candidate(clock, 'open', 10, { after: 5, ok: true }, log, { lastResort: true }),
+  it('the error’s code follows its causes: only busy regions → ENVELOPE_THROTTLED; skipped regions are listed', async () => {
+    const clock = new ManualClock();
+    const busy = (region: string): Candidate<string> => ({
+      key: `key-${region}`,
+      region,
+      hedgeAfterMs: 10,
+      run: () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })),
+    });
+    const p = hedge([busy('b')], { clock, signal: within(1000, clock), skipped: [{ key: 'key-a', region: 'a', reason: 'CircuitOpen' }] });
+    await expect(p).rejects.toMatchObject({
+      code: 'ENVELOPE_THROTTLED',
+      causes: [
+        { region: 'b', reason: 'ThrottlingException' },
+        { region: 'a', reason: 'CircuitOpen' },
       ],
-      { clock, deadlineMs: 1000 },
-    );
-    await clock.advance(50);
-    expect(log).toEqual(['start a @0']);
-    await clock.advance(100);
-    await expect(p).resolves.toMatchObject({ value: 'dek-from-open' });
+    });
   });
 
   it('a probe is not aborted when another candidate wins, and a late success is discarded', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const log: string[] = [];
     const discarded: string[] = [];
     const p = hedge(
@@ -130,7 +137,7 @@ describe('hedge', () => {
       ],
       {
         clock,
-        deadlineMs: 1000,
+        signal: within(1000, clock),
         discard: (v) => discarded.push(v),
       },
     );
@@ -142,10 +149,10 @@ describe('hedge', () => {
   });
 
   it('the caller signal aborts everything', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const log: string[] = [];
     const ac = new AbortController();
-    const p = hedge([candidate(clock, 'a', 10, 'hang', log)], { clock, deadlineMs: 1000, signal: ac.signal });
+    const p = hedge([candidate(clock, 'a', 10, 'hang', log)], { clock, signal: ac.signal });
     const check = expect(p).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
     ac.abort();
     await check;
