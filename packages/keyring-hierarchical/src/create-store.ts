@@ -43,7 +43,7 @@ function schemaError(s: CallScope) {
 export async function createKeyStoreTable(ddb: DynamoDbClient, s: CallScope): Promise<{ tableArn: string; created: boolean }> {
   let table: TableDescription | undefined;
   try {
-    table = (await s.retrier.run((signal) => ddb.describeTable({ TableName: s.tableName }, signal), s.signal)).Table;
+    table = (await s.retrier.run((signal) => ddb.describeTable({ TableName: s.tableName }, signal), { signal: s.signal })).Table;
   } catch (e) {
     if ((e as { name?: unknown } | null)?.name !== 'ResourceNotFoundException') throw dynamoDbError(e, 'DescribeTable', s);
   }
@@ -60,7 +60,7 @@ export async function createKeyStoreTable(ddb: DynamoDbClient, s: CallScope): Pr
             { TableName: s.tableName, KeySchema: KEY_SCHEMA, AttributeDefinitions: ATTRIBUTE_DEFINITIONS, BillingMode: 'PAY_PER_REQUEST' },
             signal,
           ),
-        s.signal,
+        { signal: s.signal },
       )
     ).TableDescription;
   } catch (e) {

@@ -6,12 +6,13 @@
  * Regions are ranked by the project's health registry (the one the multi-region keyring uses)
  * and raced with its `hedge`: the best region starts, the next after its hedge delay, the first
  * answer wins and aborts the rest, and a deadline bounds the whole read. Outcomes feed the
- * registry the same way: transient failures (timeouts, network errors, throttling, 5xx, as
- * keyring-kms's `isTransient` classifies them) count against the region; answers about the item
- * (missing, tampered) do not, since they say nothing about the region's health.
+ * registry the same way: failures of the region (timeouts, network errors, 5xx, as keyring-kms's
+ * one classification says) count against it; throttling and answers about the item (missing,
+ * tampered) do not, since they say nothing about the region's health. An open region is not
+ * called.
  */
 import { EnvelopeError } from '@envelope/core';
-import { isTransient, reasonOf } from '@envelope/keyring-kms';
+import { CIRCUIT_OPEN, Deadline, SLOW } from '@envelope/keyring-kms';
 import { hedge, type Candidate, type HealthRegistry } from '@envelope/keyring-multi-region';
 
 export interface RegionalReadOptions {
@@ -60,22 +61,49 @@ export async function readFromRegions<T>(
   discard: (value: T) => void,
   signal: AbortSignal | undefined,
 ): Promise<{ value: T; region: string; attempts: number }> {
+  const clock = o.health.clock;
   const ranked = rankRegions(o).filter((c) => !c.probe || o.health.tryAcquire(c.region));
-  const candidates: Candidate<T>[] = ranked.map((c) => ({ ...c, key: label, run: (s: AbortSignal) => read(c.region, s) }));
-  const r = await hedge(candidates, {
-    clock: o.health.clock,
-    deadlineMs: o.deadlineMs,
-    signal,
-    reasonOf,
-    discard,
-    onOutcome: (c, outcome, elapsed, error) => {
-      if (outcome === 'success') o.health.recordSuccess(c.region, elapsed);
-      else if (outcome === 'failure' && isTransient(error)) o.health.recordFailure(c.region, reasonOf(error));
-      else if (outcome === 'aborted' && elapsed > c.hedgeAfterMs) o.health.recordFailure(c.region, 'slow');
-      else o.health.release(c.region);
-    },
+  const started = new Map<Candidate<T>, number>();
+  const candidates: Candidate<T>[] = ranked.map((c) => {
+    const candidate: Candidate<T> = {
+      key: label,
+      region: c.region,
+      hedgeAfterMs: c.hedgeAfterMs,
+      probe: c.probe,
+      run: (s: AbortSignal) => {
+        // An open breaker's region is not called: it fails at once (as in the multi-region keyring).
+        if (c.lastResort)
+          return Promise.reject(
+            new EnvelopeError('ENVELOPE_KMS', `${c.region} is unavailable (circuit open)`, {
+              causes: [{ key: label, region: c.region, reason: CIRCUIT_OPEN }],
+            }),
+          );
+        started.set(candidate, clock.now());
+        return read(c.region, s);
+      },
+    };
+    return candidate;
   });
-  return { value: r.value, region: r.winner.region, attempts: r.started };
+  const deadline = new Deadline(o.deadlineMs, signal, clock);
+  try {
+    const r = await hedge(candidates, {
+      clock,
+      signal: deadline.signal,
+      discard,
+      onOutcome: (c, outcome, error) => {
+        const t0 = started.get(c);
+        if (t0 === undefined) return; // not called
+        const elapsed = clock.now() - t0;
+        if (outcome === 'success') o.health.recordSuccess(c.region, elapsed);
+        else if (outcome === 'failure') o.health.recordError(c.region, error);
+        else if (outcome === 'aborted' && elapsed > c.hedgeAfterMs) o.health.recordFailure(c.region, SLOW);
+        else o.health.release(c.region);
+      },
+    });
+    return { value: r.value, region: r.winner.region, attempts: r.started };
+  } finally {
+    deadline.dispose();
+  }
 }
 
 /** The errors of each region a failed {@link readFromRegions} collected. */

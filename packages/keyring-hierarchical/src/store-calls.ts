@@ -61,7 +61,7 @@ export async function getItem(
           },
           signal,
         ),
-      s.signal,
+      { signal: s.signal },
     );
     return r.Item;
   } catch (e) {
@@ -99,7 +99,7 @@ export async function writeItems(
           },
           signal,
         ),
-      s.signal,
+      { signal: s.signal },
     );
   } catch (e) {
     const reasons = (e as { CancellationReasons?: { Code?: string }[] } | null)?.CancellationReasons;
@@ -179,7 +179,7 @@ export async function generateWrappedKey(
           },
           signal,
         ),
-      s.signal,
+      { signal: s.signal },
     );
     if (!(r.CiphertextBlob instanceof Uint8Array) || r.CiphertextBlob.byteLength === 0)
       throw keyStoreError('MalformedResponse', 'KMS GenerateDataKeyWithoutPlaintext returned no ciphertext', s);
@@ -220,7 +220,7 @@ export async function reEncrypt(
           },
           signal,
         ),
-      s.signal,
+      { signal: s.signal },
     );
     if (!(r.CiphertextBlob instanceof Uint8Array) || r.CiphertextBlob.byteLength === 0)
       throw keyStoreError('MalformedResponse', 'KMS ReEncrypt returned no ciphertext', s);

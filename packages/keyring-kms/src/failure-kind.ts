@@ -75,7 +75,15 @@ add('region', [
   'UND_ERR_CLOSED',
   'ERR_STREAM_PREMATURE_CLOSE',
 ]);
-add('load', ['ThrottlingException', 'TooManyRequestsException', 'ThrottledException', 'RequestLimitExceeded', CLIENT_THROTTLED]);
+add('load', [
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  // DynamoDB's (the hierarchical keyring's key store).
+  'ProvisionedThroughputExceededException',
+  CLIENT_THROTTLED,
+]);
 add('unavailable', [CIRCUIT_OPEN]);
 add('key', [
   'AccessDeniedException',

@@ -198,7 +198,13 @@ class Entry {
           if (--this.#inFlight === 0 && this.#evicted) this.sdk.destroy();
         }
       };
-    this.client = { generateDataKey: track(inner.generateDataKey), encrypt: track(inner.encrypt), decrypt: track(inner.decrypt) };
+    this.client = {
+      generateDataKey: track(inner.generateDataKey),
+      encrypt: track(inner.encrypt),
+      decrypt: track(inner.decrypt),
+      generateDataKeyWithoutPlaintext: track(inner.generateDataKeyWithoutPlaintext!),
+      reEncrypt: track(inner.reEncrypt!),
+    };
   }
 
   evict(): void {

@@ -7,7 +7,7 @@
  * {@link HealthRegistry.snapshot} and `'change'` events.
  */
 import { EventEmitter } from 'node:events';
-import { CLIENT_THROTTLED, kindOfReason, systemClock, type Clock } from '@envelope/keyring-kms';
+import { CLIENT_THROTTLED, classifyFailure, kindOfReason, systemClock, type Clock, type FailureKind } from '@envelope/keyring-kms';
 import { CircuitBreaker, type BreakerOptions, type BreakerState } from './circuit-breaker.js';
 
 export interface RegionHealth {
@@ -130,8 +130,17 @@ export class HealthRegistry extends EventEmitter<{ change: [HealthEvent] }> {
    * refusal, an abort, an unknown error: no verdict, a probe slot is released).
    */
   recordFailure(region: string, reason: string): 'counted' | 'answered' | 'none' {
+    return this.#record(region, reason, kindOfReason(reason));
+  }
+
+  /** {@link recordFailure} for an error itself (its HTTP status decides for names the classification does not know). */
+  recordError(region: string, error: unknown): 'counted' | 'answered' | 'none' {
+    const { reason, kind } = classifyFailure(error);
+    return this.#record(region, reason, kind);
+  }
+
+  #record(region: string, reason: string, kind: FailureKind): 'counted' | 'answered' | 'none' {
     const s = this.#get(region);
-    const kind = kindOfReason(reason);
     if (kind === 'region') {
       s.failures++;
       s.lastError = reason;

@@ -82,7 +82,7 @@ export class RegionCaller {
     const latencyMs = now - (track.sentAt ?? track.startedAt);
     const reason = error === undefined ? undefined : reasonOf(error);
     if (outcome === 'success') this.health.recordSuccess(key.region, latencyMs);
-    else if (outcome === 'failure') this.health.recordFailure(key.region, reason!);
+    else if (outcome === 'failure') this.health.recordError(key.region, error);
     else if (track.inFlight && latencyMs > hedgeAfterMs) this.health.recordFailure(key.region, SLOW);
     else this.health.release(key.region);
     this.emit({
