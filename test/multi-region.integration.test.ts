@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CreateKeyCommand, KMSClient, ReplicateKeyCommand } from '@aws-sdk/client-kms';
 import { decrypt, encrypt } from '@envelope/core';
 import { kmsClientSupplier, kmsOperations } from '@envelope/keyring-kms';
-import { HealthRegistry, MultiRegionKeyring, type EncryptPolicy } from '@envelope/keyring-multi-region';
+import { HealthRegistry, MultiRegionKeyring, systemClock, type EncryptPolicy } from '@envelope/keyring-multi-region';
 import { startKmsLocal, type Fault, type KmsLocal } from '@envelope/kms-local';
 
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'];
@@ -70,7 +70,11 @@ describe('multi-region decrypt with each fault mode on the primary', () => {
 
 describe('breaker, flapping, all down', () => {
   it('the breaker opens after repeated failures and closes once the region recovers', async () => {
-    const health = new HealthRegistry({ breaker: { failureThreshold: 3, openMs: 300 } });
+    // Real HTTP and real deadlines, but the breaker's cool-down on a clock the test can move:
+    // no sleeping for a state, whatever the machine's load.
+    let skew = 0;
+    const clock = { ...systemClock, now: () => systemClock.now() + skew };
+    const health = new HealthRegistry({ clock, breaker: { failureThreshold: 3, openMs: 60_000 } });
     const keyring = keyringFor(independent, { health });
     const { ciphertext } = await encrypt(pt, { keyring, suite: 0x0478 });
     kms.setFault('us-east-1', { mode: 'blackhole' });
@@ -80,10 +84,11 @@ describe('breaker, flapping, all down', () => {
     await decrypt(ciphertext, { keyring });
     expect(kms.stats()['us-east-1']).toBeUndefined(); // skipped while open
     kms.setFault('us-east-1', { mode: 'none' });
-    await new Promise((r) => setTimeout(r, 350));
+    skew += 60_000; // the cool-down passes
     expect(health.breakerState('us-east-1')).toBe('half-open');
-    await decrypt(ciphertext, { keyring });
-    await new Promise((r) => setTimeout(r, 50));
+    const closed = new Promise<void>((resolve) => health.on('change', (e) => e.region === 'us-east-1' && e.to === 'closed' && resolve()));
+    await decrypt(ciphertext, { keyring }); // the probe runs beside the best healthy region
+    await closed;
     expect(health.breakerState('us-east-1')).toBe('closed');
   });
 
