@@ -4,14 +4,17 @@ import type { Readable } from 'node:stream';
 import { parseHeader, type HeaderLimits, type ParsedHeader } from '@envelope/core';
 import { CliError } from './io.js';
 
-/** A read stream over `file`, opened now without following a symbolic link. */
-export function openInputFile(file: string, highWaterMark = 64 * 1024): Readable {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+/**
+ * A read stream over `file`, opened now; without following a symbolic link unless `follow` (a
+ * file the user named; never for files found in a tree).
+ */
+export function openInputFile(file: string, highWaterMark = 64 * 1024, follow = false): Readable {
+  const fd = openSync(file, constants.O_RDONLY | (follow ? 0 : constants.O_NOFOLLOW));
   return createReadStream('', { fd, highWaterMark });
 }
 
 export function inputStream(stdin: NodeJS.ReadableStream, file: string | undefined): NodeJS.ReadableStream | Readable {
-  return file === undefined || file === '-' ? stdin : openInputFile(file);
+  return file === undefined || file === '-' ? stdin : openInputFile(file, 64 * 1024, true);
 }
 
 /** The largest header the EDK limit allows: fixed fields, a full context, every EDK at its largest. */

@@ -64,6 +64,8 @@ export interface JobSettings {
 export interface JobEnds {
   /** A file path, or undefined for stdin. */
   input: string | undefined;
+  /** Open the input even if it is a symbolic link (a file the user named, not one found in a tree). */
+  followInput?: boolean;
   stdin: NodeJS.ReadableStream;
   /** A file path, or undefined for stdout. */
   output: string | undefined;
@@ -79,7 +81,7 @@ const label = (p: string | undefined, std: string): string => p ?? std;
 
 function openInput(ends: JobEnds): NodeJS.ReadableStream {
   if (ends.input === undefined) return ends.stdin;
-  return openInputFile(ends.input, READ_CHUNK_BYTES);
+  return openInputFile(ends.input, READ_CHUNK_BYTES, ends.followInput === true);
 }
 
 /** Test hook: tell where the temporary is, and when bytes reach it. */

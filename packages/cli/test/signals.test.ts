@@ -123,6 +123,22 @@ describe('broken pipes', () => {
   }
 });
 
+describe('the last resort', () => {
+  it('an error that escapes every command is still "envelope: ENVELOPE_INTERNAL: message", never a stack', async () => {
+    // A module preloaded into the real process makes the command's first write throw later, from
+    // outside any command (so only the launcher's last-resort handler can catch it).
+    const thrower = path.join(dir, 'throw-later.cjs');
+    await writeFile(
+      thrower,
+      "process.stdout.write = () => { setImmediate(() => { throw new TypeError('escaped\\n    at somewhere (file.js:1:1)'); }); return true; };\n",
+    );
+    const p = spawnCli(['--help'], { NODE_OPTIONS: `--require ${thrower}` });
+    const r = await p.exited;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('envelope: ENVELOPE_INTERNAL: escaped\n');
+  });
+});
+
 describe('a terminal', () => {
   const hasScript = spawnSync('script', ['--version']).status === 0;
   it('encrypt refuses to write ciphertext to a terminal, with a coded error that suggests --out', async () => {

@@ -175,7 +175,13 @@ async function runSingle(
   const tally = new BatchTally();
   const meter = inFile ? await progressFor(io, inFile) : undefined;
   try {
-    const r = await job(meter ? { ...s, onBytes: meter.onBytes } : s, { input: inFile, stdin: io.stdin, output, stdout: io.stdout });
+    const r = await job(meter ? { ...s, onBytes: meter.onBytes } : s, {
+      input: inFile,
+      followInput: true,
+      stdin: io.stdin,
+      output,
+      stdout: io.stdout,
+    });
     meter?.finish();
     for (const w of r.warnings) io.stderr.write(warningLine(r.record.input, w));
     metadata?.write(r.record);

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_ENCRYPTED_DATA_KEYS, formatSuiteId, type ParsedHeader } from '@envelope/core';
 import { arnRegion, edkKeyName } from '../edk.js';
-import { intFlag, type CliIo } from '../io.js';
+import { CliError, intFlag, type CliIo } from '../io.js';
 import { inputStream, readHeader } from '../files.js';
 
 export const INSPECT_HELP = `Usage: envelope inspect [--in F] [--json] [--max-encrypted-data-keys N]
@@ -69,7 +69,13 @@ export async function inspectCommand(argv: string[], io: CliIo): Promise<number>
       intFlag(values['max-encrypted-data-keys'], 'max-encrypted-data-keys', 1, 0xffff) ?? DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
     maxFrameLength: 0xffffffff,
   };
-  const header = await readHeader(inputStream(io.stdin, values.in), limits);
+  const header = await readHeader(inputStream(io.stdin, values.in), limits).catch((e: unknown) => {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENVELOPE_MALFORMED_MESSAGE' || code === 'ENVELOPE_UNSUPPORTED') {
+      throw new CliError('ENVELOPE_NOT_A_MESSAGE', `not an envelope message (${(e as Error).message})`, { cause: e });
+    }
+    throw e;
+  });
   const s = summarizeHeader(header);
   if (values.json) {
     io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
