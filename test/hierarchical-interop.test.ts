@@ -124,6 +124,20 @@ for (const creator of sides) {
   }
 }
 
+describe('encryption contexts whose UTF-8 and localeCompare orders differ (the SDK’s utf8Sorting)', () => {
+  const mixed = { a: '1', B: '2', é: '3' };
+  it('SDK (default, localeCompare order) → ours; ours (spec byte order) → SDK with utf8Sorting: true', async () => {
+    await ours.createKey({ branchKeyId: 'sorting', encryptionContext: { t: 'sorting' } });
+    const mine = new HierarchicalKeyring({ keyStore: ours, branchKeyId: 'sorting', cacheTtlSeconds: 60 });
+    const legacy = new KmsHierarchicalKeyRingNode({ branchKeyId: 'sorting', keyStore: theirs, cacheLimitTtl: 60 });
+    const bytewise = new KmsHierarchicalKeyRingNode({ branchKeyId: 'sorting', keyStore: theirs, cacheLimitTtl: 60, utf8Sorting: true });
+    const fromSdk = (await sdk.encrypt(legacy, pt, { encryptionContext: mixed })).result;
+    expect(Buffer.from((await decrypt(fromSdk, { keyring: mine })).plaintext).equals(pt)).toBe(true);
+    const fromUs = (await encrypt(pt, { keyring: mine, encryptionContext: mixed })).ciphertext;
+    expect((await sdk.decrypt(bytewise, fromUs)).plaintext.equals(pt)).toBe(true);
+  });
+});
+
 describe('multi-tenant: the branch key picked from the encryption context on both sides', () => {
   it('ours (branchKeyIdFromContext) ↔ SDK (branchKeyIdSupplier)', async () => {
     for (const t of ['t-one', 't-two']) await ours.createKey({ branchKeyId: t, encryptionContext: { tenant: t } });
