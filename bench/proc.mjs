@@ -15,6 +15,15 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 /** The CLI as `npx envelope` runs it (the launcher, then dist/main.js). */
 export const ENVELOPE = path.join(root, 'packages', 'cli', 'bin', 'envelope.js');
+/**
+ * A frozen build to compare against in the same run (bench/snapshot.mjs): its CLI, or undefined.
+ * Cases that support it add rows named "baseline …" interleaved with the current build's.
+ */
+export const BASELINE = process.env.ENVELOPE_BENCH_BASELINE
+  ? path.join(path.resolve(process.env.ENVELOPE_BENCH_BASELINE), 'packages', 'cli', 'bin', 'envelope.js')
+  : undefined;
+/** The CLIs to measure: this build's, then the baseline's when one is given. */
+export const CLIS = [{ prefix: '', cli: ENVELOPE }, ...(BASELINE ? [{ prefix: 'baseline ', cli: BASELINE }] : [])];
 const TIME = '/usr/bin/time';
 export const haveTime = existsSync(TIME);
 

@@ -24,8 +24,10 @@ export function packageOf(where) {
     // A workspace package is linked into node_modules/@envelope/<name>.
     return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
   }
+  // Ours, in this checkout or in a snapshot of another build (bench/snapshot.mjs).
+  const pk = p.lastIndexOf(`${path.sep}packages${path.sep}`);
+  if (pk >= 0) return `@envelope/${p.slice(pk + 10).split(path.sep)[0]}`;
   const rel = path.relative(root, p).split(path.sep);
-  if (rel[0] === 'packages') return `@envelope/${rel[1]}`;
   return rel[0] === '..' ? p : rel.join('/');
 }
 
@@ -42,7 +44,7 @@ export async function traceModules(args, opts = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'envelope-bench-trace-'));
   try {
     const file = path.join(dir, 'trace.txt');
-    const r = await runOnce(process.execPath, ['--import', pathToFileURL(TRACE).href, ENVELOPE, ...args], {
+    const r = await runOnce(process.execPath, ['--import', pathToFileURL(TRACE).href, opts.cli ?? ENVELOPE, ...args], {
       ...opts,
       env: childEnv({ ...opts.extraEnv, ENVELOPE_BENCH_TRACE: file }),
     });
@@ -55,7 +57,7 @@ export async function traceModules(args, opts = {}) {
       if (kind === 'builtins') builtins = Number(where);
       if (kind !== 'esm' && kind !== 'cjs') continue;
       const p = where.startsWith('file:') ? fileURLToPath(where) : where;
-      if (seen.has(p) || p.startsWith(path.join(root, 'bench'))) continue;
+      if (seen.has(p) || p.endsWith(`${path.sep}bench${path.sep}module-trace.mjs`)) continue;
       seen.add(p);
       const pkg = packageOf(p);
       const e = byPkg.get(pkg) ?? { pkg, modules: 0, bytes: 0 };
@@ -78,10 +80,14 @@ export async function traceModules(args, opts = {}) {
 export async function profileStartup(args, opts = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'envelope-bench-prof-'));
   try {
-    const r = await runOnce(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100', ENVELOPE, ...args], {
-      ...opts,
-      env: childEnv(opts.extraEnv),
-    });
+    const r = await runOnce(
+      process.execPath,
+      ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100', opts.cli ?? ENVELOPE, ...args],
+      {
+        ...opts,
+        env: childEnv(opts.extraEnv),
+      },
+    );
     if (r.code !== 0) throw new Error(`profiled run failed: ${r.stderr.split('\n')[0]}`);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     const p = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));

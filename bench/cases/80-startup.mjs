@@ -6,7 +6,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENVELOPE, interleave, rawKeyringFixture, wallRatio } from '../proc.mjs';
+import { CLIS, interleave, rawKeyringFixture, wallRatio } from '../proc.mjs';
 import { profileStartup, traceModules } from '../startup-profile.mjs';
 import { randomBytes } from '../lib.mjs';
 import { f0, ratio } from '../format.mjs';
@@ -34,20 +34,21 @@ export async function run({ quick, log }) {
     const dec = path.join(dir, 'small.dec');
     const plain = randomBytes(100);
     writeFileSync(small, plain);
-    const env = (args) => ({ name: args.join(' '), cmd: node, args: [ENVELOPE, ...args], cwd: dir });
-    const commands = [
-      { name: 'node -e 0', cmd: node, args: ['-e', '0'] },
-      env(['--version']),
-      env(['--help']),
-      { ...env(['encrypt', '--keyring', 'keyring.json', '--in', 'small', '--out', 'small.enc']), name: 'encrypt 100 B (raw AES)' },
-      {
-        ...env(['decrypt', '--keyring', 'keyring.json', '--in', 'small.enc', '--out', 'small.dec']),
-        name: 'decrypt 100 B (raw AES)',
-        check: () => {
-          if (!readFileSync(dec).equals(plain)) throw new Error('decrypt output differs');
+    const commands = [{ name: 'node -e 0', cmd: node, args: ['-e', '0'] }];
+    for (const { prefix, cli } of CLIS) {
+      const env = (name, args) => ({ name: `${prefix}${name}`, cmd: node, args: [cli, ...args], cwd: dir });
+      commands.push(
+        env('--version', ['--version']),
+        env('--help', ['--help']),
+        env('encrypt 100 B (raw AES)', ['encrypt', '--keyring', 'keyring.json', '--in', 'small', '--out', 'small.enc']),
+        {
+          ...env('decrypt 100 B (raw AES)', ['decrypt', '--keyring', 'keyring.json', '--in', 'small.enc', '--out', 'small.dec']),
+          check: () => {
+            if (!readFileSync(dec).equals(plain)) throw new Error('decrypt output differs');
+          },
         },
-      },
-    ];
+      );
+    }
     const r = await interleave(commands, { runs: quick ? 5 : 15, warmup: 1 });
     const base = r['node -e 0'];
     const rows = commands.map((c) => ({ name: c.name, ...r[c.name], vsNode: wallRatio(r[c.name], base) }));
@@ -55,17 +56,23 @@ export async function run({ quick, log }) {
       log(`${x.name.padEnd(26)} ${x.error ? `failed: ${x.error}` : `${f0(x.wall)} ms (min ${f0(x.min)}), ${ratio(x.vsNode)} node -e 0`}`);
 
     const rawArgs = ['encrypt', '--keyring', keyring, '--in', small, '--out', path.join(dir, 'traced.enc')];
-    let modules;
-    let profile;
-    try {
-      modules = await traceModules(rawArgs, { cwd: dir });
-      log(`raw-keyring encrypt loads ${modules.modules} modules (${f0(modules.bytes / 1024)} KiB) and ${modules.builtins} built-ins:`);
-      log(`  ${modules.packages.map((x) => `${x.pkg} ${x.modules}`).join(', ')}`);
-      profile = await profileStartup(rawArgs, { cwd: dir });
-      log(`CPU profile (${f0(profile.totalMs)} ms): ${profile.packages.map((x) => `${x.pkg} ${f0(x.ms)}`).join(', ')}`);
-    } catch (e) {
-      log(`module trace / profile failed: ${e.message}`);
+    const traces = [];
+    for (const { prefix, cli } of CLIS) {
+      try {
+        const modules = await traceModules(rawArgs, { cwd: dir, cli });
+        log(
+          `${prefix}raw-keyring encrypt loads ${modules.modules} modules (${f0(modules.bytes / 1024)} KiB) and ${modules.builtins} built-ins:`,
+        );
+        log(`  ${modules.packages.map((x) => `${x.pkg} ${x.modules}`).join(', ')}`);
+        const profile = await profileStartup(rawArgs, { cwd: dir, cli });
+        log(`${prefix}CPU profile (${f0(profile.totalMs)} ms): ${profile.packages.map((x) => `${x.pkg} ${f0(x.ms)}`).join(', ')}`);
+        traces.push({ build: prefix.trim() || 'this build', modules, profile });
+      } catch (e) {
+        log(`${prefix}module trace / profile failed: ${e.message}`);
+      }
     }
+    const { modules, profile } = traces[0] ?? {};
+    const baseline = traces[1];
 
     let imports;
     if (!quick) {
@@ -84,7 +91,7 @@ export async function run({ quick, log }) {
           `import ${x.pkg.padEnd(26)} ${x.error ? x.error : `${f0(x.wall)} ms${x.overEmpty !== undefined ? ` (+${f0(x.overEmpty)})` : ''}`}`,
         );
     }
-    return { rows, modules, profile, imports };
+    return { rows, modules, profile, baseline, imports };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -118,6 +125,12 @@ export function markdown(r) {
       '| where | ms |',
       '|---|---|',
       ...r.profile.packages.filter((x) => x.ms >= 1).map((x) => `| ${x.pkg} | ${f0(x.ms)} |`),
+    );
+  }
+  if (r.baseline) {
+    lines.push(
+      '',
+      `The baseline build (bench/snapshot.mjs) loads ${r.baseline.modules.modules} modules (${f0(r.baseline.modules.bytes / 1024)} KiB): ${r.baseline.modules.packages.map((x) => `${x.pkg} ${x.modules}`).join(', ')}.`,
     );
   }
   if (r.imports) {
