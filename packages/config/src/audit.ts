@@ -3,8 +3,9 @@
  * degraded encrypt, rewrap) as one structured event. Context keys are listed, values only on
  * request; key material never appears.
  */
-import type { DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, KeyringCallOptions } from '@envelope/core';
-import { EnvelopeError } from '@envelope/core';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { configError } from './errors.js';
 
 export type AuditOperation =
   'generate' | 'wrap' | 'unwrap' | 'cache-hit' | 'cache-miss' | 'failover' | 'degraded-encrypt' | 'rewrap' | 'kms-call';
@@ -22,6 +23,13 @@ export interface AuditEvent {
   readonly context?: Readonly<Record<string, string>>;
   /** Error code on failure. */
   readonly error?: string;
+  /**
+   * The message's id (base64), for events about one message: set by the caller that knows it
+   * (see {@link MessageAudit}); a degraded encrypt carries it so a repair can start from the log.
+   */
+  readonly messageId?: string | undefined;
+  /** For `degraded-encrypt`: the regions whose key was not added to the message. */
+  readonly missingRegions?: readonly string[] | undefined;
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
@@ -51,6 +59,38 @@ export function callbackAuditSink(fn: (e: AuditEvent) => void, options: { includ
 /** Writes one JSON object per line. */
 export function jsonLinesAuditSink(stream: NodeJS.WritableStream, options: { includeContextValues?: boolean } = {}): AuditSink {
   return callbackAuditSink((e) => stream.write(`${JSON.stringify(e)}\n`), options);
+}
+
+/**
+ * Appends one JSON object per line to a file (created 0600; a symbolic link is refused): what
+ * the `"audit": {"file": …}` section of a configuration file builds. Each event is one append
+ * (open with O_APPEND, write, close), so processes sharing the file do not interleave lines,
+ * nothing waits in a buffer when the process exits, and no descriptor outlives the event. The
+ * file is opened once here, so that a bad path is a configuration error at build time.
+ *
+ * @param at names the setting in errors (`audit.file`).
+ */
+export function jsonLinesFileAuditSink(
+  file: string,
+  options: { includeContextValues?: boolean; baseDir?: string; at?: string } = {},
+): AuditSink {
+  const target = path.resolve(options.baseDir ?? process.cwd(), file);
+  const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0);
+  try {
+    closeSync(openSync(target, flags, 0o600));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const problem = code === 'ELOOP' ? `${JSON.stringify(file)} is a symbolic link` : `cannot open ${JSON.stringify(file)} (${code})`;
+    throw configError(options.at ?? 'audit.file', problem);
+  }
+  return callbackAuditSink((e) => {
+    const fd = openSync(target, flags, 0o600);
+    try {
+      writeSync(fd, `${JSON.stringify(e)}\n`);
+    } finally {
+      closeSync(fd);
+    }
+  }, options);
 }
 
 /** Sends every event to each sink. */
@@ -115,71 +155,4 @@ export function auditEvent(
     contextKeys: Object.keys(context ?? {}).filter((k) => k !== 'aws-crypto-public-key'),
     ...(sink.includeContextValues && context ? { context: { ...context } } : {}),
   };
-}
-
-/**
- * Wraps a keyring and reports each of its operations: `generate` (it made the data key),
- * `wrap` (it wrapped an existing one), `unwrap` (it opened an EDK). "Not mine" on decrypt is
- * not reported.
- */
-export class AuditingKeyring implements Keyring {
-  constructor(
-    readonly inner: Keyring,
-    private readonly sink: AuditSink,
-    private readonly label: { keyringType: string; keyId?: string | undefined; region?: string | undefined },
-  ) {}
-
-  async onEncrypt(materials: EncryptionMaterials, options?: KeyringCallOptions): Promise<EncryptionMaterials> {
-    const operation = materials.hasDataKey ? 'wrap' : 'generate';
-    const t0 = performance.now();
-    try {
-      const r = await this.inner.onEncrypt(materials, options);
-      this.#emit(operation, 'success', t0, materials.encryptionContext);
-      return r;
-    } catch (e) {
-      this.#emit(operation, 'failure', t0, materials.encryptionContext, e);
-      throw e;
-    }
-  }
-
-  async onDecrypt(
-    materials: DecryptionMaterials,
-    edks: readonly EncryptedDataKey[],
-    options?: KeyringCallOptions,
-  ): Promise<DecryptionMaterials> {
-    if (materials.hasDataKey) return materials;
-    const t0 = performance.now();
-    try {
-      const r = await this.inner.onDecrypt(materials, edks, options);
-      if (materials.hasDataKey) this.#emit('unwrap', 'success', t0, materials.encryptionContext);
-      return r;
-    } catch (e) {
-      this.#emit('unwrap', 'failure', t0, materials.encryptionContext, e);
-      throw e;
-    }
-  }
-
-  #emit(
-    operation: AuditOperation,
-    outcome: 'success' | 'failure',
-    t0: number,
-    ec: Readonly<Record<string, string>>,
-    error?: unknown,
-  ): void {
-    this.sink.emit(
-      auditEvent(
-        this.sink,
-        {
-          operation,
-          outcome,
-          latencyMs: Math.round((performance.now() - t0) * 1000) / 1000,
-          ...this.label,
-          ...(error === undefined
-            ? {}
-            : { error: error instanceof EnvelopeError ? error.code : error instanceof Error ? error.name : 'error' }),
-        },
-        ec,
-      ),
-    );
-  }
 }

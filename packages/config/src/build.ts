@@ -1,25 +1,26 @@
 /**
  * `buildKeyring(config)` / `buildMaterialsManager(config)` for application code.
  *
- * A configuration is either a keyring object (`{"type": …}`), optionally with `"plugins"` at
- * the top, or a file form `{ "plugins": [...], "keyring": {...}, "cache": {...} }`.
+ * A configuration is either a keyring object (`{"type": …}`), optionally with `"plugins"` and
+ * `"cache"` beside `type`, or the file form
+ * `{"plugins": [...], "keyring": {...}, "cache": {...}, "audit": {"file": ...}}`.
  */
-import { z } from 'zod';
 import { DefaultMaterialsManager, type Keyring, type MaterialsManager } from '@envelope/core';
-import { parseAt } from './errors.js';
-import { KeyringRegistry, type RegistryOptions } from './container.js';
+import { fanOutAuditSink, jsonLinesFileAuditSink, type AuditSink } from './audit.js';
 import { builtinKeyrings } from './builtins.js';
-import { cacheSchema, wrapWithCache } from './providers/cache.js';
-
-const fileSchema = z.looseObject({
-  plugins: z.array(z.string().min(1)).optional(),
-  keyring: z.unknown().optional(),
-  cache: z.unknown().optional(),
-});
+import { cacheSchema, wrapWithCache } from './cache-section.js';
+import { splitConfig, type SplitConfig } from './config-file.js';
+import type { ConfigSource } from './config-source.js';
+import { parseAt } from './errors.js';
+import { KeyringRegistry, type RegistryOptions } from './keyring-registry.js';
+import { scopedAuditSink } from './message-audit.js';
+import { AUDIT_SINK, MATERIALS_CACHES } from './services.js';
 
 export interface BuildOptions extends RegistryOptions {
-  /** A registry to reuse (plugins already loaded); by default a new one with the built-ins. */
+  /** A registry to reuse (its plugins loaded, its services shared); by default a new one with the built-ins. */
   registry?: KeyringRegistry;
+  /** The file the configuration was read from (`readConfigArgument().source`): enables the inline-key warning. */
+  source?: ConfigSource | undefined;
 }
 
 /** A registry with the built-in keyring types. */
@@ -27,18 +28,22 @@ export function createRegistry(options: RegistryOptions = {}): KeyringRegistry {
   return new KeyringRegistry(options).load(builtinKeyrings());
 }
 
-/** Splits a configuration into plugins, the keyring and the cache settings. */
-export function splitConfig(config: unknown): { plugins: string[]; keyring: unknown; keyringPath: string; cache: unknown } {
-  const c = parseAt(fileSchema, config, 'config');
-  if ('keyring' in c && c.keyring !== undefined)
-    return { plugins: c.plugins ?? [], keyring: c.keyring, keyringPath: 'keyring', cache: c.cache };
-  const { plugins, cache, ...keyring } = c;
-  return { plugins: plugins ?? [], keyring, keyringPath: 'keyring', cache };
-}
-
-async function registryFor(plugins: string[], options: BuildOptions): Promise<KeyringRegistry> {
-  const registry = options.registry ?? createRegistry(options);
-  if (plugins.length) await registry.loadPlugins(plugins);
+/** The registry for a configuration: the given one or a new one, with the file's audit sink and plugins. */
+async function registryFor(s: SplitConfig, options: BuildOptions): Promise<KeyringRegistry> {
+  const file: AuditSink | undefined = s.audit
+    ? jsonLinesFileAuditSink(s.audit.file, {
+        baseDir: options.baseDir ?? options.registry?.baseDir,
+        includeContextValues: s.audit.includeContextValues,
+      })
+    : undefined;
+  let registry = options.registry;
+  if (!registry) {
+    const audit = file && options.audit ? fanOutAuditSink(options.audit, file) : (file ?? options.audit);
+    registry = createRegistry({ ...options, ...(audit ? { audit } : {}) });
+  } else if (file) {
+    registry.services.override(AUDIT_SINK, () => scopedAuditSink(file));
+  }
+  if (s.plugins.length) await registry.loadPlugins(s.plugins);
   return registry;
 }
 
@@ -52,18 +57,22 @@ async function registryFor(plugins: string[], options: BuildOptions): Promise<Ke
  */
 export async function buildKeyring(config: unknown, options: BuildOptions = {}): Promise<Keyring> {
   const s = splitConfig(config);
-  const registry = await registryFor(s.plugins, options);
-  return registry.build(s.keyring, s.keyringPath);
+  // A keyring has no use for the cache section, but a typo in it is still an error.
+  if (s.cache !== undefined) parseAt(cacheSchema, s.cache, 'cache');
+  const registry = await registryFor(s, options);
+  return registry.build(s.keyring, s.keyringPath, { source: options.source });
 }
 
 /**
  * Builds a materials manager: the keyring in a default manager, or, with `"cache"`, in a
- * caching manager.
+ * caching manager (whose cache comes from the registry's `MATERIALS_CACHES` service).
  */
 export async function buildMaterialsManager(config: unknown, options: BuildOptions = {}): Promise<MaterialsManager> {
   const s = splitConfig(config);
-  const registry = await registryFor(s.plugins, options);
-  const keyring = await registry.build(s.keyring, s.keyringPath);
-  if (s.cache === undefined) return new DefaultMaterialsManager(keyring);
-  return wrapWithCache(keyring, parseAt(cacheSchema, s.cache, 'cache'), registry.audit);
+  const cache = s.cache === undefined ? undefined : parseAt(cacheSchema, s.cache, 'cache');
+  const registry = await registryFor(s, options);
+  const keyring = await registry.build(s.keyring, s.keyringPath, { source: options.source });
+  if (cache === undefined) return new DefaultMaterialsManager(keyring);
+  const caches = await registry.get(MATERIALS_CACHES);
+  return wrapWithCache(keyring, cache, await registry.get(AUDIT_SINK), caches.create(cache.capacity));
 }

@@ -1,39 +1,60 @@
 /**
- * The plugin contract: a keyring type is a provider — a type name, a zod schema for its
- * configuration and a factory that receives resolved dependencies. Built-in types register the
- * same way plugins do, through {@link keyringProviderModule}.
+ * The plugin contract. A keyring type is a provider: a type name, a schema for its
+ * configuration, the services it needs injected, and a factory. A config module registers
+ * providers and services; built-in types register through the same module API as plugins.
  */
-import { ContainerModule } from 'inversify';
 import type { Keyring } from '@envelope/core';
-import type { z } from 'zod';
-import type { AuditSink } from './audit.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
+import { serviceToken, type BindingOptions, type ServiceFactory, type ServiceToken } from './service-container.js';
 
-/** Dependencies a keyring factory may use, resolved by the container. */
-export interface KeyringDeps {
-  /** Builds a nested keyring configuration (for composite types such as `multi`). */
+/** Services a provider asks for, by the name its factory will see them under. */
+export type Injections = Readonly<Record<string, ServiceToken<unknown>>>;
+
+/** The resolved services of an {@link Injections} map. */
+export type Injected<I extends Injections> = { readonly [K in keyof I]: I[K] extends ServiceToken<infer T> ? T : never };
+
+/** What every factory gets besides its injected services. */
+export interface KeyringContext {
+  /** Builds a nested keyring configuration (composite types such as `multi`). */
   build(config: unknown, path: string): Promise<Keyring>;
-  /** The audit sink (events from keyrings that report their own, e.g. failover). */
-  readonly audit: AuditSink;
-  /** Milliseconds since an arbitrary origin. */
-  readonly now: () => number;
-  /** Environment variables (credentials, plugin settings). */
+  /** Environment variables (credentials, plugin settings): the registry's, not necessarily process.env. */
   readonly env: NodeJS.ProcessEnv;
-  /** The directory relative paths in the configuration are resolved against. */
+  /** The directory relative paths in the configuration resolve against (the configuration file's). */
   readonly baseDir: string;
-  /** Shared services registered by providers (e.g. a KMS client supplier), by name. */
-  service<T>(name: string, make: () => T): T;
+  /** Reports a problem that does not stop the build (see {@link ConfigWarning}). */
+  warn(path: string, problem: string, code?: ConfigWarning['code']): void;
 }
 
-export interface KeyringProvider<C = unknown> {
+/** A problem that does not stop the build; the CLI prints it as `envelope: warning: CODE: message`. */
+export interface ConfigWarning {
+  readonly code: 'ENVELOPE_CONFIG_PERMISSIONS' | 'ENVELOPE_CONFIG_WARNING';
+  /** Starts with the path, like error messages. */
+  readonly message: string;
+}
+
+/** The dependencies a factory receives: its injected services and the {@link KeyringContext}. */
+export type KeyringDeps<I extends Injections = Injections> = KeyringContext & Injected<I>;
+
+export interface KeyringProvider<C = unknown, I extends Injections = Injections> {
   /** The `"type"` value this provider builds. */
   readonly type: string;
-  /** Validates this type's configuration object (including its `type`). */
-  readonly schema: z.ZodType<C>;
+  /** Validates this type's configuration object, `type` included (any Standard Schema: `s` builders, zod). */
+  readonly schema: StandardSchemaV1<unknown, C>;
+  /** Services to resolve from the registry's container and pass to {@link create}. */
+  readonly inject?: I;
+  /**
+   * Fields that hold key material inline (`"key"`): a configuration file readable by group or
+   * others that holds one of them gets an `ENVELOPE_CONFIG_PERMISSIONS` warning.
+   */
+  readonly secretFields?: readonly string[];
   /** Builds the keyring. */
-  create(config: C, deps: KeyringDeps, path: string): Keyring | Promise<Keyring>;
+  create(config: C, deps: KeyringDeps<I>, path: string): Keyring | Promise<Keyring>;
   /** Key ids the keyring uses, for audit events and `envelope policy` (optional). */
   describe?(config: C): KeyringDescription;
-  /** Nested keyring configurations of a composite type, with their paths (for `envelope policy`). */
+  /**
+   * Nested keyring configurations of a composite type, with their paths. A composite is not
+   * audited itself: each of its children is.
+   */
   children?(config: C, path: string): { config: unknown; path: string }[];
 }
 
@@ -55,32 +76,75 @@ export interface IamStatement {
   readonly condition?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
-/** The container token under which every provider is bound (multi-binding). */
-export const KEYRING_PROVIDER = Symbol.for('envelope.KeyringProvider');
+/** The container token of a keyring type's provider. */
+export function keyringProviderToken(type: string): ServiceToken<KeyringProvider> {
+  return serviceToken<KeyringProvider>(`${KEYRING_TOKEN_PREFIX}${type}`);
+}
+export const KEYRING_TOKEN_PREFIX = 'keyring-type:';
+
+/** What a config module's `register` may do with the registry's container. */
+export interface ConfigBinder {
+  /** Adds a keyring type; a type registered twice is an error. */
+  keyring(provider: KeyringProvider<never, never>): void;
+  /** Adds a keyring type whose provider is loaded on first use (how the built-ins keep start-up small). */
+  lazyKeyring(type: string, load: () => Promise<KeyringProvider<never, never>>): void;
+  /** Adds a service. */
+  bind<T>(token: ServiceToken<T>, factory: ServiceFactory<T>, options?: BindingOptions<T>): void;
+  /** Replaces a service (built-in or another plugin's). */
+  override<T>(token: ServiceToken<T>, factory: ServiceFactory<T>, options?: BindingOptions<T>): void;
+}
+
+const CONFIG_MODULE = Symbol.for('envelope.config-module');
+
+/** What a plugin package exports (default export, or `keyringProviders`). */
+export interface ConfigModule {
+  readonly [CONFIG_MODULE]: true;
+  readonly register: (binder: ConfigBinder) => void;
+}
+
+/** Whether `m` is a config module (from this or another copy of this package). */
+export function isConfigModule(m: unknown): m is ConfigModule {
+  return typeof m === 'object' && m !== null && (m as Record<symbol, unknown>)[CONFIG_MODULE] === true;
+}
 
 /**
- * A container module registering keyring providers: what a plugin package exports.
+ * A config module: keyring types and services.
  *
  * @example
  * ```ts
- * // my-plugin/src/index.ts
- * import { keyringProviderModule } from '@envelope/config';
- * export default keyringProviderModule({ type: 'my-keyring', schema, create: (c) => new MyKeyring(c) });
+ * export default configModule((bind) => {
+ *   bind.keyring(vaultProvider);
+ *   bind.bind(VAULT_CLIENT, () => new VaultClient(), { dispose: (c) => c.close() });
+ * });
  * ```
  */
-export function keyringProviderModule(...providers: KeyringProvider<never>[]): ContainerModule {
-  return new ContainerModule(({ bind }) => {
-    for (const p of providers) bind<KeyringProvider<unknown>>(KEYRING_PROVIDER).toConstantValue(p as KeyringProvider<unknown>);
+export function configModule(register: (binder: ConfigBinder) => void): ConfigModule {
+  return { [CONFIG_MODULE]: true, register };
+}
+
+/**
+ * A config module registering keyring providers: what most plugin packages export.
+ *
+ * @example
+ * ```ts
+ * export default keyringProviderModule(defineKeyringProvider({ type: 'my-keyring', schema, create: (c) => new MyKeyring(c) }));
+ * ```
+ */
+export function keyringProviderModule(...providers: KeyringProvider<never, never>[]): ConfigModule {
+  return configModule((bind) => {
+    for (const p of providers) bind.keyring(p);
   });
 }
 
-/** Type helper for authors: keeps `create`'s config typed by the schema. */
-export function defineKeyringProvider<S extends z.ZodType>(p: {
+/** Type helper for authors: types `create`'s config by the schema and its deps by `inject`. */
+export function defineKeyringProvider<S extends StandardSchemaV1, I extends Injections = Record<never, never>>(p: {
   type: string;
   schema: S;
-  create(config: z.infer<S>, deps: KeyringDeps, path: string): Keyring | Promise<Keyring>;
-  describe?(config: z.infer<S>): KeyringDescription;
-  children?(config: z.infer<S>, path: string): { config: unknown; path: string }[];
-}): KeyringProvider<never> {
-  return p as unknown as KeyringProvider<never>;
+  inject?: I;
+  secretFields?: readonly string[];
+  create(config: StandardSchemaV1.InferOutput<S>, deps: KeyringDeps<I>, path: string): Keyring | Promise<Keyring>;
+  describe?(config: StandardSchemaV1.InferOutput<S>): KeyringDescription;
+  children?(config: StandardSchemaV1.InferOutput<S>, path: string): { config: unknown; path: string }[];
+}): KeyringProvider<never, never> {
+  return p as unknown as KeyringProvider<never, never>;
 }

@@ -28,7 +28,7 @@ describe('schemas: valid configurations build working keyrings', () => {
   it('raw-aes inline and from a file (relative to baseDir)', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'cfg-'));
     const k = randomBytes(32);
-    await writeFile(path.join(dir, 'k.bin'), k);
+    await writeFile(path.join(dir, 'k.bin'), k, { mode: 0o600 });
     const a = await buildKeyring(aes('k', k.toString('base64')));
     const b = await buildKeyring({ type: 'raw-aes', namespace: 'cfg', name: 'k', keyFile: 'k.bin' }, { baseDir: dir });
     await roundTrip(a, b);
@@ -41,7 +41,7 @@ describe('schemas: valid configurations build working keyrings', () => {
       privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
       publicKeyEncoding: { type: 'spki', format: 'pem' },
     });
-    await writeFile(path.join(dir, 'rsa.pem'), privateKey);
+    await writeFile(path.join(dir, 'rsa.pem'), privateKey, { mode: 0o600 });
     const k = await buildKeyring({
       type: 'raw-rsa',
       namespace: 'cfg',
@@ -75,7 +75,8 @@ describe('schemas: invalid configurations name the path and the problem', () => 
       { type: 'nope' },
       /^keyring\.type: unknown keyring type "nope" \(known: aws-kms, aws-kms-discovery, aws-kms-hierarchical, aws-kms-multi-region, multi, raw-aes, raw-rsa\)/,
     ],
-    ['missing type', {}, /^keyring\.type: unknown keyring type undefined/],
+    ['neither a keyring nor the file form', {}, /^keyring: missing \(the file form needs "keyring"; a keyring object needs "type"\)/],
+    ['keyring without a type', { keyring: {} }, /^keyring\.type: unknown keyring type undefined/],
     ['raw-aes without key', { type: 'raw-aes', namespace: 'n', name: 'x' }, /^keyring: give exactly one of key or keyFile/],
     [
       'raw-aes with both',
@@ -93,7 +94,12 @@ describe('schemas: invalid configurations name the path and the problem', () => 
       { type: 'raw-aes', namespace: '', name: 'x', key: key() },
       /^keyring\.namespace: expected a non-empty string/,
     ],
-    ['raw-aes unknown field', { type: 'raw-aes', namespace: 'n', name: 'x', key: key(), extra: 1 }, /^keyring: Unrecognized key: "extra"/],
+    ['raw-aes unknown field', { type: 'raw-aes', namespace: 'n', name: 'x', key: key(), extra: 1 }, /^keyring\.extra: unknown field$/],
+    [
+      'raw-aes misspelt field',
+      { type: 'raw-aes', namespace: 'n', name: 'x', kyeFile: 'k' },
+      /^keyring\.kyeFile: unknown field \(did you mean "keyFile"\?\)/,
+    ],
     [
       'raw-aes missing key file',
       { type: 'raw-aes', namespace: 'n', name: 'x', keyFile: '/nonexistent/k' },
@@ -113,7 +119,7 @@ describe('schemas: invalid configurations name the path and the problem', () => 
       /^keyring\.generator\.name: expected string/,
     ],
     ['cache without maxAge', { keyring: aes('a'), cache: {} }, /^cache\.maxAgeMs: expected number/],
-    ['plugins not strings', { plugins: [1], keyring: aes('a') }, /^config\.plugins\[0\]: expected string/],
+    ['plugins not strings', { plugins: [1], keyring: aes('a') }, /^plugins\[0\]: expected string, got number/],
   ];
   for (const [name, config, message] of cases) {
     it(name, async () => {
@@ -157,7 +163,7 @@ describe('providers and plugins', () => {
       /^plugins\[0\]: cannot load plugin "@envelope\/no-such-plugin"/,
     );
     await expect(buildKeyring({ plugins: ['zod'], keyring: aes('a') })).rejects.toThrow(
-      /^plugins\[0\]: plugin "zod" does not export a ContainerModule/,
+      /^plugins\[0\]: plugin "zod" does not export a config module/,
     );
   });
 });

@@ -1,17 +1,16 @@
 /**
  * @envelope/keyring-env: a keyring plugin that uses only the public plugin API of
  * @envelope/config. Type `env-aes`: an AES wrapping key (base64) taken from an environment
- * variable, or read from a file that only its owner can read (mode 0600 or stricter).
+ * variable, or read from a file that only its owner can read (mode 0600 or stricter). Its schema
+ * is zod's: a provider's schema may be any Standard Schema.
  *
  * ```json
  * { "plugins": ["@envelope/keyring-env"],
  *   "keyring": { "type": "env-aes", "namespace": "app", "name": "k1", "variable": "APP_WRAPPING_KEY" } }
  * ```
  */
-import { stat, readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { z } from 'zod';
-import { configError, defineKeyringProvider, keyringProviderModule } from '@envelope/config';
+import { configError, defineKeyringProvider, keyringProviderModule, readKeyFile } from '@envelope/config';
 import { RawAesKeyring } from '@envelope/keyring-local';
 
 const schema = z
@@ -49,24 +48,8 @@ export const envAesProvider = defineKeyringProvider({
       if (!v) throw configError(`${at}.variable`, `environment variable ${c.variable} is not set`);
       key = Buffer.from(v.trim(), 'base64');
     } else {
-      const file = path.resolve(deps.baseDir, c.keyFile!);
-      let s;
-      try {
-        s = await stat(file);
-      } catch (e) {
-        throw configError(`${at}.keyFile`, `cannot read ${JSON.stringify(c.keyFile)} (${(e as NodeJS.ErrnoException).code})`);
-      }
-      // Strict permissions: a wrapping key readable by group or others is refused.
-      if ((s.mode & 0o077) !== 0) {
-        throw configError(
-          `${at}.keyFile`,
-          `${JSON.stringify(c.keyFile)} is readable by group or others (mode ${(s.mode & 0o777).toString(8)}); chmod 600 it`,
-        );
-      }
-      if (typeof process.getuid === 'function' && s.uid !== process.getuid()) {
-        throw configError(`${at}.keyFile`, `${JSON.stringify(c.keyFile)} is not owned by this user`);
-      }
-      const raw = await readFile(file);
+      // Opened once without following links; mode and owner checked on that descriptor (15.9).
+      const raw = await readKeyFile(c.keyFile!, deps.baseDir, `${at}.keyFile`);
       key = decodeKey(raw);
       raw.fill(0);
     }

@@ -16,6 +16,8 @@ export type { KmsKeyringOptions } from './kms-keyring.js';
 export { KmsDiscoveryKeyring } from './kms-discovery-keyring.js';
 export type { KmsDiscoveryKeyringOptions, DiscoveryFilter } from './kms-discovery-keyring.js';
 export { kmsClientSupplier, fromSdkClient } from './kms-client.js';
+export { credentialsFromEnv } from './env-credentials.js';
+export type { StaticCredentials } from './env-credentials.js';
 export type {
   KmsClient,
   KmsClientSupplier,

@@ -90,9 +90,8 @@ export async function branchKeysCommand(argv: string[], io: CliIo): Promise<numb
   if (sub === 'create' && values.id !== undefined && !context)
     throw new UsageError('create --id needs at least one -c key=value (a chosen id must come with an encryption context)');
 
-  const { buildKeyStore, keyStoreSchema, parseAt } = await import('@envelope/config');
-  const config = parseAt(keyStoreSchema, await readStoreConfig(values.store), 'store');
-  const store = await buildKeyStore(config, { env: io.env ?? process.env, service: (_name, make) => make() });
+  const { buildKeyStore } = await import('@envelope/config');
+  const store = await buildKeyStore(await readStoreConfig(values.store), { env: io.env ?? process.env, at: 'store' });
   // Only the result, on stdout (scripts take it with $(…)); errors go to stderr as coded errors.
   if (sub === 'create-store') io.stdout.write(`${(await store.createStore()).tableArn}\n`);
   else if (sub === 'create')

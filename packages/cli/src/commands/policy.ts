@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { createRegistry, splitConfig } from '@envelope/config';
 import { UsageError, type CliIo } from '../io.js';
-import { readKeyringConfig } from '../keyring-config.js';
+import { buildOptions, readKeyringConfig } from '../keyring-config.js';
 
 export const POLICY_HELP = `Usage: envelope policy --keyring K [--require-context KEY]...
 
@@ -49,13 +49,13 @@ export async function policyCommand(argv: string[], io: CliIo): Promise<number> 
     return 0;
   }
   if (!values.keyring) throw new UsageError('--keyring is required');
-  const { config, baseDir } = await readKeyringConfig(values.keyring);
-  const s = splitConfig(config);
-  const registry = createRegistry({ baseDir, env: io.env ?? process.env });
+  const read = await readKeyringConfig(values.keyring);
+  const s = splitConfig(read.config);
+  const registry = createRegistry(buildOptions(read, io));
   if (s.plugins.length) await registry.loadPlugins(s.plugins);
   const perAction = new Map<Action, Set<string>>();
   const extra = new Map<string, Statement>();
-  for (const d of registry.describe(s.keyring, s.keyringPath)) {
+  for (const d of await registry.describe(s.keyring, s.keyringPath)) {
     for (const st of d.description.iam ?? []) {
       // Statements alike but for their resources merge (two keyrings on one store: one statement).
       const id = JSON.stringify([st.sid, [...st.actions].sort(), st.condition ?? null]);

@@ -8,102 +8,87 @@
  *
  * The key store holds every AWS setting (it is what calls DynamoDB and KMS): `kmsEndpoint` and
  * `dynamodbEndpoint` (else `AWS_ENDPOINT_URL_KMS` / `AWS_ENDPOINT_URL_DYNAMODB` /
- * `AWS_ENDPOINT_URL` from the environment), credentials (else the SDK's chain), and
- * `replicaRegions` for DR (the table a global table there, the KMS key a multi-region key).
- * @envelope/keyring-hierarchical and the DynamoDB SDK load only when a keyring or store is built.
+ * `AWS_ENDPOINT_URL` from the registry's environment), credentials (else the profile, then the
+ * environment's, then the SDK's chain), and `replicaRegions` for DR (the table a global table
+ * there, the KMS key a multi-region key). Clients come from the container's pools and region
+ * health from its health registry, shared with the other keyrings of the registry.
  */
-import { z } from 'zod';
 import { parseKeyArn } from '@envelope/keyring-kms';
-import type { BranchKeyStore } from '@envelope/keyring-hierarchical';
-import { sharedHealthRegistry } from '@envelope/keyring-multi-region';
+import { BranchKeyStore, HierarchicalKeyring, branchKeyIdFromContext, endpointFromEnv } from '@envelope/keyring-hierarchical';
+import type { HealthRegistry } from '@envelope/keyring-multi-region';
+import type { DynamoDbClientSupplier } from '@envelope/keyring-hierarchical';
+import type { ClientPool, KmsClientPool } from '../client-pool.js';
 import { defineKeyringProvider, type IamStatement } from '../provider.js';
+import { s, type Infer } from '../schema.js';
+import { CLOCK, DYNAMODB_CLIENTS, ENV, HEALTH_REGISTRY, KMS_CLIENTS } from '../services.js';
+import type { ServiceResolver } from '../service-container.js';
 
-const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'expected an AWS region');
+const region = s.string().refine((v) => /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(v), 'expected an AWS region');
+const url = s.string().refine((v) => URL.canParse(v), 'expected a URL');
 
 /** A key store: where branch keys live and which KMS key wraps them. */
-export const keyStoreSchema = z.strictObject({
+export const keyStoreSchema = s.object({
   /** DynamoDB table names: 3–255 of letters, digits, `_`, `-`, `.`. */
-  tableName: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .)'),
-  logicalKeyStoreName: z.string().min(1),
-  kmsKeyArn: z.string().refine((s) => !!parseKeyArn(s), { message: 'expected a KMS key ARN (not an alias)' }),
-  replicaRegions: z.array(region).optional(),
-  grantTokens: z.array(z.string().min(1)).optional(),
-  kmsEndpoint: z.string().url('expected a URL').optional(),
-  dynamodbEndpoint: z.string().url('expected a URL').optional(),
-  credentials: z
-    .strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().optional() })
-    .optional(),
-  /** A profile from ~/.aws/config (sets AWS_PROFILE for the SDK's credential chain). */
-  profile: z.string().min(1).optional(),
+  tableName: s.string().refine((v) => /^[A-Za-z0-9_.-]{3,255}$/.test(v), 'expected a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .)'),
+  logicalKeyStoreName: s.nonEmpty(),
+  kmsKeyArn: s.string().refine((v) => !!parseKeyArn(v), 'expected a KMS key ARN (not an alias)'),
+  replicaRegions: s.array(region).optional(),
+  grantTokens: s.array(s.nonEmpty()).optional(),
+  kmsEndpoint: url.optional(),
+  dynamodbEndpoint: url.optional(),
+  credentials: s.object({ accessKeyId: s.nonEmpty(), secretAccessKey: s.nonEmpty(), sessionToken: s.string().optional() }).optional(),
+  /** A profile of the shared AWS config files, given to the SDK clients. */
+  profile: s.nonEmpty().optional(),
   /** HTTP request timeout of each DynamoDB and KMS call. */
-  requestTimeoutMs: z.number().int().positive().optional(),
+  requestTimeoutMs: s.int(1).optional(),
   /** Deadline of one attempt of a call. */
-  callTimeoutMs: z.number().int().positive().optional(),
-  maxRetries: z.number().int().min(0).max(10).optional(),
+  callTimeoutMs: s.int(1).optional(),
+  maxRetries: s.int(0, 10).optional(),
   /** Bound on one whole branch key read across regions. */
-  deadlineMs: z.number().int().positive().optional(),
-  hedgeAfterMs: z.number().int().min(0).optional(),
+  deadlineMs: s.int(1).optional(),
+  hedgeAfterMs: s.int(0).optional(),
 });
-export type KeyStoreConfig = z.infer<typeof keyStoreSchema>;
+export type KeyStoreConfig = Infer<typeof keyStoreSchema>;
 
-const schema = z
-  .strictObject({
-    type: z.literal('aws-kms-hierarchical'),
-    branchKeyId: z.string().min(1).optional(),
-    branchKeyIdFrom: z.string().min(1).optional(),
+const schema = s
+  .object({
+    type: s.literal('aws-kms-hierarchical'),
+    branchKeyId: s.nonEmpty().optional(),
+    branchKeyIdFrom: s.nonEmpty().optional(),
     keyStore: keyStoreSchema,
-    cacheTtlSeconds: z.number().positive().default(600),
-    cacheLimit: z.number().int().min(1).default(1000),
-    partitionId: z.string().min(1).optional(),
+    cacheTtlSeconds: s
+      .number()
+      .refine((v) => v > 0, 'expected a positive number')
+      .default(600),
+    cacheLimit: s.int(1).default(1000),
+    partitionId: s.nonEmpty().optional(),
   })
-  .refine((c) => (c.branchKeyId === undefined) !== (c.branchKeyIdFrom === undefined), {
-    message: 'give exactly one of branchKeyId or branchKeyIdFrom',
-    path: ['branchKeyId'],
-  });
+  .refine(
+    (c) => (c.branchKeyId === undefined) !== (c.branchKeyIdFrom === undefined),
+    'give exactly one of branchKeyId or branchKeyIdFrom',
+    ['branchKeyId'],
+  );
 
-/** What building a store needs from its surroundings (the container's deps, or the CLI's). */
-export interface KeyStoreEnvironment {
+/** The shared services a key store uses. */
+interface KeyStoreServices {
   readonly env: NodeJS.ProcessEnv;
-  /** Shared services by name (KMS and DynamoDB client pools), made once. */
-  service<T>(name: string, make: () => T): T;
+  readonly kms: KmsClientPool;
+  readonly dynamoDb: ClientPool<DynamoDbClientSupplier>;
+  readonly health: HealthRegistry;
 }
 
-/**
- * Builds a {@link BranchKeyStore} from a key-store configuration, with client suppliers shared per
- * endpoint and credentials, and the process-wide region health registry.
- *
- * @example
- * ```ts
- * const store = await buildKeyStore({ tableName: 'keys', logicalKeyStoreName: 'keys', kmsKeyArn }, { env: process.env, service: (_, make) => make() });
- * ```
- */
-export async function buildKeyStore(c: KeyStoreConfig, deps: KeyStoreEnvironment): Promise<BranchKeyStore> {
-  const [{ BranchKeyStore, dynamoDbClientSupplier, endpointFromEnv }, { kmsClientSupplier }] = await Promise.all([
-    import('@envelope/keyring-hierarchical'),
-    import('@envelope/keyring-kms'),
-  ]);
-  if (c.profile) process.env.AWS_PROFILE ??= c.profile;
-  const credentials = c.credentials ?? envCredentials(deps.env);
-  const kmsEndpoint = c.kmsEndpoint ?? endpointFromEnv(deps.env, 'KMS');
-  const ddbEndpoint = c.dynamodbEndpoint ?? endpointFromEnv(deps.env, 'DYNAMODB');
-  const timeouts = c.requestTimeoutMs ? { requestTimeoutMs: c.requestTimeoutMs } : {};
-  // Same service name as the other KMS types: one client pool per endpoint, credentials, timeout.
-  const kms = deps.service(`kms-client-supplier:${JSON.stringify([kmsEndpoint, credentials?.accessKeyId, c.requestTimeoutMs])}`, () =>
-    kmsClientSupplier({ ...(kmsEndpoint ? { endpoint: kmsEndpoint } : {}), ...(credentials ? { credentials } : {}), ...timeouts }),
-  );
-  const dynamoDb = deps.service(
-    `dynamodb-client-supplier:${JSON.stringify([ddbEndpoint, credentials?.accessKeyId, c.requestTimeoutMs])}`,
-    () => dynamoDbClientSupplier({ endpoint: ddbEndpoint, credentials, ...timeouts }),
-  );
+/** Builds a {@link BranchKeyStore} from a validated key-store configuration and the container's services. */
+export function keyStoreFrom(c: KeyStoreConfig, services: KeyStoreServices): BranchKeyStore {
+  const settings = { credentials: c.credentials, profile: c.profile, requestTimeoutMs: c.requestTimeoutMs };
   return new BranchKeyStore({
     tableName: c.tableName,
     logicalKeyStoreName: c.logicalKeyStoreName,
     kmsKeyArn: c.kmsKeyArn,
     replicaRegions: c.replicaRegions,
     grantTokens: c.grantTokens,
-    kms,
-    dynamoDb,
-    health: sharedHealthRegistry(),
+    kms: services.kms.supplier({ ...settings, endpoint: c.kmsEndpoint ?? endpointFromEnv(services.env, 'KMS') }),
+    dynamoDb: services.dynamoDb.supplier({ ...settings, endpoint: c.dynamodbEndpoint ?? endpointFromEnv(services.env, 'DYNAMODB') }),
+    health: services.health,
     ...(c.callTimeoutMs ? { callTimeoutMs: c.callTimeoutMs } : {}),
     ...(c.maxRetries !== undefined ? { maxRetries: c.maxRetries } : {}),
     ...(c.deadlineMs ? { deadlineMs: c.deadlineMs } : {}),
@@ -111,14 +96,10 @@ export async function buildKeyStore(c: KeyStoreConfig, deps: KeyStoreEnvironment
   });
 }
 
-/** The environment's static credentials, when the configuration's env (not process.env) has them. */
-function envCredentials(env: NodeJS.ProcessEnv): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined {
-  if (!env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY) return undefined;
-  return {
-    accessKeyId: env.AWS_ACCESS_KEY_ID,
-    secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-  };
+/** The services of {@link keyStoreFrom}, resolved from a container (for `buildKeyStore`). */
+export async function keyStoreServices(c: ServiceResolver): Promise<KeyStoreServices> {
+  const [env, kms, dynamoDb, health] = await Promise.all([c.get(ENV), c.get(KMS_CLIENTS), c.get(DYNAMODB_CLIENTS), c.get(HEALTH_REGISTRY)]);
+  return { env, kms, dynamoDb, health };
 }
 
 /**
@@ -146,11 +127,10 @@ export function keyStoreStatements(c: KeyStoreConfig): IamStatement[] {
 export const awsKmsHierarchicalProvider = defineKeyringProvider({
   type: 'aws-kms-hierarchical',
   schema,
-  async create(c, deps) {
-    const [{ HierarchicalKeyring, branchKeyIdFromContext }, keyStore] = await Promise.all([
-      import('@envelope/keyring-hierarchical'),
-      buildKeyStore(c.keyStore, deps),
-    ]);
+  inject: { kms: KMS_CLIENTS, dynamoDb: DYNAMODB_CLIENTS, health: HEALTH_REGISTRY, clock: CLOCK },
+  secretFields: ['keyStore'],
+  create(c, deps) {
+    const keyStore = keyStoreFrom(c.keyStore, deps);
     return new HierarchicalKeyring({
       keyStore,
       ...(c.branchKeyId !== undefined
@@ -159,7 +139,7 @@ export const awsKmsHierarchicalProvider = defineKeyringProvider({
       cacheTtlSeconds: c.cacheTtlSeconds,
       cacheLimit: c.cacheLimit,
       ...(c.partitionId ? { partitionId: c.partitionId } : {}),
-      now: deps.now,
+      now: () => deps.clock.now(),
     });
   },
   describe: (c) => ({

@@ -1,0 +1,193 @@
+/**
+ * The composition root: a registry of keyring types over a {@link ServiceContainer}. Keyring
+ * providers and shared services are bindings of the container; built-in types and plugins
+ * register through the same config-module API; providers get their services injected.
+ * Libraries take collaborators in their constructors; only this package (and the CLI through
+ * it) knows the container.
+ */
+import type { Keyring } from '@envelope/core';
+import type { Clock } from '@envelope/keyring-multi-region';
+import { nullAuditSink, type AuditSink } from './audit.js';
+import { AuditingKeyring } from './auditing-keyring.js';
+import type { ConfigSource } from './config-source.js';
+import { configError, joinPath, parseAt } from './errors.js';
+import { readableByOthers } from './key-file.js';
+import { importPlugin } from './plugin-loader.js';
+import {
+  KEYRING_TOKEN_PREFIX,
+  isConfigModule,
+  keyringProviderToken,
+  type ConfigModule,
+  type ConfigWarning,
+  type KeyringDescription,
+  type KeyringProvider,
+} from './provider.js';
+import { ServiceContainer, type ServiceToken } from './service-container.js';
+import { AUDIT_SINK, bindDefaultServices } from './services.js';
+
+export interface RegistryOptions {
+  /** Where audit events go (default: nowhere). */
+  audit?: AuditSink;
+  /** Environment variables for credentials and plugins (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Relative paths in configurations resolve against this (default: the working directory). */
+  baseDir?: string;
+  /** Time for breakers, hedges and deadlines (default: the system clock). */
+  clock?: Clock;
+  /**
+   * A file or URL in the installation that plugin package names resolve from. Default: where
+   * this package is installed (the application's node_modules). Never the working directory.
+   */
+  pluginsFrom?: string | URL;
+  /** Lets configurations load plugins from paths (default false; docs/plugins.md). */
+  allowPathPlugins?: boolean;
+  /** Receives warnings (default: `process.emitWarning`). */
+  onWarning?: (warning: ConfigWarning) => void;
+}
+
+/** Per-build state: where the configuration came from, for the inline-key warning. */
+interface BuildSession {
+  readonly source: ConfigSource | undefined;
+}
+
+/** The keyring types a container knows, and the services they share. */
+export class KeyringRegistry {
+  /** The bindings: keyring providers and shared services (see services.ts for the tokens). */
+  readonly services = new ServiceContainer();
+  readonly env: NodeJS.ProcessEnv;
+  readonly baseDir: string;
+  readonly #pluginsFrom: string | URL;
+  readonly #allowPathPlugins: boolean;
+  readonly #onWarning: (warning: ConfigWarning) => void;
+
+  constructor(options: RegistryOptions = {}) {
+    this.env = options.env ?? process.env;
+    this.baseDir = options.baseDir ?? process.cwd();
+    this.#pluginsFrom = options.pluginsFrom ?? import.meta.url;
+    this.#allowPathPlugins = options.allowPathPlugins ?? false;
+    this.#onWarning = options.onWarning ?? ((w) => process.emitWarning(w.message, { code: w.code }));
+    bindDefaultServices(this.services, { env: this.env, audit: options.audit, clock: options.clock });
+  }
+
+  /** Resolves a shared service (e.g. `HEALTH_REGISTRY` to watch breakers). */
+  get<T>(token: ServiceToken<T>): Promise<T> {
+    return this.services.get(token);
+  }
+
+  /** Loads config modules (built-in or from plugins): their keyring types and services. */
+  load(...modules: ConfigModule[]): this {
+    for (const m of modules) {
+      if (!isConfigModule(m))
+        throw configError('plugins', 'a plugin must export a config module made with keyringProviderModule() or configModule()');
+      m.register({
+        keyring: (p) => this.#addType(p.type, () => p),
+        lazyKeyring: (type, load) => this.#addType(type, load),
+        bind: (token, factory, o) => void this.services.bind(token, factory, o),
+        override: (token, factory, o) => void this.services.override(token, factory, o),
+      });
+    }
+    return this;
+  }
+
+  /**
+   * Loads plugins named in a configuration: package names from the installation only, paths
+   * only with `allowPathPlugins` (plugin-loader.ts says the rules).
+   */
+  async loadPlugins(names: readonly string[], at = 'plugins'): Promise<this> {
+    for (const [i, name] of names.entries()) {
+      const m = await importPlugin(name, `${at}[${i}]`, {
+        resolveFrom: this.#pluginsFrom,
+        allowPathPlugins: this.#allowPathPlugins,
+        baseDir: this.baseDir,
+      });
+      this.load(m);
+    }
+    return this;
+  }
+
+  /** The keyring types registered, sorted. */
+  types(): string[] {
+    return this.services
+      .names(KEYRING_TOKEN_PREFIX)
+      .map((n) => n.slice(KEYRING_TOKEN_PREFIX.length))
+      .sort();
+  }
+
+  /** Builds a keyring from one configuration object; `at` names it in errors. */
+  build(config: unknown, at = 'keyring', options: { source?: ConfigSource | undefined } = {}): Promise<Keyring> {
+    return this.#build(config, at, { source: options.source });
+  }
+
+  /**
+   * What a configuration touches, without building it: each leaf keyring's description (KMS keys
+   * and actions, labels), with its path. Validates like {@link build}.
+   */
+  async describe(config: unknown, at = 'keyring'): Promise<{ path: string; type: string; description: KeyringDescription }[]> {
+    const { provider, parsed } = await this.#parse(config, at);
+    const own = provider.describe ? [{ path: at, type: provider.type, description: provider.describe(parsed) }] : [];
+    const kids = [];
+    for (const k of provider.children?.(parsed, at) ?? []) kids.push(...(await this.describe(k.config, k.path)));
+    return [...own, ...kids];
+  }
+
+  /** Disposes the services made (closes an audit file, for one). */
+  close(): Promise<void> {
+    return this.services.close();
+  }
+
+  #addType(type: string, load: () => KeyringProvider<never, never> | Promise<KeyringProvider<never, never>>): void {
+    const token = keyringProviderToken(type);
+    if (this.services.isBound(token)) throw configError('plugins', `keyring type ${JSON.stringify(type)} is registered twice`);
+    this.services.bind(token, async () => {
+      const p = (await load()) as KeyringProvider;
+      if (p.type !== type) throw configError('plugins', `the provider loaded for ${JSON.stringify(type)} builds ${JSON.stringify(p.type)}`);
+      return p;
+    });
+  }
+
+  async #parse(config: unknown, at: string): Promise<{ provider: KeyringProvider; parsed: unknown }> {
+    if (!config || typeof config !== 'object' || Array.isArray(config)) throw configError(at, 'expected an object with a "type"');
+    const type = (config as { type?: unknown }).type;
+    const token = typeof type === 'string' ? keyringProviderToken(type) : undefined;
+    if (!token || !this.services.isBound(token))
+      throw configError(joinPath(at, ['type']), `unknown keyring type ${JSON.stringify(type)} (known: ${this.types().join(', ')})`);
+    const provider = await this.services.get(token);
+    return { provider, parsed: parseAt(provider.schema, config, at) };
+  }
+
+  async #build(config: unknown, at: string, session: BuildSession): Promise<Keyring> {
+    const { provider, parsed } = await this.#parse(config, at);
+    this.#warnInlineSecrets(provider, config as Record<string, unknown>, at, session);
+    const injected: Record<string, unknown> = {};
+    for (const [name, token] of Object.entries(provider.inject ?? {})) injected[name] = await this.services.get(token);
+    const audit = await this.services.get(AUDIT_SINK);
+    const keyring = await provider.create(
+      parsed,
+      {
+        ...injected,
+        build: (c, p) => this.#build(c, p, session),
+        env: this.env,
+        baseDir: this.baseDir,
+        warn: (path, problem, code = 'ENVELOPE_CONFIG_WARNING') => this.#onWarning({ code, message: `${path}: ${problem}` }),
+      },
+      at,
+    );
+    // A composite (a provider with children) is not audited itself: its children are.
+    if (audit === nullAuditSink || provider.children) return keyring;
+    const d = provider.describe?.(parsed);
+    return new AuditingKeyring(keyring, audit, { keyringType: provider.type, keyId: d?.label ?? d?.kms?.[0]?.keyId });
+  }
+
+  /** A configuration file that others can read must not hold key material inline (finding 15.9). */
+  #warnInlineSecrets(provider: KeyringProvider, config: Record<string, unknown>, at: string, session: BuildSession): void {
+    const src = session.source;
+    if (!src || !readableByOthers(src.mode)) return;
+    for (const field of provider.secretFields ?? []) {
+      if (config[field] === undefined) continue;
+      this.#onWarning({
+        code: 'ENVELOPE_CONFIG_PERMISSIONS',
+        message: `${at}.${field}: ${JSON.stringify(src.file)} holds key material and is readable by group or others (mode ${src.mode.toString(8)}); chmod 600 it, or move the key to a key file`,
+      });
+    }
+  }
+}

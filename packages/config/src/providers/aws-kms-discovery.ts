@@ -1,0 +1,44 @@
+/** `aws-kms-discovery`: decrypt with any key the filter admits (DESIGN.md "Keyring configuration"). */
+import { KmsDiscoveryKeyring } from '@envelope/keyring-kms';
+import { defineKeyringProvider } from '../provider.js';
+import { s } from '../schema.js';
+import { KMS_CLIENTS } from '../services.js';
+import { callOptions, clientFields, clientSecretFields, region, supplierFor } from './kms-client-settings.js';
+
+export const awsKmsDiscoveryProvider = defineKeyringProvider({
+  type: 'aws-kms-discovery',
+  schema: s.object({
+    type: s.literal('aws-kms-discovery'),
+    regions: s.array(region, { min: 1, minMessage: 'expected at least one region' }),
+    filter: s
+      .object({
+        partition: s.nonEmpty(),
+        accountIds: s.array(
+          s.string().refine((v) => /^\d{12}$/.test(v), 'expected a 12-digit account id'),
+          { min: 1 },
+        ),
+      })
+      .optional(),
+    ...clientFields,
+  }),
+  inject: { kms: KMS_CLIENTS },
+  secretFields: clientSecretFields,
+  create(c, { kms }) {
+    return new KmsDiscoveryKeyring({
+      clientSupplier: supplierFor(kms, c),
+      regions: c.regions,
+      ...(c.filter ? { discoveryFilter: c.filter } : {}),
+      grantTokens: c.grantTokens,
+      ...callOptions(c),
+    });
+  },
+  describe: (c) => ({
+    label: `discovery:${c.regions.join(',')}`,
+    kms: c.regions.flatMap((r) =>
+      (c.filter?.accountIds ?? ['*']).map((a) => ({
+        keyId: `arn:${c.filter?.partition ?? 'aws'}:kms:${r}:${a}:key/*`,
+        actions: ['kms:Decrypt'] as const,
+      })),
+    ),
+  }),
+});
