@@ -53,3 +53,66 @@ describe('audit sinks', () => {
     }
   });
 });
+
+describe('18.5: a degraded encrypt audit event carries the message id and the missing regions', () => {
+  it('18.5: through a MessageAudit scope, on kms-local with one region refusing connections', async () => {
+    const { startKmsLocal } = await import('@envelope/kms-local');
+    const { KMSClient, CreateKeyCommand } = await import('@aws-sdk/client-kms');
+    const { MessageAudit, callbackAuditSink } = await import('../src/index.js');
+    const kms = await startKmsLocal({ regions: ['us-east-1', 'eu-west-1'] });
+    try {
+      const credentials = { ...kms.credentials };
+      // A single-region key in each region: the data key is wrapped once per region.
+      const [primary, replica] = await Promise.all(
+        ['us-east-1', 'eu-west-1'].map(async (region) => {
+          const admin = new KMSClient({ region, endpoint: kms.url, credentials: { ...credentials } });
+          const key = (await admin.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+          admin.destroy();
+          return key;
+        }),
+      );
+      const events: AuditEvent[] = [];
+      const keyring = await buildKeyring(
+        {
+          type: 'aws-kms-multi-region',
+          keys: [{ keyId: primary }, { keyId: replica }],
+          encryptPolicy: { quorum: 1 },
+          endpoint: kms.url,
+          credentials,
+          deadlineMs: 5000,
+        },
+        { audit: callbackAuditSink((e) => events.push(e)), env: {} },
+      );
+      kms.setFault('eu-west-1', { mode: 'refuse' });
+      const scope = new MessageAudit();
+      const result = await scope.run(() => encrypt(Buffer.from('x'), { keyring, suite: 0x0478 }));
+      // Held until the caller knows the message id.
+      expect(events.filter((e) => e.operation === 'degraded-encrypt')).toEqual([]);
+      const messageId = Buffer.from(result.messageInfo.messageId).toString('base64');
+      scope.finish({ messageId });
+      const degraded = events.filter((e) => e.operation === 'degraded-encrypt');
+      expect(degraded).toEqual([
+        expect.objectContaining({ keyringType: 'aws-kms-multi-region', keyId: primary, messageId, missingRegions: ['eu-west-1'] }),
+      ]);
+      // The keyring-level event of the same message carries the id too.
+      expect(events.find((e) => e.operation === 'generate')).toMatchObject({ messageId });
+    } finally {
+      await kms.close();
+    }
+  });
+
+  it('scopes follow the async context: concurrent messages keep their own events', async () => {
+    const { MessageAudit, callbackAuditSink } = await import('../src/index.js');
+    const events: AuditEvent[] = [];
+    const keyring = await buildKeyring(aes(), { audit: callbackAuditSink((e) => events.push(e)) });
+    const scopes = [new MessageAudit(), new MessageAudit()];
+    const results = await Promise.all(scopes.map((s) => s.run(() => encrypt(Buffer.from('x'), { keyring, suite: 0x0478 }))));
+    scopes[1]!.finish({ messageId: 'second' });
+    scopes[0]!.finish({ messageId: 'first' });
+    expect(results).toHaveLength(2);
+    expect(events.map((e) => e.messageId)).toEqual(['second', 'first']);
+    // Outside any scope, events pass straight through.
+    await encrypt(Buffer.from('x'), { keyring, suite: 0x0478 });
+    expect(events.at(-1)!.messageId).toBeUndefined();
+  });
+});
