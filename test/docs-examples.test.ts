@@ -201,7 +201,7 @@ const file = process.argv[2];
 const s = splitConfig(JSON.parse(readFileSync(file, 'utf8')));
 const registry = createRegistry({ baseDir: path.dirname(file), env: process.env });
 if (s.plugins.length) await registry.loadPlugins(s.plugins);
-const leaves = registry.describe(s.keyring, s.keyringPath);
+const leaves = await registry.describe(s.keyring, s.keyringPath);
 if (s.cache !== undefined) parseAt(cacheSchema, s.cache, 'cache');
 console.log('valid: ' + leaves.map((l) => l.type).join(', '));
 `;

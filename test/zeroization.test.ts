@@ -193,7 +193,20 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     if (o.startsWith('config/') || o.startsWith('keyring-env/')) cap.record('wrapping-key-temp', out, o);
     return out;
   }) as typeof real.readFile;
-  return { ...real, readFile, default: { ...real, readFile } };
+  // config's key files are read from the descriptor they were checked on (finding 15.9).
+  const open = (async (...a: Parameters<typeof real.open>) => {
+    const o = cap.origin();
+    const fh = await real.open(...a);
+    if (!o.startsWith('config/')) return fh;
+    const read = fh.readFile.bind(fh) as (...r: unknown[]) => Promise<Buffer | string>;
+    (fh as unknown as { readFile: typeof read }).readFile = async (...r: unknown[]) => {
+      const out = await read(...r);
+      cap.record('wrapping-key-temp', out, o);
+      return out;
+    };
+    return fh;
+  }) as typeof real.open;
+  return { ...real, readFile, open, default: { ...real, readFile, open } };
 });
 
 const holder = Object.getPrototypeOf(EncryptionMaterials.prototype) as {
@@ -1154,9 +1167,9 @@ describe('config-built keyrings and the keyring-env plugin', () => {
     captureBase64Decodes();
     const key = randomBytes(32);
     const file = path.join(dir, 'k.bin');
-    await writeFile(file, key);
+    await writeFile(file, key, { mode: 0o600 });
     const short = path.join(dir, 'short.bin');
-    await writeFile(short, randomBytes(31));
+    await writeFile(short, randomBytes(31), { mode: 0o600 });
     const a = await buildKeyring({ type: 'raw-aes', namespace: 'cfg', name: 'k', key: key.toString('base64') });
     const b = await buildKeyring({ type: 'raw-aes', namespace: 'cfg', name: 'k', keyFile: file });
     await expect(buildKeyring({ type: 'raw-aes', namespace: 'cfg', name: 'k', key: randomBytes(31).toString('base64') })).rejects.toThrow(

@@ -28,8 +28,13 @@ export class MessageAudit {
     return current.run(this, fn);
   }
 
-  /** Emits the held events with `fields` (the message id, when the message was made); later events pass straight through with them. */
+  /**
+   * Emits the held events with `fields` (the message id, when the message was made); later
+   * events pass straight through with them. Only the first call counts, so a `finally` may
+   * call it again without an id.
+   */
   finish(fields: Pick<AuditEvent, 'messageId'> = {}): void {
+    if (this.#fields) return;
     this.#fields = fields;
     for (const { sink, event } of this.#held.splice(0)) sink.emit({ ...event, ...defined(fields) });
   }

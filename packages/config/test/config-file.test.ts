@@ -33,7 +33,9 @@ describe('14.4: the file form', () => {
   it('14.4: an unknown field in the file form is an error naming it (a typo of "cache" is no longer ignored)', async () => {
     expect(await configError({ keyring: aes(), cahce: { maxAgeMs: 1000 } })).toBe('cahce: unknown field (did you mean "cache"?)');
     expect(await configError({ keyrnig: aes() })).toBe('keyrnig: unknown field (did you mean "keyring"?)');
-    expect(await configError({ keyring: aes(), audit: { fiel: 'a.jsonl' } })).toMatch(/^audit\.fiel: unknown field \(did you mean "file"\?\)/);
+    expect(await configError({ keyring: aes(), audit: { fiel: 'a.jsonl' } })).toMatch(
+      /^audit\.fiel: unknown field \(did you mean "file"\?\)/,
+    );
     expect(await configError({ keyring: aes(), cache: { maxAgeMs: 1000, capcity: 5 } })).toBe(
       'cache.capcity: unknown field (did you mean "capacity"?)',
     );
@@ -107,9 +109,15 @@ describe('14.4: unknown fields in every keyring shape name their path', () => {
     expect(await configError({ type: 'multi', children: [{ ...aes(), nmae: 'x' }] })).toBe(
       'keyring.children[0].nmae: unknown field (did you mean "name"?)',
     );
-    expect(await configError({ type: 'aws-kms-multi-region', keys: [{ keyId: arn, region: 'x' }] })).toBe('keyring.keys[0].region: unknown field');
+    expect(await configError({ type: 'aws-kms-multi-region', keys: [{ keyId: arn, region: 'x' }] })).toBe(
+      'keyring.keys[0].region: unknown field',
+    );
     expect(
-      await configError({ type: 'aws-kms-discovery', regions: ['us-east-1'], filter: { partition: 'aws', accountIds: ['111122223333'], x: 1 } }),
+      await configError({
+        type: 'aws-kms-discovery',
+        regions: ['us-east-1'],
+        filter: { partition: 'aws', accountIds: ['111122223333'], x: 1 },
+      }),
     ).toBe('keyring.filter.x: unknown field');
     expect(await configError({ type: 'aws-kms', keyId: arn, credentials: { accessKeyId: 'a', secretAccessKey: 'b', token: 'c' } })).toBe(
       'keyring.credentials.token: unknown field',

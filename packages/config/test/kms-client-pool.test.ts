@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { encrypt } from '@envelope/core';
+import { encrypt, type Keyring } from '@envelope/core';
 import { startKmsLocal, type KmsLocal } from '@envelope/kms-local';
 import { createRegistry } from '../src/index.js';
 import { createKmsClientPool } from '../src/kms-client-pool.js';
@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 /** Encrypts one message; resolves to 'ok', or the error code and KMS's reasons. */
-async function tryEncrypt(keyring: Parameters<typeof encrypt>[1]['keyring']): Promise<string> {
+async function tryEncrypt(keyring: Keyring): Promise<string> {
   try {
     await encrypt(Buffer.from('x'), { keyring, suite: 0x0478 });
     return 'ok';
@@ -61,7 +61,8 @@ describe('15.14: KMS client settings leak between keyrings', () => {
         { mode: 0o600 },
       );
       await writeFile(path.join(dir, 'config'), '', { mode: 0o600 });
-      for (const k of Object.keys(process.env)) if (k.startsWith('AWS_') && k !== 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED') delete process.env[k];
+      for (const k of Object.keys(process.env))
+        if (k.startsWith('AWS_') && k !== 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED') delete process.env[k];
       process.env.AWS_SHARED_CREDENTIALS_FILE = credentials;
       process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
 
@@ -69,7 +70,9 @@ describe('15.14: KMS client settings leak between keyrings', () => {
       expect(await tryEncrypt(await registry.build(aws({ profile: 'good' })))).toBe('ok');
       expect(process.env.AWS_PROFILE).toBeUndefined();
       // kms-local knows only the "good" pair: the "other" profile's keyring must sign as "other".
-      expect(await tryEncrypt(await registry.build(aws({ profile: 'other' })))).toBe('ENVELOPE_KEYRING_FAILURE: UnrecognizedClientException');
+      expect(await tryEncrypt(await registry.build(aws({ profile: 'other' })))).toBe(
+        'ENVELOPE_KEYRING_FAILURE: UnrecognizedClientException',
+      );
       expect(await tryEncrypt(await registry.build(aws({ profile: 'good' })))).toBe('ok');
       expect(process.env.AWS_PROFILE).toBeUndefined();
     } finally {

@@ -88,13 +88,16 @@ describe('15.1: plugin code from the working directory', () => {
     const marker = path.join(dir, 'ran');
     const file = path.join(dir, 'plugin.mjs');
     await writeFile(file, pluginSource(marker), { mode: 0o644 });
-    const build = () => buildKeyring({ plugins: ['./plugin.mjs'], keyring: { type: 'path-plugin' } }, { baseDir: dir, allowPathPlugins: true });
+    const build = () =>
+      buildKeyring({ plugins: ['./plugin.mjs'], keyring: { type: 'path-plugin' } }, { baseDir: dir, allowPathPlugins: true });
 
     await chmod(file, 0o666);
     await expect(build()).rejects.toThrow(/^plugins\[0\]: plugin "\.\/plugin\.mjs": the file is writable by group or others \(mode 666\)/);
     await chmod(file, 0o644);
     await chmod(dir, 0o777);
-    await expect(build()).rejects.toThrow(/^plugins\[0\]: plugin "\.\/plugin\.mjs": its directory is writable by group or others \(mode 777\)/);
+    await expect(build()).rejects.toThrow(
+      /^plugins\[0\]: plugin "\.\/plugin\.mjs": its directory is writable by group or others \(mode 777\)/,
+    );
     expect(existsSync(marker)).toBe(false);
 
     await chmod(dir, 0o755);

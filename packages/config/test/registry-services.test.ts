@@ -121,7 +121,10 @@ describe('services in the registry container', () => {
       schema: s.object({ type: s.literal('test-pair'), first: s.unknown(), second: s.unknown() }),
       async create(c, deps, at) {
         const { MultiKeyring } = await import('@envelope/core');
-        return new MultiKeyring({ generator: await deps.build(c.first, `${at}.first`), children: [await deps.build(c.second, `${at}.second`)] });
+        return new MultiKeyring({
+          generator: await deps.build(c.first, `${at}.first`),
+          children: [await deps.build(c.second, `${at}.second`)],
+        });
       },
       children: (c, at) => [
         { config: c.first, path: `${at}.first` },

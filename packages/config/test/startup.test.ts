@@ -38,7 +38,9 @@ await buildKeyring({ type: 'aws-kms', keyId: 'arn:aws:kms:us-east-1:111122223333
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) =>
-    execFile(process.execPath, args, { cwd: root, env }, (e, _stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve())),
+    execFile(process.execPath, args, { cwd: root, env }, (e, _stdout, stderr) =>
+      e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(),
+    ),
   );
 }
 
