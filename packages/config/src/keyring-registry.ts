@@ -183,7 +183,9 @@ export class KeyringRegistry {
     const src = session.source;
     if (!src || !readableByOthers(src.mode)) return;
     for (const field of provider.secretFields ?? []) {
-      if (config[field] === undefined) continue;
+      let v: unknown = config;
+      for (const part of field.split('.')) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[part] : undefined;
+      if (v === undefined) continue;
       this.#onWarning({
         code: 'ENVELOPE_CONFIG_PERMISSIONS',
         message: `${at}.${field}: ${JSON.stringify(src.file)} holds key material and is readable by group or others (mode ${src.mode.toString(8)}); chmod 600 it, or move the key to a key file`,

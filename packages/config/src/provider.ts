@@ -43,8 +43,9 @@ export interface KeyringProvider<C = unknown, I extends Injections = Injections>
   /** Services to resolve from the registry's container and pass to {@link create}. */
   readonly inject?: I;
   /**
-   * Fields that hold key material inline (`"key"`): a configuration file readable by group or
-   * others that holds one of them gets an `ENVELOPE_CONFIG_PERMISSIONS` warning.
+   * Fields that hold key material inline (`"key"`, or a dotted path: `"keyStore.credentials"`):
+   * a configuration file readable by group or others that sets one of them gets an
+   * `ENVELOPE_CONFIG_PERMISSIONS` warning.
    */
   readonly secretFields?: readonly string[];
   /** Builds the keyring. */

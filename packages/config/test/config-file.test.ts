@@ -98,6 +98,11 @@ describe('14.4: unknown fields in every keyring shape name their path', () => {
     ['aws-kms', { type: 'aws-kms', keyId: arn }, 'keyring.bogus'],
     ['aws-kms-discovery', { type: 'aws-kms-discovery', regions: ['us-east-1'] }, 'keyring.bogus'],
     ['aws-kms-multi-region', { type: 'aws-kms-multi-region', keys: [{ keyId: arn }] }, 'keyring.bogus'],
+    [
+      'aws-kms-hierarchical',
+      { type: 'aws-kms-hierarchical', branchKeyId: 'b', keyStore: { tableName: 'keys', logicalKeyStoreName: 'keys', kmsKeyArn: arn } },
+      'keyring.bogus',
+    ],
   ];
   for (const [type, shape, at] of shapes) {
     it(`14.4: ${type}`, async () => {
@@ -122,6 +127,13 @@ describe('14.4: unknown fields in every keyring shape name their path', () => {
     expect(await configError({ type: 'aws-kms', keyId: arn, credentials: { accessKeyId: 'a', secretAccessKey: 'b', token: 'c' } })).toBe(
       'keyring.credentials.token: unknown field',
     );
+    expect(
+      await configError({
+        type: 'aws-kms-hierarchical',
+        branchKeyId: 'b',
+        keyStore: { tableName: 'keys', logicalKeyStoreName: 'keys', kmsKeyArn: arn, tabelName: 'x' },
+      }),
+    ).toBe('keyring.keyStore.tabelName: unknown field (did you mean "tableName"?)');
   });
 
   it('14.4: a plugin type validated by zod also names the field', async () => {

@@ -34,8 +34,8 @@ describe('schema', () => {
     expect(await configError(hier({ keyStore: { ...keyStore, replicaRegions: ['nowhere'] } }))).toMatch(/replicaRegions\[0\]/);
   });
 
-  it('describes least privilege: GetItem on the table and Decrypt under the store’s name, in every replica region', () => {
-    const d = createRegistry().describe(hier({ keyStore: { ...keyStore, replicaRegions: ['eu-west-1'] } }));
+  it('describes least privilege: GetItem on the table and Decrypt under the store’s name, in every replica region', async () => {
+    const d = await createRegistry().describe(hier({ keyStore: { ...keyStore, replicaRegions: ['eu-west-1'] } }));
     expect(d).toHaveLength(1);
     expect(d[0]!.description.iam).toEqual([
       {
@@ -72,7 +72,7 @@ describe('built from the environment', () => {
       AWS_SECRET_ACCESS_KEY: b.kms.credentials.secretAccessKey,
     };
     const store = { tableName: 'env-store', logicalKeyStoreName: 'env-store', kmsKeyArn };
-    const admin = await buildKeyStore(store, { env, service: (_n, make) => make() });
+    const admin = await buildKeyStore(store, { env });
     await admin.createStore();
     const { branchKeyId } = await admin.createKey({ branchKeyId: 'tenant-env', encryptionContext: { tenant: 'env' } });
     const keyring = await buildKeyring({ type: 'aws-kms-hierarchical', branchKeyIdFrom: 'tenant', keyStore: store }, { env });

@@ -21,6 +21,9 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
+const ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const STORE = { tableName: 'keys', logicalKeyStoreName: 'keys', kmsKeyArn: ARN };
+
 const pem = () =>
   generateKeyPairSync('rsa', {
     modulusLength: 2048,
@@ -108,6 +111,13 @@ describe('15.9: key files readable by others, links, owners', () => {
           children: [
             { type: 'raw-aes', namespace: 'n', name: 'a', keyFile: 'k.bin' },
             { type: 'raw-aes', namespace: 'n', name: 'b', key },
+            { type: 'aws-kms', keyId: ARN, credentials: { accessKeyId: 'AKIA', secretAccessKey: 'secret' } },
+            { type: 'aws-kms-hierarchical', branchKeyId: 'b', keyStore: STORE },
+            {
+              type: 'aws-kms-hierarchical',
+              branchKeyId: 'b',
+              keyStore: { ...STORE, credentials: { accessKeyId: 'A', secretAccessKey: 'S' } },
+            },
           ],
         },
       }),
@@ -116,7 +126,11 @@ describe('15.9: key files readable by others, links, owners', () => {
     warnings.length = 0;
     const nested = await readConfigArgument(file);
     await buildKeyring(nested.config, { baseDir: nested.baseDir, source: nested.source, onWarning: (w) => warnings.push(w) });
-    expect(warnings.map((w) => w.message.split(':')[0])).toEqual(['keyring.children[1].key']);
+    expect(warnings.map((w) => w.message.split(':')[0])).toEqual([
+      'keyring.children[1].key',
+      'keyring.children[2].credentials',
+      'keyring.children[4].keyStore.credentials',
+    ]);
 
     await chmod(file, 0o600);
     warnings.length = 0;

@@ -11,7 +11,8 @@ import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { encrypt, type Keyring } from '@envelope/core';
 import { startKmsLocal, type KmsLocal } from '@envelope/kms-local';
 import { createRegistry } from '../src/index.js';
-import { createKmsClientPool } from '../src/kms-client-pool.js';
+import { kmsClientSupplier } from '@envelope/keyring-kms';
+import { createClientPool } from '../src/client-pool.js';
 
 const GOOD = { accessKeyId: 'AKIAGOODGOODGOOD0001', secretAccessKey: 'good-secret-good-secret-good-secret-0001' };
 const OTHER = { accessKeyId: 'AKIAOTHEROTHERO00002', secretAccessKey: 'other-secret-other-secret-other-secre02' };
@@ -84,7 +85,7 @@ describe('15.14: KMS client settings leak between keyrings', () => {
 
   it('the pool key: every identity and transport setting, and no secret', () => {
     const made: unknown[] = [];
-    const pool = createKmsClientPool({}, ((o: unknown) => (made.push(o), () => ({}) as never)) as never);
+    const pool = createClientPool({}, (o) => (made.push(o), kmsClientSupplier(o)));
     const a = pool.supplier({ endpoint: 'http://127.0.0.1:1', credentials: GOOD });
     expect(pool.supplier({ endpoint: 'http://127.0.0.1:1', credentials: { ...GOOD } })).toBe(a);
     for (const other of [
@@ -103,10 +104,10 @@ describe('15.14: KMS client settings leak between keyrings', () => {
 
   it("the registry's environment: its static credentials, unless it names a profile", () => {
     const made: unknown[] = [];
-    const make = ((o: unknown) => (made.push(o), () => ({}) as never)) as never;
-    createKmsClientPool({ AWS_ACCESS_KEY_ID: GOOD.accessKeyId, AWS_SECRET_ACCESS_KEY: GOOD.secretAccessKey }, make).supplier({});
-    createKmsClientPool({ AWS_ACCESS_KEY_ID: 'A', AWS_SECRET_ACCESS_KEY: 'B', AWS_PROFILE: 'p' }, make).supplier({});
-    createKmsClientPool({}, make).supplier({});
+    const make = (o: unknown) => (made.push(o), () => ({}) as never);
+    createClientPool({ AWS_ACCESS_KEY_ID: GOOD.accessKeyId, AWS_SECRET_ACCESS_KEY: GOOD.secretAccessKey }, make).supplier({});
+    createClientPool({ AWS_ACCESS_KEY_ID: 'A', AWS_SECRET_ACCESS_KEY: 'B', AWS_PROFILE: 'p' }, make).supplier({});
+    createClientPool({}, make).supplier({});
     expect(made).toEqual([{ credentials: GOOD }, { clientConfig: { profile: 'p' } }, {}]);
   });
 });

@@ -152,9 +152,17 @@ describe('services in the registry container', () => {
 
   it('types are known before their code loads; an unknown type lists them', async () => {
     const registry = createRegistry();
-    expect(registry.types()).toEqual(['aws-kms', 'aws-kms-discovery', 'aws-kms-multi-region', 'multi', 'raw-aes', 'raw-rsa']);
+    expect(registry.types()).toEqual([
+      'aws-kms',
+      'aws-kms-discovery',
+      'aws-kms-hierarchical',
+      'aws-kms-multi-region',
+      'multi',
+      'raw-aes',
+      'raw-rsa',
+    ]);
     await expect(registry.build({ type: 'nope' })).rejects.toThrow(
-      /^keyring\.type: unknown keyring type "nope" \(known: aws-kms, aws-kms-discovery, aws-kms-multi-region, multi, raw-aes, raw-rsa\)$/,
+      /^keyring\.type: unknown keyring type "nope" \(known: aws-kms, aws-kms-discovery, aws-kms-hierarchical, aws-kms-multi-region, multi, raw-aes, raw-rsa\)$/,
     );
   });
 });

@@ -128,7 +128,7 @@ export const awsKmsHierarchicalProvider = defineKeyringProvider({
   type: 'aws-kms-hierarchical',
   schema,
   inject: { kms: KMS_CLIENTS, dynamoDb: DYNAMODB_CLIENTS, health: HEALTH_REGISTRY, clock: CLOCK },
-  secretFields: ['keyStore'],
+  secretFields: ['keyStore.credentials'],
   create(c, deps) {
     const keyStore = keyStoreFrom(c.keyStore, deps);
     return new HierarchicalKeyring({
