@@ -25,8 +25,16 @@ describe('--keyring', () => {
     const key = randomBytes(32).toString('base64');
     const r = await run(['encrypt', '--keyring', `{"type":"raw-aes","namespace":"n","name":"k","key":${key}"}`], 'x');
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('envelope: ENVELOPE_CONFIG: keyring: invalid JSON at line 1, column 52\n');
+    expect(r.stderr).toBe('envelope: ENVELOPE_CONFIG: keyring: invalid JSON (line 1, column 52)\n');
     expect(r.stderr).not.toContain(key.slice(0, 8));
+  });
+
+  it('15.5: the same for branch-keys --store, whose configuration may hold credentials', async () => {
+    const secret = randomBytes(30).toString('base64');
+    const r = await run(['branch-keys', 'create-store', '--store', `{"tableName":"t","credentials":{"secretAccessKey":${secret}"}}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('envelope: ENVELOPE_CONFIG: store: invalid JSON (line 1, column 51)\n');
+    expect(r.stderr).not.toContain(secret.slice(0, 8));
   });
 
   it('15.9: a configuration file readable by others that holds a key inline: a warning on stderr, and the command works', async () => {

@@ -22,7 +22,7 @@ describe('15.5: a typo in inline JSON does not echo the key', () => {
     const text = `{"type":"raw-aes","namespace":"n","name":"k","key":${KEY}"}`;
     const err = await readConfigArgument(text).catch((e: Error) => e);
     expect(err).toMatchObject({ code: 'ENVELOPE_CONFIG' });
-    expect((err as Error).message).toBe('keyring: invalid JSON at line 1, column 52');
+    expect((err as Error).message).toBe('keyring: invalid JSON (line 1, column 52)');
     expect(JSON.stringify(err, Object.getOwnPropertyNames(err))).not.toContain('QV3q');
     expect((err as Error).cause).toBeUndefined();
   });
@@ -32,9 +32,9 @@ describe('15.5: a typo in inline JSON does not echo the key', () => {
     dirs.push(dir);
     const file = path.join(dir, 'k.json');
     await writeFile(file, `{\n  "type": "raw-aes",\n  "key": "${KEY}",\n}\n`, { mode: 0o600 });
-    await expect(readConfigArgument(file, 'from')).rejects.toThrow(/^from: ".*k\.json": invalid JSON at line 4, column 1$/);
+    await expect(readConfigArgument(file, 'from')).rejects.toThrow(/^from: ".*k\.json": invalid JSON \(line 4, column 1\)$/);
     await writeFile(file, `{"key": "${KEY}`);
-    await expect(readConfigArgument(file)).rejects.toThrow(/^keyring: ".*k\.json": invalid JSON \(the text ends too early\)$/);
+    await expect(readConfigArgument(file)).rejects.toThrow(/^keyring: ".*k\.json": invalid JSON \(unexpected end at line 1, column \d+\)$/);
     await expect(readConfigArgument(path.join(dir, 'nope.json'))).rejects.toThrow(/^keyring: cannot read ".*nope\.json" \(ENOENT\)$/);
     await expect(readConfigArgument(dir)).rejects.toThrow(/is not a regular file$/);
   });
@@ -78,6 +78,6 @@ describe('15.5: a typo in inline JSON does not echo the key', () => {
     expect(jsonErrorOffset('[1, 2,]')).toBe(6);
     expect(jsonErrorOffset('{"a":1} x')).toBe(8);
     expect(lineColumn('{\n  "a": x\n}', 9)).toEqual({ line: 2, column: 8 });
-    expect(() => parseConfigJson('', 'keyring')).toThrow(/^keyring: invalid JSON \(the text ends too early\)$/);
+    expect(() => parseConfigJson('', 'keyring')).toThrow(/^keyring: invalid JSON \(unexpected end at line 1, column 1\)$/);
   });
 });

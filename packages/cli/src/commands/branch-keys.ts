@@ -5,9 +5,7 @@
  * keyring configuration works too: its `keyStore` is used). Endpoints come from the store's
  * `kmsEndpoint` / `dynamodbEndpoint`, else `AWS_ENDPOINT_URL_KMS` / `AWS_ENDPOINT_URL_DYNAMODB`.
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { EnvelopeError } from '@envelope/core';
 import { UsageError, type CliIo } from '../io.js';
 import { parseContextPairs } from '../context-pairs.js';
 
@@ -43,18 +41,9 @@ Examples:
 
 /** Reads --store: inline JSON if it starts with "{", else a file; a keyring configuration's keyStore is used. */
 async function readStoreConfig(arg: string): Promise<unknown> {
-  const inline = arg.trimStart().startsWith('{');
-  const text = inline
-    ? arg
-    : await readFile(arg, 'utf8').catch((e: NodeJS.ErrnoException) => {
-        throw new EnvelopeError('ENVELOPE_CONFIG', `store: cannot read ${JSON.stringify(arg)} (${e.code ?? e.message})`);
-      });
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new EnvelopeError('ENVELOPE_CONFIG', `store: invalid JSON (${(e as Error).message})`);
-  }
+  // config's reader: a JSON error gives the position only, as a store may hold credentials (15.5).
+  const { readConfigArgument } = await import('@envelope/config');
+  const v = (await readConfigArgument(arg, 'store')).config;
   const o = v as { type?: unknown; keyStore?: unknown; keyring?: { type?: unknown; keyStore?: unknown } } | null;
   if (o && o.type === 'aws-kms-hierarchical') return o.keyStore;
   if (o && o.keyring?.type === 'aws-kms-hierarchical') return o.keyring.keyStore;
