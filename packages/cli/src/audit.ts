@@ -84,12 +84,16 @@ export class CliAudit {
           outcome: 'success',
           latencyMs: 0,
           contextKeys: [],
-          details: { ...facts, missingRegions: w.missingRegions ?? [], cached: true },
+          messageId: facts.messageId,
+          missingRegions: w.missingRegions ?? [],
+          details: { input: facts.input, output: facts.output, cached: true },
         });
       }
       return;
     }
-    for (const e of held) this.#inner.emit({ ...e, details: { ...e.details, ...facts } });
+    // The message id is an event field (docs/audit.md); where the message came from and went, details.
+    for (const e of held)
+      this.#inner.emit({ ...e, messageId: facts.messageId, details: { ...e.details, input: facts.input, output: facts.output } });
   }
 
   close(): void {

@@ -84,7 +84,9 @@ describe('a degraded encrypt through the CLI', () => {
       expect(degraded).toHaveLength(1);
       expect(degraded[0]).toMatchObject({
         keyringType: 'aws-kms-multi-region',
-        details: { missingRegions: ['eu-west-1'], messageId: m.messageId, input, output: out },
+        messageId: m.messageId,
+        missingRegions: ['eu-west-1'],
+        details: { input, output: out },
       });
       expect(events.some((e) => e.operation === 'generate' || e.operation === 'wrap')).toBe(true);
       // The audit file is private, and holds no key material.
