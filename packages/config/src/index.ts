@@ -16,7 +16,7 @@ export { KeyringRegistry } from './keyring-registry.js';
 export type { RegistryOptions } from './keyring-registry.js';
 export { ServiceContainer, serviceToken } from './service-container.js';
 export type { ServiceToken, Scope, BindingOptions, ServiceFactory, ServiceResolver } from './service-container.js';
-export { ENV, AUDIT_SINK, CLOCK, KMS_CLIENTS, DYNAMODB_CLIENTS, HEALTH_REGISTRY, MATERIALS_CACHES } from './services.js';
+export { ENV, AUDIT_SINK, CLOCK, KMS_CLIENTS, DYNAMODB_CLIENTS, HEALTH_REGISTRY, REGION_PACER, MATERIALS_CACHES } from './services.js';
 export type { ClientPool, ClientSettings, KmsClientPool } from './client-pool.js';
 export { configModule, defineKeyringProvider, isConfigModule, keyringProviderModule } from './provider.js';
 export type {

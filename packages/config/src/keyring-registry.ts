@@ -6,7 +6,7 @@
  * it) knows the container.
  */
 import type { Keyring } from '@envelope/core';
-import type { Clock } from '@envelope/keyring-multi-region';
+import type { Clock } from '@envelope/keyring-kms';
 import { nullAuditSink, type AuditSink } from './audit.js';
 import { AuditingKeyring } from './auditing-keyring.js';
 import type { ConfigSource } from './config-source.js';

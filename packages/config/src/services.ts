@@ -3,7 +3,8 @@
  * first use: a raw-key configuration never resolves the KMS client pool, so it never loads the
  * AWS SDK. Providers ask for them through `inject`; plugins and tests override them.
  */
-import type { Clock, HealthRegistry } from '@envelope/keyring-multi-region';
+import type { Clock, RegionPacer } from '@envelope/keyring-kms';
+import type { HealthRegistry } from '@envelope/keyring-multi-region';
 import type { MaterialsCache } from '@envelope/caching';
 import { nullAuditSink, type AuditSink } from './audit.js';
 import { scopedAuditSink } from './message-audit.js';
@@ -22,6 +23,12 @@ export const AUDIT_SINK = serviceToken<AuditSink>('audit-sink');
 export const CLOCK = serviceToken<Clock>('clock');
 /** SDK clients shared by every KMS keyring of the container, one per distinct client setting. */
 export const KMS_CLIENTS = serviceToken<KmsClientPool>('kms-clients');
+/**
+ * Paces KMS calls per region to the region's (learned) quota. Default: keyring-kms's process-wide
+ * pacer on the system clock (a quota is the account's, whoever calls), a pacer of its own on
+ * another clock (a fake one in tests).
+ */
+export const REGION_PACER = serviceToken<RegionPacer>('region-pacer');
 /** DynamoDB clients for key stores (the hierarchical keyring), pooled like the KMS clients. */
 export const DYNAMODB_CLIENTS = serviceToken<ClientPool<DynamoDbClientSupplier>>('dynamodb-clients');
 /**
@@ -42,7 +49,8 @@ export interface ServiceDefaults {
 export function bindDefaultServices(c: ServiceContainer, d: ServiceDefaults): void {
   c.bind(ENV, () => d.env);
   c.bind(AUDIT_SINK, () => (d.audit ? scopedAuditSink(d.audit) : nullAuditSink));
-  c.bind(CLOCK, async () => d.clock ?? (await import('@envelope/keyring-multi-region')).systemClock);
+  c.bind(CLOCK, async () => d.clock ?? (await import('@envelope/keyring-kms')).systemClock);
+  c.bind(REGION_PACER, async (s) => (await import('@envelope/keyring-kms')).defaultPacerFor(await s.get(CLOCK)));
   c.bind(KMS_CLIENTS, async (s) => {
     const [{ createClientPool }, { kmsClientSupplier }] = await Promise.all([import('./client-pool.js'), import('@envelope/keyring-kms')]);
     return createClientPool(await s.get(ENV), kmsClientSupplier);

@@ -7,11 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { decrypt, encrypt, type Keyring } from '@envelope/core';
 import type { KmsClient } from '@envelope/keyring-kms';
-import type { Clock, MultiRegionKeyring } from '@envelope/keyring-multi-region';
+import { ManualClock } from '@envelope/keyring-kms';
+import type { MultiRegionKeyring } from '@envelope/keyring-multi-region';
 import {
   AUDIT_SINK,
   HEALTH_REGISTRY,
   KMS_CLIENTS,
+  REGION_PACER,
   buildKeyring,
   callbackAuditSink,
   configModule,
@@ -66,12 +68,13 @@ describe('services in the registry container', () => {
     expect(other.health).not.toBe(a.health);
   });
 
-  it("the registry's clock reaches the breakers (a fake clock in tests)", async () => {
-    let t = 1000;
-    const clock: Clock = { now: () => t, setTimer: () => () => {} };
-    const k = (await createRegistry({ clock }).build(multiRegion)) as MultiRegionKeyring;
+  it("the registry's clock reaches the breakers and the pacer (a fake clock in tests)", async () => {
+    const clock = new ManualClock(1000);
+    const registry = createRegistry({ clock });
+    const k = (await registry.build(multiRegion)) as MultiRegionKeyring;
     expect(k.health.clock).toBe(clock);
-    t += 5;
+    expect((await registry.get(REGION_PACER)).clock).toBe(clock);
+    await clock.advance(5);
     expect(k.health.clock.now()).toBe(1005);
   });
 

@@ -2,7 +2,7 @@
 import { KmsDiscoveryKeyring } from '@envelope/keyring-kms';
 import { defineKeyringProvider } from '../provider.js';
 import { s } from '../schema.js';
-import { KMS_CLIENTS } from '../services.js';
+import { CLOCK, KMS_CLIENTS, REGION_PACER } from '../services.js';
 import { callOptions, clientFields, clientSecretFields, region, supplierFor } from './kms-client-settings.js';
 
 export const awsKmsDiscoveryProvider = defineKeyringProvider({
@@ -21,11 +21,13 @@ export const awsKmsDiscoveryProvider = defineKeyringProvider({
       .optional(),
     ...clientFields,
   }),
-  inject: { kms: KMS_CLIENTS },
+  inject: { kms: KMS_CLIENTS, clock: CLOCK, pacer: REGION_PACER },
   secretFields: clientSecretFields,
-  create(c, { kms }) {
+  create(c, { kms, clock, pacer }) {
     return new KmsDiscoveryKeyring({
       clientSupplier: supplierFor(kms, c),
+      clock,
+      pacer,
       regions: c.regions,
       ...(c.filter ? { discoveryFilter: c.filter } : {}),
       grantTokens: c.grantTokens,

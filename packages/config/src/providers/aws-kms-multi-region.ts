@@ -7,7 +7,7 @@ import { kmsOperations } from '@envelope/keyring-kms';
 import { MultiRegionKeyring } from '@envelope/keyring-multi-region';
 import { defineKeyringProvider } from '../provider.js';
 import { s } from '../schema.js';
-import { AUDIT_SINK, HEALTH_REGISTRY, KMS_CLIENTS } from '../services.js';
+import { AUDIT_SINK, HEALTH_REGISTRY, KMS_CLIENTS, REGION_PACER } from '../services.js';
 import { clientFields, clientSecretFields, keyArn, supplierFor } from './kms-client-settings.js';
 
 export const awsKmsMultiRegionProvider = defineKeyringProvider({
@@ -26,13 +26,14 @@ export const awsKmsMultiRegionProvider = defineKeyringProvider({
     preferredRegion: s.string().optional(),
     ...clientFields,
   }),
-  inject: { kms: KMS_CLIENTS, health: HEALTH_REGISTRY, audit: AUDIT_SINK },
+  inject: { kms: KMS_CLIENTS, health: HEALTH_REGISTRY, pacer: REGION_PACER, audit: AUDIT_SINK },
   secretFields: clientSecretFields,
-  create(c, { kms, health, audit }) {
+  create(c, { kms, health, pacer, audit }) {
     return new MultiRegionKeyring({
       keys: c.keys,
       kms: kmsOperations(supplierFor(kms, c), { grantTokens: c.grantTokens }),
       health,
+      pacer,
       encryptPolicy: c.encryptPolicy,
       ...(c.hedgeAfterMs !== undefined ? { hedgeAfterMs: c.hedgeAfterMs } : {}),
       ...(c.deadlineMs ? { deadlineMs: c.deadlineMs } : {}),

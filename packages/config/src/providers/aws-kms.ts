@@ -2,7 +2,7 @@
 import { KmsKeyring } from '@envelope/keyring-kms';
 import { defineKeyringProvider } from '../provider.js';
 import { s } from '../schema.js';
-import { KMS_CLIENTS } from '../services.js';
+import { CLOCK, KMS_CLIENTS, REGION_PACER } from '../services.js';
 import { callOptions, clientFields, clientSecretFields, keyIdOrAliasArn, supplierFor } from './kms-client-settings.js';
 
 export const awsKmsProvider = defineKeyringProvider({
@@ -13,11 +13,13 @@ export const awsKmsProvider = defineKeyringProvider({
     additionalKeyIds: s.array(keyIdOrAliasArn).optional(),
     ...clientFields,
   }),
-  inject: { kms: KMS_CLIENTS },
+  inject: { kms: KMS_CLIENTS, clock: CLOCK, pacer: REGION_PACER },
   secretFields: clientSecretFields,
-  create(c, { kms }) {
+  create(c, { kms, clock, pacer }) {
     return new KmsKeyring({
       clientSupplier: supplierFor(kms, c),
+      clock,
+      pacer,
       generatorKeyId: c.keyId,
       keyIds: c.additionalKeyIds ?? [],
       grantTokens: c.grantTokens,

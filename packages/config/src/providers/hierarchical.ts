@@ -13,7 +13,7 @@
  * there, the KMS key a multi-region key). Clients come from the container's pools and region
  * health from its health registry, shared with the other keyrings of the registry.
  */
-import { parseKeyArn } from '@envelope/keyring-kms';
+import { parseKeyArn, type Clock } from '@envelope/keyring-kms';
 import { BranchKeyStore, HierarchicalKeyring, branchKeyIdFromContext, endpointFromEnv } from '@envelope/keyring-hierarchical';
 import type { HealthRegistry } from '@envelope/keyring-multi-region';
 import type { DynamoDbClientSupplier } from '@envelope/keyring-hierarchical';
@@ -72,6 +72,7 @@ const schema = s
 /** The shared services a key store uses. */
 interface KeyStoreServices {
   readonly env: NodeJS.ProcessEnv;
+  readonly clock: Clock;
   readonly kms: KmsClientPool;
   readonly dynamoDb: ClientPool<DynamoDbClientSupplier>;
   readonly health: HealthRegistry;
@@ -89,6 +90,7 @@ export function keyStoreFrom(c: KeyStoreConfig, services: KeyStoreServices): Bra
     kms: services.kms.supplier({ ...settings, endpoint: c.kmsEndpoint ?? endpointFromEnv(services.env, 'KMS') }),
     dynamoDb: services.dynamoDb.supplier({ ...settings, endpoint: c.dynamodbEndpoint ?? endpointFromEnv(services.env, 'DYNAMODB') }),
     health: services.health,
+    clock: services.clock,
     ...(c.callTimeoutMs ? { callTimeoutMs: c.callTimeoutMs } : {}),
     ...(c.maxRetries !== undefined ? { maxRetries: c.maxRetries } : {}),
     ...(c.deadlineMs ? { deadlineMs: c.deadlineMs } : {}),
@@ -98,8 +100,14 @@ export function keyStoreFrom(c: KeyStoreConfig, services: KeyStoreServices): Bra
 
 /** The services of {@link keyStoreFrom}, resolved from a container (for `buildKeyStore`). */
 export async function keyStoreServices(c: ServiceResolver): Promise<KeyStoreServices> {
-  const [env, kms, dynamoDb, health] = await Promise.all([c.get(ENV), c.get(KMS_CLIENTS), c.get(DYNAMODB_CLIENTS), c.get(HEALTH_REGISTRY)]);
-  return { env, kms, dynamoDb, health };
+  const [env, kms, dynamoDb, health, clock] = await Promise.all([
+    c.get(ENV),
+    c.get(KMS_CLIENTS),
+    c.get(DYNAMODB_CLIENTS),
+    c.get(HEALTH_REGISTRY),
+    c.get(CLOCK),
+  ]);
+  return { env, kms, dynamoDb, health, clock };
 }
 
 /**
