@@ -100,6 +100,22 @@ describe('rewrap: a batch of files', () => {
     expect((await import('node:fs')).lstatSync(path.join(dir, 'named.enc')).isSymbolicLink()).toBe(true);
   });
 
+  it('a signed message whose signature fails is never re-signed: the file stays as it was, no temporary is left', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-rwb-'));
+    const a = keyPair('a');
+    const b = keyPair('b');
+    const file = path.join(dir, 'signed.enc');
+    const pt = randomBytes(300_000);
+    const ct = Buffer.from((await encrypt(pt, { keyring: a.keyring, suite: 0x0578, frameLength: 4096 })).ciphertext);
+    ct[ct.length - 1]! ^= 1; // the signature, at the very end
+    await writeFile(file, ct);
+    const r = await run(['rewrap', '--from', a.config, '--to', b.config, file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^envelope: ENVELOPE_AUTHENTICATION_FAILED: /m);
+    expect((await readFile(file)).equals(ct)).toBe(true);
+    expect(await readdir(dir)).toEqual(['signed.enc']);
+  });
+
   it('--mode remove that matches no EDK in any file is an error, not "skipped"', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'envelope-rwb-'));
     const a = keyPair('a');
