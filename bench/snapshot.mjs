@@ -27,5 +27,8 @@ for (const entry of readdirSync(path.join(root, 'node_modules'))) {
   symlinkSync(path.join(root, 'node_modules', entry), path.join(dest, 'node_modules', entry));
 }
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-writeFileSync(path.join(dest, 'package.json'), JSON.stringify({ name: 'envelope-snapshot', private: true, type: 'module', commit }, null, 2));
+writeFileSync(
+  path.join(dest, 'package.json'),
+  JSON.stringify({ name: 'envelope-snapshot', private: true, type: 'module', commit }, null, 2),
+);
 process.stdout.write(`snapshot of ${commit} in ${dest}\n`);
