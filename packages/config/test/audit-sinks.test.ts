@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PassThrough } from 'node:stream';
+import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { trace, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { encrypt } from '@envelope/core';
@@ -9,12 +9,16 @@ const aes = () => ({ type: 'raw-aes', namespace: 'audit', name: 'k', key: random
 
 describe('audit sinks', () => {
   it('JSON lines: one parseable object per event, no context values by default', async () => {
-    const out = new PassThrough();
     const lines: string[] = [];
-    out.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean)));
+    // A stream that takes each write as it comes: no waiting on the event loop to see the lines.
+    const out = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
     const keyring = await buildKeyring(aes(), { audit: jsonLinesAuditSink(out) });
     await encrypt(Buffer.from('x'), { keyring, suite: 0x0478, encryptionContext: { user: 'alice' } });
-    await new Promise((r) => setImmediate(r));
     expect(lines).toHaveLength(1);
     const e = JSON.parse(lines[0]!) as AuditEvent;
     expect(e).toMatchObject({ operation: 'generate', keyringType: 'raw-aes', keyId: 'audit/k', outcome: 'success', contextKeys: ['user'] });
