@@ -17,9 +17,12 @@ export function fromUtf8(b: Uint8Array, what: string): string {
   }
 }
 
-/** A view of `b` as a Buffer without copying (respects byteOffset). */
-export function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+/**
+ * A plain Uint8Array view of `b` (no copy). On a Buffer, `slice` is a view and `subarray`
+ * returns a Buffer; on the plain view both behave as typed arrays do (slice copies).
+ */
+export function plain(b: Uint8Array): Uint8Array {
+  return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** Overwrites every byte with zero. */
@@ -27,43 +30,16 @@ export function wipe(...bufs: (Uint8Array | undefined)[]): void {
   for (const b of bufs) b?.fill(0);
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.byteLength;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
-}
-
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Thrown by {@link Reader} when the input ends early; the streaming parser waits for more. */
-export class NeedMoreData extends Error {
-  constructor() {
-    super('need more data');
-  }
-}
-
 /**
  * A bounds-checked big-endian reader over untrusted bytes. Every length it reads is checked
- * against what remains before anything is sliced or allocated.
+ * against what remains before anything is sliced or allocated; running out is a malformed message.
+ * The incremental header parser swaps `bytes` for a longer view as input arrives.
  */
 export class Reader {
   offset: number;
-  constructor(
-    readonly bytes: Uint8Array,
-    offset = 0,
-    /** When true, running out of bytes throws NeedMoreData (streaming); otherwise malformed. */
-    private readonly partial = false,
-  ) {
+  bytes: Uint8Array;
+  constructor(bytes: Uint8Array, offset = 0) {
+    this.bytes = plain(bytes);
     this.offset = offset;
   }
 
@@ -72,10 +48,7 @@ export class Reader {
   }
 
   private need(n: number, what: string): void {
-    if (n > this.remaining) {
-      if (this.partial) throw new NeedMoreData();
-      throw malformed(`truncated ${what}`);
-    }
+    if (n > this.remaining) throw malformed(`truncated ${what}`);
   }
 
   u8(what: string): number {

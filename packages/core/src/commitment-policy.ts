@@ -1,7 +1,7 @@
 /**
  * Commitment policies (spec: framework/commitment-policy.md, client-apis/client.md).
  */
-import { EnvelopeError } from './errors.js';
+import { EnvelopeError, invalidArgument } from './errors.js';
 import type { AlgorithmSuite } from './suites.js';
 
 export type CommitmentPolicy = 'FORBID_ENCRYPT_ALLOW_DECRYPT' | 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' | 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT';
@@ -17,7 +17,7 @@ const POLICIES: readonly CommitmentPolicy[] = [
 export function parseCommitmentPolicy(p: unknown): CommitmentPolicy {
   if (p === undefined) return DEFAULT_COMMITMENT_POLICY;
   if (typeof p === 'string' && (POLICIES as readonly string[]).includes(p)) return p as CommitmentPolicy;
-  throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `commitmentPolicy: expected one of ${POLICIES.join(', ')}`);
+  throw invalidArgument('commitmentPolicy', `expected one of ${POLICIES.join(', ')}`);
 }
 
 /** Throws unless `suite` may be used to encrypt under `policy`. */

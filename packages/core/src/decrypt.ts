@@ -1,8 +1,7 @@
 /** Buffer decryption (spec: client-apis/decrypt.md). */
 import { invalidArgument, malformed } from './errors.js';
-import { NeedMoreData } from './bytes.js';
 import { checkDecryptOptions, type DecryptOptions } from './options.js';
-import { parseHeader } from './format/header.js';
+import { parseHeader } from './format/header-parser.js';
 import { DecryptSession } from './message/decrypt-session.js';
 import type { MessageInfo } from './message/message-info.js';
 import type { EncryptionContext } from './encryption-context.js';
@@ -28,27 +27,23 @@ export async function decrypt(message: Uint8Array, options: DecryptOptions): Pro
   const o = checkDecryptOptions(options);
   const header = parseHeader(message, o);
   const session = await DecryptSession.begin(header, o);
-  // The plaintext is never longer than the body; the slack is zeroed before returning.
+  // The plaintext is never longer than the body; frames are decrypted into it (each frame's
+  // decipher output is wiped) and the slack is zeroed before returning.
   const out = Buffer.allocUnsafe(message.byteLength - header.length);
   let w = 0;
   try {
     let off = header.length;
-    while (!session.decrypter.done) {
-      const f = session.decrypter.decryptAt(message, off);
-      out.set(f.plaintext, w);
+    while (!session.done) {
+      const f = session.readFrame(message, off, out, w);
       w += f.plaintext.byteLength;
       off += f.consumed;
     }
-    if (session.signed) {
-      session.updateSignature(message.subarray(header.length, off));
-      off += session.verifyFooter(message, off, false);
-    }
+    off += session.verifyFooter(message, off);
     if (off !== message.byteLength) throw malformed('trailing bytes after the message');
     out.fill(0, w);
     return { plaintext: out.subarray(0, w), messageInfo: session.info, encryptionContext: session.encryptionContext };
   } catch (e) {
     out.fill(0);
-    if (e instanceof NeedMoreData) throw malformed('truncated message');
     throw e;
   } finally {
     session.dispose();

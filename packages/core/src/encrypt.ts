@@ -2,8 +2,7 @@
 import { invalidArgument, limitExceeded } from './errors.js';
 import { checkEncryptOptions, type EncryptOptions } from './options.js';
 import { EncryptSession } from './message/encrypt-session.js';
-import { MAX_FRAMES, finalFrameOverhead, regularFrameOverhead } from './format/frame.js';
-import { MAX_SIGNATURE_LENGTH } from './format/footer.js';
+import { MAX_FOOTER_LENGTH, MAX_FRAMES, frameCount, framedBodyLength } from './format/framing.js';
 import type { MessageInfo } from './message/message-info.js';
 import type { EncryptionContext } from './encryption-context.js';
 import type { EncryptionWarning } from './materials/materials.js';
@@ -32,20 +31,12 @@ export async function encrypt(plaintext: Uint8Array, options: EncryptOptions): P
   const o = checkEncryptOptions(options);
   const len = plaintext.byteLength;
   const fl = o.frameLength;
-  // A plaintext that is an exact multiple of the frame length ends in a full final frame
-  // (spec: message-body.md, "Final Frame": SHOULD be equal to the frame length).
-  const frames = len === 0 ? 1 : Math.ceil(len / fl);
+  const frames = frameCount(len, fl);
   if (frames > MAX_FRAMES) throw limitExceeded('plaintext needs more than 2^32-1 frames at this frame length');
   const session = await EncryptSession.begin(o, len);
   try {
     const s = session.suite;
-    const finalLen = len - (frames - 1) * fl;
-    const size =
-      session.header.byteLength +
-      (frames - 1) * (regularFrameOverhead(s) + fl) +
-      finalFrameOverhead(s) +
-      finalLen +
-      (s.signature ? 2 + MAX_SIGNATURE_LENGTH : 0);
+    const size = session.header.byteLength + framedBodyLength(s, len, fl) + (s.signature ? MAX_FOOTER_LENGTH : 0);
     // Every byte handed back is written below; the unused tail of a signed message is zeroed.
     const out = Buffer.allocUnsafe(size);
     out.set(session.header, 0);

@@ -14,9 +14,44 @@ export const PUBLIC_KEY_CONTEXT_KEY = 'aws-crypto-public-key';
 /** Keys beginning with this prefix are reserved for the library. */
 export const RESERVED_PREFIX = 'aws-crypto-';
 
+/**
+ * Builds a context from key/value pairs, as a frozen object without a prototype: every key is an
+ * ordinary own key, `__proto__` and `constructor` included (on a plain `{}`, assigning
+ * `__proto__` would set the prototype and drop the pair silently). A key given twice is refused.
+ * Command-line and configuration parsers build contexts with this.
+ *
+ * @example
+ * ```ts
+ * const ec = encryptionContextFromPairs([['tenant', 'a'], ['__proto__', 'x']]);
+ * Object.keys(ec); // ['tenant', '__proto__']
+ * ```
+ */
+export function encryptionContextFromPairs(pairs: Iterable<readonly [string, string]>, param = 'encryptionContext'): EncryptionContext {
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, v] of pairs) {
+    if (Object.prototype.hasOwnProperty.call(out, k)) throw invalidArgument(param, `key ${JSON.stringify(k)} given twice`);
+    out[k] = v;
+  }
+  return checkEncryptionContext(out, param);
+}
+
+/** A copy of `ec` with `key` set to `value` (frozen, no prototype). */
+export function withPair(ec: EncryptionContext, key: string, value: string): EncryptionContext {
+  const out: Record<string, string> = Object.assign(Object.create(null), ec);
+  out[key] = value;
+  return Object.freeze(out);
+}
+
+/** A copy of `ec` without the pairs whose keys `drop` names (frozen, no prototype). */
+export function withoutKeys(ec: EncryptionContext, drop: (key: string) => boolean): EncryptionContext {
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, v] of Object.entries(ec)) if (!drop(k)) out[k] = v;
+  return Object.freeze(out);
+}
+
 /** Validates caller input at the edge and returns a frozen, null-prototype copy. */
 export function checkEncryptionContext(ec: unknown, param = 'encryptionContext'): EncryptionContext {
-  if (ec === undefined) return Object.freeze({});
+  if (ec === undefined) return Object.freeze(Object.create(null) as Record<string, string>);
   if (ec === null || typeof ec !== 'object' || Array.isArray(ec)) {
     throw invalidArgument(param, 'expected an object of string pairs');
   }

@@ -9,6 +9,11 @@ export type ErrorCode =
   | 'ENVELOPE_INVALID_ARGUMENT'
   /** The message is not a well-formed AWS Encryption SDK message (or is truncated). */
   | 'ENVELOPE_MALFORMED_MESSAGE'
+  /**
+   * The input is not an envelope message at all: it is empty, or its first byte is no message
+   * format version (a random or plaintext file, or a base64-encoded message).
+   */
+  | 'ENVELOPE_NOT_A_MESSAGE'
   /** A tag, commitment or signature check failed. One fixed message, never which check. */
   | 'ENVELOPE_AUTHENTICATION_FAILED'
   /** A version, suite, content type or feature this library does not support. */
@@ -83,19 +88,50 @@ export function malformed(what: string): EnvelopeError {
   return new EnvelopeError('ENVELOPE_MALFORMED_MESSAGE', `malformed message: ${what}`);
 }
 
-export function invalidArgument(param: string, problem: string): EnvelopeError {
-  return new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: ${problem}`);
+/** The input is not an envelope message at all (see the `ENVELOPE_NOT_A_MESSAGE` code). */
+export function notAMessage(why: string): EnvelopeError {
+  return new EnvelopeError('ENVELOPE_NOT_A_MESSAGE', `not an envelope message: ${why}`);
+}
+
+/**
+ * The error for a bad argument caught at the edge: `ENVELOPE_INVALID_ARGUMENT` with the message
+ * `<param>: <problem>`, so the message names the parameter (never its value when that may be
+ * secret).
+ *
+ * @example
+ * ```ts
+ * if (!Number.isInteger(n) || n < 1) throw invalidArgument('maxEntries', 'expected a positive integer');
+ * ```
+ */
+export function invalidArgument(param: string, problem: string, options?: { cause?: unknown }): EnvelopeError {
+  return new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: ${problem}`, options);
 }
 
 export function limitExceeded(what: string): EnvelopeError {
   return new EnvelopeError('ENVELOPE_LIMIT_EXCEEDED', what);
 }
 
+/**
+ * For catch blocks that turn failures into something else (a "not mine", a list of causes, a
+ * refusal): rethrows `e` if it is the caller's abort, which must reach the caller as it is.
+ *
+ * @example
+ * ```ts
+ * try { await keyring.onDecrypt(m, edks, options); } catch (e) { rethrowIfAborted(e); causes.push(...failuresOf(e)); }
+ * ```
+ */
+export function rethrowIfAborted(e: unknown): void {
+  if (e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED') throw e;
+}
+
+/** The error for a caller's abort: `ENVELOPE_ABORTED`, with the signal's reason as its cause. */
+export function abortedError(signal: AbortSignal): EnvelopeError {
+  return new EnvelopeError('ENVELOPE_ABORTED', 'operation aborted', { cause: signal.reason });
+}
+
 /** Throws ENVELOPE_ABORTED if the signal has fired. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    throw new EnvelopeError('ENVELOPE_ABORTED', 'operation aborted', { cause: signal.reason });
-  }
+  if (signal?.aborted) throw abortedError(signal);
 }
 
 /** Formats a list of key failures for an error message (no key material, ever). */

@@ -2,7 +2,16 @@
  * @envelope/core: the AWS Encryption SDK message format, materials, keyring contracts,
  * encrypt/decrypt (buffers and streams) and rewrap.
  */
-export { EnvelopeError, isEnvelopeError, describeFailures, throwIfAborted, AUTH_FAILED_MESSAGE } from './errors.js';
+export {
+  EnvelopeError,
+  isEnvelopeError,
+  describeFailures,
+  throwIfAborted,
+  rethrowIfAborted,
+  abortedError,
+  invalidArgument,
+  AUTH_FAILED_MESSAGE,
+} from './errors.js';
 export type { ErrorCode, KeyFailure } from './errors.js';
 export { SUITES, DEFAULT_SUITE_ID, getSuite, formatSuiteId } from './suites.js';
 export type { AlgorithmSuite, HashName, CurveName } from './suites.js';
@@ -12,6 +21,7 @@ export type { CommitmentPolicy } from './commitment-policy.js';
 export {
   PUBLIC_KEY_CONTEXT_KEY,
   checkEncryptionContext,
+  encryptionContextFromPairs,
   serializeEncryptionContext,
   serializeEncryptionContextInOrder,
   deserializeEncryptionContext,
@@ -37,9 +47,12 @@ export type { EncryptOptions, DecryptOptions, KeySource } from './options.js';
 export { DEFAULT_FRAME_LENGTH, DEFAULT_STREAM_FRAME_LENGTH, DEFAULT_MAX_ENCRYPTED_DATA_KEYS, DEFAULT_MAX_FRAME_LENGTH } from './options.js';
 export type { MessageInfo } from './message/message-info.js';
 export { encryptStream, decryptStream, encryptWebStream, decryptWebStream } from './stream.js';
-export { StreamEncryptor, StreamDecryptor } from './message/stream-codec.js';
-export type { EncryptStreamOptions, DecryptStreamOptions } from './message/stream-codec.js';
-export { parseHeader } from './format/header.js';
+export { StreamEncryptor } from './message/stream-encryptor.js';
+export type { EncryptStreamOptions } from './message/stream-encryptor.js';
+export { StreamDecryptor, DEFAULT_MAX_BUFFERED_PLAINTEXT } from './message/stream-decryptor.js';
+export type { DecryptStreamOptions } from './message/stream-decryptor.js';
+export { parseHeader, HeaderParser, readMessageHeader } from './format/header-parser.js';
+export { DEFAULT_MAX_HEADER_LENGTH } from './format/header.js';
 export type { MessageHeader, ParsedHeader, HeaderLimits } from './format/header.js';
 export { rewrap, rewrapStream } from './rewrap.js';
-export type { RewrapOptions, RewrapResult, RewrapMode } from './rewrap.js';
+export type { RewrapOptions, RewrapResult, RewrapMode, RewrapSummary } from './rewrap.js';

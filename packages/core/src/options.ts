@@ -1,9 +1,10 @@
 /** Validation of the public encrypt/decrypt options, at the edge. */
-import { EnvelopeError, invalidArgument } from './errors.js';
+import { invalidArgument } from './errors.js';
 import { parseCommitmentPolicy, type CommitmentPolicy } from './commitment-policy.js';
 import { checkEncryptionContext, type EncryptionContext } from './encryption-context.js';
 import { getSuite, type AlgorithmSuite } from './suites.js';
 import { DefaultMaterialsManager } from './materials/default-materials-manager.js';
+import { DEFAULT_MAX_HEADER_LENGTH } from './format/header.js';
 import type { MaterialsManager } from './materials/materials-manager.js';
 import type { Keyring } from './keyring/keyring.js';
 
@@ -51,6 +52,8 @@ export type DecryptOptions = KeySource &
     encryptionContext?: Record<string, string>;
     /** Largest frame (or non-framed body) accepted. Default 64 MiB. */
     maxFrameLength?: number;
+    /** Largest header accepted, in bytes, whatever the EDK count allows. Default 1 MiB (DEFAULT_MAX_HEADER_LENGTH). */
+    maxHeaderLength?: number;
   };
 
 export interface CheckedCommon {
@@ -71,10 +74,7 @@ function checkCommon(options: unknown, what: string): CheckedCommon {
   if (typeof materialsManager.getEncryptionMaterials !== 'function' || typeof materialsManager.decryptMaterials !== 'function') {
     throw invalidArgument('materialsManager', 'expected a MaterialsManager');
   }
-  const maxEncryptedDataKeys = o.maxEncryptedDataKeys ?? DEFAULT_MAX_ENCRYPTED_DATA_KEYS;
-  if (!Number.isInteger(maxEncryptedDataKeys) || maxEncryptedDataKeys < 1 || maxEncryptedDataKeys > 0xffff) {
-    throw invalidArgument('maxEncryptedDataKeys', 'expected an integer from 1 to 65535');
-  }
+  const maxEncryptedDataKeys = integerOption(o.maxEncryptedDataKeys, 'maxEncryptedDataKeys', DEFAULT_MAX_ENCRYPTED_DATA_KEYS, 1, 0xffff);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalidArgument('signal', 'expected an AbortSignal');
   return { materialsManager, commitmentPolicy: parseCommitmentPolicy(o.commitmentPolicy), maxEncryptedDataKeys, signal: o.signal };
 }
@@ -87,16 +87,13 @@ export interface CheckedEncryptOptions extends CheckedCommon {
 
 export function checkEncryptOptions(options: EncryptOptions): CheckedEncryptOptions {
   const common = checkCommon(options, 'encrypt');
-  const frameLength = options.frameLength ?? DEFAULT_FRAME_LENGTH;
-  if (!Number.isInteger(frameLength) || frameLength < 1 || frameLength > 0xffffffff) {
-    throw invalidArgument('frameLength', 'expected an integer from 1 to 4294967295');
-  }
+  const frameLength = integerOption(options.frameLength, 'frameLength', DEFAULT_FRAME_LENGTH, 1, 0xffffffff);
   let suite: AlgorithmSuite | undefined;
   if (options.suite !== undefined) {
     try {
       suite = getSuite(options.suite);
     } catch (e) {
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `suite: ${(e as Error).message}`, { cause: e });
+      throw invalidArgument('suite', (e as Error).message, { cause: e });
     }
   }
   return { ...common, encryptionContext: checkEncryptionContext(options.encryptionContext), suite, frameLength };
@@ -105,15 +102,34 @@ export function checkEncryptOptions(options: EncryptOptions): CheckedEncryptOpti
 export interface CheckedDecryptOptions extends CheckedCommon {
   encryptionContext: EncryptionContext | undefined;
   maxFrameLength: number;
+  maxHeaderLength: number;
 }
 
 export function checkDecryptOptions(options: DecryptOptions): CheckedDecryptOptions {
   const common = checkCommon(options, 'decrypt');
-  const maxFrameLength = options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH;
-  if (!Number.isInteger(maxFrameLength) || maxFrameLength < 1) throw invalidArgument('maxFrameLength', 'expected a positive integer');
   return {
     ...common,
     encryptionContext: options.encryptionContext === undefined ? undefined : checkEncryptionContext(options.encryptionContext),
-    maxFrameLength,
+    maxFrameLength: positiveInteger(options.maxFrameLength, 'maxFrameLength', DEFAULT_MAX_FRAME_LENGTH),
+    maxHeaderLength: positiveInteger(options.maxHeaderLength, 'maxHeaderLength', DEFAULT_MAX_HEADER_LENGTH),
   };
+}
+
+/**
+ * A size or count option: a safe integer of at least `min`, or the default when undefined.
+ * NaN, infinities, fractions and negatives are refused, naming the option.
+ */
+export function integerOption(value: unknown, param: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw invalidArgument(
+      param,
+      max === Number.MAX_SAFE_INTEGER ? `expected an integer ≥ ${min}` : `expected an integer from ${min} to ${max}`,
+    );
+  }
+  return value;
+}
+
+function positiveInteger(value: unknown, param: string, fallback: number): number {
+  return integerOption(value, param, fallback, 1);
 }

@@ -7,28 +7,25 @@
  * is set.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { EnvelopeError } from './errors.js';
-import { StreamDecryptor, StreamEncryptor, type DecryptStreamOptions, type EncryptStreamOptions } from './message/stream-codec.js';
+import { abortedError, invalidArgument } from './errors.js';
+import { StreamEncryptor, type EncryptStreamOptions } from './message/stream-encryptor.js';
+import { StreamDecryptor, type DecryptStreamOptions } from './message/stream-decryptor.js';
 
 function toBytes(chunk: unknown): Uint8Array {
   if (chunk instanceof Uint8Array) return chunk;
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
-  throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'stream chunk: expected bytes');
-}
-
-function abortError(signal: AbortSignal): EnvelopeError {
-  return new EnvelopeError('ENVELOPE_ABORTED', 'operation aborted', { cause: signal.reason });
+  throw invalidArgument('stream chunk', 'expected bytes');
 }
 
 /** Destroys `stream` when `signal` fires, even while it waits for input that never comes. */
 function watchSignal(stream: Transform, signal: AbortSignal | undefined): void {
   if (!signal) return;
   if (signal.aborted) {
-    queueMicrotask(() => stream.destroy(abortError(signal)));
+    queueMicrotask(() => stream.destroy(abortedError(signal)));
     return;
   }
   const onAbort = (): void => {
-    stream.destroy(abortError(signal));
+    stream.destroy(abortedError(signal));
   };
   signal.addEventListener('abort', onAbort, { once: true });
   stream.once('close', () => signal.removeEventListener('abort', onAbort));
@@ -133,7 +130,7 @@ function watchWebSignal(
     if (!signal) return;
     const onAbort = (): void => {
       dispose();
-      controller.error(abortError(signal));
+      controller.error(abortedError(signal));
     };
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });

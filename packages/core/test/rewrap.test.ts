@@ -6,6 +6,7 @@ import {
   RequiredEncryptionContextMaterialsManager,
   decrypt,
   encrypt,
+  encryptionContextFromPairs,
   parseHeader,
   rewrap,
   rewrapStream,
@@ -146,3 +147,64 @@ describe('rewrap, signed (re-encrypted)', () => {
     await expect(rewrap(bad, { from: oldKey, to: newKey })).rejects.toMatchObject({ code: 'ENVELOPE_AUTHENTICATION_FAILED' });
   });
 });
+
+describe('rewrap, signed, with required encryption context', () => {
+  const pt = pattern(20_000);
+  const required = () => new RequiredEncryptionContextMaterialsManager({ underlying: oldKey, requiredEncryptionContextKeys: ['tenant'] });
+
+  it('15.2: a signed rewrap keeps required-context values out of the new header, and they stay required', async () => {
+    const { ciphertext } = await encrypt(pt, {
+      materialsManager: required(),
+      suite: 0x0578,
+      encryptionContext: { tenant: 'tenant-1', app: 'x' },
+    });
+    expect(Object.keys(parseHeader(ciphertext, limits).encryptionContext).sort()).toEqual(['app', 'aws-crypto-public-key']);
+    const viaBuffer = (await rewrap(ciphertext, { from: oldKey, to: newKey, encryptionContext: { tenant: 'tenant-1' } })).message;
+    const viaStream = await streamed(rewrapStream({ from: oldKey, to: newKey, encryptionContext: { tenant: 'tenant-1' } }), ciphertext);
+    for (const r of [viaBuffer, viaStream]) {
+      const stored = parseHeader(r, limits).encryptionContext;
+      expect(Object.keys(stored).sort()).toEqual(['app', 'aws-crypto-public-key']);
+      // ('-' is not in base64: the public key's value cannot contain it by chance.)
+      expect(JSON.stringify(stored)).not.toContain('tenant-1');
+      // Still required: a plain decrypt fails, the reproduced pair decrypts, a wrong value fails.
+      await expect(decrypt(r, { keyring: newKey })).rejects.toMatchObject({ code: 'ENVELOPE_NO_DECRYPTABLE_KEY' });
+      await expect(decrypt(r, { keyring: newKey, encryptionContext: { tenant: 'tenant-2' } })).rejects.toMatchObject({
+        code: 'ENVELOPE_NO_DECRYPTABLE_KEY',
+      });
+      const out = await decrypt(r, { keyring: newKey, encryptionContext: { tenant: 'tenant-1' } });
+      expect(Buffer.from(out.plaintext).equals(pt)).toBe(true);
+      expect(out.encryptionContext).toMatchObject({ tenant: 'tenant-1', app: 'x' });
+    }
+  });
+
+  it('15.i2: a signed rewrap keeps a context key named __proto__', async () => {
+    const ec = encryptionContextFromPairs([
+      ['__proto__', 'p'],
+      ['app', 'x'],
+    ]);
+    const { ciphertext } = await encrypt(pt, { keyring: oldKey, suite: 0x0578, encryptionContext: ec });
+    const r = (await rewrap(ciphertext, { from: oldKey, to: newKey })).message;
+    const stored = parseHeader(r, limits).encryptionContext;
+    expect(Object.keys(stored).sort()).toEqual(['__proto__', 'app', 'aws-crypto-public-key']);
+    expect(stored['__proto__']).toBe('p');
+    const out = await decrypt(r, { keyring: newKey, encryptionContext: ec });
+    expect(Buffer.from(out.plaintext).equals(pt)).toBe(true);
+  });
+});
+
+async function streamed(t: NodeJS.ReadWriteStream, message: Uint8Array, chunkSize = 1000): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  const chunks: Uint8Array[] = [];
+  for (let i = 0; i < message.length; i += chunkSize) chunks.push(message.subarray(i, i + chunkSize));
+  await pipeline(
+    Readable.from(chunks),
+    t,
+    new Writable({
+      write(c, _e, cb) {
+        parts.push(c);
+        cb();
+      },
+    }),
+  );
+  return Buffer.concat(parts);
+}

@@ -6,6 +6,8 @@ const keyring = new TestKeyring();
 const REJECTIONS: ErrorCode[] = [
   'ENVELOPE_AUTHENTICATION_FAILED',
   'ENVELOPE_MALFORMED_MESSAGE',
+  // A flipped version byte, or nothing at all, is no message.
+  'ENVELOPE_NOT_A_MESSAGE',
   'ENVELOPE_UNSUPPORTED',
   // A flipped bit in the context or an EDK makes the keyring unable to unwrap.
   'ENVELOPE_NO_DECRYPTABLE_KEY',

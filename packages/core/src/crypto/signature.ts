@@ -8,7 +8,7 @@
  * round trip that cost a sixth of a signed message's decrypt.
  */
 import { createPublicKey, generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { EnvelopeError, malformed } from '../errors.js';
+import { EnvelopeError, invalidArgument, malformed } from '../errors.js';
 import type { CurveName } from '../suites.js';
 
 /** SPKI DER prefixes (algorithm id-ecPublicKey + named curve, BIT STRING header). */
@@ -50,7 +50,7 @@ export function generateSigningKeySync(curve: CurveName): SigningKeyPair {
  */
 export function setSigningKeyPoolSize(size: number): void {
   if (!Number.isInteger(size) || size < 0 || size > 64)
-    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'signing key pool size must be an integer in 0..64');
+    throw invalidArgument('setSigningKeyPoolSize', 'the pool size must be an integer in 0..64');
   pool.resize(size);
 }
 

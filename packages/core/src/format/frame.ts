@@ -6,14 +6,9 @@
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { authenticationFailed, malformed } from '../errors.js';
-import { NeedMoreData, writeU32, writeU64 } from '../bytes.js';
+import { writeU32, writeU64 } from '../bytes.js';
 import type { AlgorithmSuite } from '../suites.js';
-
-const FINAL_MARKER = 0xffffffff;
-/** Frames per message, and the largest sequence number (spec: message-body.md, "Framed Data"). */
-export const MAX_FRAMES = 0xffffffff;
-/** Largest non-framed body (spec: message-body.md, "Encrypted Content Length"). */
-export const MAX_NON_FRAMED_LENGTH = 2 ** 36 - 32;
+import { FINAL_FRAME_MARKER, MAX_FRAMES, bodyPieceSize } from './framing.js';
 
 type AadKind = 'regular' | 'final' | 'single';
 const AAD_CONTENT: Record<AadKind, Buffer> = {
@@ -42,16 +37,6 @@ class BodyAad {
   }
 }
 
-/** Overhead of a regular frame around its content: seq + IV + tag. */
-export function regularFrameOverhead(suite: AlgorithmSuite): number {
-  return 4 + suite.ivLength + suite.tagLength;
-}
-
-/** Overhead of the final frame: marker + seq + IV + length + tag. */
-export function finalFrameOverhead(suite: AlgorithmSuite): number {
-  return 8 + suite.ivLength + 4 + suite.tagLength;
-}
-
 /** Encrypts frames with one derived key. The caller wipes the key via {@link dispose}. */
 export class FrameEncrypter {
   readonly #suite: AlgorithmSuite;
@@ -74,7 +59,7 @@ export class FrameEncrypter {
     const s = this.#suite;
     let o = offset;
     if (final) {
-      writeU32(out, o, FINAL_MARKER);
+      writeU32(out, o, FINAL_FRAME_MARKER);
       o += 4;
     }
     writeU32(out, o, seq);
@@ -107,8 +92,11 @@ export class FrameEncrypter {
 
 /** One decrypted, authenticated piece of the body. */
 export interface DecryptedFrame {
-  /** Authenticated plaintext (a fresh buffer the caller owns). */
-  readonly plaintext: Buffer;
+  /**
+   * Authenticated plaintext: a fresh buffer the caller owns, or (when an output was given) the
+   * view of the output it was written to.
+   */
+  readonly plaintext: Uint8Array;
   /** Bytes of input the frame occupied. */
   readonly consumed: number;
   /** True for the final frame (or a non-framed body). */
@@ -123,69 +111,51 @@ export class FrameDecrypter {
   readonly #suite: AlgorithmSuite;
   readonly #key: Buffer;
   readonly #aad: BodyAad;
+  /** 0 for a non-framed body. */
   readonly #frameLength: number;
-  readonly #framed: boolean;
   readonly #maxNonFramed: number;
   #seq = 1;
   #done = false;
 
-  constructor(suite: AlgorithmSuite, key: Buffer, messageId: Uint8Array, frameLength: number, framed: boolean, maxNonFramedLength: number) {
+  /** Takes ownership of `key` (wiped by {@link dispose}). */
+  constructor(suite: AlgorithmSuite, key: Buffer, messageId: Uint8Array, frameLength: number, maxNonFramedLength: number) {
     this.#suite = suite;
     this.#key = key;
     this.#aad = new BodyAad(messageId);
     this.#frameLength = frameLength;
-    this.#framed = framed;
-    this.#maxNonFramed = Math.min(maxNonFramedLength, MAX_NON_FRAMED_LENGTH);
+    this.#maxNonFramed = maxNonFramedLength;
   }
 
+  /** True once the final frame (or the non-framed body) has been decrypted. */
   get done(): boolean {
     return this.#done;
   }
 
-  /**
-   * Size of the next frame if `available` bytes starting at `offset` tell it, else -1. Lets a
-   * stream wait until a whole frame has arrived without trial parsing. Throws on an
-   * over-long declared length before anything is buffered for it.
-   */
-  nextFrameSize(bytes: Uint8Array, offset: number): number {
-    const s = this.#suite;
-    const avail = bytes.byteLength - offset;
-    const u32 = (o: number): number => ((bytes[o]! << 24) >>> 0) + (bytes[o + 1]! << 16) + (bytes[o + 2]! << 8) + bytes[o + 3]!;
-    if (!this.#framed) {
-      if (avail < s.ivLength + 8) return -1;
-      const hi = u32(offset + s.ivLength);
-      const lo = u32(offset + s.ivLength + 4);
-      const len = hi * 0x100000000 + lo;
-      if (len > this.#maxNonFramed) throw malformed('non-framed content length exceeds the limit');
-      return s.ivLength + 8 + len + s.tagLength;
-    }
-    if (avail < 4) return -1;
-    if (u32(offset) !== FINAL_MARKER) return regularFrameOverhead(s) + this.#frameLength;
-    if (avail < 8 + s.ivLength + 4) return -1;
-    const len = u32(offset + 8 + s.ivLength);
-    if (len > this.#frameLength) throw malformed('final frame longer than the frame length');
-    return finalFrameOverhead(s) + len;
+  /** Size of the next frame from its first bytes at `offset`, or undefined until they are here. */
+  nextFrameSize(bytes: Uint8Array, offset: number): number | undefined {
+    return bodyPieceSize(this.#suite, this.#frameLength, this.#maxNonFramed, bytes, offset);
   }
 
   /**
-   * Decrypts the frame at `offset`. Throws {@link NeedMoreData} if it is incomplete (call again
-   * with more bytes), a malformed error for a bad structure, or the authentication error.
+   * Decrypts the frame at `offset`, which must be whole in `bytes`. With `out`, the plaintext is
+   * written there at `outOffset` and the decipher's own copy is wiped (the buffer decrypt); else
+   * the caller owns the returned buffer. Throws a malformed error for a bad structure or a frame
+   * cut short, or the authentication error.
    */
-  decryptAt(bytes: Uint8Array, offset: number): DecryptedFrame {
+  decryptAt(bytes: Uint8Array, offset: number, out?: Uint8Array, outOffset = 0): DecryptedFrame {
     if (this.#done) throw malformed('data after the final frame');
     const size = this.nextFrameSize(bytes, offset);
-    if (size < 0 || bytes.byteLength - offset < size) throw new NeedMoreData();
+    if (size === undefined || bytes.byteLength - offset < size) throw malformed('truncated message body');
     const s = this.#suite;
     const view = Buffer.from(bytes.buffer, bytes.byteOffset + offset, size);
     let o = 0;
     let kind: AadKind;
     let len: number;
-    if (!this.#framed) {
+    if (this.#frameLength === 0) {
       kind = 'single';
       len = size - s.ivLength - 8 - s.tagLength;
-      o = 0;
     } else {
-      const final = view.readUInt32BE(0) === FINAL_MARKER;
+      const final = view.readUInt32BE(0) === FINAL_FRAME_MARKER;
       if (final) o += 4;
       const seq = view.readUInt32BE(o);
       o += 4;
@@ -214,9 +184,16 @@ export class FrameDecrypter {
     }
     const final = kind !== 'regular';
     if (final) this.#done = true;
-    else if (this.#seq === MAX_FRAMES) throw malformed('too many frames');
+    else if (this.#seq === MAX_FRAMES) {
+      plaintext.fill(0);
+      throw malformed('too many frames');
+    }
     this.#seq++;
-    return { plaintext, consumed: size, final };
+    if (out === undefined) return { plaintext, consumed: size, final };
+    // 15.12: the decipher's output is a copy of this frame's plaintext; the caller keeps only `out`.
+    out.set(plaintext, outOffset);
+    plaintext.fill(0);
+    return { plaintext: out.subarray(outOffset, outOffset + len), consumed: size, final };
   }
 
   dispose(): void {

@@ -7,6 +7,7 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { authenticationFailed } from '../errors.js';
 import { pick, serializeEncryptionContext, type EncryptionContext } from '../encryption-context.js';
 import type { AlgorithmSuite } from '../suites.js';
+import { serializeHeaderBody, type MessageHeader } from './header.js';
 
 /** The context pairs authenticated by the header but not stored in it. */
 export function authOnlyContext(ec: EncryptionContext, requiredKeys: readonly string[]): Uint8Array {
@@ -28,6 +29,20 @@ export function computeHeaderAuth(
   cipher.final();
   const tag = cipher.getAuthTag();
   return version === 1 ? Buffer.concat([iv, tag]) : tag;
+}
+
+/**
+ * The whole serialized header: the body, then its authentication under `key` over the body and
+ * the required-context pairs (`authOnly`, not stored). Encrypt and the header-only rewrap write
+ * headers only through this.
+ */
+export function serializeHeader(header: MessageHeader, key: Uint8Array, authOnly: Uint8Array): Uint8Array {
+  const body = serializeHeaderBody(header);
+  const auth = computeHeaderAuth(header.suite, header.version, key, body, authOnly);
+  const out = new Uint8Array(body.byteLength + auth.byteLength);
+  out.set(body);
+  out.set(auth, body.byteLength);
+  return out;
 }
 
 export function verifyHeaderAuth(

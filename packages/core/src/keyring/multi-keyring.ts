@@ -1,5 +1,5 @@
 /** MultiKeyring (spec: framework/multi-keyring.md): a generator plus child keyrings. */
-import { EnvelopeError, describeFailures, throwIfAborted, type KeyFailure } from '../errors.js';
+import { EnvelopeError, describeFailures, invalidArgument, rethrowIfAborted, throwIfAborted, type KeyFailure } from '../errors.js';
 import type { DecryptionMaterials, EncryptionMaterials } from '../materials/materials.js';
 import type { EncryptedDataKey } from '../materials/encrypted-data-key.js';
 import type { Keyring, KeyringCallOptions } from './keyring.js';
@@ -29,7 +29,7 @@ export class MultiKeyring implements Keyring {
     this.generator = options.generator;
     this.children = Object.freeze([...(options.children ?? [])]);
     if (!this.generator && this.children.length === 0) {
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'MultiKeyring: needs a generator or at least one child');
+      throw invalidArgument('MultiKeyring', 'needs a generator or at least one child');
     }
   }
 
@@ -61,7 +61,7 @@ export class MultiKeyring implements Keyring {
       try {
         await keyring.onDecrypt(materials, edks, options);
       } catch (e) {
-        if (e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED') throw e;
+        rethrowIfAborted(e);
         causes.push(...failuresOf(e));
         continue;
       }

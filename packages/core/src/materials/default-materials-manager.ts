@@ -1,12 +1,13 @@
 /** The default materials manager (spec: framework/default-cmm.md). */
-import { EnvelopeError, describeFailures, invalidArgument } from '../errors.js';
+import { EnvelopeError, invalidArgument } from '../errors.js';
 import { assertDecryptAllowed, assertEncryptAllowed } from '../commitment-policy.js';
-import { PUBLIC_KEY_CONTEXT_KEY, RESERVED_PREFIX, type EncryptionContext } from '../encryption-context.js';
+import { PUBLIC_KEY_CONTEXT_KEY, RESERVED_PREFIX, withPair, type EncryptionContext } from '../encryption-context.js';
 import { getSuite, type AlgorithmSuite } from '../suites.js';
 import { generateSigningKey, parseVerificationKey } from '../crypto/signature.js';
 import { DecryptionMaterials, EncryptionMaterials } from './materials.js';
 import type { DecryptionMaterialsRequest, EncryptionMaterialsRequest, MaterialsManager } from './materials-manager.js';
 import type { Keyring } from '../keyring/keyring.js';
+import type { EncryptedDataKey } from './encrypted-data-key.js';
 
 /**
  * Wraps a keyring: picks the suite, makes the signing key for signed suites, asks the keyring
@@ -37,7 +38,7 @@ export class DefaultMaterialsManager implements MaterialsManager {
     if (suite.signature) {
       const pair = await generateSigningKey(suite.signature.curve);
       signingKey = pair.privateKey;
-      ec = Object.freeze({ ...ec, [PUBLIC_KEY_CONTEXT_KEY]: pair.publicKeyBase64 });
+      ec = withPair(ec, PUBLIC_KEY_CONTEXT_KEY, pair.publicKeyBase64);
     }
     const materials = new EncryptionMaterials({ suite, encryptionContext: ec, requiredEncryptionContextKeys: required, signingKey });
     try {
@@ -75,13 +76,25 @@ export class DefaultMaterialsManager implements MaterialsManager {
     if (!materials.hasDataKey) {
       throw new EnvelopeError(
         'ENVELOPE_NO_DECRYPTABLE_KEY',
-        `no keyring could decrypt any of the ${request.encryptedDataKeys.length} encrypted data keys (providers: ${describeFailures(
-          request.encryptedDataKeys.map((k) => ({ key: k.providerId, reason: 'not owned by this keyring' })),
-        )})`,
+        `no keyring could decrypt any of the ${request.encryptedDataKeys.length} encrypted data keys ` +
+          `(none is owned by this keyring; providers: ${providerSummary(request.encryptedDataKeys)})`,
       );
     }
     return materials;
   }
+}
+
+/**
+ * The distinct provider ids of a message's EDKs, for an error message. They come from the
+ * message, so they are bounded (at most 5, each at most 40 characters) and stripped of control
+ * characters: an error must not carry megabytes or terminal escapes from a forged header.
+ */
+function providerSummary(edks: readonly EncryptedDataKey[]): string {
+  const ids = [...new Set(edks.map((e) => e.providerId))];
+  // eslint-disable-next-line no-control-regex
+  const clean = (s: string): string => (s.length > 40 ? `${s.slice(0, 40)}…` : s).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const shown = ids.slice(0, 5).map((id) => JSON.stringify(clean(id)));
+  return ids.length > 5 ? `${shown.join(', ')} and ${ids.length - 5} more` : shown.join(', ');
 }
 
 function defaultSuiteFor(policy: EncryptionMaterialsRequest['commitmentPolicy']): AlgorithmSuite {

@@ -1,16 +1,21 @@
 /**
  * One message being read: materials, commitment and header checks, the frame decrypter and the
  * signature verifier. Shared by the buffer API and the stream adapters (spec: client-apis/decrypt.md).
+ *
+ * The mirror of {@link EncryptSession}: where encrypt writes a frame and signs it in one call,
+ * decrypt reads a frame and feeds it to the signature in one call; callers never touch the
+ * verifier.
  */
 import type { KeyObject, Verify } from 'node:crypto';
-import { EnvelopeError } from '../errors.js';
+import { EnvelopeError, isEnvelopeError } from '../errors.js';
 import { assertDecryptAllowed } from '../commitment-policy.js';
 import type { EncryptionContext } from '../encryption-context.js';
 import { borrowDataKey, type DecryptionMaterials } from '../materials/materials.js';
 import { deriveKeys, verifyCommitKey } from '../crypto/kdf.js';
 import { CONTENT_TYPE_FRAMED, type ParsedHeader } from '../format/header.js';
 import { authOnlyContext, verifyHeaderAuth } from '../format/header-auth.js';
-import { FrameDecrypter } from '../format/frame.js';
+import { FrameDecrypter, type DecryptedFrame } from '../format/frame.js';
+import { footerSize } from '../format/framing.js';
 import { createVerifier, verifyFooter } from '../format/footer.js';
 import { messageInfo, type MessageInfo } from './message-info.js';
 import type { CheckedDecryptOptions } from '../options.js';
@@ -19,15 +24,18 @@ export class DecryptSession {
   readonly info: MessageInfo;
   /** The full authenticated context: the header's plus reproduced required-context pairs. */
   readonly encryptionContext: EncryptionContext;
-  readonly decrypter: FrameDecrypter;
+  /** Keys of {@link encryptionContext} authenticated but not stored in the header (required context). */
+  readonly requiredEncryptionContextKeys: readonly string[];
+  readonly #decrypter: FrameDecrypter;
   readonly #verifier: Verify | undefined;
   readonly #verificationKey: KeyObject | undefined;
 
-  private constructor(header: ParsedHeader, ec: EncryptionContext, decrypter: FrameDecrypter, verificationKey: KeyObject | undefined) {
+  private constructor(header: ParsedHeader, materials: DecryptionMaterials, decrypter: FrameDecrypter) {
     this.info = messageInfo(header);
-    this.encryptionContext = ec;
-    this.decrypter = decrypter;
-    this.#verificationKey = verificationKey;
+    this.encryptionContext = materials.encryptionContext;
+    this.requiredEncryptionContextKeys = materials.requiredEncryptionContextKeys;
+    this.#decrypter = decrypter;
+    this.#verificationKey = materials.verificationKey;
     if (header.suite.signature) {
       this.#verifier = createVerifier(header.suite);
       this.#verifier.update(header.body);
@@ -36,38 +44,75 @@ export class DecryptSession {
     }
   }
 
-  get signed(): boolean {
-    return this.#verifier !== undefined;
-  }
-
   /**
    * Gets materials for a parsed header and authenticates the header (commit key, then header
-   * tag). The data key is wiped before this returns; only the derived key lives on.
+   * tag). The data key is wiped before this returns, and the derived key too if anything after
+   * its derivation fails; on success only the session holds it (wiped by {@link dispose}).
    */
   static async begin(header: ParsedHeader, o: CheckedDecryptOptions): Promise<DecryptSession> {
     const { materials, key } = await authenticateHeader(header, o);
     try {
-      const framed = header.contentType === CONTENT_TYPE_FRAMED;
-      const decrypter = new FrameDecrypter(header.suite, key, header.messageId, header.frameLength, framed, o.maxFrameLength);
-      return new DecryptSession(header, materials.encryptionContext, decrypter, materials.verificationKey);
+      let decrypter: FrameDecrypter;
+      try {
+        const frameLength = header.contentType === CONTENT_TYPE_FRAMED ? header.frameLength : 0;
+        decrypter = new FrameDecrypter(header.suite, key, header.messageId, frameLength, o.maxFrameLength);
+      } catch (e) {
+        key.fill(0);
+        throw e;
+      }
+      try {
+        return new DecryptSession(header, materials, decrypter);
+      } catch (e) {
+        decrypter.dispose();
+        throw e;
+      }
     } finally {
       materials.zeroize();
     }
   }
 
-  /** Feeds authenticated body bytes to the signature verifier. */
-  updateSignature(bytes: Uint8Array): void {
-    this.#verifier?.update(bytes);
+  get signed(): boolean {
+    return this.#verifier !== undefined;
   }
 
-  /** Verifies the footer at `offset`; returns its length (0 for unsigned suites). */
-  verifyFooter(bytes: Uint8Array, offset: number, partial: boolean): number {
+  /** True once the final frame (or the non-framed body) has been read. */
+  get done(): boolean {
+    return this.#decrypter.done;
+  }
+
+  /**
+   * Size of the next frame from its first bytes at `offset`, or undefined until they are here
+   * (the one "need more data" answer). Refuses an over-long declared length.
+   */
+  frameSize(bytes: Uint8Array, offset: number): number | undefined {
+    return this.#decrypter.nextFrameSize(bytes, offset);
+  }
+
+  /**
+   * Reads the frame at `offset` (whole in `bytes`): authenticates and decrypts it, and feeds its
+   * bytes to the signature. With `out`, the plaintext is written there (the decipher's copy is
+   * wiped). The mirror of {@link EncryptSession.writeFrame}.
+   */
+  readFrame(bytes: Uint8Array, offset: number, out?: Uint8Array, outOffset?: number): DecryptedFrame {
+    const frame = this.#decrypter.decryptAt(bytes, offset, out, outOffset);
+    this.#verifier?.update(bytes.subarray(offset, offset + frame.consumed));
+    return frame;
+  }
+
+  /** Size of the footer from its first bytes at `offset`: 0 for unsigned suites, undefined until known. */
+  footerSize(bytes: Uint8Array, offset: number): number | undefined {
+    return this.#verifier ? footerSize(bytes, offset) : 0;
+  }
+
+  /** Verifies the footer at `offset` (whole in `bytes`); returns its length (0 for unsigned suites). */
+  verifyFooter(bytes: Uint8Array, offset: number): number {
     if (!this.#verifier) return 0;
-    return verifyFooter(this.#verifier, this.#verificationKey!, bytes, offset, partial);
+    return verifyFooter(this.#verifier, this.#verificationKey!, bytes, offset);
   }
 
+  /** Wipes the derived key. Idempotent. */
   dispose(): void {
-    this.decrypter.dispose();
+    this.#decrypter.dispose();
   }
 }
 
@@ -83,14 +128,22 @@ export async function authenticateHeader(
 ): Promise<{ materials: DecryptionMaterials; key: Buffer }> {
   const suite = header.suite;
   assertDecryptAllowed(o.commitmentPolicy, suite);
-  const materials = await o.materialsManager.decryptMaterials({
-    suite,
-    encryptionContext: header.encryptionContext,
-    encryptedDataKeys: header.encryptedDataKeys,
-    reproducedEncryptionContext: o.encryptionContext,
-    commitmentPolicy: o.commitmentPolicy,
-    signal: o.signal,
-  });
+  // The caller's pairs whose keys the header does not store: by the spec they are required-context
+  // pairs, authenticated by the keyrings and the header tag. If those fail, say which key it was.
+  const absent = Object.keys(o.encryptionContext ?? {}).filter((k) => !Object.prototype.hasOwnProperty.call(header.encryptionContext, k));
+  let materials: DecryptionMaterials;
+  try {
+    materials = await o.materialsManager.decryptMaterials({
+      suite,
+      encryptionContext: header.encryptionContext,
+      encryptedDataKeys: header.encryptedDataKeys,
+      reproducedEncryptionContext: o.encryptionContext,
+      commitmentPolicy: o.commitmentPolicy,
+      signal: o.signal,
+    });
+  } catch (e) {
+    throw absent.length > 0 && isEnvelopeError(e, 'ENVELOPE_NO_DECRYPTABLE_KEY') ? notInMessage(absent, e) : e;
+  }
   let key: Buffer | undefined;
   try {
     if (materials.suite.id !== suite.id) throw new EnvelopeError('ENVELOPE_MATERIALS', 'decryption materials are for a different suite');
@@ -107,18 +160,39 @@ export async function authenticateHeader(
     key = derived.key;
     // Spec order: the commit key is checked before the header tag.
     if (derived.commitKey) verifyCommitKey(derived.commitKey, header.suiteData);
-    verifyHeaderAuth(
-      suite,
-      key,
-      header.body,
-      authOnlyContext(ec, materials.requiredEncryptionContextKeys),
-      header.headerIv,
-      header.headerAuthTag,
-    );
+    try {
+      verifyHeaderAuth(
+        suite,
+        key,
+        header.body,
+        authOnlyContext(ec, materials.requiredEncryptionContextKeys),
+        header.headerIv,
+        header.headerAuthTag,
+      );
+    } catch (e) {
+      // Only the header tag covers the required-context pairs: a failure here with such pairs
+      // given is, short of tampering, a pair the message was not written with.
+      throw absent.length > 0 ? notInMessage(absent, e) : e;
+    }
     return { materials, key };
   } catch (e) {
     key?.fill(0);
     materials.zeroize();
     throw e;
   }
+}
+
+/**
+ * The caller gave pairs whose keys the header does not store, and the message did not
+ * authenticate with them as required-context pairs. Names the keys, never the values. A header
+ * tag failure becomes ENVELOPE_ENCRYPTION_CONTEXT_MISMATCH; a keyring failure keeps its code (it
+ * may have other causes too) and says it first.
+ */
+function notInMessage(keys: readonly string[], e: unknown): EnvelopeError {
+  const names = keys.map((k) => JSON.stringify(k)).join(', ');
+  const what = `context pair not in the message: ${keys.length > 1 ? 'keys' : 'key'} ${names} (not stored in the header, so taken as required context, which the message does not authenticate with)`;
+  if (isEnvelopeError(e, 'ENVELOPE_NO_DECRYPTABLE_KEY')) {
+    return new EnvelopeError(e.code, `${what}; ${e.message}`, { cause: e, causes: e.causes });
+  }
+  return new EnvelopeError('ENVELOPE_ENCRYPTION_CONTEXT_MISMATCH', what, { cause: e });
 }

@@ -5,11 +5,11 @@
 import { randomBytes, type KeyObject, type Sign } from 'node:crypto';
 import { EnvelopeError, limitExceeded } from '../errors.js';
 import { assertEncryptAllowed } from '../commitment-policy.js';
-import type { EncryptionContext } from '../encryption-context.js';
+import { withoutKeys, type EncryptionContext } from '../encryption-context.js';
 import { borrowDataKey, type EncryptionWarning } from '../materials/materials.js';
 import { deriveKeys } from '../crypto/kdf.js';
-import { CONTENT_TYPE_FRAMED, serializeHeaderBody, type MessageHeader } from '../format/header.js';
-import { authOnlyContext, computeHeaderAuth } from '../format/header-auth.js';
+import { CONTENT_TYPE_FRAMED, type MessageHeader } from '../format/header.js';
+import { authOnlyContext, serializeHeader } from '../format/header-auth.js';
 import { FrameEncrypter } from '../format/frame.js';
 import { createSigner, signFooter } from '../format/footer.js';
 import { messageInfo, type MessageInfo } from './message-info.js';
@@ -74,8 +74,7 @@ export class EncryptSession {
       if (suite.signature && !materials.signingKey) throw new EnvelopeError('ENVELOPE_MATERIALS', 'signed suite without a signing key');
       const required = materials.requiredEncryptionContextKeys;
       const ec = materials.encryptionContext;
-      const stored: Record<string, string> = Object.create(null);
-      for (const [k, v] of Object.entries(ec)) if (!required.includes(k)) stored[k] = v;
+      const stored = withoutKeys(ec, (k) => required.includes(k));
       const messageId = randomBytes(suite.messageFormat === 2 ? 32 : 16);
       const derived = deriveKeys(suite, borrowDataKey(materials), messageId);
       key = derived.key;
@@ -83,17 +82,13 @@ export class EncryptSession {
         version: suite.messageFormat,
         suite,
         messageId,
-        encryptionContext: Object.freeze(stored),
+        encryptionContext: stored,
         encryptedDataKeys: edks,
         contentType: CONTENT_TYPE_FRAMED,
         frameLength: o.frameLength,
         suiteData: derived.commitKey ?? new Uint8Array(0),
       };
-      const body = serializeHeaderBody(header);
-      const auth = computeHeaderAuth(suite, header.version, key, body, authOnlyContext(ec, required));
-      const headerBytes = new Uint8Array(body.byteLength + auth.byteLength);
-      headerBytes.set(body);
-      headerBytes.set(auth, body.byteLength);
+      const headerBytes = serializeHeader(header, key, authOnlyContext(ec, required));
       return new EncryptSession(
         header,
         headerBytes,
