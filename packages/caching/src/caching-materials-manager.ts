@@ -17,140 +17,36 @@
  * - Hits get copies; every entry that leaves the cache is zeroized.
  */
 import {
-  DecryptionMaterials,
-  DefaultMaterialsManager,
-  EncryptionMaterials,
-  EnvelopeError,
   throwIfAborted,
+  type DecryptionMaterials,
   type DecryptionMaterialsRequest,
   type EncryptionContext,
+  type EncryptionMaterials,
   type EncryptionMaterialsRequest,
-  type Keyring,
   type MaterialsManager,
 } from '@envelope/core';
-import { randomUUID } from 'node:crypto';
 import { decryptCacheKey, encryptCacheKey } from './cache-key.js';
-import { copyDecryptionMaterials, copyEncryptionMaterials } from './copy.js';
-import { LruMaterialsCache, type CacheEntry, type MaterialsCache, type RemovalReason } from './lru-cache.js';
+import type { CacheEntry, MaterialsCache, RemovalReason } from './lru-cache.js';
 import { RETRY, SingleFlight } from './single-flight.js';
+import { checkCachingOptions, type CachingMaterialsManagerOptions, type CachingSettings } from './options.js';
+import { CacheReporter, keysOf, type CacheMetrics } from './events.js';
+import { Entry, isKind, takeUse, usedUp, type Kind, type Load, type Loaded, type Materials } from './entry.js';
 
-/** Spec (caching-cmm.md, "Limit Messages"): 2^32 when not set. */
-const DEFAULT_MAX_MESSAGES = 2 ** 32;
+export type { CachingMaterialsManagerOptions } from './options.js';
+export type { CacheEvent, CacheMetrics } from './events.js';
 
-export interface CachingMaterialsManagerOptions {
-  /** Asked on a miss. A keyring is wrapped in a {@link DefaultMaterialsManager}. */
-  underlying: MaterialsManager | Keyring;
-  /** Where entries live; may be shared by several managers. Default: a private LRU of 1,000 entries. */
-  cache?: MaterialsCache | undefined;
-  /** Required: how long (ms) a data key may be used after it was obtained. */
-  maxAgeMs: number;
-  /** Messages one data key may encrypt. Default 2^32 (spec). */
-  maxMessagesEncrypted?: number | undefined;
-  /** Plaintext bytes one data key may encrypt. Default 2^53−1. */
-  maxBytesEncrypted?: number | undefined;
-  /**
-   * Managers share entries only when their partitions are equal. Default: a random id per
-   * manager, so by default two managers never share data keys (spec: "Partition ID").
-   */
-  partition?: string | undefined;
-  /**
-   * Milliseconds, monotonic (default `performance.now`). With a custom clock the manager sets no
-   * expiry timers: expired entries are zeroized on the next access (or `LruMaterialsCache.prune`).
-   */
-  clock?: (() => number) | undefined;
-  /**
-   * Refresh-ahead: a hit on an entry with less than this many ms of its max age left starts one
-   * background call for a fresh data key; the old entry serves until the new one replaces it.
-   * Must be less than `maxAgeMs`. Off by default.
-   */
-  refreshAheadMs?: number | undefined;
-  /** Receives a {@link CacheEvent} per hit, miss and removal. Must not throw (errors are ignored). */
-  onEvent?: ((event: CacheEvent) => void) | undefined;
-}
-
-/**
- * What the cache did, for audit streams and dashboards. Carries encryption-context **keys** only,
- * never values, never key material.
- */
-export interface CacheEvent {
-  /** `cache-evict` is every removal of an entry; `reason` says which. */
-  readonly operation: 'cache-hit' | 'cache-miss' | 'cache-evict';
-  readonly kind: 'encrypt' | 'decrypt';
-  readonly partition: string;
-  readonly suiteId?: number | undefined;
-  /** Hit and miss: time from the request to its materials (for a miss, the underlying call included). */
-  readonly latencyMs?: number | undefined;
-  /** Sorted encryption-context keys of the request (for an eviction, of the request that loaded it). */
-  readonly contextKeys: readonly string[];
-  /** Eviction: why the entry left the cache. */
-  readonly reason?: RemovalReason | undefined;
-  /** Miss: true when this request joined another's underlying call instead of making one. */
-  readonly coalesced?: boolean | undefined;
-}
-
-/**
- * Counters since the manager was made. Every request is exactly one of a hit, a miss or
- * bypassed. `keyringCalls` is at least misses − coalesced + bypassed + refreshes: waiters that a
- * fresh entry could not serve within the limits, and waiters of a result that must not be
- * shared (no-KDF suite), make further calls.
- */
-export interface CacheMetrics {
-  /** Served from an entry already in the cache. */
-  hits: number;
-  /** Not served from the cache (each either made an underlying call or joined one). */
-  misses: number;
-  /** Misses that joined a call already running (single-flight). */
-  coalesced: number;
-  /** Calls to the underlying manager (for a keyring-backed manager: keyring calls). */
-  keyringCalls: number;
-  /** Requests that are never cached (unknown length, no-KDF suite, over the byte limit). */
-  bypassed: number;
-  /** Background refresh-ahead calls started. */
-  refreshes: number;
-  /** Entries removed for capacity (LRU), replacement or `clear()`. */
-  evictions: number;
-  /** Entries removed at their max age. */
-  expirations: number;
-  /** Entries removed because a use would have passed a message or byte limit. */
-  exhaustions: number;
-}
-
-type Kind = 'encrypt' | 'decrypt';
-type Materials = EncryptionMaterials | DecryptionMaterials;
-type Load = (signal: AbortSignal | undefined) => Promise<Materials>;
-
-/** A cache entry made by this module: the public fields plus the manager's bookkeeping. */
-class Entry implements CacheEntry {
-  messages = 0;
-  bytes = 0;
-  /** Refresh-ahead started (or tried) for this entry. */
-  refreshing = false;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  readonly onRemove: (reason: RemovalReason) => void;
-
-  constructor(
-    readonly materials: Materials,
-    readonly createdAt: number,
-    readonly expiresAt: number,
-    readonly kind: Kind,
-    readonly contextKeys: readonly string[],
-    removed: (e: Entry, reason: RemovalReason) => void,
-  ) {
-    this.onRemove = (reason) => removed(this, reason);
-  }
-}
-
-/** The outcome of one underlying call, shared by the callers of its flight. */
-interface Loaded {
-  readonly materials: Materials;
-  /** Undefined when the data key must not be shared (no KDF): one caller gets the original. */
-  readonly entry: Entry | undefined;
-  /** False: serve this flight's callers, then zeroize instead of caching (materials with warnings). */
-  readonly store: boolean;
-  /** The uncacheable original was handed to a caller. */
-  given: boolean;
-  /** A caller did not fit within the limits: the entry is used up. */
-  retired: boolean;
+/** One request for materials, as the flight that serves it needs to know it. */
+interface Caller {
+  readonly kind: Kind;
+  readonly ec: EncryptionContext;
+  /** Encrypt: the plaintext length counted against the byte limit; decrypt: 0. */
+  readonly bytes: number;
+  readonly load: Load;
+  readonly signal: AbortSignal | undefined;
+  /** When the request arrived (the manager's clock), for latency. */
+  readonly t0: number;
+  /** It joined a call already running. */
+  readonly coalesced: boolean;
 }
 
 /**
@@ -182,57 +78,32 @@ export class CachingMaterialsManager implements MaterialsManager {
   readonly maxMessagesEncrypted: number;
   readonly maxBytesEncrypted: number;
   readonly refreshAheadMs: number | undefined;
-  readonly #clock: () => number;
-  /** Expiry timers only run on the real clock; a custom clock would not match them. */
-  readonly #timers: boolean;
-  readonly #onEvent: ((e: CacheEvent) => void) | undefined;
+  readonly #s: CachingSettings;
+  readonly #report: CacheReporter;
   readonly #flights: SingleFlight<Loaded>;
   readonly #removed: (e: Entry, reason: RemovalReason) => void;
-  readonly #m: CacheMetrics = {
-    hits: 0,
-    misses: 0,
-    coalesced: 0,
-    keyringCalls: 0,
-    bypassed: 0,
-    refreshes: 0,
-    evictions: 0,
-    expirations: 0,
-    exhaustions: 0,
-  };
 
   constructor(options: CachingMaterialsManagerOptions) {
-    const o = options ?? ({} as CachingMaterialsManagerOptions);
-    const u = o.underlying as Partial<MaterialsManager & Keyring> | undefined;
-    if (u === undefined || u === null || typeof u !== 'object') throw invalid('underlying', 'expected a MaterialsManager or a Keyring');
-    if (typeof u.getEncryptionMaterials === 'function' && typeof u.decryptMaterials === 'function') this.underlying = u as MaterialsManager;
-    else if (typeof u.onEncrypt === 'function' && typeof u.onDecrypt === 'function')
-      this.underlying = new DefaultMaterialsManager(u as Keyring);
-    else throw invalid('underlying', 'expected a MaterialsManager or a Keyring');
-    if (typeof o.maxAgeMs !== 'number' || !Number.isFinite(o.maxAgeMs) || o.maxAgeMs <= 0) {
-      throw invalid('maxAgeMs', 'required, a positive number of milliseconds');
-    }
-    this.maxAgeMs = o.maxAgeMs;
-    this.maxMessagesEncrypted = positiveInteger(o.maxMessagesEncrypted, 'maxMessagesEncrypted', DEFAULT_MAX_MESSAGES);
-    this.maxBytesEncrypted = positiveInteger(o.maxBytesEncrypted, 'maxBytesEncrypted', Number.MAX_SAFE_INTEGER);
-    if (o.refreshAheadMs !== undefined && !(Number.isFinite(o.refreshAheadMs) && o.refreshAheadMs > 0 && o.refreshAheadMs < o.maxAgeMs)) {
-      throw invalid('refreshAheadMs', 'expected a positive number of milliseconds below maxAgeMs');
-    }
-    this.refreshAheadMs = o.refreshAheadMs;
-    if (o.partition !== undefined && (typeof o.partition !== 'string' || o.partition.length === 0))
-      throw invalid('partition', 'expected a non-empty string');
-    this.partition = o.partition ?? randomUUID();
-    if (o.clock !== undefined && typeof o.clock !== 'function') throw invalid('clock', 'expected a function returning milliseconds');
-    this.#clock = o.clock ?? (() => performance.now());
-    this.#timers = o.clock === undefined;
-    this.cache = o.cache ?? new LruMaterialsCache({ capacity: 1000 });
-    this.#onEvent = o.onEvent;
+    const s = checkCachingOptions(options);
+    this.#s = s;
+    this.underlying = s.underlying;
+    this.cache = s.cache;
+    this.partition = s.partition;
+    this.maxAgeMs = s.maxAgeMs;
+    this.maxMessagesEncrypted = s.maxMessagesEncrypted;
+    this.maxBytesEncrypted = s.maxBytesEncrypted;
+    this.refreshAheadMs = s.refreshAheadMs;
+    this.#report = new CacheReporter(s.partition, s.onEvent);
     this.#flights = new SingleFlight<Loaded>((id, loaded) => this.#settled(id, loaded));
-    this.#removed = (e, reason) => this.#onRemoved(e, reason);
+    this.#removed = (e, reason) => {
+      if (e.timer !== undefined) clearTimeout(e.timer);
+      this.#report.removed(e.kind, e.materials.suite.id, e.contextKeys, reason);
+    };
   }
 
   /** A snapshot of the counters. */
   metrics(): CacheMetrics {
-    return { ...this.#m };
+    return { ...this.#report.counts };
   }
 
   async getEncryptionMaterials(request: EncryptionMaterialsRequest): Promise<EncryptionMaterials> {
@@ -273,110 +144,95 @@ export class CachingMaterialsManager implements MaterialsManager {
   }
 
   #bypass<M>(call: () => Promise<M>): Promise<M> {
-    this.#m.bypassed++;
-    this.#m.keyringCalls++;
+    this.#report.counts.bypassed++;
+    this.#report.counts.keyringCalls++;
     return call();
   }
 
   #acquire(id: string, kind: Kind, ec: EncryptionContext, bytes: number, load: Load, signal: AbortSignal | undefined): Promise<Materials> {
-    const t0 = this.#clock();
+    const clock = this.#s.clock;
+    const t0 = clock();
     const e = this.cache.get(id, t0);
     if (e !== undefined) {
       const copy = this.#use(id, e, kind, bytes, t0);
       if (copy !== undefined) {
-        this.#m.hits++;
-        if (this.#onEvent)
-          this.#event({ operation: 'cache-hit', kind, suiteId: copy.suite.id, latencyMs: this.#clock() - t0, contextKeys: keysOf(ec) });
+        this.#report.counts.hits++;
+        if (this.#report.listening)
+          this.#report.emit({ operation: 'cache-hit', kind, suiteId: copy.suite.id, latencyMs: clock() - t0, contextKeys: keysOf(ec) });
         if (this.refreshAheadMs !== undefined && e instanceof Entry) this.#maybeRefresh(id, e, t0, kind, ec, load);
         return Promise.resolve(copy);
       }
     }
-    this.#m.misses++;
+    this.#report.counts.misses++;
     const coalesced = this.#flights.has(id);
-    if (coalesced) this.#m.coalesced++;
+    if (coalesced) this.#report.counts.coalesced++;
+    const caller: Caller = { kind, ec, bytes, load, signal, t0, coalesced };
     return this.#flights.join<Materials>(id, {
       signal,
       load: (s) => this.#load(kind, ec, load, s),
-      serve: (loaded) => this.#serve(loaded, kind, ec, bytes, load, signal, t0, coalesced),
+      serve: (loaded) => this.#serve(loaded, caller),
     });
   }
 
   /** Takes one use of a cached entry if it is still within every limit; else removes it. */
   #use(id: string, e: CacheEntry, kind: Kind, bytes: number, now: number): Materials | undefined {
-    const m = e.materials;
-    if (!(kind === 'encrypt' ? m instanceof EncryptionMaterials : m instanceof DecryptionMaterials)) return undefined;
+    if (!isKind(e.materials, kind)) return undefined;
     // The entry may come from another manager of this partition with a longer max age.
     if (now - e.createdAt >= this.maxAgeMs) {
       this.cache.delete(id, 'expired', e);
       return undefined;
     }
-    if (kind === 'decrypt') return copyDecryptionMaterials(m as DecryptionMaterials);
-    if (e.messages + 1 > this.maxMessagesEncrypted || e.bytes + bytes > this.maxBytesEncrypted) {
+    const copy = takeUse(e, kind, bytes, this.#s);
+    if (copy === undefined) {
       this.cache.delete(id, 'exhausted', e);
       return undefined;
     }
-    e.messages += 1;
-    e.bytes += bytes;
-    const copy = copyEncryptionMaterials(m as EncryptionMaterials);
     // The last message it may encrypt: zeroize now rather than when somebody next asks.
-    if (e.messages >= this.maxMessagesEncrypted) this.cache.delete(id, 'exhausted', e);
+    if (usedUp(e, kind, this.#s)) this.cache.delete(id, 'exhausted', e);
     return copy;
   }
 
   async #load(kind: Kind, ec: EncryptionContext, load: Load, signal: AbortSignal | undefined): Promise<Loaded> {
-    this.#m.keyringCalls++;
+    this.#report.counts.keyringCalls++;
     const m = await load(signal);
-    const ok = kind === 'encrypt' ? m instanceof EncryptionMaterials : m instanceof DecryptionMaterials;
-    if (!ok || m.suite.kdfHash === undefined || !m.hasDataKey) {
+    if (!isKind(m, kind) || m.suite.kdfHash === undefined || !m.hasDataKey) {
       // The underlying manager picked a no-KDF suite (or returned something odd): not shareable.
       return { materials: m, entry: undefined, store: false, given: false, retired: false };
     }
-    const now = this.#clock();
-    const entry = new Entry(m, now, now + this.maxAgeMs, kind, this.#onEvent ? keysOf(ec) : [], this.#removed);
+    const now = this.#s.clock();
+    const entry = new Entry(m, now, now + this.maxAgeMs, kind, this.#report.listening ? keysOf(ec) : [], this.#removed);
     const store = kind === 'decrypt' || (m as EncryptionMaterials).warnings.length === 0;
     return { materials: m, entry, store, given: false, retired: false };
   }
 
   /** Serves one caller of a flight (synchronously, in arrival order). */
-  #serve(
-    l: Loaded,
-    kind: Kind,
-    ec: EncryptionContext,
-    bytes: number,
-    load: Load,
-    signal: AbortSignal | undefined,
-    t0: number,
-    coalesced: boolean,
-  ): Materials | Promise<Materials> | typeof RETRY {
+  #serve(l: Loaded, c: Caller): Materials | Promise<Materials> | typeof RETRY {
     let out: Materials;
     const e = l.entry;
     if (e === undefined) {
       if (l.given) {
         // One data key per message for no-KDF suites: every other waiter makes its own call.
-        this.#m.keyringCalls++;
-        return load(signal);
+        this.#report.counts.keyringCalls++;
+        return c.load(c.signal);
       }
       l.given = true;
       out = l.materials;
-    } else if (kind === 'decrypt') {
-      out = copyDecryptionMaterials(e.materials as DecryptionMaterials);
     } else {
-      if (l.retired || e.messages + 1 > this.maxMessagesEncrypted || e.bytes + bytes > this.maxBytesEncrypted) {
+      const copy = l.retired ? undefined : takeUse(e, c.kind, c.bytes, this.#s);
+      if (copy === undefined) {
         l.retired = true;
         return RETRY;
       }
-      e.messages += 1;
-      e.bytes += bytes;
-      out = copyEncryptionMaterials(e.materials as EncryptionMaterials);
+      out = copy;
     }
-    if (this.#onEvent) {
-      this.#event({
+    if (this.#report.listening) {
+      this.#report.emit({
         operation: 'cache-miss',
-        kind,
+        kind: c.kind,
         suiteId: out.suite.id,
-        latencyMs: this.#clock() - t0,
-        contextKeys: keysOf(ec),
-        coalesced,
+        latencyMs: this.#s.clock() - c.t0,
+        contextKeys: keysOf(c.ec),
+        coalesced: c.coalesced,
       });
     }
     return out;
@@ -389,15 +245,15 @@ export class CachingMaterialsManager implements MaterialsManager {
       if (!l.given) l.materials.zeroize();
       return;
     }
-    if (!l.store || l.retired || (e.kind === 'encrypt' && e.messages >= this.maxMessagesEncrypted)) {
+    if (!l.store || l.retired || usedUp(e, e.kind, this.#s)) {
       e.materials.zeroize();
       return;
     }
-    if (this.#timers) {
+    if (this.#s.timers) {
       // Zeroize at max age even if nobody asks again (spec: cryptographic-materials-cache.md,
       // "Background Processing"). Unref'd: a cache never keeps the process alive.
       const cache = this.cache;
-      e.timer = setTimeout(() => cache.delete(id, 'expired', e), Math.max(0, e.expiresAt - this.#clock()));
+      e.timer = setTimeout(() => cache.delete(id, 'expired', e), Math.max(0, e.expiresAt - this.#s.clock()));
       e.timer.unref?.();
     }
     try {
@@ -417,37 +273,6 @@ export class CachingMaterialsManager implements MaterialsManager {
     // Set even if the call fails: a failing underlying manager is not retried on every hit; the
     // entry serves until it expires and the next request misses as usual.
     e.refreshing = true;
-    if (this.#flights.start(id, () => this.#load(kind, ec, load, undefined))) this.#m.refreshes++;
+    if (this.#flights.start(id, () => this.#load(kind, ec, load, undefined))) this.#report.counts.refreshes++;
   }
-
-  #onRemoved(e: Entry, reason: RemovalReason): void {
-    if (e.timer !== undefined) clearTimeout(e.timer);
-    if (reason === 'expired') this.#m.expirations++;
-    else if (reason === 'exhausted') this.#m.exhaustions++;
-    else this.#m.evictions++;
-    if (this.#onEvent)
-      this.#event({ operation: 'cache-evict', kind: e.kind, suiteId: e.materials.suite.id, contextKeys: e.contextKeys, reason });
-  }
-
-  #event(e: Omit<CacheEvent, 'partition'>): void {
-    try {
-      this.#onEvent?.({ ...e, partition: this.partition });
-    } catch {
-      // An audit sink must not break encryption.
-    }
-  }
-}
-
-function keysOf(ec: EncryptionContext): string[] {
-  return Object.keys(ec).sort();
-}
-
-function invalid(param: string, problem: string): EnvelopeError {
-  return new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: ${problem}`);
-}
-
-function positiveInteger(v: number | undefined, param: string, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (!Number.isSafeInteger(v) || v < 1) throw invalid(param, 'expected a positive integer');
-  return v;
 }

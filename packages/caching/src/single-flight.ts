@@ -12,7 +12,7 @@
  * - A caller's `AbortSignal` only removes that caller. The load itself gets a signal that fires
  *   when every caller has left: one impatient caller cannot fail the others.
  */
-import { EnvelopeError } from '@envelope/core';
+import { abortedError } from '@envelope/core';
 
 /** Returned by {@link FlightCaller.serve} when the result cannot serve this caller. */
 export const RETRY: unique symbol = Symbol('single-flight: retry');
@@ -87,7 +87,7 @@ export class SingleFlight<T> {
   /** Joins the flight for `key`, or starts one with `caller.load`. */
   join<R>(key: string, caller: FlightCaller<T, R>): Promise<R> {
     const signal = caller.signal;
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (signal?.aborted) return Promise.reject(abortedError(signal));
     return new Promise<R>((resolve, reject) => {
       this.#enqueue(key, [{ caller: caller as FlightCaller<T, unknown>, resolve: resolve as (v: unknown) => void, reject }], undefined);
     });
@@ -132,7 +132,7 @@ export class SingleFlight<T> {
       const i = flight.callers.indexOf(p);
       if (i < 0) return;
       flight.callers.splice(i, 1);
-      p.reject(abortError(signal));
+      p.reject(abortedError(signal));
       if (flight.callers.length === 0 && !flight.background) flight.controller.abort(signal.reason);
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -183,8 +183,4 @@ export class SingleFlight<T> {
       p.reject(error);
     }
   }
-}
-
-function abortError(signal: AbortSignal): EnvelopeError {
-  return new EnvelopeError('ENVELOPE_ABORTED', 'operation aborted', { cause: signal.reason });
 }
