@@ -296,7 +296,7 @@ function explainDecryptFailure(
   if ((code === 'ENVELOPE_NO_DECRYPTABLE_KEY' || code === 'ENVELOPE_AUTHENTICATION_FAILED') && given) {
     let stored: EncryptionContext;
     try {
-      stored = parseHeader(tap.bytes(), { maxEncryptedDataKeys: 0xffff, maxFrameLength: 0xffffffff }, true).encryptionContext;
+      stored = parseHeader(tap.bytes(), { maxEncryptedDataKeys: 0xffff, maxFrameLength: 0xffffffff }).encryptionContext;
     } catch {
       return e;
     }

@@ -70,7 +70,7 @@ describe('conventions', () => {
       [['encrypt', '--keyring', k, 'stray'], /ENVELOPE_USAGE: unexpected argument "stray"/],
       [['encrypt', '--keyring', k, '--release-unverified'], /ENVELOPE_USAGE: --release-unverified is not an option of encrypt/],
       [['frobnicate'], /ENVELOPE_USAGE: unknown command "frobnicate"/],
-      [['decrypt', '--keyring', k, '--in', input], /ENVELOPE_NOT_A_MESSAGE: not an envelope message \(/],
+      [['decrypt', '--keyring', k, '--in', input], /ENVELOPE_NOT_A_MESSAGE: not an envelope message[:(]/],
       [['inspect', '--in', input], /ENVELOPE_NOT_A_MESSAGE: not an envelope message/],
       [['encrypt', '--keyring', k, '--concurrency', '0', '-r'], /ENVELOPE_USAGE: --concurrency expects an integer from 1 to 256/],
       [['encrypt', '--keyring', '/no/such/keyring.json', '--in', input], /ENVELOPE_CONFIG: keyring: cannot read/],

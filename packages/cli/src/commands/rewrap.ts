@@ -271,8 +271,11 @@ async function rewrapFile(f: TreeFile, p: Plan, strict: boolean): Promise<Outcom
     edks = (await readHeader(openInputFile(f.path), LIMITS)).encryptedDataKeys;
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === 'ENVELOPE_MALFORMED_MESSAGE' || code === 'ENVELOPE_UNSUPPORTED') {
-      if (strict) throw new CliError('ENVELOPE_NOT_A_MESSAGE', `not an envelope message (${(e as Error).message})`);
+    if (code === 'ENVELOPE_NOT_A_MESSAGE' || code === 'ENVELOPE_MALFORMED_MESSAGE' || code === 'ENVELOPE_UNSUPPORTED') {
+      if (strict)
+        throw code === 'ENVELOPE_NOT_A_MESSAGE'
+          ? e
+          : new CliError('ENVELOPE_NOT_A_MESSAGE', `not an envelope message (${(e as Error).message})`);
       return { status: 'skipped', reason: 'not an envelope message', matched: false };
     }
     throw e;
