@@ -1,7 +1,8 @@
 /**
  * Time for kms-local's token buckets (the `throttle` fault and quotas) and its `latency` fault,
- * injectable so tests run them on a fake clock instead of sleeping. The shape matches the
- * multi-region keyring's `Clock`, so one fake serves both.
+ * injectable so tests run them on a fake clock instead of sleeping. keyring-kms's `Clock` (and its
+ * `ManualClock`, which the tests use) has this shape and more; kms-local, which may depend only
+ * on core, declares just what it needs.
  */
 export interface KmsLocalClock {
   /** Milliseconds, monotonic. */

@@ -5,9 +5,10 @@ import { CreateKeyCommand, GenerateDataKeyCommand, ListKeysCommand } from '@aws-
 import { isLoopback, parseFault, startKmsLocal, TokenBucket, type Fault, type KmsLocal } from '../src/index.js';
 import { handleAdmin } from '../src/admin.js';
 import { RegionControls } from '../src/controls.js';
-import { FakeClock, client, errName, raw, signed, tracked } from './helpers.js';
+import { ManualClock } from '@envelope/keyring-kms';
+import { client, errName, nextTimer, raw, signed, tracked } from './helpers.js';
 
-const clock = new FakeClock();
+const clock = new ManualClock();
 let kms: KmsLocal;
 beforeAll(async () => {
   kms = await startKmsLocal({ regions: ['us-east-1', 'eu-west-1'], port: 0, clock });
@@ -103,9 +104,9 @@ describe('fault modes, observed over HTTP (time on a fake clock)', () => {
       const c = client(kms, 'eu-west-1');
       expect(await errName(c.send(new ListKeysCommand({})))).toBe('no error'); // the one token
       expect(await errName(c.send(new ListKeysCommand({})))).toBe('ThrottlingException 400');
-      clock.advance(999);
+      await clock.advance(999);
       expect(await errName(c.send(new ListKeysCommand({})))).toBe('ThrottlingException 400'); // 0.999 of a token
-      clock.advance(1);
+      await clock.advance(1);
       expect(await errName(c.send(new ListKeysCommand({})))).toBe('no error');
       expect(await errName(c.send(new ListKeysCommand({})))).toBe('ThrottlingException 400');
     } finally {
@@ -116,35 +117,35 @@ describe('fault modes, observed over HTTP (time on a fake clock)', () => {
   it('latency: a request is served only once latencyMs have passed; other regions meanwhile at once', async () => {
     kms.setFault('us-east-1', { mode: 'latency', latencyMs: 150 });
     try {
-      const delayed = clock.nextTimer();
+      const delayed = nextTimer(clock);
       const slow = tracked(signed(kms, '{}', { region: 'us-east-1' }));
       await delayed; // it arrived and waits on the clock
-      clock.advance(149);
+      await clock.advance(149);
       expect((await signed(kms, '{}', { region: 'eu-west-1' })).status).toBe(200);
       expect(slow.settled).toBe(false);
-      clock.advance(1);
+      await clock.advance(1);
       expect((await slow.promise).status).toBe(200);
-      expect(clock.pending).toBe(0);
+      expect(clock.pendingTimers).toBe(0);
     } finally {
       kms.setFault('us-east-1', { mode: 'none' });
     }
   });
 
   it('latency: close() ends a pending delay (no timer outlives the server)', async () => {
-    const own = new FakeClock();
+    const own = new ManualClock();
     const other = await startKmsLocal({ regions: ['us-east-1'], port: 0, clock: own });
     other.setFault('us-east-1', { mode: 'latency', latencyMs: 600_000 });
-    const delayed = own.nextTimer();
+    const delayed = nextTimer(own);
     const slow = tracked(signed(other, '{}'));
     await delayed;
-    expect(own.pending).toBe(1);
+    expect(own.pendingTimers).toBe(1);
     await other.close();
-    expect(own.pending).toBe(0);
+    expect(own.pendingTimers).toBe(0);
     await expect(slow.promise).rejects.toMatchObject({ code: 'ECONNRESET' });
   });
 
   it('quotas: a configured request rate per region gives ThrottlingException past it; other regions are not limited', async () => {
-    const q = await startKmsLocal({ regions: ['us-east-1', 'eu-west-1'], port: 0, quotas: { 'us-east-1': 3 }, clock: new FakeClock() });
+    const q = await startKmsLocal({ regions: ['us-east-1', 'eu-west-1'], port: 0, quotas: { 'us-east-1': 3 }, clock: new ManualClock() });
     try {
       const east = await burst(q, 'us-east-1', 8);
       expect(served(east)).toBe(2); // CreateKey took the first of the 3 tokens

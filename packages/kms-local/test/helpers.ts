@@ -2,7 +2,8 @@
 import { request } from 'node:http';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { signRequest, type KmsLocal, type KmsLocalClock } from '../src/index.js';
+import type { ManualClock } from '@envelope/keyring-kms';
+import { signRequest, type KmsLocal } from '../src/index.js';
 
 /** A KMSClient pointed at kms-local: no retries, and a request timeout that throws. */
 export function client(
@@ -105,47 +106,20 @@ export const signedHeadersOf = (authorization: string): string[] => /SignedHeade
 export const typeOf = (r: RawResponse): string => (JSON.parse(r.body) as { __type: string }).__type;
 
 /**
- * A fake {@link KmsLocalClock}: time moves only by {@link FakeClock.advance}, which fires the
- * timers that fall due, in order. {@link FakeClock.nextTimer} resolves when code under test sets
- * a timer (an event, not a sleep: e.g. a request that reached its latency delay).
+ * Resolves when code under test next sets a timer on `clock` (an event, not a sleep: e.g. a
+ * request that reached its latency delay). keyring-kms's ManualClock is the fake clock; kms-local
+ * takes any `{ now, setTimer }`.
  */
-export class FakeClock implements KmsLocalClock {
-  #now = 0;
-  #seq = 0;
-  #timers = new Map<number, { at: number; fn: () => void }>();
-  #waiting: (() => void)[] = [];
-
-  now = (): number => this.#now;
-
-  setTimer = (ms: number, fn: () => void): (() => void) => {
-    const id = ++this.#seq;
-    this.#timers.set(id, { at: this.#now + ms, fn });
-    for (const w of this.#waiting.splice(0)) w();
-    return () => this.#timers.delete(id);
-  };
-
-  /** Timers set and not yet fired or cancelled. */
-  get pending(): number {
-    return this.#timers.size;
-  }
-
-  /** Resolves at the next setTimer call. */
-  nextTimer(): Promise<void> {
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  /** Moves time forward by `ms`, firing each timer that falls due (earliest first). */
-  advance(ms: number): void {
-    const end = this.#now + ms;
-    for (;;) {
-      const due = [...this.#timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-      if (!due) break;
-      this.#timers.delete(due[0]);
-      this.#now = due[1].at;
-      due[1].fn();
-    }
-    this.#now = end;
-  }
+export function nextTimer(clock: ManualClock): Promise<void> {
+  const setTimer = clock.setTimer;
+  return new Promise((resolve) => {
+    clock.setTimer = (ms, fn) => {
+      clock.setTimer = setTimer;
+      const cancel = setTimer.call(clock, ms, fn);
+      resolve();
+      return cancel;
+    };
+  });
 }
 
 /** A promise with a flag saying whether it has settled yet (to assert "not answered"). */
