@@ -191,7 +191,7 @@ describe('rewrap: a batch of files', () => {
     expect(byInput['locked1.enc']).toMatchObject({ code: 'ENVELOPE_IO', message: expect.stringMatching(/permission denied \(EACCES\)$/) });
     expect(byInput['in-ro-dir.enc']).toMatchObject({
       code: 'ENVELOPE_OUTPUT',
-      message: expect.stringMatching(/cannot create a file in .*ro \(EACCES\)$/),
+      message: expect.stringMatching(/cannot write in .*ro \(EACCES\)$/),
     });
     expect(s.causes.find((c: { inputs: string[] }) => c.inputs.some((i) => i.endsWith('locked1.enc')))).toBeDefined();
     expect(await opens(path.join(dir, 'ok1.enc'), b.keyring)).toBeDefined();
