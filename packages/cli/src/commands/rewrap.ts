@@ -84,7 +84,6 @@ interface Plan {
   remove: (e: EncryptedDataKey) => boolean;
   encryptionContext: Record<string, string> | undefined;
   commitmentPolicy: CommitmentPolicy;
-  maxBuffered: number | undefined;
   onEvent: ((event: string, detail: string) => void) | undefined;
 }
 
@@ -136,7 +135,6 @@ export async function rewrapCommand(argv: string[], io: CliIo): Promise<number> 
   const concurrency = intFlag(values.concurrency, 'concurrency', 1, 256) ?? 4;
   const commitmentPolicy = parseCommitmentPolicy(values['commitment-policy'] ?? 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT');
   const encryptionContext = parseContextPairs(values.context);
-  const max = (io.env ?? process.env)['ENVELOPE_MAX_BUFFERED_BYTES'];
 
   const tally = new BatchTally();
   let files = await expand(positionals, pathFilter(values.include, values.exclude), tally);
@@ -152,7 +150,6 @@ export async function rewrapCommand(argv: string[], io: CliIo): Promise<number> 
       remove: (e) => (!removeProvider || e.providerId === removeProvider) && (!removeKey || edkKeyName(e) === removeKey),
       encryptionContext,
       commitmentPolicy,
-      maxBuffered: max ? intFlag(max, 'ENVELOPE_MAX_BUFFERED_BYTES', 1) : undefined,
       onEvent: debugEvents(io),
     };
     const totalBytes = files.reduce((a, f) => a + f.size, 0);
@@ -294,7 +291,6 @@ async function rewrapFile(f: TreeFile, p: Plan, strict: boolean): Promise<Outcom
       remove: p.remove,
       encryptionContext: p.encryptionContext,
       commitmentPolicy: p.commitmentPolicy,
-      ...(p.maxBuffered !== undefined ? { maxSignedMessageBytes: p.maxBuffered } : {}),
     });
     t.on('rewrap', (r: { method: 'header-only' | 're-encrypted'; messageInfo: MessageInfo }) => (event = r));
     await pipeline(openInputFile(f.path, 1024 * 1024), t, out.writer);
