@@ -113,6 +113,8 @@ export class BranchKeyStore {
   readonly regions: readonly string[];
   readonly health: HealthRegistry;
   readonly #key: KeyArn;
+  /** The store's key in each region, home first (for region ranking). */
+  readonly #regionKeys: readonly KeyArn[];
   readonly #o: BranchKeyStoreOptions;
   /** Retries in place: writes, and reads when there is no other region to go to. */
   readonly #retrier: Retrier;
@@ -142,6 +144,7 @@ export class BranchKeyStore {
     if (new Set(regions).size !== regions.length)
       throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'replicaRegions: each region once, and not the KMS key’s own region');
     this.#key = key;
+    this.#regionKeys = regions.map((r) => (r === key.region ? key : parseKeyArn(withRegion(key, r))!));
     this.kmsKeyArn = key.arn;
     this.regions = Object.freeze(regions);
     this.grantTokens = Object.freeze([...(o.grantTokens ?? [])]);
@@ -329,7 +332,7 @@ export class BranchKeyStore {
     const retrier = this.regions.length > 1 ? this.#hedgedRetrier : this.#retrier;
     try {
       const r = await readFromRegions(
-        { regions: this.regions, health: this.health, hedgeAfterMs: this.#o.hedgeAfterMs, deadlineMs: this.#deadlineMs },
+        { keys: this.#regionKeys, health: this.health, hedgeAfterMs: this.#o.hedgeAfterMs, deadlineMs: this.#deadlineMs },
         subject(branchKeyId, version),
         (region, s) => this.#readIn(region, branchKeyId, type, version, { ...this.#scope(region, s, { branchKeyId, version }), retrier }),
         (late) => late.zeroize(),

@@ -27,4 +27,3 @@ export type { KeyStoreReason } from './errors.js';
 export { PROVIDER_ID, deriveWrappingKey, wrapDataKey, unwrapDataKey, parseWrappedKey } from './wrapping.js';
 export type { WrappedKey } from './wrapping.js';
 export { hasKeyStoreSchema } from './create-store.js';
-export { rankRegions } from './regional-read.js';

@@ -13,39 +13,16 @@
  */
 import { EnvelopeError } from '@envelope/core';
 import { CIRCUIT_OPEN, Deadline, SLOW } from '@envelope/keyring-kms';
-import { hedge, type Candidate, type HealthRegistry } from '@envelope/keyring-multi-region';
+import { hedge, rankKeys, type Candidate, type HealthRegistry, type KeyArn } from '@envelope/keyring-multi-region';
 
 export interface RegionalReadOptions {
-  /** Regions holding a replica; the first is the home region (tried first while healthy). */
-  readonly regions: readonly string[];
+  /** The store's KMS key in each region holding a replica; the first is the home region (tried first while healthy). */
+  readonly keys: readonly KeyArn[];
   readonly health: HealthRegistry;
   /** Fixed hedge delay (ms). Default: from each region's latency estimate, within 15..200 ms. */
   readonly hedgeAfterMs?: number | undefined;
   /** Bound on one whole read across regions (ms). */
   readonly deadlineMs: number;
-}
-
-/** Orders regions by health: the home region while its breaker is closed, then closed ones by latency; half-open ones run a probe beside them; open ones only as a last resort. */
-export function rankRegions(o: RegionalReadOptions): { region: string; hedgeAfterMs: number; probe: boolean; lastResort: boolean }[] {
-  const h = o.health;
-  const home = o.regions[0];
-  const scored = o.regions.map((region) => ({ region, state: h.breakerState(region), latency: h.latency(region) ?? 50 }));
-  const delay = (region: string): number => {
-    if (o.hedgeAfterMs !== undefined) return o.hedgeAfterMs;
-    const l = h.latency(region);
-    if (l === undefined) return 100;
-    return Math.max(15, Math.min(200, l + 4 * (h.deviation(region) ?? l / 2)));
-  };
-  const closed = scored
-    .filter((s) => s.state === 'closed')
-    .sort((a, b) => ((a.region === home) !== (b.region === home) ? (a.region === home ? -1 : 1) : a.latency - b.latency));
-  const half = scored.filter((s) => s.state === 'half-open');
-  const open = scored.filter((s) => s.state === 'open').sort((a, b) => a.latency - b.latency);
-  return [
-    ...half.map((s) => ({ region: s.region, hedgeAfterMs: 0, probe: true, lastResort: false })),
-    ...closed.map((s) => ({ region: s.region, hedgeAfterMs: delay(s.region), probe: false, lastResort: false })),
-    ...open.map((s) => ({ region: s.region, hedgeAfterMs: delay(s.region), probe: false, lastResort: true })),
-  ];
 }
 
 /**
@@ -62,24 +39,29 @@ export async function readFromRegions<T>(
   signal: AbortSignal | undefined,
 ): Promise<{ value: T; region: string; attempts: number }> {
   const clock = o.health.clock;
-  const ranked = rankRegions(o).filter((c) => !c.probe || o.health.tryAcquire(c.region));
+  // The multi-region keyring's ranking: half-open probes, then the home region while healthy,
+  // then by latency; open regions last.
+  const ranked = rankKeys(o.keys, o.health, o.keys[0]!.region, { fixedMs: o.hedgeAfterMs, floorMs: 15, ceilingMs: 200 }).filter(
+    (c) => !c.probe || o.health.tryAcquire(c.key.region),
+  );
   const started = new Map<Candidate<T>, number>();
-  const candidates: Candidate<T>[] = ranked.map((c) => {
+  const candidates: Candidate<T>[] = ranked.map(({ key, hedgeAfterMs, probe }) => {
+    const region = key.region;
     const candidate: Candidate<T> = {
       key: label,
-      region: c.region,
-      hedgeAfterMs: c.hedgeAfterMs,
-      probe: c.probe,
+      region,
+      hedgeAfterMs,
+      probe,
       run: (s: AbortSignal) => {
         // An open breaker's region is not called: it fails at once (as in the multi-region keyring).
-        if (c.lastResort)
+        if (!probe && o.health.breakerState(region) === 'open')
           return Promise.reject(
-            new EnvelopeError('ENVELOPE_KMS', `${c.region} is unavailable (circuit open)`, {
-              causes: [{ key: label, region: c.region, reason: CIRCUIT_OPEN }],
+            new EnvelopeError('ENVELOPE_KMS', `${region} is unavailable (circuit open)`, {
+              causes: [{ key: label, region, reason: CIRCUIT_OPEN }],
             }),
           );
         started.set(candidate, clock.now());
-        return read(c.region, s);
+        return read(region, s);
       },
     };
     return candidate;

@@ -11,6 +11,8 @@ export type { RegionHealth, HealthEvent, HealthOptions } from './health.js';
 export { CircuitBreaker } from './circuit-breaker.js';
 export type { BreakerOptions, BreakerState } from './circuit-breaker.js';
 export { hedge } from './hedge.js';
+export { rankKeys, hedgeDelay } from './ranking.js';
+export type { RankedKey, HedgeDelays } from './ranking.js';
 export type { Candidate, HedgeOptions, HedgeResult } from './hedge.js';
 export { parseKeyArn, sameKey } from './arn.js';
 export type { KeyArn } from './arn.js';
