@@ -59,6 +59,8 @@ export class KeyringRegistry {
   readonly #pluginsFrom: string | URL;
   readonly #allowPathPlugins: boolean;
   readonly #onWarning: (warning: ConfigWarning) => void;
+  /** Files of the plugins loaded (resolved URLs). */
+  readonly #plugins = new Set<string>();
 
   constructor(options: RegistryOptions = {}) {
     this.env = options.env ?? process.env;
@@ -91,16 +93,17 @@ export class KeyringRegistry {
 
   /**
    * Loads plugins named in a configuration: package names from the installation only, paths
-   * only with `allowPathPlugins` (plugin-loader.ts says the rules).
+   * only with `allowPathPlugins` (plugin-loader.ts says the rules). A plugin whose file this
+   * registry has loaded already is not loaded again (several configurations of a batch may name
+   * it).
    */
   async loadPlugins(names: readonly string[], at = 'plugins'): Promise<this> {
     for (const [i, name] of names.entries()) {
-      const m = await importPlugin(name, `${at}[${i}]`, {
-        resolveFrom: this.#pluginsFrom,
-        allowPathPlugins: this.#allowPathPlugins,
-        baseDir: this.baseDir,
-      });
-      this.load(m);
+      const source = { resolveFrom: this.#pluginsFrom, allowPathPlugins: this.#allowPathPlugins, baseDir: this.baseDir };
+      const { url, module } = await importPlugin(name, `${at}[${i}]`, source, this.#plugins);
+      if (!module) continue;
+      this.load(module);
+      this.#plugins.add(url);
     }
     return this;
   }

@@ -81,9 +81,18 @@ function installationOf(from: string | URL): string {
   return nm >= 0 ? file.slice(0, nm) : path.dirname(file);
 }
 
-/** Imports a plugin and returns its config module (default export, or `keyringProviders`). */
-export async function importPlugin(name: string, at: string, o: PluginSource): Promise<ConfigModule> {
+/**
+ * Imports a plugin: its file's URL and its config module (default export, or
+ * `keyringProviders`); the module is undefined when `loaded` holds the URL already.
+ */
+export async function importPlugin(
+  name: string,
+  at: string,
+  o: PluginSource,
+  loaded: ReadonlySet<string> = new Set(),
+): Promise<{ url: string; module: ConfigModule | undefined }> {
   const url = await resolvePlugin(name, at, o);
+  if (loaded.has(url)) return { url, module: undefined };
   let mod: Record<string, unknown>;
   try {
     mod = (await import(url)) as Record<string, unknown>;
@@ -96,5 +105,5 @@ export async function importPlugin(name: string, at: string, o: PluginSource): P
       at,
       `plugin ${JSON.stringify(name)} does not export a config module (default export or "keyringProviders", made with keyringProviderModule() or configModule())`,
     );
-  return m;
+  return { url, module: m };
 }

@@ -158,6 +158,15 @@ describe('providers and plugins', () => {
     );
   });
 
+  it('a plugin named by several configurations built from one registry loads once', async () => {
+    const registry = createRegistry({ env: { K: key() } });
+    const config = { plugins: ['@envelope/keyring-env'], keyring: { type: 'env-aes', namespace: 'a', name: 'b', variable: 'K' } };
+    const a = await buildKeyring(config, { registry });
+    const b = await buildKeyring(config, { registry });
+    await roundTrip(a, b);
+    expect(registry.types().filter((t) => t === 'env-aes')).toEqual(['env-aes']);
+  });
+
   it('a plugin that cannot be found, or exports the wrong thing, is a clear error', async () => {
     await expect(buildKeyring({ plugins: ['@envelope/no-such-plugin'], keyring: aes('a') })).rejects.toThrow(
       /^plugins\[0\]: cannot load plugin "@envelope\/no-such-plugin"/,
