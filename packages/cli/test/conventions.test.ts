@@ -2,11 +2,10 @@
 // (`envelope: ENVELOPE_<CODE>: message`, never a stack or a bare errno), output problems found
 // before any work, --no-overwrite.
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { aesConfig, run } from './helpers.js';
+import { aesConfig, run, scratch } from './helpers.js';
 import { CRYPT_OPTIONS, ONLY } from '../src/commands/crypt.js';
 import { ENCRYPT_HELP } from '../src/commands/encrypt.js';
 import { DECRYPT_HELP } from '../src/commands/decrypt.js';
@@ -48,7 +47,7 @@ describe('conventions', () => {
   });
 
   it('every error has one shape: the issue-14 cases', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-conv-'));
+    const dir = await scratch('envelope-conv-');
     const k = aesConfig();
     const input = path.join(dir, 'in.txt');
     await writeFile(input, 'hello');
@@ -87,7 +86,7 @@ describe('conventions', () => {
   });
 
   it('output problems are found before any work: no keyring is read, no input consumed', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-conv-'));
+    const dir = await scratch('envelope-conv-');
     // The keyring file does not exist: had the command read it, the error would be ENVELOPE_CONFIG.
     const r = await run(['encrypt', '--keyring', path.join(dir, 'absent.json'), '--out', path.join(dir, 'no', 'x')], 'data');
     expect(r.stderr).toMatch(/^envelope: ENVELOPE_OUTPUT: /);
@@ -115,7 +114,7 @@ describe('conventions', () => {
   });
 
   it('--no-overwrite refuses an existing output and leaves it untouched; without it the file is replaced', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-conv-'));
+    const dir = await scratch('envelope-conv-');
     const k = aesConfig();
     const out = path.join(dir, 'c.enc');
     await writeFile(out, 'precious');
@@ -128,7 +127,7 @@ describe('conventions', () => {
   });
 
   it('--json and --metadata-output for a single file; they need --out when stdout carries data', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-conv-'));
+    const dir = await scratch('envelope-conv-');
     const k = aesConfig();
     const r = await run(
       ['encrypt', '--keyring', k, '--out', path.join(dir, 'c'), '--json', '--metadata-output', path.join(dir, 'm')],

@@ -3,8 +3,7 @@
 // ENVELOPE_MAX_BUFFERED_BYTES lowers the most plaintext core may hold to 64 KiB, so a 1 MiB
 // message shows what a 100 GiB one would: the CLI never holds a message in memory.
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { encrypt } from '@envelope/core';
@@ -12,7 +11,7 @@ import { RawAesKeyring } from '@envelope/keyring-local';
 import { PassThrough } from 'node:stream';
 import { once } from 'node:events';
 import { main } from '../src/main.js';
-import { run } from './helpers.js';
+import { run, scratch } from './helpers.js';
 
 const LOW = { ENVELOPE_MAX_BUFFERED_BYTES: String(64 * 1024) };
 const key = randomBytes(32);
@@ -30,7 +29,7 @@ async function signed(size = 1024 * 1024, frameLength = 4096) {
 
 describe('decrypt of signed messages larger than any buffer', () => {
   it('--out: the whole message streams through the private temporary and appears once verified', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-signed-'));
+    const dir = await scratch('envelope-signed-');
     const { plaintext, ciphertext, forged } = await signed();
     const ok = await run(['decrypt', '--keyring', config, '--out', path.join(dir, 'p')], ciphertext, LOW);
     expect(ok.stderr).toBe('');

@@ -3,12 +3,11 @@
 // --audit writes the degraded-encrypt event with the message id and the missing regions. A batch
 // builds its keyring once: one cache for every file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { startKmsLocal } from '@envelope/kms-local';
-import { run } from './helpers.js';
+import { run, scratch } from './helpers.js';
 
 let kms: Awaited<ReturnType<typeof startKmsLocal>>;
 let dir: string;
@@ -21,7 +20,7 @@ beforeAll(async () => {
     keys[region] = (await c.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
     c.destroy();
   }
-  dir = await mkdtemp(path.join(tmpdir(), 'envelope-degraded-'));
+  dir = await scratch('envelope-degraded-');
 });
 afterAll(async () => {
   await kms.close();

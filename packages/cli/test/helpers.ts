@@ -1,3 +1,7 @@
+import { afterAll } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -87,4 +91,16 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, options: {
       else waiters.push({ re, n, resolve, reject });
     });
   return { child, exited, nth, line: (re) => nth(re, 1) };
+}
+
+const scratchDirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(scratchDirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** A scratch directory under the system's temporary directory, removed after the test file. */
+export async function scratch(prefix: string): Promise<string> {
+  const d = await mkdtemp(path.join(tmpdir(), prefix));
+  scratchDirs.push(d);
+  return d;
 }

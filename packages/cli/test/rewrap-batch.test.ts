@@ -2,14 +2,14 @@
 // commitment-policy opt-in for legacy messages (15.i1), stale temporaries of killed runs, and
 // failures (permissions included) reported for every file with a summary.
 import { describe, expect, it } from 'vitest';
-import { chmod, mkdir, mkdtemp, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { decrypt, encrypt } from '@envelope/core';
 import { RawAesKeyring } from '@envelope/keyring-local';
-import { run, spawnCli } from './helpers.js';
+import { run, spawnCli, scratch } from './helpers.js';
 
 function keyPair(name: string) {
   const key = randomBytes(32);
@@ -39,7 +39,7 @@ async function message(
 
 describe('rewrap: a batch of files', () => {
   it('globs select, non-messages are skipped (failures with --strict), modes are kept, metadata lines are written', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-rwb-'));
+    const dir = await scratch('envelope-rwb-');
     const a = keyPair('a');
     const b = keyPair('b');
     await message(path.join(dir, 'x', 'one.enc'), a.keyring);
@@ -48,7 +48,7 @@ describe('rewrap: a batch of files', () => {
     await writeFile(path.join(dir, 'x', 'readme.enc'), 'just text');
     await chmod(path.join(dir, 'x', 'one.enc'), 0o644);
     await chmod(path.join(dir, 'x', 'y', 'two.enc'), 0o640);
-    const meta = path.join(tmpdir(), `envelope-rwb-meta-${process.pid}.jsonl`);
+    const meta = path.join(await scratch('envelope-rwb-meta-'), 'meta.jsonl');
 
     const r = await run(['rewrap', '--from', a.config, '--to', b.config, '--include', '*.enc', '--json', '--metadata-output', meta, dir]);
     expect(r.code).toBe(0);
@@ -76,7 +76,7 @@ describe('rewrap: a batch of files', () => {
   });
 
   it('refuses a symbolic link named on the command line and skips links inside directories; their targets stay as they were', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-rwb-'));
+    const dir = await scratch('envelope-rwb-');
     const a = keyPair('a');
     const b = keyPair('b');
     await message(path.join(dir, 'target', 'real.enc'), a.keyring);
@@ -101,7 +101,7 @@ describe('rewrap: a batch of files', () => {
   });
 
   it('a signed message whose signature fails is never re-signed: the file stays as it was, no temporary is left', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-rwb-'));
+    const dir = await scratch('envelope-rwb-');
     const a = keyPair('a');
     const b = keyPair('b');
     const file = path.join(dir, 'signed.enc');
@@ -117,7 +117,7 @@ describe('rewrap: a batch of files', () => {
   });
 
   it('--mode remove that matches no EDK in any file is an error, not "skipped"', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-rwb-'));
+    const dir = await scratch('envelope-rwb-');
     const a = keyPair('a');
     for (let i = 0; i < 3; i++) await message(path.join(dir, `f${i}.enc`), a.keyring);
     const r = await run(['rewrap', '--from', a.config, '--mode', 'remove', '--remove-key', 'typo', dir]);
@@ -128,7 +128,7 @@ describe('rewrap: a batch of files', () => {
   });
 
   it('15.i1: legacy messages without key commitment are re-keyed only with an explicit --commitment-policy', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-rwb-'));
+    const dir = await scratch('envelope-rwb-');
     const a = keyPair('a');
     const b = keyPair('b');
     const pt = await message(path.join(dir, 'legacy.enc'), a.keyring, 0x0378, { commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' });
@@ -145,7 +145,7 @@ describe('rewrap: a batch of files', () => {
   });
 
   it('removes the stale temporaries of killed runs for file arguments, and only those', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-rwb-'));
+    const dir = await scratch('envelope-rwb-');
     const a = keyPair('a');
     const b = keyPair('b');
     const file = path.join(dir, 'f.enc');
@@ -163,7 +163,7 @@ describe('rewrap: a batch of files', () => {
   });
 
   it('reports a failure for every file, permissions included, with a summary; the others are rewrapped', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-rwb-'));
+    const dir = await scratch('envelope-rwb-');
     await chmod(dir, 0o777);
     const a = keyPair('a');
     const b = keyPair('b');

@@ -2,12 +2,11 @@
 // failure not stopping the others, failures grouped by cause, metadata lines, and one materials
 // manager for the whole batch.
 import { describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { aesConfig, run } from './helpers.js';
+import { aesConfig, run, scratch } from './helpers.js';
 
 async function tree(root: string, n: number): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
@@ -30,7 +29,7 @@ async function listAll(root: string): Promise<string[]> {
 
 describe('-r: many files', () => {
   it('mirrors a nested tree both ways; links and special files are skipped and counted, never followed', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-tree-'));
+    const dir = await scratch('envelope-tree-');
     const src = path.join(dir, 'src');
     const files = await tree(src, 12);
     await writeFile(path.join(dir, 'outside.txt'), 'must not be read through a link');
@@ -55,7 +54,7 @@ describe('-r: many files', () => {
   });
 
   it('one failure does not stop the others; exit 1; many failures of one cause print once with a count', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-tree-'));
+    const dir = await scratch('envelope-tree-');
     const src = path.join(dir, 'src');
     await tree(src, 6);
     const k = aesConfig();
@@ -87,7 +86,7 @@ describe('-r: many files', () => {
   });
 
   it('--metadata-output writes one JSON line per message with the fields of DESIGN.md; --suffix and --no-overwrite', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-tree-'));
+    const dir = await scratch('envelope-tree-');
     const src = path.join(dir, 'src');
     const files = await tree(src, 4);
     const k = aesConfig('meta');
@@ -149,7 +148,7 @@ describe('-r: many files', () => {
   });
 
   it('checks the arguments before any work: --out inside --in, a missing --in, a file given to -r', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-tree-'));
+    const dir = await scratch('envelope-tree-');
     await writeFile(path.join(dir, 'a'), 'x');
     const k = aesConfig();
     expect((await run(['encrypt', '--keyring', k, '-r', '--in', dir, '--out', path.join(dir, 'sub')])).stderr).toBe(
@@ -173,7 +172,7 @@ describe('-r: many files', () => {
   });
 
   it('a TTY shows one progress bar over files and bytes', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-tree-'));
+    const dir = await scratch('envelope-tree-');
     await tree(path.join(dir, 'src'), 5);
     const r = await run(
       ['encrypt', '--keyring', aesConfig(), '-r', '--in', path.join(dir, 'src'), '--out', path.join(dir, 'enc')],
