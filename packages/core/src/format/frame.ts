@@ -117,8 +117,12 @@ export class FrameDecrypter {
   #seq = 1;
   #done = false;
 
-  /** Takes ownership of `key` (wiped by {@link dispose}). */
-  constructor(suite: AlgorithmSuite, key: Buffer, messageId: Uint8Array, frameLength: number, maxNonFramedLength: number) {
+  /**
+   * Takes ownership of `key` (wiped by {@link dispose}). `firstSeq`: the sequence number of the
+   * first frame this decrypter sees (1, or a batch's first frame on a frame worker).
+   */
+  constructor(suite: AlgorithmSuite, key: Buffer, messageId: Uint8Array, frameLength: number, maxNonFramedLength: number, firstSeq = 1) {
+    this.#seq = firstSeq;
     this.#suite = suite;
     this.#key = key;
     this.#aad = new BodyAad(messageId);

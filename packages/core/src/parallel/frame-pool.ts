@@ -1,0 +1,122 @@
+/**
+ * A pool of worker threads that seal and open batches of frames. Frames are independent under
+ * one derived key (the IV is the sequence number: spec client-apis/encrypt.md, "Construct a
+ * frame"), so batches can run on other cores while the main thread reads, writes and, for signed
+ * suites, hashes in order.
+ *
+ * Workers start on first use and are unreferenced while idle, so an idle pool never keeps a
+ * process alive; {@link FramePool.close} ends them.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { EnvelopeError } from '../errors.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+
+/** The compiled worker beside this file (dist), or in dist when running from source (tests). */
+function workerUrl(): URL {
+  return import.meta.url.endsWith('.ts')
+    ? new URL('../../dist/parallel/frame-worker.js', import.meta.url)
+    : new URL('./frame-worker.js', import.meta.url);
+}
+
+interface Slot {
+  readonly worker: Worker;
+  readonly pending: Map<number, { resolve(r: FromWorker): void; reject(e: unknown): void }>;
+}
+
+export interface FramePoolOptions {
+  /** Worker threads. Default: the cores available, at most 4. */
+  readonly workers?: number;
+}
+
+export class FramePool {
+  readonly size: number;
+  #slots: Slot[] | undefined;
+  #nextJob = 1;
+  #nextSession = 1;
+  #next = 0;
+  #closed = false;
+  #broken: Error | undefined;
+
+  constructor(options: FramePoolOptions = {}) {
+    const n = options.workers ?? Math.min(4, availableParallelism());
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'workers: expected an integer 1..64');
+    this.size = n;
+  }
+
+  /** Starts the workers now (they boot in parallel with whatever the caller does next). */
+  warm(): this {
+    this.#start();
+    return this;
+  }
+
+  /** A fresh session number (one per message). */
+  newSession(): number {
+    return this.#nextSession++;
+  }
+
+  /** Sends `m` to every worker (begin/end of a message). `transfer(i)` gives worker i's transfer list. */
+  broadcast(make: (i: number) => { message: ToWorker; transfer: ArrayBuffer[] }): void {
+    this.#start().forEach((s, i) => {
+      const { message, transfer } = make(i);
+      s.worker.postMessage(message, transfer);
+    });
+  }
+
+  /**
+   * Runs one batch on the next worker (round robin: batches are the same size). Resolves with the
+   * worker's answer, failed batches included (their buffers come back too); rejects only when
+   * the worker is gone.
+   */
+  run(make: (job: number) => { message: ToWorker; transfer: ArrayBuffer[] }): Promise<FromWorker> {
+    const slots = this.#start();
+    if (this.#broken) return Promise.reject(this.#broken);
+    const slot = slots[this.#next++ % slots.length]!;
+    const job = this.#nextJob++;
+    const { message, transfer } = make(job);
+    return new Promise<FromWorker>((resolve, reject) => {
+      if (slot.pending.size === 0) slot.worker.ref();
+      slot.pending.set(job, { resolve, reject });
+      slot.worker.postMessage(message, transfer);
+    });
+  }
+
+  /** Ends the workers (pending batches fail). Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const slots = this.#slots ?? [];
+    this.#slots = [];
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  #start(): Slot[] {
+    if (this.#closed) throw new EnvelopeError('ENVELOPE_ABORTED', 'frame pool closed');
+    if (this.#slots) return this.#slots;
+    const url = workerUrl();
+    this.#slots = Array.from({ length: this.size }, () => {
+      const worker = new Worker(url);
+      const slot: Slot = { worker, pending: new Map() };
+      worker.unref();
+      worker.on('message', (r: FromWorker) => {
+        const p = slot.pending.get(r.job);
+        if (!p) return;
+        slot.pending.delete(r.job);
+        if (slot.pending.size === 0) worker.unref();
+        p.resolve(r);
+      });
+      const fail = (e: unknown): void => {
+        // A worker that dies takes its keys with it; every batch in flight fails, and the pool
+        // refuses new work (a half-working pool would be a silent slowdown).
+        this.#broken ??= new EnvelopeError('ENVELOPE_INTERNAL', `frame worker failed: ${e instanceof Error ? e.message : String(e)}`);
+        for (const p of slot.pending.values()) p.reject(this.#broken);
+        slot.pending.clear();
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => {
+        if (!this.#closed) fail(new Error(`exited with code ${code}`));
+      });
+      return slot;
+    });
+    return this.#slots;
+  }
+}
