@@ -10,6 +10,14 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { abortedError, invalidArgument } from './errors.js';
 import { StreamEncryptor, type EncryptStreamOptions } from './message/stream-encryptor.js';
 import { StreamDecryptor, type DecryptStreamOptions } from './message/stream-decryptor.js';
+import { ParallelStreamEncryptor } from './parallel/parallel-encryptor.js';
+import type { ParallelOptions } from './parallel/in-order.js';
+
+/**
+ * Stream options: with `parallel`, frames are sealed or opened in batches on a frame pool's worker
+ * threads (the same message; for large inputs on more than one core).
+ */
+export type ParallelStreamOption = { parallel?: ParallelOptions | undefined };
 
 function toBytes(chunk: unknown): Uint8Array {
   if (chunk instanceof Uint8Array) return chunk;
@@ -40,7 +48,8 @@ function watchSignal(stream: Transform, signal: AbortSignal | undefined): void {
  * await pipeline(createReadStream('in'), encryptStream({ keyring }), createWriteStream('out.enc'));
  * ```
  */
-export function encryptStream(options: EncryptStreamOptions): Transform {
+export function encryptStream(options: EncryptStreamOptions & ParallelStreamOption): Transform {
+  if (options.parallel) return parallelEncryptStream({ ...options, parallel: options.parallel });
   const codec = new StreamEncryptor(options);
   let started = false;
   const start = async (t: Transform): Promise<void> => {
@@ -76,6 +85,46 @@ export function encryptStream(options: EncryptStreamOptions): Transform {
   return t;
 }
 
+/** {@link encryptStream} with the frames sealed on `options.parallel.pool`. */
+function parallelEncryptStream(options: EncryptStreamOptions & { parallel: ParallelOptions }): Transform {
+  const codec = new ParallelStreamEncryptor(options);
+  let started: Promise<void> | undefined;
+  const start = (t: Transform): Promise<void> =>
+    (started ??= codec.start().then((header) => {
+      t.push(header);
+      t.emit('messageInfo', codec.messageInfo, codec.warnings);
+    }));
+  const pushAll = (t: Transform, parts: Uint8Array[]): void => {
+    for (const p of parts) if (p.byteLength) t.push(p);
+  };
+  const t = new Transform({
+    transform(chunk: unknown, _enc: BufferEncoding, cb: TransformCallback) {
+      start(this)
+        .then(() => codec.update(toBytes(chunk)))
+        .then((parts) => {
+          pushAll(this, parts);
+          cb();
+        })
+        .catch(cb);
+    },
+    flush(cb: TransformCallback) {
+      start(this)
+        .then(() => codec.finish())
+        .then((parts) => {
+          pushAll(this, parts);
+          cb();
+        })
+        .catch(cb);
+    },
+    destroy(err, cb) {
+      codec.dispose();
+      cb(err);
+    },
+  });
+  watchSignal(t, options.signal);
+  return t;
+}
+
 /**
  * A Node `Transform` that decrypts one message. Emits `'messageInfo'` (info, encryptionContext)
  * once the header authenticates. Fails with a coded error on any authentication or format
@@ -86,7 +135,7 @@ export function encryptStream(options: EncryptStreamOptions): Transform {
  * await pipeline(createReadStream('out.enc'), decryptStream({ keyring }), createWriteStream('out'));
  * ```
  */
-export function decryptStream(options: DecryptStreamOptions): Transform {
+export function decryptStream(options: DecryptStreamOptions & ParallelStreamOption): Transform {
   const codec = new StreamDecryptor(options);
   let announced = false;
   const pushAll = (t: Transform, parts: Uint8Array[]): void => {

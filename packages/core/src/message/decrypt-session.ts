@@ -18,6 +18,8 @@ import { FrameDecrypter, type DecryptedFrame } from '../format/frame.js';
 import { footerSize } from '../format/framing.js';
 import { createVerifier, verifyFooter } from '../format/footer.js';
 import { messageInfo, type MessageInfo } from './message-info.js';
+import { FrameBatches } from '../parallel/frame-batches.js';
+import type { FramePool } from '../parallel/frame-pool.js';
 import type { CheckedDecryptOptions } from '../options.js';
 
 export class DecryptSession {
@@ -29,8 +31,12 @@ export class DecryptSession {
   readonly #decrypter: FrameDecrypter;
   readonly #verifier: Verify | undefined;
   readonly #verificationKey: KeyObject | undefined;
+  readonly #header: ParsedHeader;
+  readonly #key: Buffer;
 
-  private constructor(header: ParsedHeader, materials: DecryptionMaterials, decrypter: FrameDecrypter) {
+  private constructor(header: ParsedHeader, materials: DecryptionMaterials, decrypter: FrameDecrypter, key: Buffer) {
+    this.#header = header;
+    this.#key = key;
     this.info = messageInfo(header);
     this.encryptionContext = materials.encryptionContext;
     this.requiredEncryptionContextKeys = materials.requiredEncryptionContextKeys;
@@ -61,7 +67,7 @@ export class DecryptSession {
         throw e;
       }
       try {
-        return new DecryptSession(header, materials, decrypter);
+        return new DecryptSession(header, materials, decrypter, key);
       } catch (e) {
         decrypter.dispose();
         throw e;
@@ -97,6 +103,20 @@ export class DecryptSession {
     const frame = this.#decrypter.decryptAt(bytes, offset, out, outOffset);
     this.#verifier?.update(bytes.subarray(offset, offset + frame.consumed));
     return frame;
+  }
+
+  /**
+   * A framed message's frames on a frame pool: every worker gets a copy of the derived key until
+   * `end()`. The frames are then read by the workers, and their bytes given to {@link adoptFrames}.
+   */
+  frameBatches(pool: FramePool): FrameBatches {
+    const h = this.#header;
+    return new FrameBatches(pool, h.suite, this.#key, h.messageId, h.frameLength);
+  }
+
+  /** Frames read elsewhere (a frame worker): their bytes go to the signature, in order. */
+  adoptFrames(bytes: Uint8Array): void {
+    this.#verifier?.update(bytes);
   }
 
   /** Size of the footer from its first bytes at `offset`: 0 for unsigned suites, undefined until known. */

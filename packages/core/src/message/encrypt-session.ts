@@ -13,6 +13,8 @@ import { authOnlyContext, serializeHeader } from '../format/header-auth.js';
 import { FrameEncrypter } from '../format/frame.js';
 import { createSigner, signFooter } from '../format/footer.js';
 import { messageInfo, type MessageInfo } from './message-info.js';
+import { FrameBatches } from '../parallel/frame-batches.js';
+import type { FramePool } from '../parallel/frame-pool.js';
 import type { CheckedEncryptOptions } from '../options.js';
 import type { AlgorithmSuite } from '../suites.js';
 
@@ -29,12 +31,15 @@ export class EncryptSession {
   readonly #encrypter: FrameEncrypter;
   readonly #signer: Sign | undefined;
   readonly #signingKey: KeyObject | undefined;
+  readonly #key: Buffer;
+  readonly #messageId: Uint8Array;
   #seq = 1;
 
   private constructor(
     header: MessageHeader,
     headerBytes: Uint8Array,
     encrypter: FrameEncrypter,
+    key: Buffer,
     ec: EncryptionContext,
     signingKey: KeyObject | undefined,
     warnings: readonly EncryptionWarning[],
@@ -46,6 +51,8 @@ export class EncryptSession {
     this.frameLength = header.frameLength;
     this.encryptionContext = ec;
     this.#encrypter = encrypter;
+    this.#key = key;
+    this.#messageId = header.messageId;
     this.#signingKey = signingKey;
     this.#signer = header.suite.signature ? createSigner(header.suite) : undefined;
     this.#signer?.update(headerBytes);
@@ -93,6 +100,7 @@ export class EncryptSession {
         header,
         headerBytes,
         new FrameEncrypter(suite, key, messageId),
+        key,
         ec,
         materials.signingKey,
         materials.warnings,
@@ -110,6 +118,22 @@ export class EncryptSession {
     const end = this.#encrypter.writeFrame(out, offset, this.#seq++, final, plaintext);
     this.#signer?.update(out.subarray(offset, end));
     return end;
+  }
+
+  /** Sequence number of the next frame. */
+  get nextSeq(): number {
+    return this.#seq;
+  }
+
+  /** This message's frames on a frame pool: every worker gets a copy of the derived key until `end()`. */
+  frameBatches(pool: FramePool): FrameBatches {
+    return new FrameBatches(pool, this.suite, this.#key, this.#messageId, this.frameLength);
+  }
+
+  /** `count` frames from {@link nextSeq} on, sealed elsewhere (a frame worker): counted and signed in order. */
+  adoptFrames(frames: Uint8Array, count: number): void {
+    this.#seq += count;
+    this.#signer?.update(frames);
   }
 
   /** The footer (signature) for signed suites; empty otherwise. Call once, after the final frame. */

@@ -7,6 +7,10 @@
  * chunk being added, and after the final frame at most a footer. Plaintext is held only for
  * signed messages: all of it (up to `maxBufferedPlaintext`) until the signature verifies, or with
  * `releaseUnverifiedPlaintext` only the final frame.
+ *
+ * With `parallel`, a framed body's frames are read in batches on a frame pool's worker threads
+ * (parallel/batch-reader.ts); the header, the held plaintext and the footer are handled here
+ * as for the serial loop, a batch counting as one piece (with the final frame, as the final frame).
  */
 import { invalidArgument, limitExceeded, malformed, throwIfAborted } from '../errors.js';
 import { checkDecryptOptions, integerOption, type DecryptOptions } from '../options.js';
@@ -17,6 +21,8 @@ import { ByteQueue } from './byte-queue.js';
 import { disposedError } from './stream-encryptor.js';
 import type { MessageInfo } from './message-info.js';
 import type { EncryptionContext } from '../encryption-context.js';
+import { BatchReader } from '../parallel/batch-reader.js';
+import type { ParallelOptions } from '../parallel/in-order.js';
 
 /** Default for {@link DecryptStreamOptions.maxBufferedPlaintext}: 64 MiB. */
 export const DEFAULT_MAX_BUFFERED_PLAINTEXT = 64 * 1024 * 1024;
@@ -36,6 +42,8 @@ export type DecryptStreamOptions = DecryptOptions & {
    * (a non-negative integer). Default 64 MiB ({@link DEFAULT_MAX_BUFFERED_PLAINTEXT}).
    */
   maxBufferedPlaintext?: number;
+  /** Read a framed body's frames in batches on a frame pool's worker threads. */
+  parallel?: ParallelOptions | undefined;
 };
 
 /** Frame-by-frame decryption of a byte stream. Plaintext is released only once authenticated. */
@@ -47,6 +55,8 @@ export class StreamDecryptor {
   readonly #queue = new ByteQueue();
   #begin: Promise<DecryptSession> | undefined;
   #session: DecryptSession | undefined;
+  readonly #parallel: ParallelOptions | undefined;
+  #batches: BatchReader | undefined;
   #held: Uint8Array[] = [];
   #heldLength = 0;
   #disposed = false;
@@ -58,6 +68,7 @@ export class StreamDecryptor {
     this.#release = release === true;
     this.#maxHeld = integerOption(options.maxBufferedPlaintext, 'maxBufferedPlaintext', DEFAULT_MAX_BUFFERED_PLAINTEXT, 0);
     this.#parser = new HeaderParser(this.#options);
+    this.#parallel = options.parallel;
   }
 
   /** The message's facts, once its header has authenticated. */
@@ -80,7 +91,7 @@ export class StreamDecryptor {
    * whole frame or footer, and plaintext awaiting the signature. Bounded as the module says.
    */
   get buffered(): number {
-    return (this.#parser.header ? 0 : this.#parser.buffered) + this.#queue.length + this.#heldLength;
+    return (this.#parser.header ? 0 : this.#parser.buffered) + this.#queue.length + this.#heldLength + (this.#batches?.buffered ?? 0);
   }
 
   /** Accepts message bytes; returns the plaintext that may be released now. */
@@ -102,34 +113,52 @@ export class StreamDecryptor {
         throw disposedError();
       }
       this.#session = session;
-    } else {
+      // A framed body on a frame pool: the bytes queued so far are its first.
+      if (this.#parallel && session.info.frameLength > 0) {
+        this.#batches = new BatchReader(session, this.#parallel);
+        chunk = this.#queue.peek(this.#queue.length);
+        this.#queue.clear();
+      }
+    } else if (!this.#batches) {
       this.#queue.push(chunk);
     }
+    if (this.#batches) return this.#hold((await this.#batches.push(chunk)).map((b) => [b.plaintext, b.final]));
     return this.#drain();
+  }
+
+  /** Pieces in order: released now, or held until the signature verifies. */
+  #hold(pieces: [Uint8Array, boolean][]): Uint8Array[] {
+    const s = this.#session!;
+    const out: Uint8Array[] = [];
+    for (const [plaintext, final] of pieces) {
+      if (!s.signed || (this.#release && !final)) {
+        out.push(plaintext);
+        continue;
+      }
+      this.#heldLength += plaintext.byteLength;
+      this.#held.push(plaintext);
+      if (!this.#release && this.#heldLength > this.#maxHeld) {
+        throw limitExceeded(
+          'signed message plaintext awaiting signature verification exceeds maxBufferedPlaintext; ' +
+            'raise it, or opt in to releaseUnverifiedPlaintext',
+        );
+      }
+    }
+    return out;
   }
 
   #drain(): Uint8Array[] {
     const s = this.#session!;
     const q = this.#queue;
-    const out: Uint8Array[] = [];
+    const pieces: [Uint8Array, boolean][] = [];
     while (!s.done) {
       const size = s.frameSize(q.peek(FRAME_SIZE_PROBE), 0);
-      if (size === undefined || q.length < size) return out;
+      if (size === undefined || q.length < size) return this.#hold(pieces);
       const frame = s.readFrame(q.peek(size), 0);
       q.consume(size);
-      if (!s.signed || (this.#release && !frame.final)) {
-        out.push(frame.plaintext);
-      } else {
-        this.#heldLength += frame.plaintext.byteLength;
-        this.#held.push(frame.plaintext);
-        if (!this.#release && this.#heldLength > this.#maxHeld) {
-          throw limitExceeded(
-            'signed message plaintext awaiting signature verification exceeds maxBufferedPlaintext; ' +
-              'raise it, or opt in to releaseUnverifiedPlaintext',
-          );
-        }
-      }
+      pieces.push([frame.plaintext, frame.final]);
     }
+    const out = this.#hold(pieces);
     // After the final frame only the footer may follow: refuse more as soon as it arrives
     // rather than piling it up until finish().
     const footer = s.footerSize(q.peek(2), 0);
@@ -145,22 +174,32 @@ export class StreamDecryptor {
       throw malformed('truncated message');
     }
     const s = this.#session;
+    let released: Uint8Array[] = [];
     try {
-      if (!s.done) throw malformed('truncated message body');
-      const rest = this.#queue.peek(this.#queue.length);
+      let rest: Uint8Array;
+      if (this.#batches) {
+        const end = await this.#batches.end();
+        released = this.#hold(end.batches.map((b) => [b.plaintext, b.final]));
+        rest = end.rest;
+      } else {
+        if (!s.done) throw malformed('truncated message body');
+        rest = this.#queue.peek(this.#queue.length);
+      }
       const footerLength = s.verifyFooter(rest, 0);
       if (rest.byteLength !== footerLength) throw malformed('trailing bytes after the message');
     } catch (e) {
+      for (const r of released) r.fill(0);
       this.dispose();
       throw e;
     }
     s.dispose();
     this.#disposed = true;
     this.#queue.clear();
+    this.#batches?.dispose();
     const held = this.#held;
     this.#held = [];
     this.#heldLength = 0;
-    return held;
+    return [...released, ...held];
   }
 
   #wipeHeld(): void {
@@ -177,6 +216,7 @@ export class StreamDecryptor {
       (s) => s.dispose(),
       () => {},
     );
+    this.#batches?.dispose();
     this.#wipeHeld();
     this.#queue.clear();
   }
