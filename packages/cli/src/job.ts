@@ -25,6 +25,7 @@ import {
   type EncryptionWarning,
   type MaterialsManager,
   type MessageInfo,
+  type ParallelOptions,
 } from '@envelope/core';
 import { CliError } from './io.js';
 import { openInputFile } from './files.js';
@@ -57,6 +58,8 @@ export interface JobSettings {
   audit?: CliAudit | undefined;
   /** Bytes of input consumed (progress). */
   onBytes?: ((n: number) => void) | undefined;
+  /** Large files: frames sealed or opened on a frame pool (frame-workers.ts). */
+  parallel?: ParallelOptions | undefined;
   /** Test hook: called with an event name when a temporary is opened, and so on. */
   onEvent?: ((event: string, detail: string) => void) | undefined;
 }
@@ -125,6 +128,7 @@ export async function encryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
         frameLength: s.frameLength,
         commitmentPolicy: s.commitmentPolicy,
         maxEncryptedDataKeys: s.maxEncryptedDataKeys,
+        parallel: s.parallel,
       });
       t.once('messageInfo', (i: MessageInfo, w: readonly EncryptionWarning[]) => {
         info = i;
@@ -166,6 +170,7 @@ export async function decryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
       // verifies); where released frames go is decided below, from the header.
       releaseUnverifiedPlaintext: true,
       ...(s.maxBufferedBytes !== undefined ? { maxBufferedPlaintext: s.maxBufferedBytes } : {}),
+      parallel: s.parallel,
     });
     const sink = out ? out.writer : new StdoutSink(ends.stdout);
     t.once('messageInfo', (i: MessageInfo, context: EncryptionContext) => {

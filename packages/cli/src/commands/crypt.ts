@@ -18,6 +18,7 @@ import { CliAudit } from '../audit.js';
 import { Progress } from '../progress.js';
 import { BatchTally, printSummary } from '../summary.js';
 import { walkTree, type TreeListing } from '../tree.js';
+import { framePoolFor } from '../frame-workers.js';
 
 /** Inputs at least this large (files given with --in) show a progress bar when stderr is a TTY. */
 export const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
@@ -103,7 +104,14 @@ export async function cryptCommand(op: Operation, argv: string[], io: CliIo, hel
   const audit = values.audit ? await CliAudit.open(values.audit) : undefined;
   const metadata = openMetadataSink(values['metadata-output'], io);
   try {
-    const settings: JobSettings = { ...flags, materialsManager: await loadMaterialsManager(values.keyring, io, audit?.sink), audit };
+    // A large input file: frame workers start now and boot while the keyring loads.
+    const parallel = values.recursive ? undefined : await framePoolFor(values.in, io.env ?? process.env);
+    const settings: JobSettings = {
+      ...flags,
+      materialsManager: await loadMaterialsManager(values.keyring, io, audit?.sink),
+      audit,
+      parallel,
+    };
     const job = op === 'encrypt' ? encryptJob : decryptJob;
     if (values.recursive) {
       return await runTree(op, job, settings, io, {
@@ -259,7 +267,8 @@ async function runTree(op: Operation, job: Job, s: JobSettings, io: CliIo, o: Tr
             doneBytes += n;
             progress.update(doneFiles, doneBytes);
           };
-          const r = await job({ ...s, onBytes }, { input: f.path, stdin: io.stdin, output: target, stdout: io.stdout });
+          const parallel = await framePoolFor(f.path, io.env ?? process.env);
+          const r = await job({ ...s, onBytes, parallel }, { input: f.path, stdin: io.stdin, output: target, stdout: io.stdout });
           for (const w of r.warnings) if (!o.json) io.stderr.write(warningLine(r.record.input, w));
           o.metadata?.write(r.record);
           tally.warn(r.record.input, r.warnings);
