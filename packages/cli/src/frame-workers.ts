@@ -5,7 +5,8 @@
  * started before the keyring loads, so the workers boot meanwhile; idle workers never keep the
  * process alive. The threshold is where bench/cases/86-cli-parallel.mjs finds the pool pays.
  *
- * ENVELOPE_FRAME_WORKERS=N sets the number of workers (0: never use them), for measurements.
+ * For measurements (bench/cases/86-cli-parallel.mjs): ENVELOPE_FRAME_WORKERS=N sets the number of
+ * workers (0: never use them), ENVELOPE_FRAME_WORKERS_MIN_BYTES=N the threshold.
  */
 import { stat } from 'node:fs/promises';
 import { FramePool, type ParallelOptions } from '@envelope/core';
@@ -25,8 +26,9 @@ export async function framePoolFor(input: string | undefined, env: NodeJS.Proces
     throw new CliError('ENVELOPE_CONFIG', 'ENVELOPE_FRAME_WORKERS: expected an integer 0..64');
   }
   if (workers === 0) return undefined;
+  const min = Number(env['ENVELOPE_FRAME_WORKERS_MIN_BYTES'] || PARALLEL_MIN_BYTES);
   const size = (await stat(input).catch(() => undefined))?.size ?? 0;
-  if (size < PARALLEL_MIN_BYTES) return undefined;
+  if (!(size >= min)) return undefined;
   pool ??= new FramePool(workers === undefined ? {} : { workers }).warm();
   return { pool };
 }
