@@ -25,7 +25,10 @@ interface Slot {
 }
 
 export interface FramePoolOptions {
-  /** Worker threads. Default: the cores available, at most 4. */
+  /**
+   * Worker threads. Default: one fewer than the cores available (the calling thread reads,
+   * writes and hashes meanwhile), at least 1 and at most 4.
+   */
   readonly workers?: number;
 }
 
@@ -39,7 +42,7 @@ export class FramePool {
   #broken: Error | undefined;
 
   constructor(options: FramePoolOptions = {}) {
-    const n = options.workers ?? Math.min(4, availableParallelism());
+    const n = options.workers ?? Math.max(1, Math.min(4, availableParallelism() - 1));
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'workers: expected an integer 1..64');
     this.size = n;
   }
