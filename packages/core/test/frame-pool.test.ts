@@ -60,7 +60,7 @@ describe('frame pool', () => {
         // ...and by the main thread's decrypter from the start.
         const d = new FrameDecrypter(suite, Buffer.from(key), messageId, FL, 0);
         let off = 0;
-        const parts: Buffer[] = [];
+        const parts: Uint8Array[] = [];
         while (!d.done) {
           const f = d.decryptAt(body, off);
           parts.push(f.plaintext);
@@ -79,7 +79,7 @@ describe('frame pool', () => {
     const messageId = randomBytes(32);
     const pt = randomBytes(4 * FL);
     const body = sealHere(0x0478, key, messageId, pt, 1, true);
-    body[frameSize(0x0478) * 2 + 40] ^= 1; // inside the third frame's ciphertext
+    body[frameSize(0x0478) * 2 + 40]! ^= 1; // inside the third frame's ciphertext
     const b = new FrameBatches(pool, suite, key, messageId, FL);
     try {
       const input = b.takeInput(body.byteLength);
