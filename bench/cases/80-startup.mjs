@@ -16,16 +16,12 @@ export const title = 'Start-up (whole processes, ms)';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const node = process.execPath;
-/** Packages timed alone (full run): what @envelope/config pulls in for every keyring today. */
-const IMPORTS = [
-  'zod',
-  'inversify',
-  '@aws-sdk/client-kms',
-  '@envelope/core',
-  '@envelope/keyring-local',
-  '@envelope/keyring-kms',
-  '@envelope/config',
-];
+/**
+ * Packages timed alone (full run). Before issue 16, @envelope/config pulled in zod, inversify
+ * (since dropped: docs/plugins.md) and the AWS SDK for every keyring; now only the types that
+ * use them load them.
+ */
+const IMPORTS = ['zod', '@aws-sdk/client-kms', '@envelope/core', '@envelope/keyring-local', '@envelope/keyring-kms', '@envelope/config'];
 
 export async function run({ quick, log }) {
   const { dir, keyring } = rawKeyringFixture('envelope-bench-startup-');
