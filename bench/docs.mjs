@@ -114,6 +114,24 @@ export function targets(r) {
     '≤ 1.10×',
     ok ? fo.p50VsSingle <= 1.1 : undefined,
   );
+  const q = byId(r, 'quota');
+  const qd = q?.decrypt;
+  const qe = q?.encrypt;
+  add(
+    'quota failover (decrypt, encrypt): goodput under 2 × N/s, only coded throttles, secondary breaker closed',
+    qd &&
+      qe &&
+      `goodput ${ratio(qd.goodputOverN)} and ${ratio(qe.goodputOverN)} of N; errors ${JSON.stringify({ ...qd.errors })}, ${JSON.stringify({ ...qe.errors })}`,
+    '≥ 0.9 N, ENVELOPE_THROTTLED only, closed throughout',
+    qd && qe ? [qd, qe].every((x) => x.goodputOverN >= 0.9 && x.onlyThrottles && x.secondaryBreaker.closedThroughout) : undefined,
+  );
+  const qc = q?.['encrypt-cached'];
+  add(
+    'quota failover with the caching materials manager: KMS calls',
+    qc && `${qc.secondaryCallsPerSecond.toFixed(1)}/s for N = ${qc.rate}/s`,
+    '≤ N/10',
+    qc ? qc.secondaryCallsPerSecond <= qc.rate / 10 : undefined,
+  );
   const rw = byId(r, 'rewrap');
   const okw = rw && !rw.unavailable && rw.memSpeedup !== undefined;
   add(

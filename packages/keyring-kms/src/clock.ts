@@ -14,14 +14,26 @@ export interface Clock {
   random(): number;
 }
 
-/** The real clock: `performance.now`, unref'd `setTimeout`, `Math.random`. */
+/**
+ * The real clock: `performance.now`, unref'd `setTimeout`, `Math.random`. A timer's callback
+ * runs one turn of the event loop after it is due (`setImmediate`): when the process was stalled
+ * (a long GC pause, a starved CPU), answers that arrived meanwhile are read before a deadline
+ * that passed meanwhile gives up on them (Node runs due timers before pending I/O).
+ */
 export const systemClock: Clock = {
   now: () => performance.now(),
   setTimer(ms, fn) {
-    const t = setTimeout(fn, ms);
+    let immediate: ReturnType<typeof setImmediate> | undefined;
+    const t = setTimeout(() => {
+      immediate = setImmediate(fn);
+      immediate.unref?.();
+    }, ms);
     // A pending deadline or cool-down must never keep a process alive on its own.
     t.unref?.();
-    return () => clearTimeout(t);
+    return () => {
+      clearTimeout(t);
+      if (immediate) clearImmediate(immediate);
+    };
   },
   random: Math.random,
 };

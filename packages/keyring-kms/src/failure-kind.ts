@@ -210,15 +210,16 @@ export function isTransient(e: unknown): boolean {
 
 /**
  * The code for an operation that failed with these causes (one per key or region tried):
- * ENVELOPE_TIMEOUT when any cause is a deadline; ENVELOPE_THROTTLED when every region that was
- * tried was only busy (the others' breakers open); otherwise `fallback` (e.g.
- * ENVELOPE_NO_DECRYPTABLE_KEY for decrypt, ENVELOPE_KEYRING_FAILURE for encrypt). A key's
- * refusal beside a timeout still gives ENVELOPE_TIMEOUT: another try may succeed.
+ * ENVELOPE_THROTTLED when a region that was tried was only busy and none refused (the others
+ * down, timed out or skipped with an open breaker: the limit is the survivor's quota);
+ * otherwise ENVELOPE_TIMEOUT when any cause is a deadline (a key's refusal beside a timeout
+ * still gives ENVELOPE_TIMEOUT: another try may succeed); otherwise `fallback` (e.g.
+ * ENVELOPE_NO_DECRYPTABLE_KEY for decrypt, ENVELOPE_KEYRING_FAILURE for encrypt).
  */
 export function codeForFailures(causes: readonly KeyFailure[], fallback: ErrorCode): ErrorCode {
+  const kinds = causes.map((c) => kindOfReason(c.reason));
+  if (kinds.includes('load') && kinds.every((k) => k === 'load' || k === 'region' || k === 'unavailable')) return 'ENVELOPE_THROTTLED';
   if (causes.some((c) => DEADLINE_REASONS.has(c.reason))) return 'ENVELOPE_TIMEOUT';
-  const tried = causes.filter((c) => kindOfReason(c.reason) !== 'unavailable');
-  if (tried.length > 0 && tried.every((c) => kindOfReason(c.reason) === 'load')) return 'ENVELOPE_THROTTLED';
   return fallback;
 }
 

@@ -8,12 +8,15 @@
  */
 import { EnvelopeError } from '@envelope/core';
 import { sleep, systemClock, type Clock } from './clock.js';
-import { abortedError, withDeadline } from './deadline.js';
+import { abortedError, remainingMs, withDeadline } from './deadline.js';
 import { CLIENT_THROTTLED, classifyFailure, type FailureKind } from './failure-kind.js';
 import type { RegionPacer } from './region-pacer.js';
 
 export interface RetryOptions {
-  /** Deadline for one KMS call (one attempt, the wait for a quota token included). Default 2000 ms. */
+  /**
+   * Deadline for one KMS call (one attempt). Default 2000 ms. A wait for a quota token before it
+   * takes at most as long, and at most half of what is left of the caller's deadline.
+   */
   callTimeoutMs?: number;
   /** Retries after the first attempt. Default 2. */
   maxRetries?: number;
@@ -159,6 +162,11 @@ export class Retrier {
       });
   }
 
+  /** A retry starts only with at least a quarter of a call's timeout left before the caller's deadline. */
+  #timeForAnother(signal: AbortSignal | undefined): boolean {
+    return (remainingMs(signal) ?? Infinity) >= this.callTimeoutMs / 4;
+  }
+
   /** The full-jitter delay before retry number `attempt` (0-based): random(0, min(max, base·2^attempt)). */
   delay(attempt: number): number {
     return this.clock.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** attempt);
@@ -179,15 +187,16 @@ export class Retrier {
       if (signal?.aborted) throw abortedError(signal);
       let sentAt = this.clock.now();
       try {
-        let timeout = this.callTimeoutMs;
         if (pacer && region !== undefined) {
-          // The wait for a quota token is part of the attempt: it must fit in what is left of
-          // the call's deadline, or the pacer refuses at once (ENVELOPE_THROTTLED).
-          await pacer.acquire(region, signal, o.key, timeout);
-          timeout = Math.max(1, timeout - (this.clock.now() - sentAt));
+          // The wait for a quota token comes before the call, and may take at most the call's
+          // own timeout and half of what is left of the caller's deadline: the other half is
+          // the call's, so that a call sent late is not cut short by the deadline (a timeout it
+          // would wrongly count against the region). Longer waits are refused at once
+          // (ENVELOPE_THROTTLED).
+          await pacer.acquire(region, signal, o.key, Math.min(this.callTimeoutMs, (remainingMs(signal) ?? Infinity) / 2));
+          sentAt = this.clock.now();
         }
-        sentAt = this.clock.now();
-        const r = await withDeadline(timeout, signal, fn, o.discard, this.clock);
+        const r = await withDeadline(this.callTimeoutMs, signal, fn, o.discard, this.clock);
         if (pacer && region !== undefined) pacer.onSuccess(region);
         return r;
       } catch (e) {
@@ -196,7 +205,7 @@ export class Retrier {
         if (reason === CLIENT_THROTTLED && e instanceof EnvelopeError && e.code === 'ENVELOPE_THROTTLED') throw e;
         if (signal?.aborted) throw abortedError(signal);
         if (kind === 'load' && pacer && region !== undefined) pacer.onThrottled(region, sentAt);
-        if (!kinds.includes(kind) || attempt >= this.maxRetries || !this.budget.tryRetry()) throw e;
+        if (!kinds.includes(kind) || attempt >= this.maxRetries || !this.#timeForAnother(signal) || !this.budget.tryRetry()) throw e;
         try {
           await sleep(this.clock, this.delay(attempt), signal);
         } catch {

@@ -1,5 +1,7 @@
 /** The one deadline mechanism (Deadline, withDeadline, remainingMs) and the manual clock, all on clock time. */
 import { describe, expect, it } from 'vitest';
+import { closeSync, openSync, read } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Deadline, ManualClock, remainingMs, sleep, withDeadline } from '../src/index.js';
 
 const named = (name: string) => Object.assign(new Error(name), { name });
@@ -173,5 +175,28 @@ describe('withDeadline', () => {
       ),
     ).resolves.toBe(5);
     expect(kept).toEqual([]);
+  });
+
+  it('on the system clock, a deadline that passed while the process was stalled lets an answer that arrived meanwhile win', async () => {
+    // One read from the thread pool: it completes while the loop is blocked, so its callback and
+    // the due deadline are both pending when the loop resumes. Node runs due timers first; the
+    // system clock defers a timer's callback by one turn so that the answer is read first.
+    const fd = openSync(fileURLToPath(import.meta.url), 'r');
+    try {
+      const p = withDeadline(
+        5,
+        undefined,
+        () => new Promise<number>((resolve, reject) => read(fd, Buffer.alloc(16), 0, 16, 0, (e, n) => (e ? reject(e) : resolve(n)))),
+      );
+      await Promise.resolve(); // withDeadline starts the call on the next microtask
+      await Promise.resolve();
+      const stalled = performance.now() + 50;
+      while (performance.now() < stalled) {
+        // A stall: a long GC pause, a starved CPU.
+      }
+      await expect(p).resolves.toBe(16);
+    } finally {
+      closeSync(fd);
+    }
   });
 });

@@ -153,7 +153,11 @@ describe('codeForFailures: the code of an operation that failed with these cause
     [[c('CircuitOpen'), c('TimeoutError')], 'ENVELOPE_TIMEOUT'],
     [[c('ThrottlingException')], 'ENVELOPE_THROTTLED'],
     [[c('CircuitOpen'), c('Throttled'), c('ThrottlingException')], 'ENVELOPE_THROTTLED'],
+    // The primary timed out, the failover region was busy: the limit is the survivor's quota.
+    [[c('TimeoutError'), c('Throttled')], 'ENVELOPE_THROTTLED'],
+    [[c('ENOTFOUND'), c('ThrottlingException')], 'ENVELOPE_THROTTLED'],
     [[c('AccessDeniedException'), c('ThrottlingException')], 'ENVELOPE_NO_DECRYPTABLE_KEY'],
+    [[c('AccessDeniedException'), c('ThrottlingException'), c('TimeoutError')], 'ENVELOPE_TIMEOUT'],
     [[c('CircuitOpen')], 'ENVELOPE_NO_DECRYPTABLE_KEY'],
     [[c('ENOTFOUND'), c('ECONNREFUSED')], 'ENVELOPE_NO_DECRYPTABLE_KEY'],
     [[], 'ENVELOPE_NO_DECRYPTABLE_KEY'],

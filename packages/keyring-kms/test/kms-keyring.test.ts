@@ -198,12 +198,15 @@ describe('KmsKeyring.onEncrypt', () => {
   });
 
   it('the caller’s abort is ENVELOPE_ABORTED, not a keyring failure', async () => {
-    kmsMock.on(GenerateDataKeyCommand).callsFake(() => new Promise(() => {}));
+    let sent!: () => void;
+    const called = new Promise<void>((r) => (sent = r));
+    kmsMock.on(GenerateDataKeyCommand).callsFake(() => (sent(), new Promise(() => {})));
     const ac = new AbortController();
     const p = new KmsKeyring({ clientSupplier: rec.supplier, generatorKeyId: arn('us-east-1', 'gen') }).onEncrypt(em(), {
       signal: ac.signal,
     });
-    setTimeout(() => ac.abort(), 5);
+    await called; // the call is out
+    ac.abort();
     await expect(p).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
     kmsMock.on(EncryptCommand).callsFake(() => new Promise(() => {}));
     const p2 = new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onEncrypt(em().setDataKey(key32(1)), {

@@ -4,7 +4,7 @@
  * the Retrier teaching the pacer.
  */
 import { describe, expect, it } from 'vitest';
-import { Deadline, ManualClock, RegionPacer, Retrier, classifyFailure } from '../src/index.js';
+import { Deadline, ManualClock, RegionPacer, Retrier, classifyFailure, sleep } from '../src/index.js';
 
 const throttle = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
 
@@ -53,8 +53,8 @@ describe('RegionPacer', () => {
     await clock.advance(1);
     expect(done).toBe(true); // one token every 100 ms
     // Two callers already queued ahead: the next token is 300 ms away, past the 150 ms left.
-    void pacer.acquire('r', d.signal);
-    void pacer.acquire('r', d.signal);
+    pacer.acquire('r', d.signal).catch(() => {});
+    pacer.acquire('r', d.signal).catch(() => {});
     const t = clock.now();
     await expect(pacer.acquire('r', d.signal)).rejects.toMatchObject({
       code: 'ENVELOPE_THROTTLED',
@@ -163,5 +163,33 @@ describe('RegionPacer', () => {
     expect(() => new RegionPacer({ quotas: { r: 0 } })).toThrow(/quotas\.r/);
     expect(() => new RegionPacer({ backoff: 1 })).toThrow(/backoff/);
     expect(() => new RegionPacer({ minRate: -1 })).toThrow(/minRate/);
+  });
+
+  it('a Retrier waits for a token at most half of what is left of the caller’s deadline, and starts no retry it has no time for', async () => {
+    const clock = new ManualClock();
+    const pacer = new RegionPacer({ clock, quotas: { r: 10 }, burstMs: 100 }); // a token every 100 ms
+    const retrier = new Retrier({ clock, pacer, callTimeoutMs: 1000, maxRetries: 3, baseDelayMs: 1 });
+    await pacer.acquire('r'); // the bucket is empty
+    const waiting = [1, 2, 3].map(() => pacer.acquire('r')); // three callers ahead: the next token is 400 ms away
+    const calls: number[] = [];
+    const d = new Deadline(700, undefined, clock); // 350 ms may go to waiting: not enough
+    const p = retrier.run(async () => (calls.push(clock.now()), 'ok'), { signal: d.signal, region: 'r' });
+    await expect(p).rejects.toMatchObject({ code: 'ENVELOPE_THROTTLED', causes: [{ reason: 'Throttled' }] });
+    expect(calls).toEqual([]);
+    for (const w of waiting) await clock.run(w);
+    // Throttled by the region near the end of the deadline: no retry is started with less than a
+    // quarter of a call's timeout left (here 400 ms of 2000 ms, under 500).
+    const fresh = new Retrier({ clock, pacer: new RegionPacer({ clock }), callTimeoutMs: 2000, maxRetries: 3, baseDelayMs: 1 });
+    const d2 = new Deadline(2000, undefined, clock);
+    const q = fresh.run(
+      async () => {
+        calls.push(clock.now());
+        await sleep(clock, 1600);
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      },
+      { signal: d2.signal, region: 'r' },
+    );
+    await expect(clock.run(q)).rejects.toMatchObject({ name: 'ThrottlingException' });
+    expect(calls).toHaveLength(1);
   });
 });

@@ -42,9 +42,9 @@ export interface HedgeResult<T> {
 
 /**
  * Races `candidates` (best first). Resolves with the first success; rejects with one coded
- * error listing every candidate and skipped region: ENVELOPE_TIMEOUT (the deadline, or a
- * candidate's own timeout), ENVELOPE_THROTTLED (only busy regions), ENVELOPE_ABORTED, or
- * ENVELOPE_NO_DECRYPTABLE_KEY.
+ * error listing every candidate and skipped region: ENVELOPE_ABORTED, ENVELOPE_TIMEOUT at the
+ * deadline, otherwise as keyring-kms `codeForFailures` says (ENVELOPE_THROTTLED,
+ * ENVELOPE_TIMEOUT or ENVELOPE_NO_DECRYPTABLE_KEY).
  *
  * @example
  * ```ts

@@ -40,9 +40,10 @@ import { RegionCaller } from './region-caller.js';
  *
  * Every call: a region whose breaker is open fails at once (reason `CircuitOpen`); calls are
  * paced to each region's learned quota, and throttling (load, not ill health) never opens a
- * breaker. Failures are one coded error listing each key, region and reason: ENVELOPE_TIMEOUT
- * when a deadline passed, ENVELOPE_THROTTLED when the only regions tried were at their quota,
- * otherwise ENVELOPE_NO_DECRYPTABLE_KEY (decrypt) or ENVELOPE_KEYRING_FAILURE (encrypt).
+ * breaker. Failures are one coded error listing each key, region and reason (keyring-kms
+ * `codeForFailures`): ENVELOPE_THROTTLED when a reachable region was at its quota and the
+ * others down, else ENVELOPE_TIMEOUT when a deadline passed, else ENVELOPE_NO_DECRYPTABLE_KEY
+ * (decrypt) or ENVELOPE_KEYRING_FAILURE (encrypt).
  *
  * @example
  * ```ts

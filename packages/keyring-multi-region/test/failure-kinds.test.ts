@@ -38,8 +38,12 @@ beforeAll(async () => {
 });
 afterAll(() => kms.close());
 
-/** A keyring over both regions whose primary (us-east-1) is reached through `primary`. */
-function keyring(supplier: KmsClientSupplier, primary: KmsClientSupplier = supplier) {
+/**
+ * A keyring over both regions whose primary (us-east-1) is reached through `primary`. The hedge
+ * delay is long (unless a test needs hedging), so that each failure reaches the breaker as
+ * itself, not as a hedged call that lost the race (`slow`), however loaded the machine.
+ */
+function keyring(supplier: KmsClientSupplier, primary: KmsClientSupplier = supplier, hedgeAfterMs = 5000) {
   const health = new HealthRegistry({ breaker: { failureThreshold: 3, openMs: 600_000 } });
   const pacer = new RegionPacer();
   const keyring = new MultiRegionKeyring({
@@ -47,9 +51,9 @@ function keyring(supplier: KmsClientSupplier, primary: KmsClientSupplier = suppl
     kms: kmsOperations((region) => (region === 'us-east-1' ? primary(region) : supplier(region))),
     health,
     pacer,
-    hedgeAfterMs: 50,
-    callTimeoutMs: 400,
-    deadlineMs: 3000,
+    hedgeAfterMs,
+    callTimeoutMs: 1000,
+    deadlineMs: 8000,
   });
   return { keyring, health, pacer };
 }
@@ -57,8 +61,8 @@ function keyring(supplier: KmsClientSupplier, primary: KmsClientSupplier = suppl
 const healthy = () => kmsClientSupplier({ endpoint: kms.url, credentials: kms.credentials, requestTimeoutMs: 2000 });
 
 /** Eight decrypts, each of which must succeed (through the secondary when the primary fails); the primary's health after. */
-async function eightDecrypts(primary: KmsClientSupplier, fault?: Fault) {
-  const { keyring: k, health, pacer } = keyring(healthy(), primary);
+async function eightDecrypts(primary: KmsClientSupplier, fault?: Fault, hedgeAfterMs?: number) {
+  const { keyring: k, health, pacer } = keyring(healthy(), primary, hedgeAfterMs);
   if (fault) kms.setFault('us-east-1', fault);
   try {
     for (let i = 0; i < 8; i++) expect(Buffer.from((await decrypt(ciphertext, { keyring: k })).plaintext).equals(pt)).toBe(true);
@@ -100,7 +104,7 @@ describe('failures of the region open its breaker', () => {
 
   it('timeout: a region that never answers (kms-local blackhole): slower than the hedge, then past the call timeout', async () => {
     kms.resetStats();
-    const h = await eightDecrypts(healthy(), { mode: 'blackhole' });
+    const h = await eightDecrypts(healthy(), { mode: 'blackhole' }, 50);
     expect(h).toMatchObject({ breaker: 'open', failures: 3 });
     expect(h.lastError).toMatch(/^(slow|TimeoutError)$/);
     // Open: the last decrypts did not call the blackholed region at all.
