@@ -13,7 +13,7 @@ import {
   RotateKeyOnDemandCommand,
 } from '@aws-sdk/client-kms';
 import { decrypt, encrypt, type EnvelopeError } from '@envelope/core';
-import { KmsDiscoveryKeyring, KmsKeyring, kmsClientSupplier } from '@envelope/keyring-kms';
+import { KmsDiscoveryKeyring, KmsKeyring, RegionPacer, kmsClientSupplier } from '@envelope/keyring-kms';
 import { startKmsLocal, type KmsLocal } from '@envelope/kms-local';
 
 let kms: KmsLocal;
@@ -229,6 +229,8 @@ describe('every kms-local fault gives a bounded, coded failure', () => {
         maxRetries,
         baseDelayMs: 10,
         maxDelayMs,
+        // A pacer of its own: what the throttle case teaches must not pace the later tests.
+        pacer: new RegionPacer(),
       });
       kms.setFault('us-west-2', c.fault);
       kms.resetStats();
@@ -287,6 +289,7 @@ describe('every kms-local fault gives a bounded, coded failure', () => {
       maxRetries: 6,
       baseDelayMs: 50,
       maxDelayMs: 200,
+      pacer: new RegionPacer(),
     });
     expect(same((await decrypt(ciphertext, { keyring })).plaintext)).toBe(true);
     expect(kms.stats()['us-west-2']!.Decrypt).toBeGreaterThan(1);

@@ -24,10 +24,9 @@ export const systemClock: Clock = {
   now: () => performance.now(),
   setTimer(ms, fn) {
     let immediate: ReturnType<typeof setImmediate> | undefined;
-    const t = setTimeout(() => {
-      immediate = setImmediate(fn);
-      immediate.unref?.();
-    }, ms);
+    // Not unref'd: an unref'd immediate does not wake a loop blocked in poll, and would run
+    // only when something else does (seconds later); it holds the loop for one turn at most.
+    const t = setTimeout(() => (immediate = setImmediate(fn)), ms);
     // A pending deadline or cool-down must never keep a process alive on its own.
     t.unref?.();
     return () => {

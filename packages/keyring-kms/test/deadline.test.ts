@@ -1,8 +1,8 @@
 /** The one deadline mechanism (Deadline, withDeadline, remainingMs) and the manual clock, all on clock time. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { closeSync, openSync, read } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Deadline, ManualClock, remainingMs, sleep, withDeadline } from '../src/index.js';
+import { Deadline, ManualClock, remainingMs, sleep, systemClock, withDeadline } from '../src/index.js';
 
 const named = (name: string) => Object.assign(new Error(name), { name });
 
@@ -198,5 +198,25 @@ describe('withDeadline', () => {
     } finally {
       closeSync(fd);
     }
+  });
+
+  it('on the system clock, a due timer’s deferred callback keeps the loop awake for its one turn (a ref’d immediate)', async () => {
+    // An unref'd immediate does not wake a loop blocked in poll: the callback would wait for
+    // other I/O, seconds in a quiet process (a 7 ms backoff took 6 s). What is deferred must be ref'd.
+    const refd: boolean[] = [];
+    const real = globalThis.setImmediate;
+    const spy = vi.spyOn(globalThis, 'setImmediate').mockImplementation(((fn: () => void) => {
+      const i = real(fn);
+      // Once the timer callback that made it has returned (and could have unref'd it), before it runs.
+      queueMicrotask(() => refd.push(i.hasRef()));
+      return i;
+    }) as typeof setImmediate);
+    try {
+      await new Promise<void>((resolve) => systemClock.setTimer(5, resolve));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(refd.length).toBeGreaterThan(0);
+    expect(refd.every(Boolean)).toBe(true);
   });
 });
