@@ -6,18 +6,21 @@
  * `{"plugins": [...], "keyring": {...}, "cache": {...}, "audit": {"file": ...}}`.
  */
 import { DefaultMaterialsManager, type Keyring, type MaterialsManager } from '@envelope/core';
-import { fanOutAuditSink, jsonLinesFileAuditSink, type AuditSink } from './audit.js';
+import { jsonLinesFileAuditSink } from './audit.js';
 import { builtinKeyrings } from './builtins.js';
 import { cacheSchema, wrapWithCache } from './cache-section.js';
 import { splitConfig, type SplitConfig } from './config-file.js';
 import type { ConfigSource } from './config-source.js';
 import { parseAt } from './errors.js';
 import { KeyringRegistry, type RegistryOptions } from './keyring-registry.js';
-import { scopedAuditSink } from './message-audit.js';
 import { AUDIT_SINK, MATERIALS_CACHES } from './services.js';
 
 export interface BuildOptions extends RegistryOptions {
-  /** A registry to reuse (its plugins loaded, its services shared); by default a new one with the built-ins. */
+  /**
+   * A registry to reuse (its plugins loaded, its services shared); by default a new one with the
+   * built-ins and these options. With a registry, `baseDir` and `source` still apply to this
+   * configuration; the registry's other options stand.
+   */
   registry?: KeyringRegistry;
   /** The file the configuration was read from (`readConfigArgument().source`): enables the inline-key warning. */
   source?: ConfigSource | undefined;
@@ -30,20 +33,13 @@ export function createRegistry(options: RegistryOptions = {}): KeyringRegistry {
 
 /** The registry for a configuration: the given one or a new one, with the file's audit sink and plugins. */
 async function registryFor(s: SplitConfig, options: BuildOptions): Promise<KeyringRegistry> {
-  const file: AuditSink | undefined = s.audit
-    ? jsonLinesFileAuditSink(s.audit.file, {
-        baseDir: options.baseDir ?? options.registry?.baseDir,
-        includeContextValues: s.audit.includeContextValues,
-      })
-    : undefined;
-  let registry = options.registry;
-  if (!registry) {
-    const audit = file && options.audit ? fanOutAuditSink(options.audit, file) : (file ?? options.audit);
-    registry = createRegistry({ ...options, ...(audit ? { audit } : {}) });
-  } else if (file) {
-    registry.services.override(AUDIT_SINK, () => scopedAuditSink(file));
+  const registry = options.registry ?? createRegistry(options);
+  const audit = s.audit;
+  if (audit) {
+    const baseDir = options.baseDir ?? registry.baseDir;
+    registry.addAuditSink(() => jsonLinesFileAuditSink(audit.file, { baseDir, includeContextValues: audit.includeContextValues }));
   }
-  if (s.plugins.length) await registry.loadPlugins(s.plugins);
+  if (s.plugins.length) await registry.loadPlugins(s.plugins, 'plugins', options.baseDir);
   return registry;
 }
 
@@ -60,7 +56,7 @@ export async function buildKeyring(config: unknown, options: BuildOptions = {}):
   // A keyring has no use for the cache section, but a typo in it is still an error.
   if (s.cache !== undefined) parseAt(cacheSchema, s.cache, 'cache');
   const registry = await registryFor(s, options);
-  return registry.build(s.keyring, s.keyringPath, { source: options.source });
+  return registry.build(s.keyring, s.keyringPath, { source: options.source, baseDir: options.baseDir });
 }
 
 /**
@@ -71,7 +67,7 @@ export async function buildMaterialsManager(config: unknown, options: BuildOptio
   const s = splitConfig(config);
   const cache = s.cache === undefined ? undefined : parseAt(cacheSchema, s.cache, 'cache');
   const registry = await registryFor(s, options);
-  const keyring = await registry.build(s.keyring, s.keyringPath, { source: options.source });
+  const keyring = await registry.build(s.keyring, s.keyringPath, { source: options.source, baseDir: options.baseDir });
   if (cache === undefined) return new DefaultMaterialsManager(keyring);
   const caches = await registry.get(MATERIALS_CACHES);
   return wrapWithCache(keyring, cache, await registry.get(AUDIT_SINK), caches.create(cache.capacity));

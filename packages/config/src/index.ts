@@ -13,7 +13,7 @@ export type { SplitConfig, AuditSection } from './config-file.js';
 export { readConfigArgument, parseConfigJson } from './config-source.js';
 export type { ConfigSource, ReadConfig } from './config-source.js';
 export { KeyringRegistry } from './keyring-registry.js';
-export type { RegistryOptions } from './keyring-registry.js';
+export type { RegistryOptions, BuildSessionOptions } from './keyring-registry.js';
 export { ServiceContainer, serviceToken } from './service-container.js';
 export type { ServiceToken, Scope, BindingOptions, ServiceFactory, ServiceResolver } from './service-container.js';
 export { ENV, AUDIT_SINK, CLOCK, KMS_CLIENTS, DYNAMODB_CLIENTS, HEALTH_REGISTRY, REGION_PACER, MATERIALS_CACHES } from './services.js';

@@ -45,9 +45,20 @@ export interface RegistryOptions {
   onWarning?: (warning: ConfigWarning) => void;
 }
 
-/** Per-build state: where the configuration came from, for the inline-key warning. */
+/** Per-build state: where the configuration came from. */
 interface BuildSession {
+  /** The file, for the inline-key warning. */
   readonly source: ConfigSource | undefined;
+  /** Relative paths in this configuration resolve here. */
+  readonly baseDir: string;
+}
+
+/** Options of one build. */
+export interface BuildSessionOptions {
+  /** The file the configuration came from (`readConfigArgument().source`): enables the inline-key warning. */
+  source?: ConfigSource | undefined;
+  /** Relative paths resolve here (default: the registry's `baseDir`). */
+  baseDir?: string | undefined;
 }
 
 /** The keyring types a container knows, and the services they share. */
@@ -61,6 +72,8 @@ export class KeyringRegistry {
   readonly #onWarning: (warning: ConfigWarning) => void;
   /** Files of the plugins loaded (resolved URLs). */
   readonly #plugins = new Set<string>();
+  /** The audit sinks behind `AUDIT_SINK`. */
+  readonly #audit: AuditSink[] = [];
 
   constructor(options: RegistryOptions = {}) {
     this.env = options.env ?? process.env;
@@ -68,12 +81,25 @@ export class KeyringRegistry {
     this.#pluginsFrom = options.pluginsFrom ?? import.meta.url;
     this.#allowPathPlugins = options.allowPathPlugins ?? false;
     this.#onWarning = options.onWarning ?? ((w) => process.emitWarning(w.message, { code: w.code }));
-    bindDefaultServices(this.services, { env: this.env, audit: options.audit, clock: options.clock });
+    if (options.audit) this.#audit.push(options.audit);
+    bindDefaultServices(this.services, { env: this.env, audit: () => this.#audit, clock: options.clock });
   }
 
   /** Resolves a shared service (e.g. `HEALTH_REGISTRY` to watch breakers). */
   get<T>(token: ServiceToken<T>): Promise<T> {
     return this.services.get(token);
+  }
+
+  /**
+   * Adds an audit sink beside the others (a configuration file's `"audit"` section); only before
+   * the first keyring is built. `sink` may be a function that makes it, called only then (so a
+   * refused file sink never creates its file).
+   */
+  addAuditSink(sink: AuditSink | (() => AuditSink)): this {
+    if (this.services.inUse(AUDIT_SINK))
+      throw configError('audit', 'the registry has built keyrings already; give its audit sinks before the first build');
+    this.#audit.push(typeof sink === 'function' ? sink() : sink);
+    return this;
   }
 
   /** Loads config modules (built-in or from plugins): their keyring types and services. */
@@ -97,9 +123,9 @@ export class KeyringRegistry {
    * registry has loaded already is not loaded again (several configurations of a batch may name
    * it).
    */
-  async loadPlugins(names: readonly string[], at = 'plugins'): Promise<this> {
+  async loadPlugins(names: readonly string[], at = 'plugins', baseDir = this.baseDir): Promise<this> {
     for (const [i, name] of names.entries()) {
-      const source = { resolveFrom: this.#pluginsFrom, allowPathPlugins: this.#allowPathPlugins, baseDir: this.baseDir };
+      const source = { resolveFrom: this.#pluginsFrom, allowPathPlugins: this.#allowPathPlugins, baseDir };
       const { url, module } = await importPlugin(name, `${at}[${i}]`, source, this.#plugins);
       if (!module) continue;
       this.load(module);
@@ -117,8 +143,8 @@ export class KeyringRegistry {
   }
 
   /** Builds a keyring from one configuration object; `at` names it in errors. */
-  build(config: unknown, at = 'keyring', options: { source?: ConfigSource | undefined } = {}): Promise<Keyring> {
-    return this.#build(config, at, { source: options.source });
+  build(config: unknown, at = 'keyring', options: BuildSessionOptions = {}): Promise<Keyring> {
+    return this.#build(config, at, { source: options.source, baseDir: options.baseDir ?? this.baseDir });
   }
 
   /**
@@ -170,7 +196,7 @@ export class KeyringRegistry {
         ...injected,
         build: (c, p) => this.#build(c, p, session),
         env: this.env,
-        baseDir: this.baseDir,
+        baseDir: session.baseDir,
         warn: (path, problem, code = 'ENVELOPE_CONFIG_WARNING') => this.#onWarning({ code, message: `${path}: ${problem}` }),
       },
       at,

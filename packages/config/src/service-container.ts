@@ -70,6 +70,11 @@ export class ServiceContainer implements ServiceResolver {
     return this.#bindings.has(token.name);
   }
 
+  /** Whether a singleton has been made (or is being made) for `token`. */
+  inUse(token: ServiceToken<unknown>): boolean {
+    return this.#bindings.get(token.name)?.instance !== undefined;
+  }
+
   /** Names of the bound services that start with `prefix`. */
   names(prefix = ''): string[] {
     return [...this.#bindings.keys()].filter((n) => n.startsWith(prefix));

@@ -6,7 +6,7 @@
 import type { Clock, RegionPacer } from '@envelope/keyring-kms';
 import type { HealthRegistry } from '@envelope/keyring-multi-region';
 import type { MaterialsCache } from '@envelope/caching';
-import { nullAuditSink, type AuditSink } from './audit.js';
+import { fanOutAuditSink, nullAuditSink, type AuditSink } from './audit.js';
 import { scopedAuditSink } from './message-audit.js';
 import type { DynamoDbClientSupplier } from '@envelope/keyring-hierarchical';
 import type { ClientPool, KmsClientPool } from './client-pool.js';
@@ -41,14 +41,19 @@ export const MATERIALS_CACHES = serviceToken<{ create(capacity: number): Materia
 
 export interface ServiceDefaults {
   env: NodeJS.ProcessEnv;
-  audit?: AuditSink | undefined;
+  /** The audit sinks, read when the sink is first used (a configuration file may add one before). */
+  audit: () => readonly AuditSink[];
   clock?: Clock | undefined;
 }
 
 /** Binds the built-in services; the heavy ones import their package inside the factory. */
 export function bindDefaultServices(c: ServiceContainer, d: ServiceDefaults): void {
   c.bind(ENV, () => d.env);
-  c.bind(AUDIT_SINK, () => (d.audit ? scopedAuditSink(d.audit) : nullAuditSink));
+  c.bind(AUDIT_SINK, () => {
+    const sinks = d.audit();
+    if (sinks.length === 0) return nullAuditSink;
+    return scopedAuditSink(sinks.length === 1 ? sinks[0]! : fanOutAuditSink(...sinks));
+  });
   c.bind(CLOCK, async () => d.clock ?? (await import('@envelope/keyring-kms')).systemClock);
   c.bind(REGION_PACER, async (s) => (await import('@envelope/keyring-kms')).defaultPacerFor(await s.get(CLOCK)));
   c.bind(KMS_CLIENTS, async (s) => {

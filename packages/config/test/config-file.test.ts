@@ -78,6 +78,30 @@ describe('14.4: the file form', () => {
     );
   });
 
+  it("with a shared registry: each configuration's own directory, and its audit file beside the registry's sink", async () => {
+    const [a, b] = [await scratch(), await scratch()];
+    for (const d of [a, b]) await writeFile(path.join(d, 'k.bin'), randomBytes(32), { mode: 0o600 });
+    const { callbackAuditSink, createRegistry } = await import('../src/index.js');
+    const seen: AuditEvent[] = [];
+    const registry = createRegistry({ audit: callbackAuditSink((e) => seen.push(e)) });
+    const config = { keyring: { type: 'raw-aes', namespace: 'n', name: 'k', keyFile: 'k.bin' }, audit: { file: 'audit.jsonl' } };
+    const ka = await buildKeyring(config, { registry, baseDir: a });
+    await encrypt(Buffer.from('x'), { keyring: ka, suite: 0x0478 });
+    expect(seen).toHaveLength(1);
+    expect((await readFile(path.join(a, 'audit.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(1);
+    // The second configuration's key file is its own directory's; its audit section comes too late.
+    const kb = await buildKeyring({ type: 'raw-aes', namespace: 'n', name: 'k', keyFile: 'k.bin' }, { registry, baseDir: b });
+    await expect(
+      decrypt((await encrypt(Buffer.from('x'), { keyring: kb, suite: 0x0478 })).ciphertext, { keyring: ka }),
+    ).rejects.toMatchObject({
+      code: 'ENVELOPE_NO_DECRYPTABLE_KEY',
+    });
+    expect(await buildKeyring(config, { registry, baseDir: b }).catch((e: Error) => e.message)).toMatch(
+      /^audit: the registry has built keyrings already/,
+    );
+    await expect(readFile(path.join(b, 'audit.jsonl'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('the keyring-object form keeps "plugins" and "cache" beside "type"', () => {
     const k = aes();
     expect(splitConfig({ ...k, plugins: ['p'], cache: { maxAgeMs: 1 } })).toEqual({

@@ -33,7 +33,9 @@ describe('ServiceContainer', () => {
     const c = new ServiceContainer().bind(A, () => ({ n: 1 }));
     expect(() => c.bind(A, () => ({ n: 2 }))).toThrow(/^services: service "test:a" is already bound$/);
     c.override(A, () => ({ n: 3 }));
+    expect(c.inUse(A)).toBe(false);
     expect((await c.get(A)).n).toBe(3);
+    expect(c.inUse(A)).toBe(true);
     expect(() => c.override(A, () => ({ n: 4 }))).toThrow(/service "test:a" is already in use; override it before building keyrings/);
   });
 
