@@ -23,6 +23,7 @@ import type { MessageInfo } from './message-info.js';
 import type { EncryptionContext } from '../encryption-context.js';
 import { BatchReader } from '../parallel/batch-reader.js';
 import type { ParallelOptions } from '../parallel/in-order.js';
+import type { OpenedBatch } from '../parallel/frame-batches.js';
 
 /** Default for {@link DecryptStreamOptions.maxBufferedPlaintext}: 64 MiB. */
 export const DEFAULT_MAX_BUFFERED_PLAINTEXT = 64 * 1024 * 1024;
@@ -122,43 +123,46 @@ export class StreamDecryptor {
     } else if (!this.#batches) {
       this.#queue.push(chunk);
     }
-    if (this.#batches) return this.#hold((await this.#batches.push(chunk)).map((b) => [b.plaintext, b.final]));
+    if (this.#batches) return this.#hold(await this.#batches.push(chunk));
     return this.#drain();
   }
 
-  /** Pieces in order: released now, or held until the signature verifies. */
-  #hold(pieces: [Uint8Array, boolean][]): Uint8Array[] {
-    const s = this.#session!;
+  /** A batch's pieces, in order (frame-pool path). */
+  #hold(batches: OpenedBatch[]): Uint8Array[] {
     const out: Uint8Array[] = [];
-    for (const [plaintext, final] of pieces) {
-      if (!s.signed || (this.#release && !final)) {
-        out.push(plaintext);
-        continue;
-      }
-      this.#heldLength += plaintext.byteLength;
-      this.#held.push(plaintext);
-      if (!this.#release && this.#heldLength > this.#maxHeld) {
-        throw limitExceeded(
-          'signed message plaintext awaiting signature verification exceeds maxBufferedPlaintext; ' +
-            'raise it, or opt in to releaseUnverifiedPlaintext',
-        );
-      }
+    for (const b of batches) {
+      const r = this.#keep(b.plaintext, b.final);
+      if (r) out.push(r);
     }
     return out;
+  }
+
+  /** One authenticated piece: returned to be released now, or held until the signature verifies. */
+  #keep(plaintext: Uint8Array, final: boolean): Uint8Array | undefined {
+    if (!this.#session!.signed || (this.#release && !final)) return plaintext;
+    this.#heldLength += plaintext.byteLength;
+    this.#held.push(plaintext);
+    if (!this.#release && this.#heldLength > this.#maxHeld) {
+      throw limitExceeded(
+        'signed message plaintext awaiting signature verification exceeds maxBufferedPlaintext; ' +
+          'raise it, or opt in to releaseUnverifiedPlaintext',
+      );
+    }
+    return undefined;
   }
 
   #drain(): Uint8Array[] {
     const s = this.#session!;
     const q = this.#queue;
-    const pieces: [Uint8Array, boolean][] = [];
+    const out: Uint8Array[] = [];
     while (!s.done) {
       const size = s.frameSize(q.peek(FRAME_SIZE_PROBE), 0);
-      if (size === undefined || q.length < size) return this.#hold(pieces);
+      if (size === undefined || q.length < size) return out;
       const frame = s.readFrame(q.peek(size), 0);
       q.consume(size);
-      pieces.push([frame.plaintext, frame.final]);
+      const r = this.#keep(frame.plaintext, frame.final);
+      if (r) out.push(r);
     }
-    const out = this.#hold(pieces);
     // After the final frame only the footer may follow: refuse more as soon as it arrives
     // rather than piling it up until finish().
     const footer = s.footerSize(q.peek(2), 0);
@@ -179,7 +183,7 @@ export class StreamDecryptor {
       let rest: Uint8Array;
       if (this.#batches) {
         const end = await this.#batches.end();
-        released = this.#hold(end.batches.map((b) => [b.plaintext, b.final]));
+        released = this.#hold(end.batches);
         rest = end.rest;
       } else {
         if (!s.done) throw malformed('truncated message body');
