@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createPublicKey, createVerify, pbkdf2, sign } from 'node:crypto';
 import { decrypt, encrypt, EnvelopeError, setSigningKeyPoolSize } from '../src/index.js';
-import { compressPublicKey, generateSigningKey, parseVerificationKey } from '../src/crypto/signature.js';
+import { compressPublicKey, generateSigningKey, parseVerificationKey, signingKeyPoolIdle } from '../src/crypto/signature.js';
 import { TestKeyring } from './helpers/test-keyring.js';
 
-const settle = () => new Promise((r) => setTimeout(r, 50));
+/** Waits until the pool has refilled (no generation in flight): an event, not a delay. */
+const refilled = (curve: 'P-256' | 'P-384' = 'P-384') => signingKeyPoolIdle(curve);
 
 describe('signing key pool', () => {
   afterEach(() => setSigningKeyPoolSize(4));
@@ -12,7 +13,7 @@ describe('signing key pool', () => {
   it('hands out working, distinct key pairs generated ahead of use (each used once)', async () => {
     setSigningKeyPoolSize(4);
     await generateSigningKey('P-384'); // the first take starts the pool
-    await settle();
+    await refilled();
     const seen = new Set<string>();
     for (let i = 0; i < 12; i++) {
       const pair = await generateSigningKey('P-384');
@@ -22,7 +23,7 @@ describe('signing key pool', () => {
       const sig = sign('sha384', Buffer.from('m'), pair.privateKey);
       const v = createVerify('sha384').update('m');
       expect(v.verify(parseVerificationKey(pair.publicKeyBase64, 'P-384'), sig)).toBe(true);
-      if (i % 3 === 0) await settle();
+      if (i % 3 === 0) await refilled();
     }
   });
 
@@ -42,18 +43,27 @@ describe('signing key pool', () => {
 
   it('a busy thread pool does not hold a signed encrypt up: the caller generates its own pair after a short wait', async () => {
     setSigningKeyPoolSize(4); // drops any ready pairs: the next take finds the pool empty
-    // Occupy every thread-pool thread (default 4) for far longer than the wait.
-    const busy = Array.from({ length: 8 }, () => new Promise((r) => pbkdf2('p', 's', 400_000, 64, 'sha512', r)));
-    const t0 = performance.now();
-    const pair = await generateSigningKey('P-384');
-    const ms = performance.now() - t0;
-    const tBusy = performance.now();
+    // Occupy every thread-pool thread (default 4): two rounds of work queued ahead of any generation.
+    let finished = 0;
+    const busy = Array.from({ length: 8 }, () => new Promise((r) => pbkdf2('p', 's', 100_000, 64, 'sha512', () => r(++finished))));
+    // The wait (20 ms) runs on a fake clock: the pair comes back when the clock says so, not
+    // when the busy thread pool gets round to it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let pair: Awaited<ReturnType<typeof generateSigningKey>> | undefined;
+      const taking = generateSigningKey('P-384').then((p) => (pair = p));
+      await Promise.resolve();
+      expect(pair).toBeUndefined(); // waiting for a generation stuck behind the busy pool
+      await vi.advanceTimersByTimeAsync(19);
+      expect(pair).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      await taking;
+      expect(pair!.publicKeyBase64).toMatch(/^[A-Za-z0-9+/]+=*$/);
+      expect(finished).toBeLessThan(8); // the pool was still busy: the pair did not come from it
+    } finally {
+      vi.useRealTimers();
+    }
     await Promise.all(busy);
-    const busyLeft = performance.now() - tBusy;
-    expect(pair.publicKeyBase64).toMatch(/^[A-Za-z0-9+/]+=*$/);
-    // The pool was still busy well after the pair came back.
-    expect(busyLeft).toBeGreaterThan(ms);
-    expect(ms).toBeLessThan(250);
   });
 
   it('size 0 turns it off; sizes outside 0..64 are refused', async () => {
@@ -74,7 +84,7 @@ describe('signing key pool', () => {
       const { plaintext, encryptionContext } = await decrypt(ciphertext, { keyring });
       expect(Buffer.from(plaintext).toString()).toBe(`m${i}`);
       keys.add(encryptionContext['aws-crypto-public-key']!);
-      if (i % 2) await settle();
+      if (i % 2) await refilled();
     }
     expect(keys.size).toBe(10);
   });

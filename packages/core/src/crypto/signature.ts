@@ -56,13 +56,24 @@ export function setSigningKeyPoolSize(size: number): void {
 
 type Waiter = (pair: SigningKeyPair | undefined) => void;
 
+interface CurveState {
+  /** Pairs ready for use. */
+  ready: SigningKeyPair[];
+  /** Generations running on the thread pool. */
+  inFlight: number;
+  /** Callers waiting for a generation in flight. */
+  waiting: Waiter[];
+  /** Resolved when nothing is in flight (tests wait on this rather than on time). */
+  idle: (() => void)[];
+}
+
 /** Longest a signed encrypt waits for a pair in flight before generating its own. */
 const WAIT_MS = 20;
 
 class SigningKeyPool {
   #size = 4;
   /** Per curve: pairs ready for use, generations in flight, and callers waiting for one. */
-  #curves = new Map<CurveName, { ready: SigningKeyPair[]; inFlight: number; waiting: Waiter[] }>();
+  #curves = new Map<CurveName, CurveState>();
 
   take(curve: CurveName): Promise<SigningKeyPair | undefined> | undefined {
     if (this.#size === 0) return undefined;
@@ -99,11 +110,17 @@ class SigningKeyPool {
 
   #state(curve: CurveName) {
     let state = this.#curves.get(curve);
-    if (!state) this.#curves.set(curve, (state = { ready: [], inFlight: 0, waiting: [] }));
+    if (!state) this.#curves.set(curve, (state = { ready: [], inFlight: 0, waiting: [], idle: [] }));
     return state;
   }
 
-  #generate(curve: CurveName, state: { ready: SigningKeyPair[]; inFlight: number; waiting: Waiter[] }): void {
+  /** Resolves once no generation for `curve` is in flight (at once if none is). */
+  whenIdle(curve: CurveName): Promise<void> {
+    const state = this.#state(curve);
+    return state.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => state.idle.push(resolve));
+  }
+
+  #generate(curve: CurveName, state: CurveState): void {
     state.inFlight++;
     generateKeyPair('ec', { namedCurve: curve }, (err, publicKey, privateKey) => {
       state.inFlight--;
@@ -118,11 +135,20 @@ class SigningKeyPool {
       const waiter = state.waiting.shift();
       if (waiter) waiter(pair);
       else if (pair && this.#curves.get(curve) === state && state.ready.length < this.#size) state.ready.push(pair);
+      if (state.inFlight === 0) for (const done of state.idle.splice(0)) done();
     });
   }
 }
 
 const pool = new SigningKeyPool();
+
+/**
+ * Internal (tests): resolves once the pool has no generation for `curve` in flight, i.e. it has
+ * refilled as far as it will. Not exported from the package.
+ */
+export function signingKeyPoolIdle(curve: CurveName): Promise<void> {
+  return pool.whenIdle(curve);
+}
 
 /** The compressed SEC1 point of an EC public key: 02/03 (parity of y) ‖ x. */
 export function compressPublicKey(publicKey: KeyObject, curve: CurveName): Buffer {
