@@ -73,7 +73,7 @@ describe('never cached', () => {
 
   it('a no-KDF suite picked by the underlying manager is not shared, not even by concurrent waiters', async () => {
     const k = new CountingKeyring();
-    k.delayMs = 5;
+    k.latencyTurns = 2;
     const inner = new DefaultMaterialsManager(k);
     const picksNoKdf: MaterialsManager = {
       getEncryptionMaterials: (r: EncryptionMaterialsRequest) =>
@@ -89,7 +89,7 @@ describe('never cached', () => {
 
   it('materials with warnings (a degraded encrypt) serve the callers waiting for them but are not kept', async () => {
     const k = new CountingKeyring();
-    k.delayMs = 5;
+    k.latencyTurns = 2;
     const inner = new DefaultMaterialsManager(k);
     const degraded: MaterialsManager = {
       getEncryptionMaterials: async (r) =>

@@ -9,7 +9,7 @@ const pt = Buffer.alloc(1024, 1);
 describe('single-flight in the manager', () => {
   it('1,000 concurrent misses make one underlying call; each caller gets its own copy and counts', async () => {
     const k = new CountingKeyring();
-    k.delayMs = 20;
+    k.latencyTurns = 2;
     const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000 });
     const all = await Promise.all(Array.from({ length: 1000 }, () => cmm.getEncryptionMaterials(encRequest(10))));
     expect(k.encrypts).toBe(1);
@@ -20,7 +20,7 @@ describe('single-flight in the manager', () => {
 
   it('1,000 concurrent encrypts end to end make one keyring call, and every message decrypts', async () => {
     const k = new CountingKeyring();
-    k.delayMs = 5;
+    k.latencyTurns = 2;
     const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000 });
     const cts = await Promise.all(Array.from({ length: 1000 }, () => encrypt(pt, { materialsManager: cmm, suite: 0x0478 })));
     expect(k.encrypts).toBe(1);
@@ -31,7 +31,7 @@ describe('single-flight in the manager', () => {
 
   it('a failure reaches every waiter; nothing is cached; the next call retries', async () => {
     const k = new CountingKeyring();
-    k.delayMs = 10;
+    k.latencyTurns = 2;
     k.fail = true;
     const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000 });
     const results = await Promise.allSettled(Array.from({ length: 50 }, () => encrypt(pt, { materialsManager: cmm, suite: 0x0478 })));
@@ -50,7 +50,7 @@ describe('single-flight in the manager', () => {
     await cmm.getEncryptionMaterials(encRequest());
     const req = decRequest(k.encrypted[0]!);
     k.fail = true;
-    k.delayMs = 5;
+    k.latencyTurns = 2;
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => cmm.decryptMaterials(req)));
     expect(results.every((r) => r.status === 'rejected')).toBe(true);
     expect(k.decrypts).toBe(1);
@@ -61,7 +61,7 @@ describe('single-flight in the manager', () => {
 
   it("a waiter that aborts leaves alone; the others still get the one call's key", async () => {
     const k = new CountingKeyring();
-    k.delayMs = 20;
+    k.latencyTurns = 2;
     const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000 });
     const ac = new AbortController();
     const leaving = cmm.getEncryptionMaterials(encRequest(10, { signal: ac.signal }));
@@ -79,7 +79,7 @@ describe('single-flight in the manager', () => {
 
   it('waiters beyond the message limit go on to one new call together, not one each', async () => {
     const k = new CountingKeyring();
-    k.delayMs = 5;
+    k.latencyTurns = 2;
     const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000, maxMessagesEncrypted: 10 });
     const all = await Promise.all(Array.from({ length: 35 }, () => cmm.getEncryptionMaterials(encRequest(10))));
     expect(k.encrypts).toBe(4); // 10 + 10 + 10 + 5
@@ -94,7 +94,7 @@ describe('single-flight in the manager', () => {
 
   it('a tiny LRU under many concurrent contexts still serves everyone (no retry storms)', async () => {
     const k = new CountingKeyring();
-    k.delayMs = 2;
+    k.latencyTurns = 2;
     const cmm = new CachingMaterialsManager({ underlying: k, cache: new LruMaterialsCache({ capacity: 1 }), maxAgeMs: 60_000 });
     const all = await Promise.all(
       Array.from({ length: 200 }, (_, i) => cmm.getEncryptionMaterials(encRequest(10, { encryptionContext: { t: String(i % 20) } }))),
@@ -121,9 +121,9 @@ describe('single-flight in the manager', () => {
           { minLength: 1, maxLength: 6 },
         ),
         fc.integer({ min: 0, max: 3 }),
-        async (maxMessages, maxBytes, batches, delayMs) => {
+        async (maxMessages, maxBytes, batches, latencyTurns) => {
           const k = new CountingKeyring();
-          k.delayMs = delayMs;
+          k.latencyTurns = latencyTurns;
           const cmm = new CachingMaterialsManager({
             underlying: k,
             maxAgeMs: 60_000,

@@ -57,15 +57,19 @@ describe('metrics and events', () => {
 
   it('miss latency includes the underlying call; coalesced misses say so; decrypt events say decrypt', async () => {
     const k = new CountingKeyring();
-    k.delayMs = 20;
+    const clock = fakeClock();
+    // The underlying call "takes" 20 ms on the manager's (fake) clock; its callers wait a few turns.
+    k.beforeAnswer = () => clock.advance(20);
+    k.latencyTurns = 2;
     const events: CacheEvent[] = [];
-    const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000, onEvent: (e) => events.push(e) });
+    const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000, clock: clock.now, onEvent: (e) => events.push(e) });
     const [a] = await Promise.all([
       encrypt(Buffer.from('x'), { materialsManager: cmm, suite: 0x0478 }),
       encrypt(Buffer.from('x'), { materialsManager: cmm, suite: 0x0478 }),
     ]);
     expect(events.map((e) => e.coalesced)).toEqual([false, true]);
-    expect(events[0]!.latencyMs).toBeGreaterThanOrEqual(15);
+    expect(events[0]!.latencyMs).toBe(20);
+    expect(events[1]!.latencyMs).toBe(20); // the coalesced caller waited for the same call
     const { decrypt } = await import('@envelope/core');
     await decrypt(a.ciphertext, { materialsManager: cmm });
     expect(events.at(-1)).toMatchObject({ operation: 'cache-miss', kind: 'decrypt' });

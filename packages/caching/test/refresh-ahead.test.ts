@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CachingMaterialsManager } from '../src/index.js';
-import { CountingKeyring, encRequest, fakeClock } from './helpers/counting-keyring.js';
+import { CountingKeyring, encRequest, fakeClock, turn } from './helpers/counting-keyring.js';
 
-const settle = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The keyring's calls have ended and the flights they fed have settled (events, not time). */
+const settled = async (k: CountingKeyring): Promise<void> => {
+  await k.idle();
+  await turn();
+};
 const dk = (m: { getDataKey(): Uint8Array }): string => Buffer.from(m.getDataKey()).toString('hex');
 
 describe('refresh-ahead', () => {
@@ -14,13 +18,13 @@ describe('refresh-ahead', () => {
     clock.advance(799);
     await cmm.getEncryptionMaterials(encRequest());
     expect(k.encrypts).toBe(1);
-    k.delayMs = 10;
+    k.latencyTurns = 2;
     clock.advance(1);
     // Within 200 ms of max age: served from the old key at once, and one refresh starts.
     expect(dk(await cmm.getEncryptionMaterials(encRequest()))).toBe(first);
     expect(dk(await cmm.getEncryptionMaterials(encRequest()))).toBe(first);
     expect(k.encrypts).toBe(2);
-    await settle(30);
+    await settled(k);
     const second = dk(await cmm.getEncryptionMaterials(encRequest()));
     expect(second).not.toBe(first);
     expect(k.encrypted[0]!.zeroized).toBe(true);
@@ -35,7 +39,7 @@ describe('refresh-ahead', () => {
     const clock = fakeClock();
     const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 1000, refreshAheadMs: 200, clock: clock.now });
     await cmm.getEncryptionMaterials(encRequest());
-    k.delayMs = 20;
+    k.latencyTurns = 2;
     clock.advance(900);
     await cmm.getEncryptionMaterials(encRequest()); // starts the refresh
     clock.advance(200); // the old entry has expired
@@ -53,7 +57,7 @@ describe('refresh-ahead', () => {
     k.fail = true;
     clock.advance(900);
     for (let i = 0; i < 5; i++) await cmm.getEncryptionMaterials(encRequest());
-    await settle();
+    await settled(k);
     expect(k.encrypts).toBe(2);
     k.fail = false;
     clock.advance(100);
@@ -68,7 +72,7 @@ describe('refresh-ahead', () => {
     await cmm.getEncryptionMaterials(encRequest());
     clock.advance(999);
     await cmm.getEncryptionMaterials(encRequest());
-    await settle();
+    await settled(k);
     expect(k.encrypts).toBe(1);
   });
 });

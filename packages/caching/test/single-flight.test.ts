@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EnvelopeError } from '@envelope/core';
 import { RETRY, SingleFlight } from '../src/index.js';
+import { turn } from './helpers/counting-keyring.js';
 
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
   let resolve!: (v: T) => void;
@@ -49,7 +50,7 @@ describe('SingleFlight', () => {
     const caller = {
       load: async () => {
         loads++;
-        await new Promise((r) => setTimeout(r, 5));
+        await turn(); // settles after every caller has joined
         if (loads === 1) throw boom;
         return 1;
       },
@@ -164,7 +165,7 @@ describe('SingleFlight', () => {
     await expect(p).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
     expect(bgSignal!.aborted).toBe(false);
     d.resolve(3);
-    await new Promise((r) => setTimeout(r, 0));
+    await turn(); // the flight's promise callbacks run
     expect(done).toEqual([[3, 0]]);
   });
 

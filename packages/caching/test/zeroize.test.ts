@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encrypt } from '@envelope/core';
 import { borrowDataKey } from '../../core/src/materials/materials.js';
 import { CachingMaterialsManager, LruMaterialsCache } from '../src/index.js';
-import { CountingKeyring, decRequest, encRequest, fakeClock } from './helpers/counting-keyring.js';
+import { CountingKeyring, decRequest, encRequest, fakeClock, turn } from './helpers/counting-keyring.js';
 
 const zero = (b: Uint8Array): boolean => b.every((x) => x === 0);
 
@@ -70,14 +70,23 @@ describe('key material', () => {
   });
 
   it("expiry without any further request zeroizes too (real clock: an unref'd timer)", async () => {
-    const k = new CountingKeyring();
-    const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 30 });
-    await cmm.getEncryptionMaterials(encRequest());
-    const buf = borrowDataKey(k.encrypted[0]!);
-    await new Promise((r) => setTimeout(r, 80));
-    expect(zero(buf)).toBe(true);
-    expect(cmm.cache.size).toBe(0);
-    expect(cmm.metrics().expirations).toBe(1);
+    // The manager's own clock and expiry timer (no custom clock), faked: the timer fires when the
+    // test moves time past the max age, not after a sleep.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const k = new CountingKeyring();
+      const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 30 });
+      await cmm.getEncryptionMaterials(encRequest());
+      const buf = borrowDataKey(k.encrypted[0]!);
+      vi.advanceTimersByTime(29);
+      expect(zero(buf)).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(zero(buf)).toBe(true);
+      expect(cmm.cache.size).toBe(0);
+      expect(cmm.metrics().expirations).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('exhaustion and clear zeroize', async () => {
@@ -96,14 +105,17 @@ describe('key material', () => {
 
   it('a miss whose caller gives up aborts the underlying call, and nothing is kept', async () => {
     const k = new CountingKeyring();
-    k.delayMs = 5;
+    k.latencyTurns = 2;
     const cmm = new CachingMaterialsManager({ underlying: k, maxAgeMs: 60_000 });
     const ac = new AbortController();
     const p = cmm.getEncryptionMaterials(encRequest(10, { signal: ac.signal }));
     ac.abort();
     await expect(p).rejects.toMatchObject({ code: 'ENVELOPE_ABORTED' });
     // Every caller left, so the call itself was aborted: nothing was produced or kept.
-    await new Promise((r) => setTimeout(r, 20));
+    await k.idle();
+    await turn();
+    expect(k.signals[0]!.aborted).toBe(true);
+    expect(k.encrypted).toHaveLength(0);
     expect(cmm.cache.size).toBe(0);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A tiny AES-256-GCM keyring for these tests (the idea of core's test keyring, not an import of
  * it): counts calls, keeps the materials it filled (the ones the cache stores), and can be made
- * slow or failing.
+ * slow or failing. Slowness is counted in turns of the event loop, never in wall-clock time, and
+ * tests wait for its calls to end with {@link CountingKeyring.idle}, not with sleeps.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import {
@@ -22,8 +23,16 @@ export class CountingKeyring implements Keyring {
   decrypts = 0;
   /** Fail every call with ENVELOPE_KMS while set. */
   fail = false;
-  /** Delay each call (ms), so that concurrent callers pile up. */
-  delayMs = 0;
+  /**
+   * Each call yields this many turns of the event loop (setImmediate) before it answers, so that
+   * concurrent callers pile up behind it. No time passes on any clock.
+   */
+  latencyTurns = 0;
+  /** Runs as every call is about to answer (e.g. to move a fake clock by the call's "duration"). */
+  beforeAnswer: (() => void) | undefined;
+  /** Calls still running. */
+  inFlight = 0;
+  #idle: (() => void)[] = [];
   /** Materials this keyring filled: what a caching manager stores. */
   readonly encrypted: EncryptionMaterials[] = [];
   readonly decrypted: DecryptionMaterials[] = [];
@@ -32,7 +41,15 @@ export class CountingKeyring implements Keyring {
 
   constructor(private readonly key: Buffer = randomBytes(32)) {}
 
-  async onEncrypt(m: EncryptionMaterials, options?: KeyringCallOptions): Promise<EncryptionMaterials> {
+  onEncrypt(m: EncryptionMaterials, options?: KeyringCallOptions): Promise<EncryptionMaterials> {
+    return this.#counted(() => this.#encrypt(m, options));
+  }
+
+  onDecrypt(m: DecryptionMaterials, edks: readonly EncryptedDataKey[], options?: KeyringCallOptions): Promise<DecryptionMaterials> {
+    return this.#counted(() => this.#decrypt(m, edks, options));
+  }
+
+  async #encrypt(m: EncryptionMaterials, options?: KeyringCallOptions): Promise<EncryptionMaterials> {
     this.encrypts++;
     this.signals.push(options?.signal);
     await this.#wait(options?.signal);
@@ -55,7 +72,7 @@ export class CountingKeyring implements Keyring {
     return m;
   }
 
-  async onDecrypt(m: DecryptionMaterials, edks: readonly EncryptedDataKey[], options?: KeyringCallOptions): Promise<DecryptionMaterials> {
+  async #decrypt(m: DecryptionMaterials, edks: readonly EncryptedDataKey[], options?: KeyringCallOptions): Promise<DecryptionMaterials> {
     this.decrypts++;
     this.signals.push(options?.signal);
     await this.#wait(options?.signal);
@@ -71,18 +88,34 @@ export class CountingKeyring implements Keyring {
     return m;
   }
 
+  /** Resolves once no call of this keyring is running. */
+  idle(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.#idle.push(resolve));
+  }
+
   async #wait(signal: AbortSignal | undefined): Promise<void> {
-    if (this.delayMs) {
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(resolve, this.delayMs);
-        signal?.addEventListener('abort', () => {
-          clearTimeout(t);
-          reject(new EnvelopeError('ENVELOPE_ABORTED', 'keyring call aborted'));
-        });
-      });
+    for (let i = 0; i < this.latencyTurns; i++) {
+      await turn();
+      if (signal?.aborted) throw new EnvelopeError('ENVELOPE_ABORTED', 'keyring call aborted');
     }
+    this.beforeAnswer?.();
     if (this.fail) throw new EnvelopeError('ENVELOPE_KMS', 'injected failure');
   }
+
+  /** Counts a call in and out, so that {@link idle} can say when all have ended. */
+  async #counted<T>(call: () => Promise<T>): Promise<T> {
+    this.inFlight++;
+    try {
+      return await call();
+    } finally {
+      if (--this.inFlight === 0) for (const done of this.#idle.splice(0)) done();
+    }
+  }
+}
+
+/** One turn of the event loop: every promise callback already queued runs first. No time passes. */
+export function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** A clock the test moves by hand. */
