@@ -44,7 +44,9 @@ afterEach(() => {
 });
 afterAll(() => b?.stop());
 
-function drStore(o: { health?: HealthRegistry; dynamoDb?: ReturnType<typeof countingDynamoDb>; hedgeAfterMs?: number } = {}) {
+function drStore(
+  o: { health?: HealthRegistry; dynamoDb?: ReturnType<typeof countingDynamoDb>; hedgeAfterMs?: number; deadlineMs?: number } = {},
+) {
   const counting = o.dynamoDb ?? countingDynamoDb(b.ddbSupplier);
   const health = o.health ?? new HealthRegistry({ breaker: { failureThreshold: 2, openMs: 60_000 } });
   const store = storeOn(b, {
@@ -55,7 +57,7 @@ function drStore(o: { health?: HealthRegistry; dynamoDb?: ReturnType<typeof coun
     health,
     hedgeAfterMs: o.hedgeAfterMs ?? 50,
     callTimeoutMs: 1000,
-    deadlineMs: 4000,
+    deadlineMs: o.deadlineMs ?? 4000,
   });
   return { store, counting, health };
 }
@@ -65,7 +67,7 @@ const pt = Buffer.from('disaster recovery');
 describe('reads across regions', () => {
   it('healthy: the home region serves (its table, its KMS key)', async () => {
     // A hedge delay past any healthy answer on a busy machine: only the home region is asked.
-    const { store, counting } = drStore({ hedgeAfterMs: 3000 });
+    const { store, counting } = drStore({ hedgeAfterMs: 20_000, deadlineMs: 25_000 });
     b.kms.resetStats();
     await encrypt(pt, { keyring: keyringOn(store) });
     expect(counting.counts[HOME]?.GetItem).toBe(1);
