@@ -48,11 +48,17 @@ export const systemClock: Clock = {
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
+    // Unlike a deadline, a sleep is the pending work itself (a retry waiting out its backoff):
+    // with only unref'd timers left, a CLI that awaits it at top level would exit in the middle
+    // (code 13, no message). So a real sleep holds the process open until it ends.
+    const hold = clock === systemClock ? setInterval(() => {}, 0x7fffffff) : undefined;
     const onAbort = (): void => {
+      clearInterval(hold);
       cancel();
       reject(signal!.reason);
     };
     const cancel = clock.setTimer(ms, () => {
+      clearInterval(hold);
       signal?.removeEventListener('abort', onAbort);
       resolve();
     });
