@@ -13,7 +13,14 @@ import {
   RotateKeyOnDemandCommand,
 } from '@aws-sdk/client-kms';
 import { decrypt, encrypt, type EnvelopeError } from '@envelope/core';
-import { KmsDiscoveryKeyring, KmsKeyring, RegionPacer, kmsClientSupplier } from '@envelope/keyring-kms';
+import { HealthRegistry, KmsDiscoveryKeyring, KmsKeyring, RegionPacer, kmsClientSupplier } from '@envelope/keyring-kms';
+
+/**
+ * A pacer and a health registry of the keyring's own: what one fault case teaches (a throttled
+ * region's rate, a dead region's open breaker) must not reach the next case through the
+ * process-wide ones.
+ */
+const isolated = () => ({ pacer: new RegionPacer(), health: new HealthRegistry() });
 import { startKmsLocal, type KmsLocal } from '@envelope/kms-local';
 
 let kms: KmsLocal;
@@ -221,16 +228,17 @@ describe('every kms-local fault gives a bounded, coded failure', () => {
   ];
   for (const c of cases) {
     it(`${c.fault.mode}: fails within the deadline, retried, with the key, region and reason`, async () => {
-      const { ciphertext } = await encrypt(pt, { keyring: new KmsKeyring({ clientSupplier: clients, generatorKeyId: keys['us-west-2'] }) });
+      const { ciphertext } = await encrypt(pt, {
+        keyring: new KmsKeyring({ ...isolated(), clientSupplier: clients, generatorKeyId: keys['us-west-2'] }),
+      });
       const keyring = new KmsKeyring({
+        ...isolated(),
         clientSupplier: clients,
         keyIds: [keys['us-west-2']!],
         callTimeoutMs,
         maxRetries,
         baseDelayMs: 10,
         maxDelayMs,
-        // A pacer of its own: what the throttle case teaches must not pace the later tests.
-        pacer: new RegionPacer(),
       });
       kms.setFault('us-west-2', c.fault);
       kms.resetStats();
@@ -250,9 +258,17 @@ describe('every kms-local fault gives a bounded, coded failure', () => {
   }
 
   it('blackhole, one attempt: fails at the per-call deadline, not at the SDK’s or the OS’s', async () => {
-    const { ciphertext } = await encrypt(pt, { keyring: new KmsKeyring({ clientSupplier: clients, generatorKeyId: keys['us-west-2'] }) });
+    const { ciphertext } = await encrypt(pt, {
+      keyring: new KmsKeyring({ ...isolated(), clientSupplier: clients, generatorKeyId: keys['us-west-2'] }),
+    });
     kms.setFault('us-west-2', { mode: 'blackhole' });
-    const keyring = new KmsKeyring({ clientSupplier: clients, keyIds: [keys['us-west-2']!], callTimeoutMs: 250, maxRetries: 0 });
+    const keyring = new KmsKeyring({
+      ...isolated(),
+      clientSupplier: clients,
+      keyIds: [keys['us-west-2']!],
+      callTimeoutMs: 250,
+      maxRetries: 0,
+    });
     const t0 = performance.now();
     const err = await fail(decrypt(ciphertext, { keyring }));
     const ms = performance.now() - t0;
@@ -263,14 +279,16 @@ describe('every kms-local fault gives a bounded, coded failure', () => {
   });
 
   it('latency under the deadline is just slower', async () => {
-    const { ciphertext } = await encrypt(pt, { keyring: new KmsKeyring({ clientSupplier: clients, generatorKeyId: keys['us-west-2'] }) });
+    const { ciphertext } = await encrypt(pt, {
+      keyring: new KmsKeyring({ ...isolated(), clientSupplier: clients, generatorKeyId: keys['us-west-2'] }),
+    });
     kms.setFault('us-west-2', { mode: 'latency', latencyMs: 100 });
     const t0 = performance.now();
     expect(
       same(
         (
           await decrypt(ciphertext, {
-            keyring: new KmsKeyring({ clientSupplier: clients, keyIds: [keys['us-west-2']!], callTimeoutMs: 1000 }),
+            keyring: new KmsKeyring({ ...isolated(), clientSupplier: clients, keyIds: [keys['us-west-2']!], callTimeoutMs: 1000 }),
           })
         ).plaintext,
       ),
@@ -279,31 +297,35 @@ describe('every kms-local fault gives a bounded, coded failure', () => {
   });
 
   it('throttling that clears: retried with backoff and succeeds', async () => {
-    const { ciphertext } = await encrypt(pt, { keyring: new KmsKeyring({ clientSupplier: clients, generatorKeyId: keys['us-west-2'] }) });
+    const { ciphertext } = await encrypt(pt, {
+      keyring: new KmsKeyring({ ...isolated(), clientSupplier: clients, generatorKeyId: keys['us-west-2'] }),
+    });
     kms.setFault('us-west-2', { mode: 'throttle', ratePerSecond: 0 });
     setTimeout(() => kms.setFault('us-west-2', { mode: 'none' }), 150);
     kms.resetStats();
     const keyring = new KmsKeyring({
+      ...isolated(),
       clientSupplier: clients,
       keyIds: [keys['us-west-2']!],
       maxRetries: 6,
       baseDelayMs: 50,
       maxDelayMs: 200,
-      pacer: new RegionPacer(),
     });
     expect(same((await decrypt(ciphertext, { keyring })).plaintext)).toBe(true);
     expect(kms.stats()['us-west-2']!.Decrypt).toBeGreaterThan(1);
   });
 
   it('the caller’s AbortSignal ends a call to a blackholed region at once', async () => {
-    const { ciphertext } = await encrypt(pt, { keyring: new KmsKeyring({ clientSupplier: clients, generatorKeyId: keys['us-west-2'] }) });
+    const { ciphertext } = await encrypt(pt, {
+      keyring: new KmsKeyring({ ...isolated(), clientSupplier: clients, generatorKeyId: keys['us-west-2'] }),
+    });
     kms.setFault('us-west-2', { mode: 'blackhole' });
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 50);
     const t0 = performance.now();
     await expect(
       decrypt(ciphertext, {
-        keyring: new KmsKeyring({ clientSupplier: clients, keyIds: [keys['us-west-2']!], callTimeoutMs: 10_000 }),
+        keyring: new KmsKeyring({ ...isolated(), clientSupplier: clients, keyIds: [keys['us-west-2']!], callTimeoutMs: 10_000 }),
         signal: ac.signal,
       }),
     ).rejects.toMatchObject({

@@ -3,8 +3,7 @@
  * first use: a raw-key configuration never resolves the KMS client pool, so it never loads the
  * AWS SDK. Providers ask for them through `inject`; plugins and tests override them.
  */
-import type { Clock, RegionPacer } from '@envelope/keyring-kms';
-import type { HealthRegistry } from '@envelope/keyring-multi-region';
+import type { Clock, HealthRegistry, RegionPacer } from '@envelope/keyring-kms';
 import type { MaterialsCache } from '@envelope/caching';
 import { fanOutAuditSink, nullAuditSink, type AuditSink } from './audit.js';
 import { scopedAuditSink } from './message-audit.js';
@@ -68,7 +67,7 @@ export function bindDefaultServices(c: ServiceContainer, d: ServiceDefaults): vo
     return createClientPool(await s.get(ENV), dynamoDbClientSupplier);
   });
   c.bind(HEALTH_REGISTRY, async (s) => {
-    const { HealthRegistry } = await import('@envelope/keyring-multi-region');
+    const { HealthRegistry } = await import('@envelope/keyring-kms');
     return new HealthRegistry({ clock: await s.get(CLOCK) });
   });
   c.bind(MATERIALS_CACHES, async () => {

@@ -37,6 +37,10 @@ export type { RetryOptions, RunOptions } from './retry.js';
 export { systemClock, sleep, ManualClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { Deadline, withDeadline, remainingMs, abortedError } from './deadline.js';
+export { HealthRegistry, sharedHealthRegistry, defaultHealthFor, circuitOpenError } from './health.js';
+export type { RegionHealth, HealthEvent, HealthOptions } from './health.js';
+export { CircuitBreaker } from './circuit-breaker.js';
+export type { BreakerOptions, BreakerState } from './circuit-breaker.js';
 export { RegionPacer, sharedRegionPacer, defaultPacerFor, DEFAULT_KMS_QUOTAS, DEFAULT_KMS_QUOTA } from './region-pacer.js';
 export type { RegionPacerOptions, RegionPace } from './region-pacer.js';
 export {

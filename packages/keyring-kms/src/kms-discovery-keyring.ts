@@ -17,6 +17,7 @@ import { KMS_PROVIDER_ID, decryptDataKey } from './data-key.js';
 import { failedAcross } from './errors.js';
 import type { KmsClientSupplier } from './kms-client.js';
 import { AttemptCap, checkGrantTokens, checkSupplier, edkArn, unwrapInto } from './keyring-common.js';
+import { defaultHealthFor } from './health.js';
 import { defaultPacerFor } from './region-pacer.js';
 import { Retrier, type RetryOptions } from './retry.js';
 
@@ -102,7 +103,7 @@ export class KmsDiscoveryKeyring implements Keyring {
     this.discoveryFilter = f ? Object.freeze({ partition: f.partition, accountIds: Object.freeze([...f.accountIds]) }) : undefined;
     this.grantTokens = checkGrantTokens(o.grantTokens);
     this.#supplier = o.clientSupplier;
-    this.#retrier = new Retrier({ ...o, pacer: o.pacer ?? defaultPacerFor(o.clock) });
+    this.#retrier = new Retrier({ ...o, pacer: o.pacer ?? defaultPacerFor(o.clock), health: o.health ?? defaultHealthFor(o.clock) });
     this.#maxAttempts = AttemptCap.check(o.maxDecryptAttempts);
   }
 

@@ -17,6 +17,7 @@ import { isKeyIdentifier, mrkMatch, parseArn, parseKeyArn } from './arn.js';
 import { KMS_PROVIDER_ID, decryptDataKey, encryptDataKey, generateDataKey } from './data-key.js';
 import { failedAcross, failuresFrom } from './errors.js';
 import type { KmsClientSupplier } from './kms-client.js';
+import { defaultHealthFor } from './health.js';
 import { defaultPacerFor } from './region-pacer.js';
 import { Retrier, type RetryOptions } from './retry.js';
 import { AttemptCap, checkGrantTokens, checkSupplier, edkArn, unwrapInto } from './keyring-common.js';
@@ -103,7 +104,7 @@ export class KmsKeyring implements Keyring {
     this.keyIds = Object.freeze([...(o.keyIds ?? [])]);
     this.#supplier = o.clientSupplier;
     this.#defaultRegion = o.defaultRegion;
-    this.#retrier = new Retrier({ ...o, pacer: o.pacer ?? defaultPacerFor(o.clock) });
+    this.#retrier = new Retrier({ ...o, pacer: o.pacer ?? defaultPacerFor(o.clock), health: o.health ?? defaultHealthFor(o.clock) });
     this.#maxAttempts = AttemptCap.check(o.maxDecryptAttempts);
   }
 

@@ -10,6 +10,7 @@ import { EnvelopeError } from '@envelope/core';
 import { sleep, systemClock, type Clock } from './clock.js';
 import { abortedError, remainingMs, withDeadline } from './deadline.js';
 import { CLIENT_THROTTLED, classifyFailure, type FailureKind } from './failure-kind.js';
+import { circuitOpenError, type HealthRegistry } from './health.js';
 import type { RegionPacer } from './region-pacer.js';
 
 export interface RetryOptions {
@@ -34,6 +35,11 @@ export interface RetryOptions {
   retryBudget?: RetryBudget;
   /** Paces attempts per region to the region's quota (KMS keyrings default to the process-wide one). */
   pacer?: RegionPacer | undefined;
+  /**
+   * Region health: each attempt is admitted by the region's breaker (an open one fails it at
+   * once, reason `CircuitOpen`) and recorded (KMS keyrings default to the process-wide registry).
+   */
+  health?: HealthRegistry | undefined;
   /** Time, timers and jitter; a {@link ManualClock} in tests. */
   clock?: Clock;
 }
@@ -141,6 +147,7 @@ export class Retrier {
   readonly maxDelayMs: number;
   readonly budget: RetryBudget;
   readonly pacer: RegionPacer | undefined;
+  readonly health: HealthRegistry | undefined;
   readonly clock: Clock;
 
   constructor(o: RetryOptions = {}) {
@@ -152,6 +159,7 @@ export class Retrier {
     this.maxDelayMs = nonNegative('maxDelayMs', o.maxDelayMs ?? 1000);
     this.clock = o.clock ?? systemClock;
     this.pacer = o.pacer;
+    this.health = o.health;
     this.budget =
       o.retryBudget ??
       new RetryBudget({
@@ -183,9 +191,13 @@ export class Retrier {
     const pacer = this.pacer;
     const kinds = o.retryKinds ?? DEFAULT_RETRY_KINDS;
     this.budget.onCall();
+    const health = region === undefined ? undefined : this.health;
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw abortedError(signal);
+      // A region whose breaker is open is not called: the attempt fails at once, and so the call.
+      if (health && !health.tryAcquire(region!)) throw circuitOpenError(health, o.key ?? region!, region!);
       let sentAt = this.clock.now();
+      let sent = false;
       try {
         if (pacer && region !== undefined) {
           // The wait for a quota token comes before the call, and may take at most the call's
@@ -196,11 +208,19 @@ export class Retrier {
           await pacer.acquire(region, signal, o.key, Math.min(this.callTimeoutMs, (remainingMs(signal) ?? Infinity) / 2));
           sentAt = this.clock.now();
         }
+        sent = true;
         const r = await withDeadline(this.callTimeoutMs, signal, fn, o.discard, this.clock);
         if (pacer && region !== undefined) pacer.onSuccess(region);
+        health?.recordSuccess(region!, this.clock.now() - sentAt);
         return r;
       } catch (e) {
         const { kind, reason } = classifyFailure(e);
+        // Not sent (our pacer refused, or the caller aborted while it waited), or abandoned by
+        // the caller: no verdict on the region.
+        if (health) {
+          if (sent && !signal?.aborted) health.recordError(region!, e);
+          else health.release(region!);
+        }
         // Our own pacer refused: the deadline cannot fit a call, so neither can a retry.
         if (reason === CLIENT_THROTTLED && e instanceof EnvelopeError && e.code === 'ENVELOPE_THROTTLED') throw e;
         if (signal?.aborted) throw abortedError(signal);

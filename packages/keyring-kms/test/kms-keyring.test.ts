@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { EnvelopeError, type KeyFailure } from '@envelope/core';
-import { KmsKeyring, ManualClock, RegionPacer } from '../src/index.js';
+import { HealthRegistry, KmsKeyring, ManualClock, RegionPacer } from '../src/index.js';
 import { arn, dm, edk, em, key32, named, recordingSupplier, text } from './helpers.js';
 
 const kmsMock = mockClient(KMSClient);
@@ -543,5 +543,44 @@ describe('KmsKeyring.onDecrypt', () => {
     await new KmsKeyring({ clientSupplier: rec.supplier, keyIds: [arn('us-east-1', 'k')] }).onDecrypt(m, edks);
     expect(m.getDataKey()).toEqual(key32(9));
     expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(2); // the other key's EDK is not ours: no call
+  });
+
+  it('fail fast: once the region’s breaker is open, a batch of decrypts sharing one registry stops waiting out deadlines', async () => {
+    kmsMock.on(DecryptCommand).callsFake(() => new Promise(() => {})); // a blackholed region
+    const clock = new ManualClock();
+    const health = new HealthRegistry({ clock, breaker: { failureThreshold: 3, openMs: 60_000 } });
+    const k = new KmsKeyring({
+      clientSupplier: rec.supplier,
+      keyIds: [arn('us-east-1', 'k')],
+      callTimeoutMs: 500,
+      maxRetries: 2,
+      clock,
+      health,
+    });
+    const errors: EnvelopeError[] = [];
+    for (let i = 0; i < 40; i++) errors.push(await fail(clock.run(k.onDecrypt(dm(), [edk(arn('us-east-1', 'k'))]))));
+    // The first file's three attempts time out and open the breaker; the other 39 fail at once.
+    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(3);
+    expect(clock.now()).toBeLessThan(3 * 500 + 1000);
+    expect(errors[0]!.code).toBe('ENVELOPE_TIMEOUT');
+    expect(errors.slice(1).every((e) => e.code === 'ENVELOPE_NO_DECRYPTABLE_KEY' && e.causes[0]!.reason === 'CircuitOpen')).toBe(true);
+    expect(errors[1]!.message).toMatch(/\(us-east-1\): CircuitOpen/);
+    expect(health.regionHealth('us-east-1')).toMatchObject({ breaker: 'open', failures: 3, lastError: 'TimeoutError' });
+  });
+
+  it('throttling and a key’s refusal never open the breaker of a KMS keyring', async () => {
+    kmsMock.on(DecryptCommand, { KeyId: arn('us-east-1', 't') }).rejects(named('ThrottlingException'));
+    kmsMock.on(DecryptCommand, { KeyId: arn('us-east-1', 'a') }).rejects(named('AccessDeniedException'));
+    const clock = new ManualClock();
+    const health = new HealthRegistry({ clock, breaker: { failureThreshold: 3 } });
+    const k = new KmsKeyring({
+      clientSupplier: rec.supplier,
+      keyIds: [arn('us-east-1', 't'), arn('us-east-1', 'a')],
+      clock,
+      health,
+      pacer: new RegionPacer({ clock, minRate: 1e6 }),
+    });
+    for (let i = 0; i < 10; i++) await fail(clock.run(k.onDecrypt(dm(), [edk(arn('us-east-1', 't')), edk(arn('us-east-1', 'a'))])));
+    expect(health.regionHealth('us-east-1')).toMatchObject({ breaker: 'closed', failures: 0 });
   });
 });

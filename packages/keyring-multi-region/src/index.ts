@@ -6,10 +6,6 @@
  */
 export { MultiRegionKeyring } from './multi-region-keyring.js';
 export type { MultiRegionKeyringOptions, EncryptPolicy, MultiRegionEvent } from './options.js';
-export { HealthRegistry, sharedHealthRegistry } from './health.js';
-export type { RegionHealth, HealthEvent, HealthOptions } from './health.js';
-export { CircuitBreaker } from './circuit-breaker.js';
-export type { BreakerOptions, BreakerState } from './circuit-breaker.js';
 export { hedge } from './hedge.js';
 export { rankKeys, hedgeDelay } from './ranking.js';
 export type { RankedKey, HedgeDelays } from './ranking.js';
@@ -17,5 +13,14 @@ export type { Candidate, HedgeOptions, HedgeResult } from './hedge.js';
 export { parseKeyArn, sameKey } from './arn.js';
 export type { KeyArn } from './arn.js';
 export { decryptPairs } from './decrypt.js';
-export { systemClock, ManualClock, RegionPacer, sharedRegionPacer } from '@envelope/keyring-kms';
-export type { Clock, KmsOperations } from '@envelope/keyring-kms';
+// Region health and breakers live in keyring-kms (its KMS keyrings use them too); re-exported.
+export {
+  systemClock,
+  ManualClock,
+  RegionPacer,
+  sharedRegionPacer,
+  HealthRegistry,
+  sharedHealthRegistry,
+  CircuitBreaker,
+} from '@envelope/keyring-kms';
+export type { Clock, KmsOperations, RegionHealth, HealthEvent, HealthOptions, BreakerOptions, BreakerState } from '@envelope/keyring-kms';

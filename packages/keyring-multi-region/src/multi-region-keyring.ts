@@ -13,11 +13,18 @@ import {
   type Keyring,
   type KeyringCallOptions,
 } from '@envelope/core';
-import { Deadline, Retrier, defaultPacerFor, type RegionPacer } from '@envelope/keyring-kms';
+import {
+  Deadline,
+  Retrier,
+  defaultPacerFor,
+  sharedHealthRegistry,
+  type HealthRegistry,
+  type RegionHealth,
+  type RegionPacer,
+} from '@envelope/keyring-kms';
 import type { KeyArn } from './arn.js';
 import { decryptPairs, unwrapAnywhere } from './decrypt.js';
 import { allReplicas, wrapAnywhere, wrapEverywhere } from './encrypt.js';
-import { sharedHealthRegistry, type HealthRegistry, type RegionHealth } from './health.js';
 import { checkKeys, checkMs, checkPolicy, type EncryptPolicy, type MultiRegionEvent, type MultiRegionKeyringOptions } from './options.js';
 import type { KeyringContext } from './race.js';
 import { RegionCaller } from './region-caller.js';

@@ -1,8 +1,7 @@
 /** The multi-region keyring's options and events, and their checks at the edge. */
 import { EnvelopeError } from '@envelope/core';
-import type { KmsOperations, RegionPacer, RetryBudget } from '@envelope/keyring-kms';
+import type { HealthRegistry, KmsOperations, RegionPacer, RetryBudget } from '@envelope/keyring-kms';
 import { requireKeyArn, type KeyArn } from './arn.js';
-import type { HealthRegistry } from './health.js';
 
 /** What an encrypt needs when a region is down: every region, the primary, or at least n regions. */
 export type EncryptPolicy = 'all' | 'primary' | { quorum: number };

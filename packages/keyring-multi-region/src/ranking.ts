@@ -3,7 +3,7 @@
  * region health (breaker state and latency estimates).
  */
 import type { KeyArn } from './arn.js';
-import type { HealthRegistry } from './health.js';
+import type { HealthRegistry } from '@envelope/keyring-kms';
 
 /** One ranked key: when to hedge past it, and whether it is a half-open breaker's probe. */
 export interface RankedKey {

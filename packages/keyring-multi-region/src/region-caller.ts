@@ -5,9 +5,8 @@
  * and its outcome recorded in the region's health, judged by keyring-kms's one classification.
  */
 import { EnvelopeError } from '@envelope/core';
-import { CIRCUIT_OPEN, SLOW, reasonOf, type Clock, type Retrier } from '@envelope/keyring-kms';
+import { CIRCUIT_OPEN, SLOW, circuitOpenError, reasonOf, type Clock, type HealthRegistry, type Retrier } from '@envelope/keyring-kms';
 import type { KeyArn } from './arn.js';
-import type { HealthRegistry } from './health.js';
 import type { MultiRegionEvent } from './options.js';
 
 export type Operation = 'GenerateDataKey' | 'Encrypt' | 'Decrypt';
@@ -37,14 +36,8 @@ export class RegionCaller {
    */
   admit(op: Operation, key: KeyArn): void {
     if (this.health.tryAcquire(key.region)) return;
-    const h = this.health.regionHealth(key.region);
     this.emit({ type: 'call', operation: op, region: key.region, keyArn: key.arn, outcome: 'skipped', latencyMs: 0, reason: CIRCUIT_OPEN });
-    throw new EnvelopeError(
-      'ENVELOPE_KMS',
-      `${key.region} is unavailable: circuit open after ${h.failures} failures (last: ${h.lastError ?? 'unknown'})` +
-        (h.retryInMs > 0 ? `; next probe in ${Math.ceil(h.retryInMs)} ms` : '; a probe is in flight'),
-      { causes: [{ key: key.arn, region: key.region, reason: CIRCUIT_OPEN }] },
-    );
+    throw circuitOpenError(this.health, key.arn, key.region);
   }
 
   /** Sends an admitted call: paced, throttling retried; `track` says when each request leaves and whether one is out. */

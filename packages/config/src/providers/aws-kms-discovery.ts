@@ -2,7 +2,7 @@
 import { KmsDiscoveryKeyring } from '@envelope/keyring-kms';
 import { defineKeyringProvider } from '../provider.js';
 import { s } from '../schema.js';
-import { CLOCK, KMS_CLIENTS, REGION_PACER } from '../services.js';
+import { CLOCK, HEALTH_REGISTRY, KMS_CLIENTS, REGION_PACER } from '../services.js';
 import { callOptions, clientFields, clientSecretFields, region, supplierFor } from './kms-client-settings.js';
 
 export const awsKmsDiscoveryProvider = defineKeyringProvider({
@@ -21,13 +21,15 @@ export const awsKmsDiscoveryProvider = defineKeyringProvider({
       .optional(),
     ...clientFields,
   }),
-  inject: { kms: KMS_CLIENTS, clock: CLOCK, pacer: REGION_PACER },
+  inject: { kms: KMS_CLIENTS, clock: CLOCK, pacer: REGION_PACER, health: HEALTH_REGISTRY },
   secretFields: clientSecretFields,
-  create(c, { kms, clock, pacer }) {
+  create(c, { kms, clock, pacer, health }) {
     return new KmsDiscoveryKeyring({
       clientSupplier: supplierFor(kms, c),
       clock,
       pacer,
+      // The container's breakers: a batch stops calling a dead region after a few failures.
+      health,
       regions: c.regions,
       ...(c.filter ? { discoveryFilter: c.filter } : {}),
       grantTokens: c.grantTokens,

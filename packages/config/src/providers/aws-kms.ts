@@ -2,7 +2,7 @@
 import { KmsKeyring } from '@envelope/keyring-kms';
 import { defineKeyringProvider } from '../provider.js';
 import { s } from '../schema.js';
-import { CLOCK, KMS_CLIENTS, REGION_PACER } from '../services.js';
+import { CLOCK, HEALTH_REGISTRY, KMS_CLIENTS, REGION_PACER } from '../services.js';
 import { callOptions, clientFields, clientSecretFields, keyIdOrAliasArn, supplierFor } from './kms-client-settings.js';
 
 export const awsKmsProvider = defineKeyringProvider({
@@ -13,13 +13,15 @@ export const awsKmsProvider = defineKeyringProvider({
     additionalKeyIds: s.array(keyIdOrAliasArn).optional(),
     ...clientFields,
   }),
-  inject: { kms: KMS_CLIENTS, clock: CLOCK, pacer: REGION_PACER },
+  inject: { kms: KMS_CLIENTS, clock: CLOCK, pacer: REGION_PACER, health: HEALTH_REGISTRY },
   secretFields: clientSecretFields,
-  create(c, { kms, clock, pacer }) {
+  create(c, { kms, clock, pacer, health }) {
     return new KmsKeyring({
       clientSupplier: supplierFor(kms, c),
       clock,
       pacer,
+      // The container's breakers: a batch stops calling a dead region after a few failures.
+      health,
       generatorKeyId: c.keyId,
       keyIds: c.additionalKeyIds ?? [],
       grantTokens: c.grantTokens,

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '@envelope/keyring-kms';
-import { CircuitBreaker } from '../src/circuit-breaker.js';
-import { HealthRegistry } from '../src/health.js';
+import { CircuitBreaker, HealthRegistry, ManualClock } from '../src/index.js';
 
 describe('CircuitBreaker', () => {
   it('opens after the threshold, admits one probe after the cool-down, closes on success', async () => {

@@ -1,11 +1,11 @@
 /**
  * A per-region circuit breaker. Closed: calls flow. After `failureThreshold` consecutive
- * failures of the region (see keyring-kms failure-kind.ts: the region's, never throttling or a
+ * failures of the region (see failure-kind.ts: the region's, never throttling or a
  * key's refusal) it opens: calls to the region fail at once. After `openMs` it is half-open:
  * one probe call may go; its success closes the breaker, its failure opens it again (with the
  * cool-down doubled up to `maxOpenMs`, so a dead region is probed less and less often).
  */
-import type { Clock } from '@envelope/keyring-kms';
+import type { Clock } from './clock.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 

@@ -1,14 +1,16 @@
 /**
  * Region health, shared by every message in the process (or container, or batch): a moving
  * latency estimate, recent outcomes and a circuit breaker per region. What a failure says
- * about the region is decided by keyring-kms's one classification ({@link kindOfReason}):
+ * about the region is decided by the one classification of failure-kind.ts ({@link kindOfReason}):
  * only the region's own failures (DNS, connect, TLS, socket, 5xx, timeouts, slowness) count;
  * throttling and a key's refusal show that the region answered. Observable through
  * {@link HealthRegistry.snapshot} and `'change'` events.
  */
 import { EventEmitter } from 'node:events';
-import { CLIENT_THROTTLED, classifyFailure, kindOfReason, systemClock, type Clock, type FailureKind } from '@envelope/keyring-kms';
+import { EnvelopeError } from '@envelope/core';
 import { CircuitBreaker, type BreakerOptions, type BreakerState } from './circuit-breaker.js';
+import { systemClock, type Clock } from './clock.js';
+import { CIRCUIT_OPEN, CLIENT_THROTTLED, classifyFailure, kindOfReason, type FailureKind } from './failure-kind.js';
 
 export interface RegionHealth {
   readonly region: string;
@@ -189,8 +191,31 @@ export class HealthRegistry extends EventEmitter<{ change: [HealthEvent] }> {
 
 let shared: HealthRegistry | undefined;
 
-/** The process-wide registry every MultiRegionKeyring uses unless given its own. */
+/** The process-wide registry every KMS and multi-region keyring uses unless given its own. */
 export function sharedHealthRegistry(): HealthRegistry {
   shared ??= new HealthRegistry();
   return shared;
+}
+
+/**
+ * The registry a keyring uses when given none: the process-wide one on the system clock, or a
+ * registry of its own on any other clock (a breaker's cool-down is read on the clock that set it).
+ */
+export function defaultHealthFor(clock: Clock | undefined): HealthRegistry {
+  return clock === undefined || clock === systemClock ? sharedHealthRegistry() : new HealthRegistry({ clock });
+}
+
+/**
+ * The failure of a call that was not made because `region`'s breaker is open (or its one
+ * half-open probe is out): ENVELOPE_KMS with one cause, reason `CircuitOpen`, saying why and
+ * when the next probe goes.
+ */
+export function circuitOpenError(health: HealthRegistry, key: string, region: string): EnvelopeError {
+  const h = health.regionHealth(region);
+  return new EnvelopeError(
+    'ENVELOPE_KMS',
+    `${region} is unavailable: circuit open after ${h.failures} failures (last: ${h.lastError ?? 'unknown'})` +
+      (h.retryInMs > 0 ? `; next probe in ${Math.ceil(h.retryInMs)} ms` : '; a probe is in flight'),
+    { causes: [{ key, region, reason: CIRCUIT_OPEN }] },
+  );
 }
