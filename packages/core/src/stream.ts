@@ -130,6 +130,13 @@ function parallelEncryptStream(options: EncryptStreamOptions & { parallel: Paral
  * once the header authenticates. Fails with a coded error on any authentication or format
  * failure; what was already pushed was authenticated frame by frame.
  *
+ * Memory stays bounded whatever the message's size (see {@link StreamDecryptor}). A signed
+ * message's plaintext comes out only after its signature verifies (up to
+ * `maxBufferedPlaintext`, 64 MiB, held until then); with `releaseUnverifiedPlaintext: true` any
+ * size streams, each frame as it authenticates and the final frame once the signature verifies,
+ * and if the stream then fails, everything already pushed must be discarded: write it to a
+ * private temporary and publish it only after the pipeline has ended without error.
+ *
  * @example
  * ```ts
  * await pipeline(createReadStream('out.enc'), decryptStream({ keyring }), createWriteStream('out'));
