@@ -45,6 +45,16 @@ import { Worker } from 'node:worker_threads';
 import { CoverageMap } from './fuzz-coverage/coverage.mjs';
 import { mutate, prng } from './fuzz-coverage/mutate.mjs';
 
+/** @typedef {import('./fuzz-coverage/coverage.mjs').ScriptCoverage} ScriptCoverage */
+/**
+ * What became of one input: the worker's result, or the watchdog's verdict.
+ * @typedef {{ id: number, coverage: ScriptCoverage[] } & (
+ *   { outcome: 'accepted' } | { outcome: 'rejected', code: string } | { outcome: 'crash', error: string } | { outcome: 'hang' }
+ * )} Result
+ */
+/** @typedef {{ id: number, input: Buffer, resolve: (r: Result) => void }} Pending */
+/** @typedef {{ bytes: Buffer, seed?: string, found?: number }} CorpusEntry */
+
 async function main() {
   const { parseArgs } = await import('node:util');
   const { createHash, randomBytes } = await import('node:crypto');
@@ -74,22 +84,31 @@ async function main() {
   const wrappingKey = randomBytes(32);
   const map = new CoverageMap();
   const { blockIds, coveredBlocks, features } = map;
-  const absorb = (scripts) => map.absorb(scripts);
+  const absorb = (/** @type {ScriptCoverage[]} */ scripts) => map.absorb(scripts);
 
   // ---------------------------------------------------------------- worker and watchdog
   const heartbeat = new Float64Array(new SharedArrayBuffer(16)); // [busy input id or -1, start ms]
+  /** @type {Worker | undefined} */
   let worker;
-  let pending; // { id, input, resolve }
+  /** @type {Pending | undefined} */
+  let pending;
   let nextId = 0;
   let rssPeak = process.memoryUsage().rss;
+  /** @type {{ file: string }[]} */
   const hangs = [];
+  /** @type {{ error: string, file: string }[]} */
   const crashes = [];
-  let workerReady;
+  /** @type {Promise<{ seeds: { name: string, bytes: Uint8Array }[] }>} */
+  let workerReady = new Promise(() => {});
 
+  /**
+   * Resolves the pending input's run with `r`.
+   * @param {{ outcome: 'crash', error: string } | { outcome: 'hang' } | Result} r
+   */
   function settle(r) {
     const p = pending;
     pending = undefined;
-    p?.resolve({ type: 'result', id: p.id, coverage: [], ...r });
+    p?.resolve({ id: p.id, coverage: [], ...r });
   }
 
   function startWorker() {
@@ -108,7 +127,7 @@ async function main() {
     });
     // The worker died while running an input (e.g. out of memory): a crash of that input.
     w.on('error', (e) => {
-      if (w === worker) settle({ outcome: 'crash', error: `worker died: ${e?.stack ?? e}` });
+      if (w === worker) settle({ outcome: 'crash', error: `worker died: ${e.stack ?? String(e)}` });
     });
     w.on('exit', (code) => {
       if (w !== worker) return; // one we replaced after a hang
@@ -119,23 +138,34 @@ async function main() {
 
   const watchdog = setInterval(() => {
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-    if (pending && heartbeat[0] === pending.id && performance.now() + performance.timeOrigin - heartbeat[1] > timeoutMs) {
+    if (pending && heartbeat[0] === pending.id && performance.now() + performance.timeOrigin - (heartbeat[1] ?? 0) > timeoutMs) {
       const stuck = worker;
       startWorker();
-      void stuck.terminate();
+      void stuck?.terminate();
       settle({ outcome: 'hang' });
     }
   }, 25);
 
+  /**
+   * Runs one input in the worker.
+   * @param {Buffer} input
+   * @returns {Promise<Result>}
+   */
   function run(input) {
     const id = nextId++;
     return new Promise((resolve) => {
       pending = { id, input, resolve };
       const copy = Uint8Array.from(input);
-      worker.postMessage({ type: 'run', id, input: copy, chunkSeed: (rand() * 2 ** 32) >>> 0 }, [copy.buffer]);
+      worker?.postMessage({ type: 'run', id, input: copy, chunkSeed: (rand() * 2 ** 32) >>> 0 }, [copy.buffer]);
     });
   }
 
+  /**
+   * Saves a crashing or hanging input (and what it did) to the crash directory; returns its path.
+   * @param {'crash' | 'hang'} kind
+   * @param {Uint8Array} input
+   * @param {string} detail
+   */
   function save(kind, input, detail) {
     mkdirSync(crashDir, { recursive: true });
     const name = `${kind}-${createHash('sha256').update(input).digest('hex').slice(0, 16)}`;
@@ -147,10 +177,16 @@ async function main() {
   // ---------------------------------------------------------------- campaign
   startWorker();
   const { seeds } = await workerReady;
+  /** @type {CorpusEntry[]} */
   const corpus = [];
+  /** @type {{ accepted: number, [code: string]: number }} */
   const outcomes = { accepted: 0 };
   let tried = 0;
 
+  /**
+   * Runs one input and takes in its outcome and coverage; returns how many new features it brought.
+   * @param {Buffer} input
+   */
   async function one(input) {
     await workerReady;
     const r = await run(input);
@@ -166,7 +202,7 @@ async function main() {
 
   const started = performance.now();
   for (const s of seeds) {
-    await one(s.bytes);
+    await one(Buffer.from(s.bytes));
     corpus.push({ bytes: Buffer.from(s.bytes), seed: s.name });
   }
   const atSeeds = { blocks: coveredBlocks.size, features: features.size, seedCount: seeds.length };
@@ -189,7 +225,7 @@ async function main() {
   rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
   const last = worker;
   worker = undefined;
-  await last.terminate();
+  await last?.terminate();
 
   const report = {
     seed,
@@ -215,7 +251,7 @@ async function main() {
   };
   if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else {
-    const w = (s) => process.stdout.write(`${s}\n`);
+    const w = (/** @type {string} */ s) => process.stdout.write(`${s}\n`);
     w(`fuzz-coverage: ${tried} inputs${runs === undefined ? ` in ${seconds} s` : ''} (${report.execsPerSecond}/s, seed ${seed})`);
     w(
       `  corpus ${corpus.length} (from ${atSeeds.seedCount} seeds); blocks covered ${report.blocks} (seeds alone ${atSeeds.blocks}; ${blockIds.size} known); features ${features.size} (seeds ${atSeeds.features})`,
@@ -233,15 +269,18 @@ async function main() {
     if (values.uncovered) {
       // Blocks seen (in a function that ran) but never reached, as dist file:line.
       const dist = new URL('../packages/core/dist/', import.meta.url);
-      const lines = new Map();
+      /** @type {Map<string, string>} */
+      const texts = new Map();
+      /** @type {(file: string, offset: number) => number} */
       const lineOf = (file, offset) => {
-        if (!lines.has(file)) lines.set(file, readFileSync(new URL(file, dist), 'utf8'));
-        return lines.get(file).slice(0, offset).split('\n').length;
+        const text = texts.get(file) ?? readFileSync(new URL(file, dist), 'utf8');
+        texts.set(file, text);
+        return text.slice(0, offset).split('\n').length;
       };
       const where = new Map();
       for (const [key, id] of blockIds) {
         if (coveredBlocks.has(id)) continue;
-        const [file, , , start] = key.split('|');
+        const [file = '', , , start] = key.split('|');
         const at = `${file}:${lineOf(file, Number(start))}`;
         where.set(at, (where.get(at) ?? 0) + 1);
       }

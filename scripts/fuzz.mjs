@@ -33,13 +33,14 @@ const seed = values.seed ? Number(values.seed) : Date.now() % 2 ** 31;
 /** Deterministic bytes from the seed (keys and plaintexts of the seed messages). */
 const seeded = (() => {
   let n = 0;
-  return (len) => createHash('shake256', { outputLength: len }).update(`${seed}/${n++}`).digest();
+  return (/** @type {number} */ len) => createHash('shake256', { outputLength: len }).update(`${seed}/${n++}`).digest();
 })();
 const keyring = new RawAesKeyring({ keyNamespace: 'fuzz', keyName: 'k', wrappingKey: seeded(32) });
 const policy = 'REQUIRE_ENCRYPT_ALLOW_DECRYPT';
 const DEADLINE_MS = 2000;
 
 // Seeds: one small message per suite, two frame lengths.
+/** @type {Buffer[]} */
 const seeds = [];
 for (const suite of SUITES.values()) {
   for (const frameLength of [16, 4096]) {
@@ -54,7 +55,7 @@ for (const suite of SUITES.values()) {
   }
 }
 
-const u16 = (n) => [n >> 8, n & 0xff];
+const u16 = (/** @type {number} */ n) => [n >> 8, n & 0xff];
 const hostileHeaders = fc.oneof(
   // EDK count at and past the limit, with nothing behind it.
   fc.integer({ min: 99, max: 65535 }).map((n) => Buffer.from([2, 0x04, 0x78, ...new Array(32).fill(1), 0, 0, ...u16(n), 0, 7])),
@@ -72,15 +73,15 @@ const mutated = fc
     fc.array(fc.tuple(fc.nat(), fc.nat(255), fc.constantFrom('flip', 'set', 'cut', 'dup', 'splice')), { minLength: 1, maxLength: 4 }),
   )
   .map(([i, ops]) => {
-    let b = Buffer.from(seeds[i]);
+    let b = Buffer.from(/** @type {Buffer} */ (seeds[i]));
     for (const [pos, val, op] of ops) {
       if (b.length === 0) break;
       const p = pos % b.length;
-      if (op === 'flip') b[p] ^= 1 << (val & 7);
+      if (op === 'flip') b[p] = (b[p] ?? 0) ^ (1 << (val & 7));
       else if (op === 'set') b[p] = val;
       else if (op === 'cut') b = b.subarray(0, p);
       else if (op === 'dup') b = Buffer.concat([b.subarray(0, p), b.subarray(p, p + (val % 64)), b.subarray(p)]);
-      else b = Buffer.concat([b.subarray(0, p), seeds[val % seeds.length].subarray(p)]);
+      else b = Buffer.concat([b.subarray(0, p), /** @type {Buffer} */ (seeds[val % seeds.length]).subarray(p)]);
     }
     return b;
   });
@@ -94,11 +95,20 @@ const input = fc.oneof(
 let tried = 0;
 let rejected = 0;
 let accepted = 0;
+/** @type {{ input: string, error: string }[]} */
 const crashes = [];
 let maxMs = 0;
 
+/**
+ * `p`, or a rejection with `HANG` after DEADLINE_MS.
+ * @template T
+ * @param {Promise<T>} p
+ * @returns {Promise<T>}
+ */
 async function withDeadline(p) {
+  /** @type {NodeJS.Timeout | undefined} */
   let t;
+  /** @type {Promise<never>} */
   const timeout = new Promise((_, rej) => (t = setTimeout(() => rej(new Error('HANG')), DEADLINE_MS)));
   try {
     return await Promise.race([p, timeout]);
@@ -107,9 +117,15 @@ async function withDeadline(p) {
   }
 }
 
+/**
+ * Decrypts one input whole and streamed in chunks of `chunk` bytes; counts what became of it.
+ * @param {Buffer} bytes
+ * @param {number} chunk
+ */
 async function one(bytes, chunk) {
   const t0 = performance.now();
-  for (const run of [
+  /** @type {(() => Promise<unknown>)[]} */
+  const ways = [
     () => decrypt(bytes, { keyring, commitmentPolicy: policy }),
     () => {
       const parts = [];
@@ -124,13 +140,18 @@ async function one(bytes, chunk) {
         }),
       );
     },
-  ]) {
+  ];
+  for (const run of ways) {
     try {
       await withDeadline(run());
       accepted++;
     } catch (e) {
       if (e instanceof EnvelopeError) rejected++;
-      else crashes.push({ input: bytes.toString('base64'), error: e?.message === 'HANG' ? 'hang' : String(e?.stack ?? e) });
+      else
+        crashes.push({
+          input: bytes.toString('base64'),
+          error: e instanceof Error ? (e.message === 'HANG' ? 'hang' : String(e.stack)) : String(e),
+        });
     }
   }
   maxMs = Math.max(maxMs, performance.now() - t0);

@@ -32,10 +32,15 @@ const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'];
 const DEADLINE = 3000;
 const kms = await startKmsLocal({ regions: REGIONS, port: 0 });
 const admin = new KMSClient({ region: 'us-east-1', endpoint: kms.url, credentials: kms.credentials });
-const primary = (await admin.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata.Arn;
+/** @param {string | undefined} arn */
+const arnOf = (arn) => {
+  if (!arn) throw new Error('kms-local returned no key ARN');
+  return arn;
+};
+const primary = arnOf((await admin.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata?.Arn);
 const keys = [primary];
 for (const r of REGIONS.slice(1))
-  keys.push((await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: r }))).ReplicaKeyMetadata.Arn);
+  keys.push(arnOf((await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: r }))).ReplicaKeyMetadata?.Arn));
 // A breaker whose probes keep failing doubles its cool-down; capped here at 8 s so that a region
 // the random faults let go is probed again within a few fault periods.
 const health = new HealthRegistry({ breaker: { failureThreshold: 3, openMs: 1000, maxOpenMs: 8000 } });
@@ -49,12 +54,13 @@ const keyring = new MultiRegionKeyring({
   callTimeoutMs: 800,
 });
 const second = new MultiRegionKeyring({
-  keys: [{ keyId: keys[2] }, { keyId: keys[1] }],
+  keys: [{ keyId: arnOf(keys[2]) }, { keyId: arnOf(keys[1]) }],
   kms: kmsOperations(supplier),
   deadlineMs: DEADLINE,
   callTimeoutMs: 800,
 });
 
+/** @type {import('@envelope/kms-local').Fault[]} */
 const MODES = [
   { mode: 'none' },
   { mode: 'blackhole' },
@@ -64,16 +70,21 @@ const MODES = [
   { mode: 'latency', latencyMs: 200 },
 ];
 const faultTimer = setInterval(() => {
-  for (const r of REGIONS) kms.setFault(r, MODES[Math.floor(Math.random() * MODES.length)]);
+  for (const r of REGIONS) kms.setFault(r, MODES[Math.floor(Math.random() * MODES.length)] ?? { mode: 'none' });
 }, 2000);
 
 const WORKING_SET = 512;
+/** @typedef {{ ct: Uint8Array, pt: Buffer }} Acknowledged a message and its plaintext */
+/** @type {Acknowledged[]} */
 const acknowledged = [];
 const spoolDir = mkdtempSync(path.join(tmpdir(), 'envelope-soak-'));
 const spoolPath = path.join(spoolDir, 'acknowledged.bin');
 const spool = openSync(spoolPath, 'w');
 let spooled = 0;
-/** Appends one acknowledged message: u32 length, ciphertext, SHA-256 of the plaintext. */
+/**
+ * Appends one acknowledged message: u32 length, ciphertext, SHA-256 of the plaintext.
+ * @param {Acknowledged} m
+ */
 function spoolOut(m) {
   const len = Buffer.alloc(4);
   len.writeUInt32BE(m.ct.length);
@@ -82,17 +93,25 @@ function spoolOut(m) {
   writeSync(spool, createHash('sha256').update(m.pt).digest());
   spooled++;
 }
+/**
+ * Keeps `m` in the working set, spooling a random older one out when the set is full.
+ * @param {Acknowledged} m
+ */
 function acknowledge(m) {
   if (acknowledged.length < WORKING_SET) acknowledged.push(m);
   else {
     const i = Math.floor(Math.random() * WORKING_SET);
-    spoolOut(acknowledged[i]);
+    const old = acknowledged[i];
+    if (old) spoolOut(old);
     acknowledged[i] = m;
   }
 }
+/** @type {number[]} */
 const latencies = [];
+/** @type {{ encrypt: number, decrypt: number, rewrap: number, codedFailures: number, allCircuitsOpen: number, uncoded: string[], overDeadline: number, maxMs: number }} */
 const stats = { encrypt: 0, decrypt: 0, rewrap: 0, codedFailures: 0, allCircuitsOpen: 0, uncoded: [], overDeadline: 0, maxMs: 0 };
 const rss0 = process.memoryUsage().rss;
+/** @type {number[]} */
 const rss = [];
 const end = Date.now() + seconds * 1000;
 let lastSample = 0;
@@ -111,13 +130,13 @@ async function op() {
       acknowledge({ ct: ciphertext, pt });
       stats.encrypt++;
     } else if (roll < 0.85) {
-      const m = acknowledged[Math.floor(Math.random() * acknowledged.length)];
+      const m = /** @type {Acknowledged} */ (acknowledged[Math.floor(Math.random() * acknowledged.length)]);
       const { plaintext } = await decrypt(m.ct, { keyring });
       if (Buffer.compare(Buffer.from(plaintext), m.pt) !== 0) throw new Error('decrypted plaintext differs');
       stats.decrypt++;
     } else {
       const i = Math.floor(Math.random() * acknowledged.length);
-      const m = acknowledged[i];
+      const m = /** @type {Acknowledged} */ (acknowledged[i]);
       const r = await rewrap(m.ct, { from: keyring, to: second, mode: 'add' });
       // The slot may have been recycled while the rewrap ran (the old message is then spooled).
       if (acknowledged[i] === m) acknowledged[i] = { ct: r.message, pt: m.pt };
@@ -129,7 +148,7 @@ async function op() {
       stats.codedFailures++;
       // Failed at once: every region's breaker was open (or its one probe out).
       if (e.causes?.length && e.causes.every((c) => c.reason === 'CircuitOpen')) stats.allCircuitsOpen++;
-    } else stats.uncoded.push(String(e?.stack ?? e).split('\n')[0]);
+    } else stats.uncoded.push(String((e instanceof Error && e.stack) || e).split('\n')[0] ?? '');
   }
   const ms = performance.now() - t0;
   stats.maxMs = Math.max(stats.maxMs, ms);
@@ -164,8 +183,12 @@ acknowledged.length = 0;
 let lost = 0;
 let checked = 0;
 let checkRetries = 0;
+/** @type {string[]} */
 const lostSamples = [];
-/** Decrypts a spooled message; a KMS failure (a half-open breaker's probe still out) is retried, bounded. */
+/**
+ * Decrypts a spooled message; a KMS failure (a half-open breaker's probe still out) is retried, bounded.
+ * @param {Uint8Array} ct
+ */
 async function decryptAtEnd(ct) {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -197,7 +220,10 @@ await Promise.all(
         if (!createHash('sha256').update(plaintext).digest().equals(m.digest)) lost++;
       } catch (e) {
         lost++;
-        if (lostSamples.length < 3) lostSamples.push(`${e?.code ?? 'uncoded'}: ${String(e?.message ?? e).slice(0, 200)}`);
+        if (lostSamples.length < 3)
+          lostSamples.push(
+            `${e instanceof EnvelopeError ? e.code : 'uncoded'}: ${(e instanceof Error ? e.message : String(e)).slice(0, 200)}`,
+          );
       }
     }
   }),
@@ -208,13 +234,13 @@ await kms.close();
 
 // Memory: the baseline is the median of the samples in the first tenth (after warm-up), the
 // growth is the peak of the second half over it.
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? rss0;
+const median = (/** @type {number[]} */ a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? rss0;
 const warm = rss.slice(Math.max(1, Math.floor(rss.length / 20)), Math.max(2, Math.floor(rss.length / 10)));
 const baseline = median(warm.length ? warm : rss);
 const half = rss.slice(Math.floor(rss.length / 2));
 const peakSecondHalf = Math.max(...half, baseline);
 const sorted = latencies.sort((a, b) => a - b);
-const pct = (q) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
+const pct = (/** @type {number} */ q) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
 const MAX_GROWTH_MIB = 128;
 const report = {
   seconds,

@@ -3,7 +3,16 @@
  * message's length fields located so they can be set to boundary values, and the mutators,
  * stacked 1-4 at a time.
  */
-/** A small deterministic PRNG (mulberry32). */
+/** A uniform draw in [0, 1). */
+/** @typedef {() => number} Rand */
+/** A corpus entry: its bytes (the fuzzer keeps more beside them). */
+/** @typedef {{ bytes: Buffer }} Entry */
+
+/**
+ * A small deterministic PRNG (mulberry32).
+ * @param {number} seed
+ * @returns {Rand}
+ */
 export function prng(seed) {
   let a = seed >>> 0;
   return () => {
@@ -22,11 +31,25 @@ const IV_LEN = 12;
 const TAG_LEN = 16;
 
 /**
+ * @typedef {object} Fields
+ * @property {number[]} u16 offsets of 16-bit length fields
+ * @property {number[]} u32 offsets of 32-bit length fields and sequence numbers
+ * @property {number} [ctxLen] the context length
+ * @property {number} [ctxStart] the first byte of the context
+ * @property {number} [edkCount] the EDK count
+ * @property {number} [frameLength] the header's frame length
+ * @property {number} [finalLength] the final frame's content length
+ */
+
+/**
  * Best-effort offsets of the length fields of a message, read without the library (so a mutated
  * input still yields what can be found): context length, EDK count and lengths, frame length,
  * and the first frames' sequence numbers and final-frame content length.
+ * @param {Buffer} b
+ * @returns {Fields}
  */
 function locateFields(b) {
+  /** @type {Fields} */
   const f = { u16: [], u32: [] };
   try {
     let o = 0;
@@ -80,10 +103,24 @@ function locateFields(b) {
   return f;
 }
 
+/**
+ * One element of a non-empty array.
+ * @template T
+ * @param {Rand} rand
+ * @param {readonly T[]} arr
+ * @returns {T}
+ */
 function pickIn(rand, arr) {
-  return arr[Math.floor(rand() * arr.length)];
+  return /** @type {T} */ (arr[Math.floor(rand() * arr.length)]);
 }
 
+/**
+ * A copy of `b` with the big-endian field at `o` set to `v` (`b` itself where the field does not fit).
+ * @param {Buffer} b
+ * @param {number | undefined} o
+ * @param {2 | 4} size
+ * @param {number} v
+ */
 function writeField(b, o, size, v) {
   if (o === undefined || o + size > b.length) return b;
   const c = Buffer.from(b);
@@ -103,6 +140,7 @@ const DICTIONARY = [
   Buffer.from('aws-kms'),
 ];
 
+/** @type {ReadonlyArray<(b: Buffer, rand: Rand) => Buffer>} */
 const MUTATORS = [
   // a dictionary token, written over the input (often at its start) or inserted
   (b, rand) => {
@@ -118,7 +156,7 @@ const MUTATORS = [
     if (!b.length) return b;
     const c = Buffer.from(b);
     const i = Math.floor(rand() * c.length);
-    c[i] ^= 1 << Math.floor(rand() * 8);
+    c[i] = (c[i] ?? 0) ^ (1 << Math.floor(rand() * 8));
     return c;
   },
   // interesting or random byte
@@ -207,10 +245,16 @@ const MUTATORS = [
   },
 ];
 
+/**
+ * A new input: one to four stacked mutations of a corpus entry (sometimes spliced with another).
+ * @param {readonly Entry[]} corpus
+ * @param {Rand} rand
+ * @returns {Buffer}
+ */
 export function mutate(corpus, rand) {
   // Recent finds are favoured: they are where the frontier is.
-  const pick = () =>
-    (rand() < 0.3 ? corpus[corpus.length - 1 - Math.floor(rand() * Math.min(16, corpus.length))] : pickIn(rand, corpus)).bytes;
+  const recent = () => /** @type {Entry} */ (corpus[corpus.length - 1 - Math.floor(rand() * Math.min(16, corpus.length))]);
+  const pick = () => (rand() < 0.3 ? recent() : pickIn(rand, corpus)).bytes;
   let b = pick();
   if (rand() < 0.1) {
     // Splice: the head of one entry and the tail of another.

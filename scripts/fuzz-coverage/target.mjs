@@ -6,6 +6,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { prng } from './mutate.mjs';
 
+/** @typedef {import('@envelope/core').EncryptionMaterials} EncryptionMaterials */
+/** @typedef {import('@envelope/core').DecryptionMaterials} DecryptionMaterials */
+/** @typedef {import('@envelope/core').EncryptedDataKey} EncryptedDataKey */
+/** @typedef {{ outcome: 'accepted' } | { outcome: 'rejected', code: string } | { outcome: 'crash', error: string }} Outcome */
+
+/** The worker's parent: this file runs only as a worker thread. */
+const parent = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
+
 async function workerMain() {
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
@@ -15,9 +23,14 @@ async function workerMain() {
 
   const crypto = await import('node:crypto');
   const coreUrl = new URL('../../packages/core/dist/', import.meta.url).href;
+  // Loaded from dist by URL (coverage is matched on these URLs); typed from the sources.
+  /** @type {typeof import('@envelope/core')} */
   const core = await import(new URL('index.js', coreUrl).href);
+  /** @type {typeof import('../../packages/core/src/crypto/kdf.js')} */
   const { deriveKeys } = await import(new URL('crypto/kdf.js', coreUrl).href);
+  /** @type {typeof import('../../packages/core/src/format/header.js')} */
   const { serializeHeaderBody } = await import(new URL('format/header.js', coreUrl).href);
+  /** @type {typeof import('../../packages/core/src/format/header-auth.js')} */
   const { computeHeaderAuth } = await import(new URL('format/header-auth.js', coreUrl).href);
   const { EnvelopeError, SUITES, StreamDecryptor, decrypt, encrypt, parseHeader, serializeEncryptionContext } = core;
 
@@ -28,7 +41,9 @@ async function workerMain() {
 
   /** A minimal AES-256-GCM keyring (the target is core, not a keyring package). */
   const keyring = {
+    /** @type {Buffer | undefined} */
     lastDataKey: undefined,
+    /** @param {EncryptionMaterials} m */
     async onEncrypt(m) {
       if (!m.hasDataKey) {
         const k = crypto.randomBytes(m.suite.keyLength);
@@ -45,6 +60,10 @@ async function workerMain() {
       m.addEncryptedDataKey({ providerId: 'fuzz', providerInfo: Buffer.from('k'), ciphertext: ct });
       return m;
     },
+    /**
+     * @param {DecryptionMaterials} m
+     * @param {readonly EncryptedDataKey[]} edks
+     */
     async onDecrypt(m, edks) {
       if (m.hasDataKey) return m;
       for (const e of edks) {
@@ -70,11 +89,11 @@ async function workerMain() {
   const ec = { fuzz: 'yes', tenant: 'ключ' };
   for (const suite of SUITES.values()) {
     const commitPolicy = suite.commitment ? 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' : 'FORBID_ENCRYPT_ALLOW_DECRYPT';
-    for (const [len, frameLength] of [
+    for (const [len, frameLength] of /** @type {const} */ ([
       [100, 32],
       [64, 32],
       [0, 64],
-    ]) {
+    ])) {
       const { ciphertext } = await encrypt(crypto.randomBytes(len), {
         keyring,
         suite: suite.id,
@@ -93,8 +112,9 @@ async function workerMain() {
         commitmentPolicy: commitPolicy,
       });
       const dk = keyring.lastDataKey;
+      if (!dk) throw new Error('the fuzz keyring kept no data key');
       const h = parseHeader(ciphertext, limits);
-      const header = { ...h, contentType: 1, frameLength: 0 };
+      const header = { ...h, contentType: /** @type {const} */ (1), frameLength: 0 };
       const { key } = deriveKeys(suite, dk, h.messageId);
       const body = serializeHeaderBody(header);
       const auth = computeHeaderAuth(suite, h.version, key, body, new Uint8Array(0));
@@ -116,10 +136,18 @@ async function workerMain() {
   }
   // Forget what seeding ran: only the fuzz inputs' coverage counts.
   await session.post('Profiler.takePreciseCoverage');
-  parentPort.postMessage({ type: 'ready', seeds: seeds.map((s) => ({ name: s.name, bytes: s.bytes })) });
+  parent.postMessage({ type: 'ready', seeds: seeds.map((s) => ({ name: s.name, bytes: s.bytes })) });
 
   // ------------------------------------------------------------ one input
+  /** @type {(e: unknown) => e is InstanceType<typeof EnvelopeError>} */
   const coded = (e) => e instanceof EnvelopeError;
+  /** @param {unknown} e */
+  const describe = (e) => String((e instanceof Error && e.stack) || e);
+
+  /**
+   * @param {Buffer} bytes
+   * @param {() => number} rand
+   */
   async function viaStream(bytes, rand) {
     const d = new StreamDecryptor({ keyring, commitmentPolicy: policy });
     const out = [];
@@ -137,18 +165,23 @@ async function workerMain() {
     }
   }
 
+  /**
+   * @param {Buffer} bytes
+   * @param {number} chunkSeed
+   * @returns {Promise<Outcome>}
+   */
   async function target(bytes, chunkSeed) {
     try {
       parseHeader(bytes, limits);
     } catch (e) {
-      if (!coded(e)) return { outcome: 'crash', error: `parseHeader: ${e?.stack ?? e}` };
+      if (!coded(e)) return { outcome: 'crash', error: `parseHeader: ${describe(e)}` };
     }
     let buffered;
     let bufferError;
     try {
       buffered = Buffer.from((await decrypt(bytes, { keyring, commitmentPolicy: policy })).plaintext);
     } catch (e) {
-      if (!coded(e)) return { outcome: 'crash', error: `decrypt: ${e?.stack ?? e}` };
+      if (!coded(e)) return { outcome: 'crash', error: `decrypt: ${describe(e)}` };
       bufferError = e;
     }
     let streamed;
@@ -156,7 +189,7 @@ async function workerMain() {
     try {
       streamed = await viaStream(bytes, prng(chunkSeed));
     } catch (e) {
-      if (!coded(e)) return { outcome: 'crash', error: `stream decrypt: ${e?.stack ?? e}` };
+      if (!coded(e)) return { outcome: 'crash', error: `stream decrypt: ${describe(e)}` };
       streamError = e;
     }
     if ((bufferError === undefined) !== (streamError === undefined)) {
@@ -165,11 +198,12 @@ async function workerMain() {
         error: `differential: buffer ${bufferError ? `refused (${bufferError.code})` : 'accepted'}, stream ${streamError ? `refused (${streamError.code})` : 'accepted'}`,
       };
     }
-    if (buffered && !buffered.equals(streamed)) return { outcome: 'crash', error: 'differential: buffer and stream plaintexts differ' };
+    if (buffered && streamed && !buffered.equals(streamed))
+      return { outcome: 'crash', error: 'differential: buffer and stream plaintexts differ' };
     return bufferError ? { outcome: 'rejected', code: bufferError.code } : { outcome: 'accepted' };
   }
 
-  parentPort.on('message', async (m) => {
+  parent.on('message', async (m) => {
     if (m.type !== 'run') return;
     heartbeat[1] = performance.now() + performance.timeOrigin;
     heartbeat[0] = m.id;
@@ -177,7 +211,7 @@ async function workerMain() {
     try {
       r = await target(Buffer.from(m.input.buffer, m.input.byteOffset, m.input.byteLength), m.chunkSeed);
     } catch (e) {
-      r = { outcome: 'crash', error: `harness: ${e?.stack ?? e}` };
+      r = { outcome: 'crash', error: `harness: ${describe(e)}` };
     }
     heartbeat[0] = -1;
     const { result } = await session.post('Profiler.takePreciseCoverage');
@@ -193,7 +227,7 @@ async function workerMain() {
       }
       coverage.push({ url: s.url.slice(coreUrl.length), fns });
     }
-    parentPort.postMessage({ type: 'result', id: m.id, ...r, coverage });
+    parent.postMessage({ type: 'result', id: m.id, ...r, coverage });
   });
 }
 
