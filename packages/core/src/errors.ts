@@ -121,12 +121,32 @@ export function limitExceeded(what: string): EnvelopeError {
  * ```
  */
 export function rethrowIfAborted(e: unknown): void {
-  if (e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED') throw e;
+  if (isAborted(e)) throw e;
 }
 
-/** The error for a caller's abort: `ENVELOPE_ABORTED`, with the signal's reason as its cause. */
-export function abortedError(signal: AbortSignal): EnvelopeError {
-  return new EnvelopeError('ENVELOPE_ABORTED', 'operation aborted', { cause: signal.reason });
+/**
+ * Whether `e` is the caller's abort (`ENVELOPE_ABORTED`): for code that passes it on as it is
+ * rather than rethrowing it at once (see {@link rethrowIfAborted}).
+ *
+ * @example
+ * ```ts
+ * const settled = await Promise.allSettled(calls);
+ * const abort = settled.find((r) => r.status === 'rejected' && isAborted(r.reason));
+ * ```
+ */
+export function isAborted(e: unknown): e is EnvelopeError {
+  return e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED';
+}
+
+/**
+ * The error for an aborted signal: its reason as it is when that is already our `ENVELOPE_TIMEOUT`
+ * or `ENVELOPE_ABORTED` (a deadline or an abort further up, which must keep its code), otherwise
+ * `ENVELOPE_ABORTED` with the reason as its cause.
+ */
+export function abortedError(signal: AbortSignal | undefined): EnvelopeError {
+  const r: unknown = signal?.reason;
+  if (r instanceof EnvelopeError && (r.code === 'ENVELOPE_TIMEOUT' || r.code === 'ENVELOPE_ABORTED')) return r;
+  return new EnvelopeError('ENVELOPE_ABORTED', 'aborted by the caller', { cause: r });
 }
 
 /** Throws ENVELOPE_ABORTED if the signal has fired. */

@@ -8,6 +8,7 @@ export {
   describeFailures,
   throwIfAborted,
   rethrowIfAborted,
+  isAborted,
   abortedError,
   invalidArgument,
   AUTH_FAILED_MESSAGE,

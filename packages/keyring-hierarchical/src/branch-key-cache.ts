@@ -16,7 +16,7 @@
  * changes nothing; the entry still expires at its TTL.
  */
 import { createHash } from 'node:crypto';
-import { EnvelopeError } from '@envelope/core';
+import { EnvelopeError, abortedError, invalidArgument } from '@envelope/core';
 import type { BranchKeyMaterials } from './branch-key-materials.js';
 
 export interface BranchKeyCacheOptions {
@@ -105,8 +105,7 @@ export class BranchKeyCache {
 
   constructor(o: BranchKeyCacheOptions = {}) {
     const capacity = o.capacity ?? 1000;
-    if (!Number.isInteger(capacity) || capacity < 1)
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'capacity: expected an integer ≥ 1');
+    if (!Number.isInteger(capacity) || capacity < 1) throw invalidArgument('capacity', 'expected an integer ≥ 1');
     this.capacity = capacity;
     this.#now = o.now ?? (() => performance.now());
   }
@@ -263,8 +262,4 @@ export class BranchKeyCache {
     this.#entries.delete(id);
     if (count) this.stats[count]++;
   }
-}
-
-function abortedError(signal: AbortSignal | undefined): EnvelopeError {
-  return new EnvelopeError('ENVELOPE_ABORTED', 'aborted by the caller', { cause: signal?.reason });
 }

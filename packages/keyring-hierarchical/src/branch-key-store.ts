@@ -12,7 +12,7 @@
  * key's) and replicate with the table.
  */
 import { randomUUID } from 'node:crypto';
-import { EnvelopeError, type KeyringCallOptions } from '@envelope/core';
+import { EnvelopeError, invalidArgument, type KeyringCallOptions } from '@envelope/core';
 import { Retrier, mrkMatch, parseKeyArn, withRegion, type KeyArn, type KmsClientSupplier, type RetryOptions } from '@envelope/keyring-kms';
 import { sharedHealthRegistry, type HealthRegistry } from '@envelope/keyring-multi-region';
 import { BranchKeyMaterials } from './branch-key-materials.js';
@@ -75,7 +75,7 @@ export interface KeyStoreInfo {
 /** Branch key ids are partition keys: non-empty, and short enough to name in errors and AAD. */
 function checkBranchKeyId(id: unknown, param = 'branchKeyId'): string {
   if (typeof id !== 'string' || id === '' || id.length > 1024 || hasControlCharacter(id))
-    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: expected a non-empty string of at most 1024 printable characters`);
+    throw invalidArgument(param, 'expected a non-empty string of at most 1024 printable characters');
   return id;
 }
 
@@ -85,7 +85,7 @@ function hasControlCharacter(s: string): boolean {
 }
 
 function requireString(v: unknown, param: string): string {
-  if (typeof v !== 'string' || v === '') throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: expected a non-empty string`);
+  if (typeof v !== 'string' || v === '') throw invalidArgument(param, 'expected a non-empty string');
   return v;
 }
 
@@ -123,26 +123,21 @@ export class BranchKeyStore {
   readonly #deadlineMs: number;
 
   constructor(o: BranchKeyStoreOptions) {
-    if (!o || typeof o !== 'object') throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'options: expected an object');
+    if (!o || typeof o !== 'object') throw invalidArgument('options', 'expected an object');
     this.tableName = requireString(o.tableName, 'tableName');
     this.logicalKeyStoreName = requireString(o.logicalKeyStoreName, 'logicalKeyStoreName');
     const key = typeof o.kmsKeyArn === 'string' ? parseKeyArn(o.kmsKeyArn) : undefined;
     // spec "AWS KMS Configuration": the ARN MUST NOT be an alias and MUST be a valid key ARN.
-    if (!key)
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'kmsKeyArn: expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)');
-    if (typeof o.kms !== 'function') throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'kms: expected a region → KMS client supplier');
-    if (typeof o.dynamoDb !== 'function')
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'dynamoDb: expected a region → DynamoDB client supplier');
+    if (!key) throw invalidArgument('kmsKeyArn', 'expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)');
+    if (typeof o.kms !== 'function') throw invalidArgument('kms', 'expected a region → KMS client supplier');
+    if (typeof o.dynamoDb !== 'function') throw invalidArgument('dynamoDb', 'expected a region → DynamoDB client supplier');
     const replicas = [...(o.replicaRegions ?? [])];
     for (const [i, r] of replicas.entries()) requireString(r, `replicaRegions[${i}]`);
     if (replicas.length && !key.multiRegion)
-      throw new EnvelopeError(
-        'ENVELOPE_INVALID_ARGUMENT',
-        'replicaRegions: a key store with replicas needs a multi-region KMS key (mrk-…)',
-      );
+      throw invalidArgument('replicaRegions', 'a key store with replicas needs a multi-region KMS key (mrk-…)');
     const regions = [key.region, ...replicas];
     if (new Set(regions).size !== regions.length)
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'replicaRegions: each region once, and not the KMS key’s own region');
+      throw invalidArgument('replicaRegions', 'each region once, and not the KMS key’s own region');
     this.#key = key;
     this.#regionKeys = regions.map((r) => (r === key.region ? key : parseKeyArn(withRegion(key, r))!));
     this.kmsKeyArn = key.arn;
@@ -212,13 +207,10 @@ export class BranchKeyStore {
     const custom = o.encryptionContext ?? {};
     for (const [k, v] of Object.entries(custom)) {
       if (k === '' || typeof v !== 'string' || v === '')
-        throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'encryptionContext: keys and values must be non-empty strings');
+        throw invalidArgument('encryptionContext', 'keys and values must be non-empty strings');
     }
     if (o.branchKeyId !== undefined && Object.keys(custom).length === 0)
-      throw new EnvelopeError(
-        'ENVELOPE_INVALID_ARGUMENT',
-        'encryptionContext: a branch key with a chosen id needs an encryption context (spec: CreateKey)',
-      );
+      throw invalidArgument('encryptionContext', 'a branch key with a chosen id needs an encryption context (spec: CreateKey)');
     const branchKeyId = o.branchKeyId === undefined ? randomUUID() : checkBranchKeyId(o.branchKeyId);
     const version = randomUUID();
     const f: NewKeyFields = {
@@ -319,7 +311,7 @@ export class BranchKeyStore {
 
   /** GetBranchKeyVersion: the materials of one version. The caller owns (and zeroizes) them. */
   getBranchKeyVersion(branchKeyId: string, version: string, options: KeyringCallOptions = {}): Promise<BranchKeyMaterials> {
-    if (!isUuid(version)) return Promise.reject(new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'version: expected a lower-case UUID'));
+    if (!isUuid(version)) return Promise.reject(invalidArgument('version', 'expected a lower-case UUID'));
     return this.#read(checkBranchKeyId(branchKeyId), versionType(version), version, options.signal);
   }
 

@@ -18,7 +18,7 @@ import {
   type TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { EnvelopeError } from '@envelope/core';
+import { invalidArgument } from '@envelope/core';
 
 export type { AttributeValue, TableDescription };
 /** A DynamoDB item: attribute name → typed value. */
@@ -74,14 +74,12 @@ export interface DynamoDbClientSupplierOptions {
 export function dynamoDbClientSupplier(o: DynamoDbClientSupplierOptions = {}): DynamoDbClientSupplier {
   for (const p of ['requestTimeoutMs', 'connectionTimeoutMs'] as const) {
     const v = o[p];
-    if (v !== undefined && (!Number.isFinite(v) || v <= 0))
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${p}: expected a positive number`);
+    if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw invalidArgument(p, 'expected a positive number');
   }
-  if (o.endpoint !== undefined && !URL.canParse(o.endpoint))
-    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'endpoint: expected a URL');
+  if (o.endpoint !== undefined && !URL.canParse(o.endpoint)) throw invalidArgument('endpoint', 'expected a URL');
   const cache = new Map<string, DynamoDbClient>();
   return (region) => {
-    if (typeof region !== 'string' || region === '') throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'region: expected a region name');
+    if (typeof region !== 'string' || region === '') throw invalidArgument('region', 'expected a region name');
     let c = cache.get(region);
     if (!c) {
       c = fromDynamoDbSdkClient(

@@ -9,6 +9,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import {
   EnvelopeError,
   describeFailures,
+  invalidArgument,
+  rethrowIfAborted,
   throwIfAborted,
   type DecryptionMaterials,
   type EncryptedDataKey,
@@ -66,15 +68,10 @@ export interface HierarchicalKeyringOptions {
  * ```
  */
 export function branchKeyIdFromContext(contextKey: string): BranchKeyIdSupplier {
-  if (typeof contextKey !== 'string' || contextKey === '')
-    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'contextKey: expected an encryption context key');
+  if (typeof contextKey !== 'string' || contextKey === '') throw invalidArgument('contextKey', 'expected an encryption context key');
   return (ec) => {
     const v = Object.prototype.hasOwnProperty.call(ec, contextKey) ? ec[contextKey] : undefined;
-    if (!v)
-      throw new EnvelopeError(
-        'ENVELOPE_INVALID_ARGUMENT',
-        `encryptionContext.${contextKey}: the branch key id comes from this key, and it is missing`,
-      );
+    if (!v) throw invalidArgument(`encryptionContext.${contextKey}`, 'the branch key id comes from this key, and it is missing');
     return v;
   };
 }
@@ -109,26 +106,23 @@ export class HierarchicalKeyring implements Keyring {
 
   constructor(o: HierarchicalKeyringOptions) {
     if (!o?.keyStore || typeof o.keyStore.getActiveBranchKey !== 'function' || typeof o.keyStore.getBranchKeyVersion !== 'function')
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'keyStore: expected a BranchKeyStore');
+      throw invalidArgument('keyStore', 'expected a BranchKeyStore');
     if ((o.branchKeyId === undefined) === (o.branchKeyIdSupplier === undefined))
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'branchKeyId: give exactly one of branchKeyId or branchKeyIdSupplier');
+      throw invalidArgument('branchKeyId', 'give exactly one of branchKeyId or branchKeyIdSupplier');
     if (o.branchKeyId !== undefined && (typeof o.branchKeyId !== 'string' || o.branchKeyId === ''))
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'branchKeyId: expected a non-empty string');
+      throw invalidArgument('branchKeyId', 'expected a non-empty string');
     if (o.branchKeyIdSupplier !== undefined && typeof o.branchKeyIdSupplier !== 'function')
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'branchKeyIdSupplier: expected a function of the encryption context');
+      throw invalidArgument('branchKeyIdSupplier', 'expected a function of the encryption context');
     // spec "Cache Limit TTL": MUST be greater than zero.
     if (typeof o.cacheTtlSeconds !== 'number' || !(o.cacheTtlSeconds > 0) || !Number.isFinite(o.cacheTtlSeconds))
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'cacheTtlSeconds: expected a number of seconds > 0');
+      throw invalidArgument('cacheTtlSeconds', 'expected a number of seconds > 0');
     this.keyStore = o.keyStore;
     this.branchKeyId = o.branchKeyId;
     this.#supplier = o.branchKeyIdSupplier;
     this.ttlMs = o.cacheTtlSeconds * 1000;
     const ahead = o.refreshAheadSeconds;
     if (ahead !== undefined && (typeof ahead !== 'number' || !(ahead >= 0) || ahead >= o.cacheTtlSeconds))
-      throw new EnvelopeError(
-        'ENVELOPE_INVALID_ARGUMENT',
-        'refreshAheadSeconds: expected a number of seconds ≥ 0 and below cacheTtlSeconds',
-      );
+      throw invalidArgument('refreshAheadSeconds', 'expected a number of seconds ≥ 0 and below cacheTtlSeconds');
     this.refreshAheadMs = ahead === undefined ? Math.min(this.ttlMs / 10, 60_000) : ahead * 1000;
     this.cache = o.cache ?? new BranchKeyCache({ capacity: o.cacheLimit, now: o.now });
     // spec "Partition ID": the user's string as UTF-8, else the 16 bytes of a v4 UUID.
@@ -139,7 +133,7 @@ export class HierarchicalKeyring implements Keyring {
     if (this.branchKeyId !== undefined) return this.branchKeyId;
     const id = await this.#supplier!(ec);
     if (typeof id !== 'string' || id === '')
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'branchKeyIdSupplier: returned something other than a non-empty string');
+      throw invalidArgument('branchKeyIdSupplier', 'returned something other than a non-empty string');
     return id;
   }
 
@@ -216,7 +210,7 @@ export class HierarchicalKeyring implements Keyring {
       try {
         branch = await this.branchKeyVersion(branchKeyId, version, options?.signal);
       } catch (e) {
-        if (e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED') throw e;
+        rethrowIfAborted(e);
         causes.push(...(e instanceof EnvelopeError && e.causes.length ? e.causes : [{ key: branchKeyId, reason: 'Error', error: e }]));
         errors.push(e);
         continue;

@@ -3,7 +3,7 @@
  * {@link Retrier} (a per-attempt deadline, the caller's AbortSignal, budgeted retries of transient
  * failures), and every failure turned into a coded error that names the branch key.
  */
-import { EnvelopeError } from '@envelope/core';
+import { EnvelopeError, invalidArgument, isAborted } from '@envelope/core';
 import { decryptDataKey, keyFailure, reasonOf, type KmsClient, type Retrier } from '@envelope/keyring-kms';
 import type { DynamoDbClient, Item } from './dynamodb-client.js';
 import { keyStoreError, subject } from './errors.js';
@@ -20,13 +20,9 @@ export interface CallScope {
   readonly signal?: AbortSignal | undefined;
 }
 
-function aborted(e: unknown): boolean {
-  return e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED';
-}
-
 /** A DynamoDB failure as a key store error: missing table, wrong schema, or the service's reason. */
 export function dynamoDbError(e: unknown, op: string, s: CallScope): EnvelopeError {
-  if (aborted(e)) return e as EnvelopeError;
+  if (isAborted(e)) return e;
   const name = (e as { name?: unknown } | null)?.name;
   const message = String((e as { message?: unknown } | null)?.message ?? '');
   const init = { branchKeyId: s.branchKeyId, version: s.version, region: s.region, cause: e };
@@ -114,7 +110,7 @@ export async function writeItems(
 
 /** KMS failures name the branch key; InvalidCiphertext means the item's context was changed. */
 function kmsError(e: unknown, op: string, keyArn: string, s: CallScope): EnvelopeError {
-  if (aborted(e)) return e as EnvelopeError;
+  if (isAborted(e)) return e;
   const reason = reasonOf(e);
   if (reason === 'InvalidCiphertextException')
     return keyStoreError(
@@ -153,10 +149,7 @@ export async function decryptBranchKey(
 function required<K extends 'generateDataKeyWithoutPlaintext' | 'reEncrypt'>(kms: KmsClient, op: K): NonNullable<KmsClient[K]> {
   const f = kms[op];
   if (typeof f !== 'function')
-    throw new EnvelopeError(
-      'ENVELOPE_INVALID_ARGUMENT',
-      `kms: the client supplier's clients have no ${op} (needed to create and version branch keys)`,
-    );
+    throw invalidArgument('kms', `the client supplier's clients have no ${op} (needed to create and version branch keys)`);
   return f.bind(kms) as NonNullable<KmsClient[K]>;
 }
 

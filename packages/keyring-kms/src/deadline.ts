@@ -5,7 +5,7 @@
  * fits before the deadline (see {@link remainingMs}). {@link withDeadline} runs one call under
  * one.
  */
-import { EnvelopeError } from '@envelope/core';
+import { EnvelopeError, abortedError } from '@envelope/core';
 import { systemClock, type Clock } from './clock.js';
 
 /** When each deadline signal expires, on which clock (nested deadlines: the earliest). */
@@ -22,12 +22,8 @@ export function remainingMs(signal: AbortSignal | undefined): number | undefined
   return e === undefined ? undefined : Math.max(0, e.at - e.clock.now());
 }
 
-/** ENVELOPE_ABORTED for a caller's signal, keeping an EnvelopeError reason (a deadline above us) as it is. */
-export function abortedError(signal: AbortSignal | undefined): EnvelopeError {
-  const r: unknown = signal?.reason;
-  if (r instanceof EnvelopeError && (r.code === 'ENVELOPE_TIMEOUT' || r.code === 'ENVELOPE_ABORTED')) return r;
-  return new EnvelopeError('ENVELOPE_ABORTED', 'aborted by the caller', { cause: r });
-}
+/** Core's: ENVELOPE_ABORTED for a caller's signal, keeping an EnvelopeError reason (a deadline above us) as it is. */
+export { abortedError };
 
 /**
  * A signal that fires with ENVELOPE_TIMEOUT after `ms` on `clock`, or with the parent's abort

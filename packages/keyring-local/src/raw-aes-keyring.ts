@@ -5,6 +5,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import {
+  invalidArgument,
   EnvelopeError,
   serializeEncryptionContext,
   serializeEncryptionContextInOrder,
@@ -20,7 +21,7 @@ import {
 } from '@envelope/core';
 import { RAW_AES_IV_LENGTH, RAW_AES_TAG_LENGTH, parseRawAesProviderInfo, serializeRawAesProviderInfo } from './provider-info.js';
 import { dataKeyToWrap } from './data-key.js';
-import { checkName, checkNamespace, invalid, noDecryptableKey, sameBytes } from './validate.js';
+import { checkName, checkNamespace, noDecryptableKey, sameBytes } from './validate.js';
 
 /** Options for {@link RawAesKeyring}. */
 export interface RawAesKeyringOptions {
@@ -107,13 +108,13 @@ export class RawAesKeyring implements Keyring {
 
   /** @throws `ENVELOPE_INVALID_ARGUMENT` naming the bad option. */
   constructor(options: RawAesKeyringOptions) {
-    if (options === null || typeof options !== 'object') throw invalid('options', 'expected an object');
+    if (options === null || typeof options !== 'object') throw invalidArgument('options', 'expected an object');
     this.keyNamespace = checkNamespace(options.keyNamespace, 'keyNamespace');
     this.keyName = checkName(options.keyName, 'keyName');
     const k: unknown = options.wrappingKey;
-    if (!(k instanceof Uint8Array)) throw invalid('wrappingKey', 'expected a Uint8Array');
+    if (!(k instanceof Uint8Array)) throw invalidArgument('wrappingKey', 'expected a Uint8Array');
     const cipher = CIPHERS[k.byteLength];
-    if (!cipher) throw invalid('wrappingKey', `expected 16, 24 or 32 bytes (AES-128/192/256), got ${k.byteLength}`);
+    if (!cipher) throw invalidArgument('wrappingKey', `expected 16, 24 or 32 bytes (AES-128/192/256), got ${k.byteLength}`);
     // A buffer of its own (not a view into the caller's memory or Buffer's shared pool), so
     // destroy() can zero every copy we made.
     this.#key = new Uint8Array(k);
@@ -134,11 +135,11 @@ export class RawAesKeyring implements Keyring {
    * ```
    */
   static fromBase64(options: RawAesKeyringBase64Options): RawAesKeyring {
-    if (options === null || typeof options !== 'object') throw invalid('options', 'expected an object');
+    if (options === null || typeof options !== 'object') throw invalidArgument('options', 'expected an object');
     const text: unknown = options.wrappingKey;
-    if (typeof text !== 'string') throw invalid('wrappingKey', 'expected a base64 string');
+    if (typeof text !== 'string') throw invalidArgument('wrappingKey', 'expected a base64 string');
     const compact = text.replace(/\s+/g, '');
-    if (!BASE64.test(compact)) throw invalid('wrappingKey', 'not valid base64');
+    if (!BASE64.test(compact)) throw invalidArgument('wrappingKey', 'not valid base64');
     const bytes = Buffer.from(compact, 'base64');
     try {
       return new RawAesKeyring({ keyNamespace: options.keyNamespace, keyName: options.keyName, wrappingKey: bytes });

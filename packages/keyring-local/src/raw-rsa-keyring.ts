@@ -5,6 +5,7 @@
  */
 import { privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
 import {
+  invalidArgument,
   EnvelopeError,
   throwIfAborted,
   wipe,
@@ -26,7 +27,7 @@ import {
   type RsaPadding,
 } from './rsa-padding.js';
 import { dataKeyToWrap } from './data-key.js';
-import { checkName, checkNamespace, invalid, noDecryptableKey, sameBytes } from './validate.js';
+import { checkName, checkNamespace, noDecryptableKey, sameBytes } from './validate.js';
 
 /**
  * The one reason every failed unwrap gives, whether the padding was bad, the key was wrong or the
@@ -117,36 +118,36 @@ export class RawRsaKeyring implements Keyring {
 
   /** @throws `ENVELOPE_INVALID_ARGUMENT` naming the bad option. */
   constructor(options: RawRsaKeyringOptions) {
-    if (options === null || typeof options !== 'object') throw invalid('options', 'expected an object');
+    if (options === null || typeof options !== 'object') throw invalidArgument('options', 'expected an object');
     this.keyNamespace = checkNamespace(options.keyNamespace, 'keyNamespace');
     this.keyName = checkName(options.keyName, 'keyName');
-    if (!isRsaPadding(options.padding)) throw invalid('padding', `expected one of ${RSA_PADDINGS.join(', ')}`);
+    if (!isRsaPadding(options.padding)) throw invalidArgument('padding', `expected one of ${RSA_PADDINGS.join(', ')}`);
     this.padding = options.padding;
     this.#nodePadding = nodePadding(this.padding);
     if (options.publicKey === undefined && options.privateKey === undefined) {
-      throw invalid('publicKey', 'give publicKey (to encrypt), privateKey (to decrypt) or both');
+      throw invalidArgument('publicKey', 'give publicKey (to encrypt), privateKey (to decrypt) or both');
     }
     this.#publicKey = options.publicKey === undefined ? undefined : loadRsaKey(options.publicKey, 'public', 'publicKey');
     this.#privateKey = options.privateKey === undefined ? undefined : loadRsaKey(options.privateKey, 'private', 'privateKey');
     if (options.allowSmallKeyDecrypt !== undefined && typeof options.allowSmallKeyDecrypt !== 'boolean')
-      throw invalid('allowSmallKeyDecrypt', 'expected true or false');
+      throw invalidArgument('allowSmallKeyDecrypt', 'expected true or false');
     const allowSmall = options.allowSmallKeyDecrypt === true;
     for (const [param, key] of [
       ['publicKey', this.#publicKey],
       ['privateKey', this.#privateKey],
     ] as const) {
       if (key !== undefined && modulusBits(key) < MIN_RSA_BITS && !allowSmall)
-        throw invalid(
+        throw invalidArgument(
           param,
           `a ${modulusBits(key)}-bit RSA key is too small (at least ${MIN_RSA_BITS} bits); to decrypt old messages with it, set allowSmallKeyDecrypt: true (it will not wrap new data keys)`,
         );
     }
     this.#canWrap = this.#publicKey !== undefined && modulusBits(this.#publicKey) >= MIN_RSA_BITS;
     if (this.#publicKey && this.#privateKey && !samePublicKey(this.#publicKey, this.#privateKey)) {
-      throw invalid('publicKey', 'does not match privateKey');
+      throw invalidArgument('publicKey', 'does not match privateKey');
     }
     if (this.padding === 'pkcs1' && this.#privateKey && options.allowPkcs1Decrypt !== true) {
-      throw invalid(
+      throw invalidArgument(
         'allowPkcs1Decrypt',
         'PKCS#1 v1.5 decryption is exposed to padding-oracle attacks; set allowPkcs1Decrypt: true to accept that risk, or give only a publicKey',
       );

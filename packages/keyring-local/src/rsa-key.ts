@@ -1,6 +1,6 @@
 /** Loading RSA keys for the raw RSA keyring: PEM text, DER bytes or node KeyObjects. */
 import { KeyObject, createPrivateKey, createPublicKey } from 'node:crypto';
-import { invalid } from './validate.js';
+import { invalidArgument } from '@envelope/core';
 
 /**
  * An RSA key as a PEM string (or PEM bytes), DER bytes (public: SPKI or PKCS#1; private: PKCS#8
@@ -63,10 +63,10 @@ export function loadRsaKey(input: unknown, kind: Kind, param: string): KeyObject
     key = load(input as RsaKeyInput, kind);
   } catch (e) {
     // Never echo the input: it may be a private key.
-    throw invalid(param, `not a valid RSA ${kind} key (PEM, DER or KeyObject)`, e);
+    throw invalidArgument(param, `not a valid RSA ${kind} key (PEM, DER or KeyObject)`, { cause: e });
   }
   if (key.type === 'secret' || key.asymmetricKeyType !== 'rsa') {
-    throw invalid(param, `expected an RSA key, got ${key.asymmetricKeyType ?? key.type}`);
+    throw invalidArgument(param, `expected an RSA key, got ${key.asymmetricKeyType ?? key.type}`);
   }
   return key;
 }

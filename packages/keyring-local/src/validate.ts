@@ -2,22 +2,17 @@
  * Constructor checks shared by the raw keyrings: bad arguments are caught at the edge, with a
  * coded error that names the parameter (and never echoes key material).
  */
-import { EnvelopeError, type KeyFailure } from '@envelope/core';
-
-/** A coded ENVELOPE_INVALID_ARGUMENT error whose message starts with the parameter name. */
-export function invalid(param: string, problem: string, cause?: unknown): EnvelopeError {
-  return new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: ${problem}`, cause === undefined ? undefined : { cause });
-}
+import { EnvelopeError, invalidArgument, type KeyFailure } from '@envelope/core';
 
 /**
  * A key namespace or key name (spec: framework/keyring-interface.md, "Key Namespace", "Key
  * Name"): a non-empty, well-formed string whose UTF-8 form fits the header's u16 length fields.
  */
 export function checkName(value: unknown, param: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw invalid(param, 'expected a non-empty string');
+  if (typeof value !== 'string' || value.length === 0) throw invalidArgument(param, 'expected a non-empty string');
   // A lone surrogate would be written as U+FFFD and never match on decrypt.
-  if (!value.isWellFormed()) throw invalid(param, 'not well-formed Unicode (lone surrogate)');
-  if (Buffer.byteLength(value, 'utf8') > 0xffff) throw invalid(param, 'longer than 65535 UTF-8 bytes');
+  if (!value.isWellFormed()) throw invalidArgument(param, 'not well-formed Unicode (lone surrogate)');
+  if (Buffer.byteLength(value, 'utf8') > 0xffff) throw invalidArgument(param, 'longer than 65535 UTF-8 bytes');
   return value;
 }
 
@@ -27,7 +22,7 @@ export function checkName(value: unknown, param: string): string {
  */
 export function checkNamespace(value: unknown, param: string): string {
   const ns = checkName(value, param);
-  if (ns === 'aws-kms') throw invalid(param, '"aws-kms" is reserved for AWS KMS keyrings');
+  if (ns === 'aws-kms') throw invalidArgument(param, '"aws-kms" is reserved for AWS KMS keyrings');
   return ns;
 }
 

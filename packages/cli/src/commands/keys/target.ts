@@ -3,6 +3,7 @@
  * the credentials (flags, then the environment, then kms-local's test pair) and the deadline per
  * call; and the checks of region and alias arguments.
  */
+import { credentialsFromEnv, type StaticCredentials } from '@envelope/keyring-kms';
 import { DEFAULT_CREDENTIALS, isLoopback } from '@envelope/kms-local';
 import { UsageError } from '../../io.js';
 
@@ -49,15 +50,14 @@ export function target(
   }
   let credentials: Target['credentials'];
   let credentialSource: string;
+  let fromEnv: StaticCredentials | undefined;
   if (values['access-key-id'] !== undefined) {
     credentials = { accessKeyId: values['access-key-id'], secretAccessKey: values['secret-access-key']! };
     credentialSource = '--access-key-id/--secret-access-key';
-  } else if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-    credentials = {
-      accessKeyId: env.AWS_ACCESS_KEY_ID,
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-    };
+  } else if ((fromEnv = credentialsFromEnv({ ...env, AWS_PROFILE: undefined }))) {
+    // keyring-kms's reading of the variables; AWS_PROFILE is left out because this tool signs with
+    // static credentials only (it reads no profile), so a set profile must not hide the pair.
+    credentials = fromEnv;
     credentialSource = 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY from the environment';
   } else {
     credentials = { ...DEFAULT_CREDENTIALS };
