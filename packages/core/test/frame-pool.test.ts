@@ -113,16 +113,58 @@ describe('frame pool', () => {
 
   it('after end(), the workers no longer hold the message key', async () => {
     const suite = getSuite(0x0478);
+    const live = pool.liveSessions;
     const b = new FrameBatches(pool, suite, randomBytes(32), randomBytes(32), FL);
+    expect(pool.liveSessions).toBe(live + 1);
     const input = b.takeInput(FL);
     await b.seal(input, FL, 1, true, frameSize(0x0478) + 8);
     b.end();
-    // The session is gone on both workers: a batch sent to either after end() finds no key.
-    for (let i = 0; i < 2; i++) {
-      const err = await b.seal(new Uint8Array(FL), FL, 1, true, frameSize(0x0478) + 8).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(Error);
-      expect(String((err as Error).message)).toMatch(/no such session/);
+    b.end(); // idempotent
+    expect(pool.liveSessions).toBe(live);
+    // A batch of this message is refused here once it ended...
+    const late = await b.seal(b.takeInput(FL), FL, 1, true, frameSize(0x0478) + 8).catch((e: unknown) => e);
+    expect(isEnvelopeError(late, 'ENVELOPE_ABORTED')).toBe(true);
+  });
+
+  it('a session ended on the pool is gone from every worker (they wiped its key)', async () => {
+    const session = pool.newSession();
+    pool.broadcast(() => {
+      const key = randomBytes(32);
+      const copy = key.buffer.slice(key.byteOffset, key.byteOffset + 32);
+      return {
+        message: { t: 'begin', session, suiteId: 0x0478, messageId: randomBytes(32), frameLength: FL, key: copy },
+        transfer: [copy],
+      };
+    });
+    const seal = (job: number) => {
+      const input = new ArrayBuffer(FL);
+      const output = new ArrayBuffer(frameSize(0x0478) + 8);
+      return {
+        message: { t: 'seal' as const, session, job, seq: 1, final: true, input, inputLength: FL, output },
+        transfer: [input, output],
+      };
+    };
+    // Round robin: two batches reach both workers, which both hold the key...
+    expect((await Promise.all([pool.run(seal), pool.run(seal)])).map((r) => r.ok)).toEqual([true, true]);
+    pool.endSession(session);
+    // ...and after the end, neither does.
+    for (const r of await Promise.all([pool.run(seal), pool.run(seal)])) {
+      expect(r.ok).toBe(false);
+      expect(!r.ok && r.message).toMatch(/no such session/);
     }
+  });
+
+  it('close(): a batch still out fails with ENVELOPE_ABORTED, the workers exit, the pool refuses more', async () => {
+    const p = new FramePool({ workers: 1 });
+    const b = new FrameBatches(p, getSuite(0x0478), randomBytes(32), randomBytes(32), FL);
+    const input = b.takeInput(64 * FL);
+    const out = b.seal(input, 64 * FL, 1, true, 64 * frameSize(0x0478) + 8).catch((e: unknown) => e);
+    // A generous grace: the worker must exit by itself (wiping its keys), not be terminated.
+    await p.close(60_000);
+    expect(isEnvelopeError(await out, 'ENVELOPE_ABORTED')).toBe(true);
+    expect(p.liveSessions).toBe(0);
+    await p.close(); // idempotent
+    expect(() => new FrameBatches(p, getSuite(0x0478), randomBytes(32), randomBytes(32), FL)).toThrow(/frame pool closed/);
   });
 
   it('an idle pool does not keep the process alive', () => {

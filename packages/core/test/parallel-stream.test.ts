@@ -136,4 +136,34 @@ describe('parallel streams (frames on a worker pool)', () => {
       collect(chunked(pattern(1000), 100), encryptStream({ keyring, suite: 0x0478, frameLength: 64, plaintextLengthBound: 999, parallel })),
     ).rejects.toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
   });
+
+  it('an abort mid-stream fails it with ENVELOPE_ABORTED and ends the message on the workers', async () => {
+    const live = pool.liveSessions;
+    const ac = new AbortController();
+    const chunks = chunked(pattern(64 * 100), 256);
+    async function* slow(): AsyncGenerator<Uint8Array> {
+      for (const [i, c] of chunks.entries()) {
+        if (i === 10) ac.abort();
+        yield c;
+      }
+    }
+    const t = encryptStream({ keyring, suite: 0x0478, frameLength: 64, parallel, signal: ac.signal });
+    await expect(pipeline(Readable.from(slow()), t, new Writable({ write: (_c, _e, cb) => cb() }))).rejects.toMatchObject({
+      code: 'ENVELOPE_ABORTED',
+    });
+    expect(pool.liveSessions).toBe(live);
+  });
+
+  it('a decrypt stream destroyed with batches out ends the message on the workers', async () => {
+    const live = pool.liveSessions;
+    const { ciphertext } = await encrypt(pattern(64 * 100), { keyring, suite: 0x0478, frameLength: 64 });
+    const t = decryptStream({ keyring, parallel });
+    const first = new Promise((resolve) => t.once('data', resolve));
+    t.on('error', () => {});
+    t.write(ciphertext);
+    await first;
+    expect(pool.liveSessions).toBe(live + 1);
+    t.destroy(new Error('gone'));
+    expect(pool.liveSessions).toBe(live);
+  });
 });

@@ -18,7 +18,7 @@ import { CliAudit } from '../audit.js';
 import { Progress } from '../progress.js';
 import { BatchTally, printSummary } from '../summary.js';
 import { walkTree, type TreeListing } from '../tree.js';
-import { framePoolFor } from '../frame-workers.js';
+import { closeFramePool, framePoolFor } from '../frame-workers.js';
 
 /** Inputs at least this large (files given with --in) show a progress bar when stderr is a TTY. */
 export const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
@@ -127,6 +127,7 @@ export async function cryptCommand(op: Operation, argv: string[], io: CliIo, hel
   } finally {
     metadata?.close();
     audit?.close();
+    await closeFramePool();
   }
 }
 

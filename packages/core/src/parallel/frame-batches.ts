@@ -98,30 +98,27 @@ export class FrameBatches {
     return { plaintext: Buffer.from(r.output, 0, r.outputLength), final: r.final };
   }
 
-  /** Ends the message: every worker wipes its copy of the key. Idempotent. */
+  /** Ends the message: every worker wipes its copy of the key; input buffers held here are wiped. Idempotent. */
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    const session = this.#session;
     for (const b of this.#free) new Uint8Array(b).fill(0);
     this.#free.length = 0;
-    try {
-      this.#pool.broadcast(() => ({ message: { t: 'end', session }, transfer: [] }));
-    } catch {
-      // A closed pool has ended its workers, and their keys with them.
-    }
+    this.#pool.endSession(this.#session);
   }
 
   async #run(input: Uint8Array, make: Parameters<FramePool['run']>[0], plaintextInput: boolean): Promise<JobDone> {
-    if (input.byteOffset !== 0) throw new Error('FrameBatches: input must come from takeInput()');
-    // Back for reuse (its plaintext is overwritten by the next batch, or wiped by end()); after
-    // end(), wiped and dropped.
-    const done = (ab: ArrayBuffer): void => {
-      if (!this.#ended) this.#free.push(ab);
-      else if (plaintextInput) new Uint8Array(ab).fill(0);
-    };
+    if (input.byteOffset !== 0) throw new EnvelopeError('ENVELOPE_INTERNAL', 'FrameBatches: input must come from takeInput()');
     const r = await this.#pool.run(make);
-    done(r.input);
+    if (this.#ended) {
+      // The message ended while this batch was out (a destroyed or aborted stream): nothing of it
+      // is kept, and whatever plaintext it carried (encrypt's input, decrypt's output) is wiped.
+      if (plaintextInput) new Uint8Array(r.input).fill(0);
+      else new Uint8Array(r.output).fill(0);
+      throw new EnvelopeError('ENVELOPE_ABORTED', 'the message ended while a batch of frames was out');
+    }
+    // Back for reuse: its bytes are overwritten by the next batch, or wiped by end().
+    this.#free.push(r.input);
     if (!r.ok) throw new EnvelopeError(r.code as ErrorCode, r.message);
     return r;
   }

@@ -5,7 +5,8 @@
  * suites, hashes in order.
  *
  * Workers start on first use and are unreferenced while idle, so an idle pool never keeps a
- * process alive; {@link FramePool.close} ends them.
+ * process alive; {@link FramePool.close} ends them: every batch still out fails, each worker
+ * wipes the keys it still holds and exits (terminated if it does not within a second).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -40,6 +41,7 @@ export class FramePool {
   #next = 0;
   #closed = false;
   #broken: Error | undefined;
+  readonly #live = new Set<number>();
 
   constructor(options: FramePoolOptions = {}) {
     const n = options.workers ?? Math.max(1, Math.min(4, availableParallelism() - 1));
@@ -53,9 +55,22 @@ export class FramePool {
     return this;
   }
 
-  /** A fresh session number (one per message). */
+  /** A fresh session number (one per message), live until {@link endSession}. */
   newSession(): number {
-    return this.#nextSession++;
+    const n = this.#nextSession++;
+    this.#live.add(n);
+    return n;
+  }
+
+  /** Ends a session on every worker: each wipes its copy of the session's key. Idempotent. */
+  endSession(session: number): void {
+    if (!this.#live.delete(session) || this.#closed || !this.#slots) return;
+    for (const s of this.#slots) s.worker.postMessage({ t: 'end', session } satisfies ToWorker);
+  }
+
+  /** Sessions begun and not yet ended (each is a message key held on every worker). */
+  get liveSessions(): number {
+    return this.#live.size;
   }
 
   /** Sends `m` to every worker (begin/end of a message). `transfer(i)` gives worker i's transfer list. */
@@ -80,16 +95,42 @@ export class FramePool {
     return new Promise<FromWorker>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(job, { resolve, reject });
-      slot.worker.postMessage(message, transfer);
+      try {
+        slot.worker.postMessage(message, transfer);
+      } catch (e) {
+        // Not sent (a buffer that cannot be transferred): nothing is out, the worker idles again.
+        slot.pending.delete(job);
+        if (slot.pending.size === 0) slot.worker.unref();
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
     });
   }
 
-  /** Ends the workers (pending batches fail). Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Ends the workers. Batches still out fail with ENVELOPE_ABORTED; each worker wipes every key
+   * it still holds and exits (one that does not within `graceMs` is terminated). Idempotent.
+   */
+  async close(graceMs = 1000): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
+    this.#live.clear();
     const slots = this.#slots ?? [];
     this.#slots = [];
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    const closed = new EnvelopeError('ENVELOPE_ABORTED', 'frame pool closed');
+    await Promise.all(
+      slots.map(async (s) => {
+        for (const p of s.pending.values()) p.reject(closed);
+        s.pending.clear();
+        const exited = new Promise<void>((resolve) => s.worker.once('exit', () => resolve()));
+        s.worker.postMessage({ t: 'close' } satisfies ToWorker);
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), graceMs);
+        });
+        if ((await Promise.race([exited, late])) === 'late') await s.worker.terminate();
+        clearTimeout(timer);
+      }),
+    );
   }
 
   #start(): Slot[] {

@@ -41,12 +41,21 @@ port.on('message', (m: ToWorker) => {
       sessions.delete(m.session);
       return;
     }
+    case 'close':
+      return close();
     case 'seal':
     case 'open':
       reply(m);
       return;
   }
 });
+
+/** The pool closes: every key still held is wiped, then this thread ends (not the process). */
+function close(): never {
+  for (const s of sessions.values()) s.key.fill(0);
+  sessions.clear();
+  process.exit(0);
+}
 
 function reply(m: SealMessage | OpenMessage): void {
   const s = sessions.get(m.session);

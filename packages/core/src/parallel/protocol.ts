@@ -50,7 +50,12 @@ export interface EndMessage {
   readonly session: number;
 }
 
-export type ToWorker = BeginMessage | SealMessage | OpenMessage | EndMessage;
+/** The pool closes: the worker wipes every key it holds and exits. */
+export interface CloseMessage {
+  readonly t: 'close';
+}
+
+export type ToWorker = BeginMessage | SealMessage | OpenMessage | EndMessage | CloseMessage;
 
 /** A finished batch: both buffers come back (transferred) for reuse; `outputLength` bytes were written. */
 export interface JobDone {
