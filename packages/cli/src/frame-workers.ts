@@ -1,21 +1,23 @@
 /**
- * Both cores for large files (issue 16): an input file of at least PARALLEL_MIN_BYTES has its
- * frames sealed or opened on worker threads (a FramePool from @envelope/core, one per process),
- * while the main thread reads, writes and, for signed suites, hashes in order. The pool is
- * started before the keyring loads, so the workers boot meanwhile; idle workers never keep the
- * process alive, and the command closes the pool when it ends (each worker wipes the keys it
- * still holds). On a single core the pool is never used unless asked for: it could only add work.
- * The threshold is where bench/cases/86-cli-parallel.mjs finds the pool pays (docs/benchmarks.md).
+ * Frames on worker threads for large files (issue 16), on request: with ENVELOPE_FRAME_WORKERS=N
+ * (N ≥ 1), an input file of at least PARALLEL_MIN_BYTES has its frames sealed or opened on N
+ * worker threads (a FramePool from @envelope/core, one per process) while the main thread reads,
+ * writes and, for signed suites, hashes in order. The pool starts before the keyring loads, so
+ * the workers boot meanwhile; idle workers never keep the process alive, and the command closes
+ * the pool when it ends (each worker wipes the keys it still holds).
  *
- * For measurements (bench/cases/86-cli-parallel.mjs): ENVELOPE_FRAME_WORKERS=N sets the number of
- * workers (0: never use them), ENVELOPE_FRAME_WORKERS_MIN_BYTES=N the threshold.
+ * Off by default: measured as whole processes on the 2-core machine the project runs on
+ * (bench/cases/86-cli-parallel.mjs, docs/benchmarks.md), the pool did not pay at any size from
+ * 1 to 128 MiB. A worker costs about 130 ms of CPU to boot, and the batches 35-45% more CPU and
+ * 50-60 MiB more memory than the main thread alone (fresh pages for each batch's output), which
+ * a second core wins back only when it is otherwise idle. ENVELOPE_FRAME_WORKERS=0 (or unset)
+ * keeps every frame on the main thread; ENVELOPE_FRAME_WORKERS_MIN_BYTES=N moves the threshold.
  */
-import { availableParallelism } from 'node:os';
 import { stat } from 'node:fs/promises';
 import { FramePool, type ParallelOptions } from '@envelope/core';
 import { CliError } from './io.js';
 
-/** Smallest input file whose frames go to worker threads. */
+/** Smallest input file whose frames go to worker threads (when ENVELOPE_FRAME_WORKERS asks for them). */
 export const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
 
 let pool: FramePool | undefined;
@@ -28,15 +30,15 @@ function count(env: NodeJS.ProcessEnv, name: string, max: number): number | unde
   return n;
 }
 
-/** The frame pool for this input file, or undefined (stdin, a small file, one core, or workers turned off). */
+/** The frame pool for this input file, or undefined (workers not asked for, stdin, or a small file). */
 export async function framePoolFor(input: string | undefined, env: NodeJS.ProcessEnv): Promise<ParallelOptions | undefined> {
   if (input === undefined || input === '-') return undefined;
   const workers = count(env, 'ENVELOPE_FRAME_WORKERS', 64);
   const min = count(env, 'ENVELOPE_FRAME_WORKERS_MIN_BYTES', Number.MAX_SAFE_INTEGER) ?? PARALLEL_MIN_BYTES;
-  if (workers === 0 || (workers === undefined && availableParallelism() < 2)) return undefined;
+  if (!workers) return undefined;
   const size = (await stat(input).catch(() => undefined))?.size ?? 0;
   if (!(size >= min)) return undefined;
-  pool ??= new FramePool(workers === undefined ? {} : { workers }).warm();
+  pool ??= new FramePool({ workers }).warm();
   return { pool };
 }
 

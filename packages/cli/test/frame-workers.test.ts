@@ -86,15 +86,20 @@ describe('frames on worker threads (CLI)', () => {
     }
   });
 
-  it('the pool is for files of the threshold and more, never stdin, and closes with the command', async () => {
+  it('the pool is asked for, for files of the threshold and more, never stdin, and closes with the command', async () => {
     const dir = await scratch();
     const small = path.join(dir, 'small');
     await writeFile(small, randomBytes(16));
-    expect(await framePoolFor(small, {})).toBeUndefined();
+    const big = path.join(dir, 'big');
+    await writeFile(big, Buffer.alloc(PARALLEL_MIN_BYTES));
+    // Off unless asked for, whatever the size.
+    expect(await framePoolFor(big, {})).toBeUndefined();
+    expect((await framePoolFor(big, { ENVELOPE_FRAME_WORKERS: '1' }))?.pool.size).toBe(1);
+    await closeFramePool();
+    expect(await framePoolFor(small, { ENVELOPE_FRAME_WORKERS: '1' })).toBeUndefined();
     expect(await framePoolFor('-', POOL)).toBeUndefined();
     expect(await framePoolFor(undefined, POOL)).toBeUndefined();
     expect(await framePoolFor(small, { ...POOL, ENVELOPE_FRAME_WORKERS: '0' })).toBeUndefined();
-    expect(await framePoolFor(small, { ENVELOPE_FRAME_WORKERS_MIN_BYTES: String(PARALLEL_MIN_BYTES) })).toBeUndefined();
     const p = await framePoolFor(small, POOL);
     expect(p?.pool.size).toBe(2);
     // The same pool for the rest of the process, until it is closed.
