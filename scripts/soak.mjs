@@ -186,7 +186,7 @@ let checkRetries = 0;
 /** @type {string[]} */
 const lostSamples = [];
 /**
- * Decrypts a spooled message; a KMS failure (a half-open breaker's probe still out) is retried, bounded.
+ * Decrypts a spooled message; a transient KMS failure (a half-open breaker's probe still out) is retried, bounded.
  * @param {Uint8Array} ct
  */
 async function decryptAtEnd(ct) {
@@ -194,7 +194,11 @@ async function decryptAtEnd(ct) {
     try {
       return (await decrypt(ct, { keyring })).plaintext;
     } catch (e) {
-      if (!(e instanceof EnvelopeError) || e.code !== 'ENVELOPE_KMS' || attempt >= 5) throw e;
+      const transient =
+        e instanceof EnvelopeError &&
+        (['ENVELOPE_KMS', 'ENVELOPE_TIMEOUT', 'ENVELOPE_THROTTLED'].includes(e.code) ||
+          (e.causes.length > 0 && e.causes.every((c) => c.reason === 'CircuitOpen')));
+      if (!transient || attempt >= 5) throw e;
       checkRetries++;
       await new Promise((r) => setTimeout(r, 200));
     }
