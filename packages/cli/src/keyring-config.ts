@@ -12,7 +12,7 @@
  * KMS clients.
  */
 import type { Keyring, MaterialsManager } from '@envelope/core';
-import type { AuditSink, BuildOptions, ReadConfig } from '@envelope/config';
+import type { AuditSink, BuildOptions, KeyringRegistry, ReadConfig } from '@envelope/config';
 import type { CliIo } from './io.js';
 
 /** Reads `--keyring` (or another argument named `what`): inline JSON if it starts with "{", else a file path. */
@@ -47,4 +47,38 @@ export async function loadKeyringOnly(arg: string, io: CliIo, audit?: AuditSink)
   const read = await readKeyringConfig(arg);
   const { buildKeyring } = await import('@envelope/config');
   return buildKeyring(read.config, buildOptions(read, io, audit));
+}
+
+/**
+ * The keyrings of one command that takes several configurations (rewrap's `--from` and `--to`):
+ * each configuration gets its own registry (its plugins, its audit section, its base
+ * directory), and every registry after the first shares the first one's health registry, so
+ * that the whole batch has ONE set of region breakers: once a region's breaker opens, no later
+ * file waits out a deadline there, whichever keyring calls it (issue 18.3). The health
+ * registry is made only if a KMS keyring asks for it (a raw-key batch never loads the SDK).
+ */
+export class CommandKeyrings {
+  #first: KeyringRegistry | undefined;
+
+  constructor(
+    private readonly io: CliIo,
+    private readonly audit?: AuditSink,
+  ) {}
+
+  /** Builds a keyring from `--from`/`--to`/`--keyring` (a file path or inline JSON). */
+  async keyring(arg: string, what = 'keyring'): Promise<Keyring> {
+    const read = await readKeyringConfig(arg, what);
+    const { buildKeyring } = await import('@envelope/config');
+    const options = buildOptions(read, this.io, this.audit);
+    return buildKeyring(read.config, { ...options, registry: await this.#registry(options) });
+  }
+
+  async #registry(options: BuildOptions): Promise<KeyringRegistry> {
+    const { createRegistry, HEALTH_REGISTRY } = await import('@envelope/config');
+    const registry = createRegistry(options);
+    const first = this.#first;
+    if (first) registry.services.override(HEALTH_REGISTRY, () => first.get(HEALTH_REGISTRY));
+    else this.#first = registry;
+    return registry;
+  }
 }

@@ -24,6 +24,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 're-key stored messages in place (header-only where the format allows)',
     load: async () => (await import('./commands/rewrap.js')).rewrapCommand,
   },
+  'dr-report': {
+    summary: 'what each region of a multi-region keyring opens of stored messages (headers only)',
+    load: async () => (await import('./commands/dr-report.js')).drReportCommand,
+  },
   'kms-local': {
     summary: 'run the local KMS-compatible server',
     load: async () => (await import('./commands/kms-local.js')).kmsLocalCommand,

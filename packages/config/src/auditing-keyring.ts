@@ -18,6 +18,11 @@ export class AuditingKeyring implements Keyring {
     private readonly label: { keyringType: string; keyId?: string | undefined; region?: string | undefined },
   ) {}
 
+  /** Another keyring audited like this one (same sink and label): e.g. the inner keyring restricted to some regions. */
+  auditing(inner: Keyring): AuditingKeyring {
+    return new AuditingKeyring(inner, this.sink, this.label);
+  }
+
   async onEncrypt(materials: EncryptionMaterials, options?: KeyringCallOptions): Promise<EncryptionMaterials> {
     const operation = materials.hasDataKey ? 'wrap' : 'generate';
     const t0 = performance.now();

@@ -60,4 +60,5 @@ export { parseHeader, HeaderParser, readMessageHeader } from './format/header-pa
 export { DEFAULT_MAX_HEADER_LENGTH } from './format/header.js';
 export type { MessageHeader, ParsedHeader, HeaderLimits } from './format/header.js';
 export { rewrap, rewrapStream } from './rewrap.js';
+export { verifyHeader } from './message/verify-header.js';
 export type { RewrapOptions, RewrapResult, RewrapMode, RewrapSummary } from './rewrap.js';

@@ -70,8 +70,10 @@ export class MultiRegionKeyring implements Keyring {
   readonly deadlineMs: number;
   readonly #ctx: KeyringContext;
   readonly #onEvent: ((event: MultiRegionEvent) => void) | undefined;
+  readonly #options: MultiRegionKeyringOptions;
 
   constructor(options: MultiRegionKeyringOptions) {
+    this.#options = options;
     this.keys = checkKeys(options?.keys);
     this.primary = this.keys[0]!;
     this.encryptPolicy = checkPolicy(options.encryptPolicy, this.keys.length);
@@ -110,6 +112,35 @@ export class MultiRegionKeyring implements Keyring {
   /** The regions of this keyring's keys, primary first. */
   get regions(): string[] {
     return this.keys.map((k) => k.region);
+  }
+
+  /**
+   * This keyring's keys in `regions` only, on the same KMS operations, health registry and pacer
+   * (so a region's breaker is one breaker for both), with encrypt policy `all`. For disaster
+   * recovery: `restrictedTo(remaining).onDecrypt` proves a message opens without the lost
+   * regions (`dr-report --verify`); `restrictedTo(missing).onEncrypt` on materials that hold
+   * the data key wraps it in just the regions a message lacks (`rewrap --mode repair`).
+   * A region that is not one of this keyring's is an error (ENVELOPE_INVALID_ARGUMENT).
+   */
+  restrictedTo(regions: readonly string[]): MultiRegionKeyring {
+    const unknown = regions.filter((r) => !this.keys.some((k) => k.region === r));
+    if (unknown.length > 0 || regions.length === 0) {
+      throw new EnvelopeError(
+        'ENVELOPE_INVALID_ARGUMENT',
+        `regions: expected one or more of this keyring's regions (${this.regions.join(', ')})${unknown.length ? `, not ${unknown.join(', ')}` : ''}`,
+      );
+    }
+    const kept = this.keys.filter((k) => regions.includes(k.region));
+    const keys = kept.map((k) => ({ keyId: k.arn }));
+    const preferredRegion = regions.includes(this.#ctx.preferredRegion) ? this.#ctx.preferredRegion : kept[0]!.region;
+    return new MultiRegionKeyring({
+      ...this.#options,
+      keys,
+      encryptPolicy: 'all',
+      health: this.health,
+      pacer: this.pacer,
+      preferredRegion,
+    });
   }
 
   /** Region health as this keyring sees it (shared with every keyring on the same registry). */

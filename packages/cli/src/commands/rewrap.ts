@@ -25,12 +25,13 @@ import {
   type EncryptedDataKey,
   type Keyring,
   type MessageInfo,
+  type ParsedHeader,
   type RewrapMode,
 } from '@envelope/core';
 import { CliError, UsageError, debugEvents, intFlag, type CliIo } from '../io.js';
 import { parseContextPairs } from '../context-pairs.js';
 import { openInputFile, readHeader } from '../files.js';
-import { loadKeyringOnly } from '../keyring-config.js';
+import { CommandKeyrings } from '../keyring-config.js';
 import { Progress } from '../progress.js';
 import { edkKeyName } from '../edk.js';
 import { openFileOutput } from '../output.js';
@@ -39,8 +40,11 @@ import { kindOf, walkTree, type TreeFile, type TreeListing } from '../tree.js';
 import { BatchTally, printSummary } from '../summary.js';
 import { messageRecord, openMetadataSink } from '../metadata.js';
 import { CliAudit } from '../audit.js';
+import { drKeyring, type DrKeyring } from '../dr-keyring.js';
+import { assertRepaired, repairStep } from '../repair.js';
 
 export const REWRAP_HELP = `Usage: envelope rewrap --from K --to K [--to K]... [--mode replace|add|remove] [options] FILE...|DIR...
+       envelope rewrap --mode repair --from K [options] FILE...|DIR...
 
 Re-keys messages in place without re-encrypting their bodies (unsigned suites; signed suites
 are decrypted, their signature verified, and re-encrypted, streamed at any size). Each file is
@@ -54,7 +58,9 @@ Options:
       --to K                    keyring(s) to wrap the data key under (replace, add; repeatable)
       --mode M                  replace (default): only the new keys; add: keep the old keys, add new;
                                 remove: drop EDKs matching --remove-provider/--remove-key
-                                (an error when nothing matches in any file)
+                                (an error when nothing matches in any file);
+                                repair: K is a multi-region keyring; add EDKs for each of K's regions
+                                a message lacks (no --to; what "envelope dr-report" lists as missing)
       --remove-provider P       remove: EDK provider id to drop (e.g. aws-kms)
       --remove-key K            remove: EDK key (ARN or key name) to drop
   -c, --context key=value       reproduced context for required-context messages (repeatable)
@@ -74,13 +80,16 @@ Exit code 1 if any file failed; failed files are left untouched.
 Examples:
   envelope rewrap --from old.json --to new.json data/
   envelope rewrap --from us-east.json --to eu-west.json --mode add --shard 2/8 --include '*.enc' data/
+  envelope rewrap --mode repair --from multi-region.json data/
   envelope rewrap --from k.json --mode remove --remove-provider aws-kms --remove-key arn:aws:kms:... data/
 `;
 
 interface Plan {
   from: Keyring;
+  /** repair: K, seen for disaster recovery. */
+  dr: DrKeyring | undefined;
   to: Keyring[];
-  mode: RewrapMode;
+  mode: RewrapMode | 'repair';
   remove: (e: EncryptedDataKey) => boolean;
   encryptionContext: Record<string, string> | undefined;
   commitmentPolicy: CommitmentPolicy;
@@ -122,10 +131,12 @@ export async function rewrapCommand(argv: string[], io: CliIo): Promise<number> 
     io.stdout.write(REWRAP_HELP);
     return 0;
   }
-  const mode = (values.mode ?? 'replace') as RewrapMode;
-  if (!['replace', 'add', 'remove'].includes(mode)) throw new UsageError('--mode must be replace, add or remove');
+  const mode = (values.mode ?? 'replace') as RewrapMode | 'repair';
+  if (!['replace', 'add', 'remove', 'repair'].includes(mode)) throw new UsageError('--mode must be replace, add, remove or repair');
   if (!values.from) throw new UsageError('--from is required');
-  if (mode !== 'remove' && !values.to?.length) throw new UsageError(`--to is required for --mode ${mode}`);
+  if (mode === 'repair' && values.to?.length)
+    throw new UsageError('--mode repair takes no --to: it adds the regions of --from (a multi-region keyring) that a message lacks');
+  if (mode !== 'remove' && mode !== 'repair' && !values.to?.length) throw new UsageError(`--to is required for --mode ${mode}`);
   const removeProvider = values['remove-provider'];
   const removeKey = values['remove-key'];
   if (mode === 'remove' && !removeProvider && !removeKey) throw new UsageError('--mode remove needs --remove-provider and/or --remove-key');
@@ -143,9 +154,15 @@ export async function rewrapCommand(argv: string[], io: CliIo): Promise<number> 
   const audit = values.audit ? await CliAudit.open(values.audit) : undefined;
   const metadata = openMetadataSink(values['metadata-output'], io);
   try {
+    // One health registry for the whole batch, --from and --to alike (keyring-config.ts).
+    const keyrings = new CommandKeyrings(io, audit?.sink);
+    const from = await keyrings.keyring(values.from, 'from');
+    const to: Keyring[] = [];
+    for (const t of values.to ?? []) to.push(await keyrings.keyring(t, 'to'));
     const plan: Plan = {
-      from: await loadKeyringOnly(values.from, io, audit?.sink),
-      to: await Promise.all((values.to ?? []).map((t) => loadKeyringOnly(t, io, audit?.sink))),
+      from,
+      dr: mode === 'repair' ? await drKeyring(from, '--from') : undefined,
+      to,
       mode,
       remove: (e) => (!removeProvider || e.providerId === removeProvider) && (!removeKey || edkKeyName(e) === removeKey),
       encryptionContext,
@@ -262,10 +279,17 @@ async function headerOpensWith(file: string, keyring: Keyring, p: Plan): Promise
 
 const LIMITS = { maxEncryptedDataKeys: 0xffff, maxFrameLength: 0xffffffff };
 
+/** One file's rewrap: how, and the keyrings that must each open the result before it replaces the original. */
+interface Step {
+  mode: RewrapMode;
+  to: Keyring[];
+  prove: Keyring[];
+}
+
 async function rewrapFile(f: TreeFile, p: Plan, strict: boolean): Promise<Outcome> {
-  let edks: readonly EncryptedDataKey[];
+  let header: ParsedHeader;
   try {
-    edks = (await readHeader(openInputFile(f.path), LIMITS)).encryptedDataKeys;
+    header = await readHeader(openInputFile(f.path), LIMITS);
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ENVELOPE_NOT_A_MESSAGE' || code === 'ENVELOPE_MALFORMED_MESSAGE' || code === 'ENVELOPE_UNSUPPORTED') {
@@ -277,8 +301,17 @@ async function rewrapFile(f: TreeFile, p: Plan, strict: boolean): Promise<Outcom
     }
     throw e;
   }
+  const edks = header.encryptedDataKeys;
   const matched = p.mode === 'remove' && edks.some(p.remove);
-  if (p.mode === 'remove' ? !matched : await alreadyDone(f.path, p)) return { status: 'skipped', reason: 'already done', matched };
+  let step: Step;
+  if (p.mode === 'repair') {
+    const r = repairStep(p.dr!, header);
+    if (!r) return { status: 'skipped', reason: 'already done', matched };
+    step = { mode: r.mode, to: r.to, prove: r.proveRegions.map((region) => p.dr!.through([region])) };
+  } else {
+    if (p.mode === 'remove' ? !matched : await alreadyDone(f.path, p)) return { status: 'skipped', reason: 'already done', matched };
+    step = { mode: p.mode, to: p.to, prove: [p.mode === 'remove' ? p.from : p.to[0]!] };
+  }
 
   const out = openFileOutput(f.path, { mode: f.mode });
   p.onEvent?.('temp', out.temp);
@@ -286,18 +319,21 @@ async function rewrapFile(f: TreeFile, p: Plan, strict: boolean): Promise<Outcom
     let event: { method: 'header-only' | 're-encrypted'; messageInfo: MessageInfo } | undefined;
     const t = rewrapStream({
       from: p.from,
-      to: p.to,
-      mode: p.mode,
+      to: step.to,
+      mode: step.mode,
       remove: p.remove,
       encryptionContext: p.encryptionContext,
       commitmentPolicy: p.commitmentPolicy,
     });
     t.on('rewrap', (r: { method: 'header-only' | 're-encrypted'; messageInfo: MessageInfo }) => (event = r));
     await pipeline(openInputFile(f.path, 1024 * 1024), t, out.writer);
-    // Verify before replacing: the new header must authenticate with the keyring that should now open it.
-    const verifier = p.mode === 'remove' ? p.from : p.to[0]!;
-    if (!(await headerOpensWith(out.temp, verifier, p))) {
-      throw new EnvelopeError('ENVELOPE_REWRAP_REFUSED', 'the rewrapped header did not verify with the target keyring');
+    // Verify before replacing: the new header must authenticate with the keyring(s) that should now open it
+    // (repair: K covers it in every region by its header, and each region it lacked opens it on its own).
+    if (p.dr) assertRepaired(p.dr, await readHeader(openInputFile(out.temp), LIMITS));
+    for (const verifier of step.prove) {
+      if (!(await headerOpensWith(out.temp, verifier, p))) {
+        throw new EnvelopeError('ENVELOPE_REWRAP_REFUSED', 'the rewrapped header did not verify with the target keyring');
+      }
     }
     if (!event) throw new CliError('ENVELOPE_INTERNAL', 'rewrap ended without a result');
     out.commit();
