@@ -1,7 +1,7 @@
 /**
  * The multi-region keyring behind `dr-report` and `rewrap --mode repair`: K's regions, what a
  * header covers of them, and K restricted to some regions. The judgement of coverage itself is
- * keyring-multi-region's ({@link regionCoverage}): the report and the repair share it, so what
+ * keyring-multi-region's (CoverageJudge): the report and the repair share it, so what
  * the report lists as missing is exactly what the repair adds.
  */
 import type { EncryptedDataKey, Keyring } from '@envelope/core';
@@ -25,7 +25,7 @@ export interface DrKeyring {
  * an `aws-kms-multi-region` keyring (ENVELOPE_USAGE).
  */
 export async function drKeyring(built: Keyring, flag: string): Promise<DrKeyring> {
-  const [{ MultiRegionKeyring, regionCoverage }, { AuditingKeyring }] = await Promise.all([
+  const [{ MultiRegionKeyring, CoverageJudge }, { AuditingKeyring }] = await Promise.all([
     import('@envelope/keyring-multi-region'),
     import('@envelope/config'),
   ]);
@@ -35,11 +35,12 @@ export async function drKeyring(built: Keyring, flag: string): Promise<DrKeyring
     throw new UsageError(`${flag}: expected an aws-kms-multi-region keyring configuration (its regions are what is reported and repaired)`);
   }
   const mr: MultiRegionKeyring = inner;
+  const judge = new CoverageJudge(mr.keys);
   const cache = new Map<string, Keyring>();
   return {
     keyring: built,
     regions: mr.regions,
-    coverage: (edks) => regionCoverage(mr.keys, edks),
+    coverage: (edks) => judge.coverage(edks),
     through(regions) {
       const key = [...regions].sort().join(',');
       let k = cache.get(key);

@@ -5,14 +5,13 @@
  * report and the repair can never disagree about what a message lacks.
  *
  * A region covers a message when the message holds an `aws-kms` EDK that the region's
- * configured key opens: the same key, or (multi-region keys) a replica of it in any region, as
- * decrypt judges it ({@link decryptPairs}). EDKs of other providers and of unrelated keys cover
- * nothing.
+ * configured key opens: the same key, or (multi-region keys) a replica of it in any region, by
+ * the same test decrypt uses ({@link sameKey}; decrypt.ts). EDKs of other providers and of
+ * unrelated keys cover nothing.
  */
 import type { EncryptedDataKey } from '@envelope/core';
 import { KMS_PROVIDER_ID } from '@envelope/keyring-kms';
 import { parseKeyArn, sameKey, type KeyArn } from './arn.js';
-import { decryptPairs } from './decrypt.js';
 
 /** A message's coverage against a keyring's regions (each list in the keyring's key order). */
 export interface RegionCoverage {
@@ -24,41 +23,59 @@ export interface RegionCoverage {
   readonly foreign: number;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * The regions of `keys` that can open a message with these EDKs, and the ones that cannot.
+ * Judges many headers against one keyring's keys: which keys open an EDK's key is remembered by
+ * the EDK's provider info (a report over 100,000 messages meets the same few ARNs again and
+ * again; the memory is bounded).
  *
  * @example
  * ```ts
- * const { missing } = regionCoverage(keyring.keys, header.encryptedDataKeys);
+ * const judge = new CoverageJudge(keyring.keys);
+ * const { missing } = judge.coverage(header.encryptedDataKeys);
  * if (missing.length) console.log(`repair: add ${missing.join(', ')}`);
  * ```
  */
-export function regionCoverage(keys: readonly KeyArn[], edks: readonly EncryptedDataKey[]): RegionCoverage {
-  const opened = decryptPairs(keys, edks);
-  const covered: string[] = [];
-  const missing: string[] = [];
-  for (const k of keys) (opened.has(k) ? covered : missing).push(k.region);
-  const foreign = edks.filter((e) => !ours(keys, e)).length;
-  return { covered, missing, foreign };
-}
+export class CoverageJudge {
+  /** Provider info (latin1 text) → indexes of the keys that open it. */
+  readonly #memo = new Map<string, readonly number[]>();
 
-/**
- * The covered regions that survive losing `lost`: empty when the message would become
- * unreadable through this keyring.
- */
-export function survivingRegions(coverage: RegionCoverage, lost: ReadonlySet<string>): string[] {
-  return coverage.covered.filter((r) => !lost.has(r));
-}
+  constructor(readonly keys: readonly KeyArn[]) {}
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function ours(keys: readonly KeyArn[], edk: EncryptedDataKey): boolean {
-  if (edk.providerId !== KMS_PROVIDER_ID) return false;
-  let arn;
-  try {
-    arn = parseKeyArn(utf8.decode(edk.providerInfo));
-  } catch {
-    return false;
+  /** The regions of the keys that can open a message with these EDKs, and the ones that cannot. */
+  coverage(edks: readonly EncryptedDataKey[]): RegionCoverage {
+    const opens = new Array<boolean>(this.keys.length).fill(false);
+    let foreign = 0;
+    for (const edk of edks) {
+      const matched = edk.providerId === KMS_PROVIDER_ID ? this.#openers(edk.providerInfo) : [];
+      if (matched.length === 0) foreign++;
+      for (const i of matched) opens[i] = true;
+    }
+    const covered: string[] = [];
+    const missing: string[] = [];
+    this.keys.forEach((k, i) => (opens[i] ? covered : missing).push(k.region));
+    return { covered, missing, foreign };
   }
-  return arn !== undefined && keys.some((k) => sameKey(k, arn));
+
+  #openers(info: Uint8Array): readonly number[] {
+    const id = Buffer.from(info.buffer, info.byteOffset, info.byteLength).toString('latin1');
+    let found = this.#memo.get(id);
+    if (found) return found;
+    let arn: KeyArn | undefined;
+    try {
+      arn = parseKeyArn(utf8.decode(info));
+    } catch {
+      arn = undefined;
+    }
+    found = arn ? this.keys.flatMap((k, i) => (sameKey(k, arn) ? [i] : [])) : [];
+    if (this.#memo.size >= 4096) this.#memo.clear();
+    this.#memo.set(id, found);
+    return found;
+  }
+}
+
+/** {@link CoverageJudge.coverage} for one header. */
+export function regionCoverage(keys: readonly KeyArn[], edks: readonly EncryptedDataKey[]): RegionCoverage {
+  return new CoverageJudge(keys).coverage(edks);
 }

@@ -13,7 +13,7 @@ export type { Candidate, HedgeOptions, HedgeResult } from './hedge.js';
 export { parseKeyArn, sameKey } from './arn.js';
 export type { KeyArn } from './arn.js';
 export { decryptPairs } from './decrypt.js';
-export { regionCoverage, survivingRegions } from './coverage.js';
+export { CoverageJudge, regionCoverage } from './coverage.js';
 export type { RegionCoverage } from './coverage.js';
 // Region health and breakers live in keyring-kms (its KMS keyrings use them too); re-exported.
 export {

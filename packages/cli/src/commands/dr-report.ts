@@ -153,7 +153,7 @@ async function expand(paths: string[]): Promise<TreeListing & { follow: Set<stri
       listing.failed.push({ input: p, error: e });
       continue;
     }
-    if (s.isDirectory()) await walkTree(p, listing);
+    if (s.isDirectory()) await walkTree(p, listing, { stat: false });
     else if (s.isFile()) {
       listing.files.push({ path: p, rel: path.basename(p), size: s.size, mode: s.mode & 0o7777 });
       listing.follow.add(p);
