@@ -1,7 +1,8 @@
 /**
- * Cache entry identifiers (spec: framework/caching-cmm.md, Appendix A), in spirit: SHA-384 over
- * the resource id (caching CMM), the scope (encrypt/decrypt), the partition and the request. We
- * differ from the spec's formula on purpose:
+ * Cache entry identifiers
+ * (spec: framework/caching-cmm.md#appendix-a-cache-entry-identifier-formulas), in spirit: SHA-384
+ * over the resource id (caching CMM), the scope (encrypt/decrypt), the partition and the request.
+ * We differ from the spec's formula on purpose:
  *
  * - every variable-length field is length-prefixed instead of NULL-separated, so a partition or
  *   context holding NUL characters cannot be read as a different split of the same input;

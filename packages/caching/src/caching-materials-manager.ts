@@ -1,6 +1,7 @@
 /**
- * The caching materials manager (spec: framework/caching-cmm.md): reuses data keys within limits,
- * so a KMS key is asked for one data key per many messages instead of one per message.
+ * The caching materials manager
+ * (spec: framework/caching-cmm.md#caching-cryptographic-materials-manager): reuses data keys within
+ * limits, so a KMS key is asked for one data key per many messages instead of one per message.
  *
  * - Limits per entry: max age (required), max messages and max bytes (encrypt). A data key is
  *   never used past any of them: each use is checked and counted in the same synchronous step
@@ -50,8 +51,8 @@ interface Caller {
 }
 
 /**
- * A materials manager that caches its underlying manager's materials (spec:
- * framework/caching-cmm.md).
+ * A materials manager that caches its underlying manager's materials
+ * (spec: framework/caching-cmm.md#caching-cryptographic-materials-manager).
  *
  * @example
  * ```ts
@@ -250,8 +251,9 @@ export class CachingMaterialsManager implements MaterialsManager {
       return;
     }
     if (this.#s.timers) {
-      // Zeroize at max age even if nobody asks again (spec: cryptographic-materials-cache.md,
-      // "Background Processing"). Unref'd: a cache never keeps the process alive.
+      // Zeroize at max age even if nobody asks again
+      // (spec: framework/cryptographic-materials-cache.md#background-processing)
+      //. Unref'd: a cache never keeps the process alive.
       const cache = this.cache;
       e.timer = setTimeout(() => cache.delete(id, 'expired', e), Math.max(0, e.expiresAt - this.#s.clock()));
       e.timer.unref?.();

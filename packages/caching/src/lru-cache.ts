@@ -1,8 +1,9 @@
 /**
- * The materials cache (spec: framework/cryptographic-materials-cache.md and
- * local-cryptographic-materials-cache.md): an in-memory LRU with a bounded entry count. The cache
- * owns the materials it stores: every way out of it (LRU eviction, expiry, exhaustion,
- * replacement, clear) zeroizes the data key first.
+ * The materials cache
+ * (spec: framework/cryptographic-materials-cache.md#cryptographic-materials-cache-interface)
+ * (spec: framework/local-cryptographic-materials-cache.md#local-cryptographic-materials-cache): an
+ * in-memory LRU with a bounded entry count. The cache owns the materials it stores: every way out
+ * of it (LRU eviction, expiry, exhaustion, replacement, clear) zeroizes the data key first.
  */
 import type { DecryptionMaterials, EncryptionMaterials } from '@envelope/core';
 
@@ -20,8 +21,9 @@ export type RemovalReason =
   | 'cleared';
 
 /**
- * One cached set of materials with its usage (spec: cryptographic-materials-cache.md, "Cache
- * Entry"). The caching manager creates entries; caches store them as they are.
+ * One cached set of materials with its usage
+ * (spec: framework/cryptographic-materials-cache.md#cache-entry). The caching manager creates
+ * entries; caches store them as they are.
  */
 export interface CacheEntry {
   /** The cached materials. Never handed out: callers get copies. */
@@ -63,7 +65,7 @@ export interface LruMaterialsCacheOptions {
   capacity: number;
   /**
    * How many least recently used entries each `get` checks for expiry and removes
-   * (spec: local-cryptographic-materials-cache.md, "Entry Pruning Tail Size"). Default 4.
+   * (spec: framework/local-cryptographic-materials-cache.md#entry-pruning-tail-size). Default 4.
    */
   pruneTailSize?: number;
 }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { LruMaterialsCache, type MaterialsCache } from './lru-cache.js';
 import type { CacheEvent } from './events.js';
 
-/** Spec (caching-cmm.md, "Limit Messages"): 2^32 when not set. */
+/** 2^32 when not set (spec: framework/caching-cmm.md#limit-messages). */
 const DEFAULT_MAX_MESSAGES = 2 ** 32;
 
 export interface CachingMaterialsManagerOptions {
@@ -14,13 +14,13 @@ export interface CachingMaterialsManagerOptions {
   cache?: MaterialsCache | undefined;
   /** Required: how long (ms) a data key may be used after it was obtained. */
   maxAgeMs: number;
-  /** Messages one data key may encrypt. Default 2^32 (spec). */
+  /** Messages one data key may encrypt. Default 2^32 (spec: framework/caching-cmm.md#limit-messages). */
   maxMessagesEncrypted?: number | undefined;
   /** Plaintext bytes one data key may encrypt. Default 2^53−1. */
   maxBytesEncrypted?: number | undefined;
   /**
-   * Managers share entries only when their partitions are equal. Default: a random id per
-   * manager, so by default two managers never share data keys (spec: "Partition ID").
+   * Managers share entries only when their partitions are equal. Default: a random id per manager,
+   * so by default two managers never share data keys (spec: framework/caching-cmm.md#partition-id).
    */
   partition?: string | undefined;
   /**
@@ -38,7 +38,7 @@ export interface CachingMaterialsManagerOptions {
   onEvent?: ((event: CacheEvent) => void) | undefined;
 }
 
-/** How much one data key may encrypt (spec: caching-cmm.md, "Limit Messages", "Limit Bytes"). */
+/** How much one data key may encrypt (spec: framework/caching-cmm.md#limit-messages) (spec: framework/caching-cmm.md#limit-bytes). */
 export interface UseLimits {
   readonly maxMessagesEncrypted: number;
   readonly maxBytesEncrypted: number;

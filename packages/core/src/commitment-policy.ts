@@ -1,5 +1,6 @@
 /**
- * Commitment policies (spec: framework/commitment-policy.md, client-apis/client.md).
+ * Commitment policies (spec: framework/commitment-policy.md#commitment-policy)
+ * (spec: client-apis/client.md#commitment-policy).
  */
 import { EnvelopeError, invalidArgument } from './errors.js';
 import type { AlgorithmSuite } from './suites.js';

@@ -1,4 +1,4 @@
-/** Buffer decryption (spec: client-apis/decrypt.md). */
+/** Buffer decryption (spec: client-apis/decrypt.md#decrypt). */
 import { invalidArgument, malformed } from './errors.js';
 import { checkDecryptOptions, type DecryptOptions } from './options.js';
 import { parseHeader } from './format/header-parser.js';

@@ -1,4 +1,4 @@
-/** Buffer encryption (spec: client-apis/encrypt.md). */
+/** Buffer encryption (spec: client-apis/encrypt.md#encrypt). */
 import { invalidArgument, limitExceeded } from './errors.js';
 import { checkEncryptOptions, type EncryptOptions } from './options.js';
 import { EncryptSession } from './message/encrypt-session.js';

@@ -1,6 +1,6 @@
 /**
  * Encryption context: string pairs authenticated with the message
- * (spec: framework/structures.md#encryption-context, "Serialization").
+ * (spec: framework/structures.md#serialization).
  */
 import { EnvelopeError, invalidArgument, malformed } from './errors.js';
 import { Reader, Writer, fromUtf8, utf8 } from './bytes.js';

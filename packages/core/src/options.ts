@@ -8,7 +8,7 @@ import { DEFAULT_MAX_HEADER_LENGTH } from './format/header.js';
 import type { MaterialsManager } from './materials/materials-manager.js';
 import type { Keyring } from './keyring/keyring.js';
 
-/** Default frame length (spec: client-apis/encrypt.md "Frame Length"). */
+/** Default frame length (spec: client-apis/encrypt.md#frame-length). */
 export const DEFAULT_FRAME_LENGTH = 4096;
 /**
  * Streams default to larger frames: a frame's fixed cost (a cipher object, its tag, ~7 µs) is

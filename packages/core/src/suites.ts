@@ -1,6 +1,7 @@
 /**
- * The AWS Encryption SDK algorithm suites (spec: framework/algorithm-suites.md,
- * "Supported Algorithm Suites" and the key-derivation / commitment / signature tables).
+ * The AWS Encryption SDK algorithm suites
+ * (spec: framework/algorithm-suites.md#supported-algorithm-suites), with the key-derivation,
+ * commitment and signature tables.
  */
 import { EnvelopeError } from './errors.js';
 

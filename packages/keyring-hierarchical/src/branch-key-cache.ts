@@ -1,26 +1,30 @@
 /**
- * The branch key materials cache (spec: aws-kms-hierarchical-keyring.md "Initialization",
- * "Cache Limit TTL", Appendix A; local-cryptographic-materials-cache.md): an LRU with an entry
- * limit and a TTL. It owns what it stores and hands out copies; every way out (LRU eviction,
- * expiry, replacement, clear) zeroizes the key.
+ * The branch key materials cache
+ * (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md#initialization)
+ * (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md#cache-limit-ttl)
+ * (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md#appendix-a-cache-entry-identifier-formulas)
+ * (spec: framework/local-cryptographic-materials-cache.md#local-cryptographic-materials-cache): an
+ * LRU with an entry limit and a TTL. It owns what it stores and hands out copies; every way out
+ * (LRU eviction, expiry, replacement, clear) zeroizes the key.
  *
  * Misses are single-flight: while one load of an entry runs, every other request for it joins
  * that load, so a cold cache under a thousand concurrent encrypts makes one DynamoDB read and one
  * KMS Decrypt. A failed load rejects every waiter and caches nothing. A waiter's AbortSignal only
  * removes that waiter; the load's own signal fires when every waiter has left.
  *
- * Refresh-ahead (the storm-tracking idea of spec: storm-tracking-cryptographic-materials-cache.md,
- * in its simplest form): a hit in the last `refreshAheadMs` of an entry's life starts one load in
- * the background and is served from the entry meanwhile, so a busy branch key is replaced before
- * it expires instead of every request waiting for the store at the TTL boundary. A failed refresh
- * changes nothing; the entry still expires at its TTL.
+ * Refresh-ahead (the storm-tracking idea, in its simplest form:
+ * (spec: framework/storm-tracking-cryptographic-materials-cache.md#storm-tracking-cryptographic-materials-cache)):
+ * a hit in the last `refreshAheadMs` of an entry's life starts one load in the background and is
+ * served from the entry meanwhile, so a busy branch key is replaced before it expires instead of
+ * every request waiting for the store at the TTL boundary. A failed refresh changes nothing; the
+ * entry still expires at its TTL.
  */
 import { createHash } from 'node:crypto';
 import { EnvelopeError, abortedError, invalidArgument } from '@envelope/core';
 import type { BranchKeyMaterials } from './branch-key-materials.js';
 
 export interface BranchKeyCacheOptions {
-  /** Most entries held (LRU beyond). Default 1000 (spec: default entry capacity). */
+  /** Most entries held (LRU beyond). Default 1000 (spec: framework/local-cryptographic-materials-cache.md#entry-capacity). */
   capacity?: number | undefined;
   /** Milliseconds, monotonic; injectable for tests. Default `performance.now`. */
   now?: (() => number) | undefined;
@@ -65,10 +69,11 @@ export const ENCRYPT_SCOPE = 0x01;
 export const DECRYPT_SCOPE = 0x02;
 
 /**
- * The cache entry identifier of aws-kms-hierarchical-keyring.md Appendix A: SHA-384 of
- * resource id ‖ 0 ‖ scope ‖ 0 ‖ partition id ‖ 0 ‖ logical key store name ‖ 0 ‖ branch key id
- * (‖ 0 ‖ version, for decrypt). Keyrings that share a cache, a partition id and a logical store
- * name share entries.
+ * The cache entry identifier
+ * (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md#appendix-a-cache-entry-identifier-formulas):
+ * SHA-384 of resource id ‖ 0 ‖ scope ‖ 0 ‖ partition id ‖ 0 ‖ logical key store name ‖ 0 ‖ branch
+ * key id (‖ 0 ‖ version, for decrypt). Keyrings that share a cache, a partition id and a logical
+ * store name share entries.
  */
 export function cacheId(
   scope: number,

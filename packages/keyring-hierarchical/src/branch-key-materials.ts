@@ -1,5 +1,5 @@
 /**
- * Branch key materials (spec: framework/structures.md "Branch Key Materials"): the plaintext
+ * Branch key materials (spec: framework/structures.md#branch-key-materials): the plaintext
  * branch key, its id, its version and the custom encryption context it was created with. The
  * object owns the key bytes: copied in, lent out only to synchronous derivations, zeroized
  * explicitly, unreadable after.
@@ -7,7 +7,10 @@
 import { EnvelopeError } from '@envelope/core';
 import { uuidToBytes } from './uuid.js';
 
-/** Branch keys are 32 bytes (spec: branch-key-store.md, GenerateDataKeyWithoutPlaintext `NumberOfBytes` 32). */
+/**
+ * Branch keys are 32 bytes (GenerateDataKeyWithoutPlaintext `NumberOfBytes` 32:
+ * (spec: framework/branch-key-store.md#wrapped-branch-key-creation)).
+ */
 export const BRANCH_KEY_LENGTH = 32;
 
 export class BranchKeyMaterials {

@@ -1,9 +1,9 @@
 /**
- * The branch key store (spec: framework/branch-key-store.md): branch keys in a DynamoDB table with
- * the AWS key store's schema and item encoding, each wrapped by a KMS key under an encryption
- * context that authenticates every attribute of its item. Wire-compatible with the AWS Encryption
- * SDK's `BranchKeyStoreNode` and the Material Providers Library's key store: either can create a
- * key the other reads, and version it.
+ * The branch key store (spec: framework/branch-key-store.md#keystore): branch keys in a DynamoDB
+ * table with the AWS key store's schema and item encoding, each wrapped by a KMS key under an
+ * encryption context that authenticates every attribute of its item. Wire-compatible with the AWS
+ * Encryption SDK's `BranchKeyStoreNode` and the Material Providers Library's key store: either can
+ * create a key the other reads, and version it.
  *
  * KMS goes through keyring-kms's client supplier; DynamoDB through a {@link DynamoDbClientSupplier};
  * every call under a deadline and the caller's AbortSignal. With `replicaRegions` (the table a
@@ -61,7 +61,7 @@ export interface BranchKeyStoreOptions extends Pick<RetryOptions, 'callTimeoutMs
   now?: (() => Date) | undefined;
 }
 
-/** GetKeyStoreInfo (spec): what this store is. */
+/** GetKeyStoreInfo (spec: framework/branch-key-store.md#getkeystoreinfo): what this store is. */
 export interface KeyStoreInfo {
   readonly keyStoreId: string;
   readonly tableName: string;
@@ -127,7 +127,8 @@ export class BranchKeyStore {
     this.tableName = requireString(o.tableName, 'tableName');
     this.logicalKeyStoreName = requireString(o.logicalKeyStoreName, 'logicalKeyStoreName');
     const key = typeof o.kmsKeyArn === 'string' ? parseKeyArn(o.kmsKeyArn) : undefined;
-    // spec "AWS KMS Configuration": the ARN MUST NOT be an alias and MUST be a valid key ARN.
+    // (spec: framework/branch-key-store.md#aws-kms-configuration): the ARN MUST NOT be an alias and
+    // MUST be a valid key ARN.
     if (!key) throw invalidArgument('kmsKeyArn', 'expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)');
     if (typeof o.kms !== 'function') throw invalidArgument('kms', 'expected a region → KMS client supplier');
     if (typeof o.dynamoDb !== 'function') throw invalidArgument('dynamoDb', 'expected a region → DynamoDB client supplier');
@@ -176,7 +177,7 @@ export class BranchKeyStore {
     return region === this.#key.region ? this.#key.arn : withRegion(this.#key, region);
   }
 
-  /** spec "AWS Key ARN Compatibility": exact for a single-region key; any replica of a multi-region key. */
+  /** (spec: framework/branch-key-store.md#aws-key-arn-compatibility): exact for a single-region key; any replica of a multi-region key. */
   #compatible(kmsArn: string): boolean {
     return this.#key.multiRegion ? mrkMatch(this.#key.arn, kmsArn) : kmsArn === this.#key.arn;
   }
@@ -199,7 +200,8 @@ export class BranchKeyStore {
   /**
    * CreateKey: a new branch key (id: given or a v4 UUID) with its first version, ACTIVE item and
    * beacon key, written in one transaction that fails if the id exists. `encryptionContext` is
-   * bound to every version; with an explicit id it is required (spec: CreateKey).
+   * bound to every version; with an explicit id it is required
+   * (spec: framework/branch-key-store.md#createkey).
    */
   async createKey(
     o: { branchKeyId?: string | undefined; encryptionContext?: Readonly<Record<string, string>> | undefined } & KeyringCallOptions = {},
@@ -250,7 +252,8 @@ export class BranchKeyStore {
   /**
    * VersionKey: a new active version. The current ACTIVE item is read and authenticated by KMS
    * (ReEncrypt to its own context) before anything is written; the write fails if the ACTIVE
-   * item changed in between (spec: VersionKey, the `enc = :encOld` condition). Returns the new
+   * item changed in between (the `enc = :encOld` condition,
+   * (spec: framework/branch-key-store.md#versionkey)). Returns the new
    * version.
    */
   async versionKey(o: { branchKeyId: string } & KeyringCallOptions): Promise<{ version: string }> {
@@ -264,7 +267,8 @@ export class BranchKeyStore {
     this.#checkKey(stored, home);
     const kms = this.#o.kms(home);
     const k = { keyArn: this.kmsKeyArn, grantTokens: this.grantTokens };
-    // spec "Authenticating a Keystore item": ReEncrypt to the same context proves the item intact.
+    // (spec: framework/branch-key-store.md#authenticating-a-keystore-item): ReEncrypt to the same
+    // context proves the item intact.
     await reEncrypt(kms, s, { ...k, blob: stored.enc, from: stored.context, to: stored.context });
     const version = randomUUID();
     const f: NewKeyFields = {

@@ -1,7 +1,8 @@
 /**
- * CreateKeyStore (spec: framework/branch-key-store.md "CreateKeyStore", "KeySchema"): describe
- * the table; if it exists it must have the key-store key schema (other indexes are allowed);
- * if it does not, create it (on-demand billing) with that schema. Either way, its ARN.
+ * CreateKeyStore (spec: framework/branch-key-store.md#createkeystore)
+ * (spec: framework/branch-key-store.md#keyschema): describe the table; if it exists it must have
+ * the key-store key schema (other indexes are allowed); if it does not, create it (on-demand
+ * billing) with that schema. Either way, its ARN.
  */
 import type { DynamoDbClient, TableDescription } from './dynamodb-client.js';
 import { keyStoreError } from './errors.js';

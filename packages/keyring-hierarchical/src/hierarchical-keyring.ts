@@ -1,9 +1,10 @@
 /**
- * The hierarchical keyring (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md): data keys
+ * The hierarchical keyring
+ * (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md#aws-kms-hierarchical-keyring): data keys
  * wrapped under keys derived locally from a branch key, which a {@link BranchKeyStore} keeps in
  * DynamoDB under a KMS key. KMS is called once per branch key (version) per cache TTL instead of
- * once per message. Wire-compatible with the AWS Encryption SDK's `KmsHierarchicalKeyRingNode`
- * and the Material Providers Library's hierarchical keyring (provider id `aws-kms-hierarchy`).
+ * once per message. Wire-compatible with the AWS Encryption SDK's `KmsHierarchicalKeyRingNode` and
+ * the Material Providers Library's hierarchical keyring (provider id `aws-kms-hierarchy`).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {

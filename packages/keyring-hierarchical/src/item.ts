@@ -1,7 +1,9 @@
 /**
- * Key store items and their KMS encryption context (spec: framework/branch-key-store.md "Record
- * Format", "Encryption Context", "Custom Encryption Context", "Branch Key Materials From
- * Authenticated Encryption Context").
+ * Key store items and their KMS encryption context
+ * (spec: framework/branch-key-store.md#record-format)
+ * (spec: framework/branch-key-store.md#encryption-context)
+ * (spec: framework/branch-key-store.md#custom-encryption-context)
+ * (spec: framework/branch-key-store.md#branch-key-materials-from-authenticated-encryption-context).
  *
  * An item is `branch-key-id` (S, partition key), `type` (S, sort key: `branch:ACTIVE`,
  * `branch:version:<uuid>` or `beacon:ACTIVE`), `enc` (B, the KMS ciphertext of the key),
@@ -35,7 +37,7 @@ export function versionType(version: string): string {
   return `${VERSION_TYPE_PREFIX}${version}`;
 }
 
-/** ISO 8601 in UTC to microsecond precision (spec: "Branch Key and Beacon Key Creation"). */
+/** ISO 8601 in UTC to microsecond precision (spec: framework/branch-key-store.md#branch-key-and-beacon-key-creation). */
 export function createTime(now: Date): string {
   return now.toISOString().replace(/Z$/, '000Z');
 }

@@ -185,7 +185,7 @@ export async function generateWrappedKey(
 /**
  * ReEncrypt of `blob` from `from` to `to` (same key): the blob under the new context. With
  * `from` equal to `to`, it authenticates an item without its key ever leaving KMS
- * (spec: branch-key-store.md "Authenticating a Keystore item").
+ * (spec: framework/branch-key-store.md#authenticating-a-keystore-item).
  */
 export async function reEncrypt(
   kms: KmsClient,

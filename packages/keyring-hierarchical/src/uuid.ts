@@ -1,7 +1,8 @@
 /**
- * Branch key versions are UUIDs: a 36-character string in the store (`branch:version:<uuid>`)
- * and 16 bytes in every EDK ciphertext (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md
- * "Ciphertext": "Converting the 36 characters UUID string into bytes yields 16 bytes").
+ * Branch key versions are UUIDs: a 36-character string in the store (`branch:version:<uuid>`) and
+ * 16 bytes in every EDK ciphertext (
+ * (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md#ciphertext): "Converting the 36
+ * characters UUID string into bytes yields 16 bytes").
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

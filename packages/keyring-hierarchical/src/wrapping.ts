@@ -1,6 +1,8 @@
 /**
- * Branch key wrapping (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md "Branch Key
- * Wrapping", "Branch Key Unwrapping", "Branch Key Wrapping and Unwrapping AAD", "Ciphertext").
+ * Branch key wrapping (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md#branch-key-wrapping)
+ * (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md#branch-key-unwrapping)
+ * (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md#branch-key-wrapping-and-unwrapping-aad)
+ * (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md#ciphertext).
  *
  * Per data key: a 16-byte salt and a 12-byte IV from the CSPRNG; a 32-byte wrapping key derived
  * from the branch key with NIST SP 800-108 KDF in counter mode (HMAC-SHA-256, label

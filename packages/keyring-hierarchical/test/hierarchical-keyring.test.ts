@@ -168,7 +168,8 @@ describe('rotation', () => {
     const { version: v2 } = await store.versionKey({ branchKeyId });
     const later = new HierarchicalKeyring({ keyStore: store, branchKeyId, cacheTtlSeconds: 60 });
     const after = await encrypt(pt, { keyring: later });
-    // The EDK ciphertext's bytes 28..44 are the version (spec "Ciphertext").
+    // The EDK ciphertext's bytes 28..44 are the version
+    // (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md#ciphertext).
     const m1 = await later.onEncrypt(new EncryptionMaterials({ suite: SUITES.get(0x0478)!, encryptionContext: {} }));
     expect(Buffer.from(m1.encryptedDataKeys[0]!.ciphertext.subarray(28, 44)).toString('hex')).toBe(v2.replace(/-/g, ''));
     m1.zeroize();

@@ -1,7 +1,10 @@
 /**
- * The wrapped-key layout and key derivation (spec: aws-kms-hierarchical-keyring.md "Ciphertext",
- * "Branch Key Wrapping", "Branch Key Wrapping and Unwrapping AAD"), checked against the AWS
- * Encryption SDK's own SP 800-108 implementation and by tampering with every field.
+ * The wrapped-key layout and key derivation
+ * (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md#ciphertext)
+ * (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md#branch-key-wrapping)
+ * (spec: framework/aws-kms/aws-kms-hierarchical-keyring.md#branch-key-wrapping-and-unwrapping-aad),
+ * checked against the AWS Encryption SDK's own SP 800-108 implementation and by tampering with
+ * every field.
  */
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';

@@ -1,6 +1,6 @@
 /**
- * Raw AES key provider information (spec: framework/raw-aes-keyring.md, "Key Provider
- * Information"), big-endian:
+ * Raw AES key provider information
+ * (spec: framework/raw-aes-keyring.md#key-provider-information), big-endian:
  *
  * | key name (UTF-8) | tag length in bits (u32) | IV length in bytes (u32) | IV |
  *

@@ -1,7 +1,7 @@
 /**
- * Raw AES keyring (spec: framework/raw-aes-keyring.md): wraps the data key with AES-GCM under a
- * local wrapping key, binding the encryption context as AAD. Wire-compatible with the AWS
- * Encryption SDK's raw AES keyrings (`RawAesKeyringNode` and its peers in other languages).
+ * Raw AES keyring (spec: framework/raw-aes-keyring.md#raw-aes-keyring): wraps the data key with
+ * AES-GCM under a local wrapping key, binding the encryption context as AAD. Wire-compatible with
+ * the AWS Encryption SDK's raw AES keyrings (`RawAesKeyringNode` and its peers in other languages).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import {
@@ -72,10 +72,11 @@ function aadCandidates(context: EncryptionContext): Iterable<Uint8Array> {
 }
 
 /**
- * A keyring that wraps data keys with AES-GCM under a key you hold (spec:
- * framework/raw-aes-keyring.md). Each EDK has provider id = `keyNamespace`, provider info =
- * key name ‖ tag bits ‖ IV length ‖ IV, and ciphertext = wrapped key ‖ tag; the AAD is the
- * serialized encryption context of the materials, so an EDK only unwraps under the same context.
+ * A keyring that wraps data keys with AES-GCM under a key you hold
+ * (spec: framework/raw-aes-keyring.md#raw-aes-keyring). Each EDK has provider id = `keyNamespace`,
+ * provider info = key name ‖ tag bits ‖ IV length ‖ IV, and ciphertext = wrapped key ‖ tag; the AAD
+ * is the serialized encryption context of the materials, so an EDK only unwraps under the same
+ * context.
  *
  * On decrypt it tries only EDKs with its namespace, its exact key name and the 128-bit tag and
  * 12-byte IV it uses; others are "not mine" and skipped silently. When some of its own EDKs fail
@@ -160,7 +161,7 @@ export class RawAesKeyring implements Keyring {
 
   /**
    * Generates the data key if the materials have none, then wraps it and adds the EDK
-   * (spec: raw-aes-keyring.md "OnEncrypt").
+   * (spec: framework/raw-aes-keyring.md#onencrypt).
    *
    * @throws `ENVELOPE_KEYRING_FAILURE` if the keyring was destroyed; `ENVELOPE_LIMIT_EXCEEDED`
    *   if the encryption context cannot be serialized.
@@ -195,8 +196,8 @@ export class RawAesKeyring implements Keyring {
 
   /**
    * Unwraps the first EDK of its own that authenticates under the materials' encryption context
-   * (spec: raw-aes-keyring.md "OnDecrypt"). Materials that already have a data key are returned
-   * unchanged (the spec says "fail"; our `Keyring` contract makes this a no-op so keyrings
+   * (spec: framework/raw-aes-keyring.md#ondecrypt). Materials that already have a data key are
+   * returned unchanged (the spec says "fail"; our `Keyring` contract makes this a no-op so keyrings
    * compose). An EDK written under the AWS Encryption SDK for JavaScript's legacy context order
    * (`utf8Sorting: false`) also unwraps; EDKs this keyring writes use the spec's byte order.
    *
@@ -218,7 +219,8 @@ export class RawAesKeyring implements Keyring {
       if (edk.providerId !== this.keyNamespace) continue;
       const info = parseRawAesProviderInfo(edk.providerInfo, this.#nameBytes.byteLength);
       // Another key name (possibly one that starts with ours), or a wrapping algorithm with
-      // other tag/IV lengths: not this keyring's EDK (spec: "attempts to decrypt ... if and only if").
+      // other tag/IV lengths: not this keyring's EDK ("attempts to decrypt ... if and only if":
+      // (spec: framework/raw-aes-keyring.md#ondecrypt)).
       if (!info || !sameBytes(info.keyName, this.#nameBytes)) continue;
       if (info.tagLengthBits !== RAW_AES_TAG_LENGTH * 8 || info.ivLength !== RAW_AES_IV_LENGTH) continue;
       const ct = edk.ciphertext;

@@ -1,6 +1,6 @@
 /**
- * Raw RSA keyring (spec: framework/raw-rsa-keyring.md): wraps the data key with RSA under a
- * local key pair. Wire-compatible with the AWS Encryption SDK's raw RSA keyrings
+ * Raw RSA keyring (spec: framework/raw-rsa-keyring.md#raw-rsa-keyring): wraps the data key with RSA
+ * under a local key pair. Wire-compatible with the AWS Encryption SDK's raw RSA keyrings
  * (`RawRsaKeyringNode` and its peers in other languages).
  */
 import { privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
@@ -44,7 +44,8 @@ export interface RawRsaKeyringOptions {
   keyName: string;
   /**
    * The RSA public key, needed to encrypt. Never derived from `privateKey` behind your back
-   * (spec: "MUST NOT derive a public key from a specified private key"); to encrypt and decrypt
+   * ("MUST NOT derive a public key from a specified private key":
+   * (spec: framework/raw-rsa-keyring.md#onencrypt)); to encrypt and decrypt
    * with one PEM, pass it as both (the public half of a private key is then used).
    */
   publicKey?: RsaKeyInput | undefined;
@@ -72,10 +73,10 @@ export interface RawRsaKeyringOptions {
 }
 
 /**
- * A keyring that wraps data keys with RSA under a key pair you hold (spec:
- * framework/raw-rsa-keyring.md). Each EDK has provider id = `keyNamespace`, provider info = the
- * key name (UTF-8) and ciphertext = RSA-encrypt(data key). RSA does not bind the encryption
- * context; the message header authenticates it.
+ * A keyring that wraps data keys with RSA under a key pair you hold
+ * (spec: framework/raw-rsa-keyring.md#raw-rsa-keyring). Each EDK has provider id = `keyNamespace`,
+ * provider info = the key name (UTF-8) and ciphertext = RSA-encrypt(data key). RSA does not bind
+ * the encryption context; the message header authenticates it.
  *
  * - With only a public key it encrypts; on decrypt it throws `ENVELOPE_NO_DECRYPTABLE_KEY` (cause
  *   "no private key") when the EDKs include its own, and skips otherwise, so a public-only
@@ -172,7 +173,7 @@ export class RawRsaKeyring implements Keyring {
 
   /**
    * Generates the data key if the materials have none, then wraps it with the public key and
-   * adds the EDK (spec: raw-rsa-keyring.md "OnEncrypt").
+   * adds the EDK (spec: framework/raw-rsa-keyring.md#onencrypt).
    *
    * @throws `ENVELOPE_KEYRING_FAILURE` without a public key, or with one under 2048 bits
    *   (checked before the materials change), or if RSA encryption fails.
@@ -211,7 +212,7 @@ export class RawRsaKeyring implements Keyring {
 
   /**
    * Unwraps the first EDK of its own (provider id = namespace, provider info = key name) that
-   * decrypts to a data key of the suite's length (spec: raw-rsa-keyring.md "OnDecrypt").
+   * decrypts to a data key of the suite's length (spec: framework/raw-rsa-keyring.md#ondecrypt).
    * Materials that already have a data key are returned unchanged.
    *
    * @throws `ENVELOPE_NO_DECRYPTABLE_KEY` with one cause per own EDK when none unwraps (including

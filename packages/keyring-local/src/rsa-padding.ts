@@ -1,6 +1,7 @@
 /**
- * RSA padding schemes of the raw RSA keyring (spec: framework/raw-rsa-keyring.md, "Supported
- * Padding Schemes"), mapped to node:crypto options, and the PKCS#1 v1.5 decryption probe.
+ * RSA padding schemes of the raw RSA keyring
+ * (spec: framework/raw-rsa-keyring.md#supported-padding-schemes), mapped to node:crypto options,
+ * and the PKCS#1 v1.5 decryption probe.
  */
 import { constants, generateKeyPairSync, privateDecrypt, publicEncrypt } from 'node:crypto';
 

@@ -5,8 +5,9 @@
 import { EnvelopeError, invalidArgument, type KeyFailure } from '@envelope/core';
 
 /**
- * A key namespace or key name (spec: framework/keyring-interface.md, "Key Namespace", "Key
- * Name"): a non-empty, well-formed string whose UTF-8 form fits the header's u16 length fields.
+ * A key namespace or key name (spec: framework/keyring-interface.md#key-namespace)
+ * (spec: framework/keyring-interface.md#key-name): a non-empty, well-formed string whose UTF-8 form
+ * fits the header's u16 length fields.
  */
 export function checkName(value: unknown, param: string): string {
   if (typeof value !== 'string' || value.length === 0) throw invalidArgument(param, 'expected a non-empty string');
@@ -17,8 +18,9 @@ export function checkName(value: unknown, param: string): string {
 }
 
 /**
- * A raw keyring's key namespace. Spec (raw-aes-keyring.md 0.3.0, raw-rsa-keyring.md 0.3.0): a raw
- * keyring MUST NOT accept the namespace "aws-kms", which belongs to KMS keyrings.
+ * A raw keyring's key namespace. A raw keyring MUST NOT accept the namespace "aws-kms", which
+ * belongs to KMS keyrings (since version 0.3.0 of both raw keyrings:
+ * (spec: framework/raw-aes-keyring.md#changelog) (spec: framework/raw-rsa-keyring.md#changelog)).
  */
 export function checkNamespace(value: unknown, param: string): string {
   const ns = checkName(value, param);

@@ -1,6 +1,7 @@
 /**
  * What the KMS keyring types share: the client settings fields, key identifier checks (with
- * keyring-kms's ARN parser, spec: framework/aws-kms/aws-kms-key-arn.md) and the supplier taken
+ * keyring-kms's ARN parser:
+ * (spec: framework/aws-kms/aws-kms-key-arn.md#a-valid-aws-kms-arn)) and the supplier taken
  * from the container's client pool.
  */
 import { parseArn, parseKeyArn } from '@envelope/keyring-kms';

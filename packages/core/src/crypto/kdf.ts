@@ -1,6 +1,7 @@
 /**
- * Data key derivation (spec: framework/transitive-requirements.md, "HKDF Encryption Key" and
- * "HKDF Commit Key"; framework/algorithm-suites.md key derivation settings).
+ * Data key derivation (spec: framework/transitive-requirements.md#hkdf-encryption-key)
+ * (spec: framework/transitive-requirements.md#hkdf-commit-key)
+ * (spec: framework/algorithm-suites.md#algorithm-suites-encryption-key-derivation-settings).
  *
  * HKDF (RFC 5869) written over HMAC so that committing suites extract once and expand twice
  * (the spec's SHOULD), and because every output here is at most one hash block long: the

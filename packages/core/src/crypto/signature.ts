@@ -1,7 +1,7 @@
 /**
- * ECDSA message signatures (spec: framework/transitive-requirements.md#ecdsa,
- * data-format/message-footer.md). The verification key travels in the encryption context as
- * the base64 of the compressed SEC1 point.
+ * ECDSA message signatures (spec: framework/transitive-requirements.md#ecdsa)
+ * (spec: data-format/message-footer.md#footer-structure). The verification key travels in the
+ * encryption context as the base64 of the compressed SEC1 point.
  *
  * Points move between the context and OpenSSL as SubjectPublicKeyInfo DER built around the
  * point: OpenSSL decodes (and validates) compressed points itself, and this avoids a JWK

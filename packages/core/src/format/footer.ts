@@ -1,4 +1,4 @@
-/** The message footer: the ECDSA signature (spec: data-format/message-footer.md). */
+/** The message footer: the ECDSA signature (spec: data-format/message-footer.md#footer-structure). */
 import { createSign, createVerify, type KeyObject, type Sign, type Verify } from 'node:crypto';
 import { authenticationFailed, malformed } from '../errors.js';
 import { footerSize } from './framing.js';

@@ -1,6 +1,7 @@
 /**
  * The message body: framed (regular and final frames) and non-framed
- * (spec: data-format/message-body.md, data-format/message-body-aad.md).
+ * (spec: data-format/message-body.md#framed-data)
+ * (spec: data-format/message-body-aad.md#message-body-aad).
  *
  * Plain synchronous functions over bytes: the buffer API and both stream adapters run on them.
  */
@@ -52,8 +53,8 @@ export class FrameEncrypter {
   }
 
   /**
-   * Writes one frame into `out` at `offset` and returns the offset after it. The IV is the
-   * sequence number, big-endian, left-padded with zeros (spec: client-apis/encrypt.md "Construct a frame").
+   * Writes one frame into `out` at `offset` and returns the offset after it. The IV is the sequence
+   * number, big-endian, left-padded with zeros (spec: client-apis/encrypt.md#construct-a-frame).
    */
   writeFrame(out: Uint8Array, offset: number, seq: number, final: boolean, plaintext: Uint8Array): number {
     const s = this.#suite;

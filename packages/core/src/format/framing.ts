@@ -1,20 +1,21 @@
 /**
- * The body's size arithmetic, in one place (spec: data-format/message-body.md): how many frames a
- * plaintext takes, how long each frame is, how long the body and the footer can be, and how big
- * the next piece of a body is from its first bytes. Encrypt, decrypt and both streams use these.
+ * The body's size arithmetic, in one place (spec: data-format/message-body.md#message-body): how
+ * many frames a plaintext takes, how long each frame is, how long the body and the footer can be,
+ * and how big the next piece of a body is from its first bytes. Encrypt, decrypt and both streams
+ * use these.
  */
 import { authenticationFailed, malformed } from '../errors.js';
 import type { AlgorithmSuite } from '../suites.js';
 
-/** The sequence-number field of a final frame starts with this marker (spec: message-body.md#final-frame). */
+/** The sequence-number field of a final frame starts with this marker (spec: data-format/message-body.md#final-frame). */
 export const FINAL_FRAME_MARKER = 0xffffffff;
-/** Frames per message, and the largest sequence number (spec: message-body.md, "Framed Data"). */
+/** Frames per message, and the largest sequence number (spec: data-format/message-body.md#framed-data). */
 export const MAX_FRAMES = 0xffffffff;
-/** Largest non-framed body (spec: message-body.md, "Encrypted Content Length"). */
+/** Largest non-framed body (spec: data-format/message-body.md#encrypted-content-length). */
 export const MAX_NON_FRAMED_LENGTH = 2 ** 36 - 32;
 /** Largest DER ECDSA signature we write or accept (P-384: at most 104 bytes; leave headroom). */
 export const MAX_SIGNATURE_LENGTH = 0xff;
-/** Largest footer: u16 length and the signature (spec: data-format/message-footer.md). */
+/** Largest footer: u16 length and the signature (spec: data-format/message-footer.md#footer-structure). */
 export const MAX_FOOTER_LENGTH = 2 + MAX_SIGNATURE_LENGTH;
 /** Bytes of a frame's start that tell its size, whatever its kind (final frame: marker, seq, IV, length). */
 export const FRAME_SIZE_PROBE = 8 + 12 + 8;
@@ -36,8 +37,8 @@ export function regularFrameSize(suite: AlgorithmSuite, frameLength: number): nu
 
 /**
  * Frames a plaintext of `length` bytes takes. A plaintext that is an exact multiple of the frame
- * length ends in a full final frame, and an empty one is one empty final frame (spec:
- * message-body.md, "Final Frame": its length SHOULD equal the frame length).
+ * length ends in a full final frame, and an empty one is one empty final frame
+ * (spec: data-format/message-body.md#final-frame): its length SHOULD equal the frame length.
  */
 export function frameCount(length: number, frameLength: number): number {
   return length === 0 ? 1 : Math.ceil(length / frameLength);

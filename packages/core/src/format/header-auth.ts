@@ -1,6 +1,6 @@
 /**
- * Header authentication (spec: client-apis/encrypt.md "Construct the header authentication",
- * client-apis/decrypt.md "Verify the header"): AES-GCM over an empty plaintext with
+ * Header authentication (spec: client-apis/encrypt.md#construct-the-header)
+ * (spec: client-apis/decrypt.md#verify-the-header): AES-GCM over an empty plaintext with
  * AAD = header body || serialized required-context pairs, IV = 0 (v1 stores the IV, v2 does not).
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';

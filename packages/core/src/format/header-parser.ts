@@ -1,5 +1,6 @@
 /**
- * Reading the message header (spec: data-format/message-header.md, versions 1.0 and 2.0), from a
+ * Reading the message header (versions 1.0 and 2.0:
+ * (spec: data-format/message-header.md#header-body)), from a
  * whole buffer or incrementally from a stream.
  *
  * One parser serves both: {@link headerFields} is written as a sequence of steps, each of which
@@ -68,8 +69,9 @@ function* headerFields(r: Reader, b: Bounds, owned = false): Generator<number, P
   yield want(1);
   const version = r.u8('version');
   if (version !== 1 && version !== 2) {
-    // 'A' is how a base64-encoded message starts ("AY", "AX", "Ag"): spec client-apis/decrypt.md
-    // asks implementations to detect it and say so.
+    // 'A' is how a base64-encoded message starts ("AY", "AX", "Ag"): the spec
+    // (spec: client-apis/decrypt.md#encrypted-message-format) asks implementations to detect it and
+    // say so.
     throw notAMessage(
       version === 0x41 ? 'it looks base64-encoded; decode it first' : `its first byte 0x${hex2(version)} is no message format version`,
     );

@@ -1,5 +1,5 @@
 /**
- * The message header (spec: data-format/message-header.md), versions 1.0 and 2.0.
+ * The message header (spec: data-format/message-header.md#message-header), versions 1.0 and 2.0.
  */
 import { EnvelopeError } from '../errors.js';
 import { Writer, utf8 } from '../bytes.js';
@@ -61,7 +61,7 @@ export interface HeaderLimits {
  */
 export const DEFAULT_MAX_HEADER_LENGTH = 1024 * 1024;
 
-/** Serializes a header body (spec: client-apis/encrypt.md, "Construct the header"). */
+/** Serializes a header body (spec: client-apis/encrypt.md#construct-the-header). */
 export function serializeHeaderBody(h: MessageHeader): Uint8Array {
   const w = new Writer(512);
   const ec = serializeEncryptionContext(h.encryptionContext);

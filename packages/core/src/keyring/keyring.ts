@@ -1,4 +1,4 @@
-/** The keyring contract (spec: framework/keyring-interface.md). */
+/** The keyring contract (spec: framework/keyring-interface.md#interface). */
 import type { DecryptionMaterials, EncryptionMaterials } from '../materials/materials.js';
 import type { EncryptedDataKey } from '../materials/encrypted-data-key.js';
 

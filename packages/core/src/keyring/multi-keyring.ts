@@ -1,4 +1,4 @@
-/** MultiKeyring (spec: framework/multi-keyring.md): a generator plus child keyrings. */
+/** MultiKeyring (spec: framework/multi-keyring.md#multi-keyring): a generator plus child keyrings. */
 import { EnvelopeError, describeFailures, invalidArgument, rethrowIfAborted, throwIfAborted, type KeyFailure } from '../errors.js';
 import type { DecryptionMaterials, EncryptionMaterials } from '../materials/materials.js';
 import type { EncryptedDataKey } from '../materials/encrypted-data-key.js';

@@ -1,4 +1,4 @@
-/** The default materials manager (spec: framework/default-cmm.md). */
+/** The default materials manager (spec: framework/default-cmm.md#default-cryptographic-materials-manager). */
 import { EnvelopeError, invalidArgument } from '../errors.js';
 import { assertDecryptAllowed, assertEncryptAllowed } from '../commitment-policy.js';
 import { PUBLIC_KEY_CONTEXT_KEY, RESERVED_PREFIX, withPair, type EncryptionContext } from '../encryption-context.js';

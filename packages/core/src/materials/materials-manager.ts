@@ -1,4 +1,4 @@
-/** The materials manager (CMM) contract (spec: framework/cmm-interface.md). */
+/** The materials manager (CMM) contract (spec: framework/cmm-interface.md#cryptographic-materials-manager-interface). */
 import type { AlgorithmSuite } from '../suites.js';
 import type { CommitmentPolicy } from '../commitment-policy.js';
 import type { EncryptionContext } from '../encryption-context.js';

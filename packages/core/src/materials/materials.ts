@@ -1,7 +1,7 @@
 /**
- * Cryptographic materials (spec: framework/structures.md, "Encryption Materials" and
- * "Decryption Materials"). Materials own the plaintext data key: it is set once, copied in,
- * handed out only as copies, and zeroized when the operation ends.
+ * Cryptographic materials (spec: framework/structures.md#encryption-materials)
+ * (spec: framework/structures.md#decryption-materials). Materials own the plaintext data key: it is
+ * set once, copied in, handed out only as copies, and zeroized when the operation ends.
  */
 import type { KeyObject } from 'node:crypto';
 import { EnvelopeError } from '../errors.js';

@@ -1,7 +1,8 @@
 /**
  * The required-encryption-context materials manager
- * (spec: framework/required-encryption-context-cmm.md): the named context keys are
- * authenticated but not stored in the message; decrypt must be given them back.
+ * (spec: framework/required-encryption-context-cmm.md#required-encryption-context-cryptographic-materials-manager):
+ * the named context keys are authenticated but not stored in the message; decrypt must be given
+ * them back.
  */
 import { EnvelopeError, invalidArgument } from '../errors.js';
 import { DefaultMaterialsManager } from './default-materials-manager.js';

@@ -1,6 +1,7 @@
 /**
  * One message being read: materials, commitment and header checks, the frame decrypter and the
- * signature verifier. Shared by the buffer API and the stream adapters (spec: client-apis/decrypt.md).
+ * signature verifier. Shared by the buffer API and the stream adapters
+ * (spec: client-apis/decrypt.md#decrypt).
  *
  * The mirror of {@link EncryptSession}: where encrypt writes a frame and signs it in one call,
  * decrypt reads a frame and feeds it to the signature in one call; callers never touch the

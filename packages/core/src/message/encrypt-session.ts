@@ -1,6 +1,6 @@
 /**
  * One message being written: materials, derived key, header, frame encrypter and signer.
- * Shared by the buffer API and the stream adapters (spec: client-apis/encrypt.md).
+ * Shared by the buffer API and the stream adapters (spec: client-apis/encrypt.md#encrypt).
  */
 import { randomBytes, type KeyObject, type Sign } from 'node:crypto';
 import { EnvelopeError, limitExceeded } from '../errors.js';
