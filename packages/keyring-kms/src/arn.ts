@@ -1,6 +1,7 @@
 /**
- * KMS key ARNs and identifiers (spec: framework/aws-kms/aws-kms-key-arn.md) and multi-region
- * key matching (aws-kms-mrk-match-for-decrypt.md).
+ * KMS key ARNs and identifiers (spec: framework/aws-kms/aws-kms-key-arn.md#aws-kms-key-arn) and
+ * multi-region key matching
+ * (spec: framework/aws-kms/aws-kms-mrk-match-for-decrypt.md#implementation).
  */
 
 /** The parts of a valid AWS KMS ARN. */
@@ -23,9 +24,9 @@ export interface KeyArn {
  * Parses `arn:<partition>:kms:<region>:<account>:<key|alias>/<id>`; undefined if it is not a
  * valid AWS KMS ARN.
  *
- * aws-kms-key-arn.md "A valid AWS KMS ARN": exactly 5 `:` delimit 6 parts; `arn`; non-empty
- * partition; service `kms`; non-empty region and account; the resource splits at the first
- * `/` (further `/` belong to the id) into type `alias` or `key` and a non-empty id.
+ * (spec: framework/aws-kms/aws-kms-key-arn.md#a-valid-aws-kms-arn): exactly 5 `:` delimit 6 parts;
+ * `arn`; non-empty partition; service `kms`; non-empty region and account; the resource splits at
+ * the first `/` (further `/` belong to the id) into type `alias` or `key` and a non-empty id.
  *
  * @example
  * ```ts
@@ -44,7 +45,8 @@ export function parseArn(arn: string): KeyArn | undefined {
   const resourceType = resource.slice(0, slash);
   const resourceId = resource.slice(slash + 1);
   if ((resourceType !== 'key' && resourceType !== 'alias') || !resourceId) return undefined;
-  // aws-kms-key-arn.md "Identifying an AWS KMS multi-Region ARN": aliases are never MRKs.
+  // (spec: framework/aws-kms/aws-kms-key-arn.md#identifying-an-an-aws-kms-multi-region-arn):
+  // aliases are never MRKs.
   const multiRegion = resourceType === 'key' && resourceId.startsWith('mrk-');
   return { arn, partition, service, region, account, resourceType, resourceId, multiRegion };
 }
@@ -56,8 +58,8 @@ export function parseKeyArn(arn: string): KeyArn | undefined {
 }
 
 /**
- * aws-kms-key-arn.md "A valid AWS KMS identifier": a valid ARN, an alias (`alias/…`), or a bare
- * key id. Anything that starts with `arn:` must be a valid ARN.
+ * (spec: framework/aws-kms/aws-kms-key-arn.md#a-valid-aws-kms-identifier): a valid ARN, an alias
+ * (`alias/…`), or a bare key id. Anything that starts with `arn:` must be a valid ARN.
  */
 export function isKeyIdentifier(id: string): boolean {
   if (typeof id !== 'string' || id === '' || /\s/.test(id)) return false;
@@ -66,7 +68,7 @@ export function isKeyIdentifier(id: string): boolean {
   return !id.includes(':') && !id.includes('/');
 }
 
-/** aws-kms-key-arn.md "Identifying an AWS KMS multi-Region identifier". */
+/** (spec: framework/aws-kms/aws-kms-key-arn.md#identifying-an-an-aws-kms-multi-region-identifier) */
 export function isMultiRegionIdentifier(id: string): boolean {
   if (id.startsWith('arn:')) return parseArn(id)?.multiRegion ?? false;
   if (id.startsWith('alias/')) return false;
@@ -79,8 +81,8 @@ export function regionOf(keyId: string): string | undefined {
 }
 
 /**
- * aws-kms-mrk-match-for-decrypt.md: identical identifiers match; otherwise both must be
- * multi-region key ARNs equal in every part but the region.
+ * (spec: framework/aws-kms/aws-kms-mrk-match-for-decrypt.md#implementation): identical identifiers
+ * match; otherwise both must be multi-region key ARNs equal in every part but the region.
  *
  * @example
  * ```ts

@@ -78,7 +78,7 @@ function grantTokens(o: KmsCallOptions): string[] | undefined {
   return o.grantTokens?.length ? [...o.grantTokens] : undefined;
 }
 
-/** aws-kms-keyring.md: the response KeyId must be a valid key ARN; it becomes the provider info. */
+/** (spec: framework/aws-kms/aws-kms-keyring.md#onencrypt): the response KeyId must be a valid key ARN; it becomes the provider info. */
 function edkFrom(
   o: KmsCallOptions,
   asked: string,
@@ -125,7 +125,8 @@ export async function generateDataKey(
   );
   const plaintext = takePlaintext(r.Plaintext);
   try {
-    // aws-kms-keyring.md OnEncrypt: the Plaintext length must match the suite's key length.
+    // (spec: framework/aws-kms/aws-kms-keyring.md#onencrypt): the Plaintext length must match the
+    // suite's key length.
     if (!plaintext || plaintext.byteLength !== o.numberOfBytes) {
       throw failure(
         o.keyId,
@@ -185,7 +186,8 @@ export async function decryptDataKey(
     ),
   );
   const plaintext = takePlaintext(r.Plaintext);
-  // aws-kms-mrk-keyring.md OnDecrypt: the response KeyId must equal the configured key.
+  // (spec: framework/aws-kms/aws-kms-mrk-keyring.md#ondecrypt): the response KeyId must equal the
+  // configured key.
   if (r.KeyId !== o.keyArn) {
     plaintext?.fill(0);
     throw failure(o.keyArn, region, 'KeyIdMismatch', `KMS Decrypt answered for ${String(r.KeyId)}, not the requested ${o.keyArn}`);

@@ -1,8 +1,10 @@
 /**
- * KmsDiscoveryKeyring (spec: framework/aws-kms/aws-kms-discovery-keyring.md and
- * aws-kms-mrk-discovery-keyring.md): decrypt-only; tries whatever key an EDK names, within a
- * discovery filter (partition and accounts) and a region list. A multi-region key named in
- * another region is decrypted by its replica in the first configured region.
+ * KmsDiscoveryKeyring
+ * (spec: framework/aws-kms/aws-kms-discovery-keyring.md#aws-kms-discovery-keyring)
+ * (spec: framework/aws-kms/aws-kms-mrk-discovery-keyring.md#aws-kms-mrk-discovery-keyring):
+ * decrypt-only; tries whatever key an EDK names, within a discovery filter (partition and accounts)
+ * and a region list. A multi-region key named in another region is decrypted by its replica in the
+ * first configured region.
  */
 import {
   EnvelopeError,
@@ -162,7 +164,8 @@ export class KmsDiscoveryKeyring implements Keyring {
   /** Where (and as which ARN) to call Decrypt for a key, or undefined when not ours to try. */
   #target(arn: NonNullable<ReturnType<typeof edkArn>>): { region: string; keyArn: string } | undefined {
     if (!this.regions || this.regions.includes(arn.region)) return { region: arn.region, keyArn: arn.arn };
-    // aws-kms-mrk-discovery-keyring.md: an MRK is decrypted by the replica in the client's region.
+    // (spec: framework/aws-kms/aws-kms-mrk-discovery-keyring.md#ondecrypt): an MRK is decrypted by
+    // the replica in the client's region.
     if (arn.multiRegion) return { region: this.regions[0]!, keyArn: withRegion(arn, this.regions[0]!) };
     return undefined;
   }

@@ -1,8 +1,9 @@
 /**
- * KmsKeyring (spec: framework/aws-kms/aws-kms-keyring.md and aws-kms-mrk-keyring.md): a
- * generator key (GenerateDataKey) plus further keys (Encrypt of the same data key). Decrypt
- * tries only the EDKs whose ARN matches a configured key ARN — for multi-region keys the same
- * `mrk-` key in any region, called in the configured key's region with the configured ARN.
+ * KmsKeyring (spec: framework/aws-kms/aws-kms-keyring.md#aws-kms-keyring)
+ * (spec: framework/aws-kms/aws-kms-mrk-keyring.md#aws-kms-mrk-keyring): a generator key
+ * (GenerateDataKey) plus further keys (Encrypt of the same data key). Decrypt tries only the EDKs
+ * whose ARN matches a configured key ARN — for multi-region keys the same `mrk-` key in any region,
+ * called in the configured key's region with the configured ARN.
  */
 import {
   EnvelopeError,
@@ -93,7 +94,8 @@ export class KmsKeyring implements Keyring {
     ];
     for (const [param, k] of named) {
       if (k === undefined && param === 'generatorKeyId') continue;
-      // aws-kms-keyring.md Initialization: the identifier must be a valid AWS KMS identifier.
+      // (spec: framework/aws-kms/aws-kms-keyring.md#initialization): the identifier must be a valid
+      // AWS KMS identifier.
       if (typeof k !== 'string' || !isKeyIdentifier(k))
         throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: expected a key ARN, alias ARN, alias/name or key id`);
       if (!parseArn(k) && !o.defaultRegion)
@@ -142,7 +144,8 @@ export class KmsKeyring implements Keyring {
         r = await generateDataKey({ ...this.#common(ec, g, signal), keyId: g, numberOfBytes: materials.suite.keyLength });
       } catch (e) {
         if (e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED') throw e;
-        // aws-kms-keyring.md: a failed GenerateDataKey fails OnEncrypt and leaves the materials alone.
+        // (spec: framework/aws-kms/aws-kms-keyring.md#onencrypt): a failed GenerateDataKey fails
+        // OnEncrypt and leaves the materials alone.
         throw failedAcross('ENVELOPE_KEYRING_FAILURE', 'KMS keyring could not wrap the data key', failuresFrom(g, this.#region(g), e), e);
       }
       try {
@@ -194,8 +197,9 @@ export class KmsKeyring implements Keyring {
       ours = true;
       const arn = edkArn(e);
       if (!arn) {
-        // aws-kms-mrk-keyring.md: provider info must be a key ARN "or OnDecrypt MUST fail"; we
-        // record the failure and still try the other EDKs (a message another EDK opens is fine).
+        // (spec: framework/aws-kms/aws-kms-mrk-keyring.md#ondecrypt): provider info must be a key
+        // ARN "or OnDecrypt MUST fail"; we record the failure and still try the other EDKs (a
+        // message another EDK opens is fine).
         causes.push({ key: safeText(e.providerInfo), reason: 'InvalidArn' });
         continue;
       }

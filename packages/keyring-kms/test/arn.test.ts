@@ -1,4 +1,4 @@
-/** ARN parsing, identifiers and MRK matching (aws-kms-key-arn.md, aws-kms-mrk-match-for-decrypt.md). */
+/** ARN parsing, identifiers and MRK matching (spec: framework/aws-kms/aws-kms-key-arn.md#aws-kms-key-arn) (spec: framework/aws-kms/aws-kms-mrk-match-for-decrypt.md#implementation). */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isKeyIdentifier, isMultiRegionIdentifier, mrkMatch, parseArn, parseKeyArn, regionOf, withRegion } from '../src/index.js';

@@ -3,10 +3,11 @@
  *
  * - v1–v4 decrypt manifests list master keys (features/0005-awses-master-key.md): `raw` (AES or
  *   RSA) and `aws-kms`. Several master keys mean a multi-keyring of all of them.
- * - v5 manifests use the MPL key descriptions (spec framework/test-vectors/key-description.md):
- *   also `multi-keyring` (`generator`, `childKeyrings`), `required-encryption-context-cmm`
- *   (`underlying`, `requiredEncryptionContextKeys`), a JSON array (= a multi-keyring whose first
- *   element is the generator), and KMS, hierarchy, ECDH and static-material types.
+ * - v5 manifests use the MPL key descriptions
+ * (spec: framework/test-vectors/key-description.md#reference-level-explanation): also
+ * `multi-keyring` (`generator`, `childKeyrings`), `required-encryption-context-cmm` (`underlying`,
+ * `requiredEncryptionContextKeys`), a JSON array (= a multi-keyring whose first element is the
+ * generator), and KMS, hierarchy, ECDH and static-material types.
  *
  * Types that cannot run here become `unsupported` with the reason, so their tests are counted as
  * skipped rather than dropped. A raw key that is missing from the keys manifest, of the wrong kind,
@@ -102,7 +103,8 @@ function raw(o: JsonObject, at: string, ctx: Ctx): KeyDescription {
 /** Parses one key description (or master key) at JSON path `at`. */
 export function parseKeyDescription(d: unknown, at: string, ctx: Ctx): KeyDescription {
   if (Array.isArray(d)) {
-    // key-description.md: an array is a multi-keyring; the first element is the generator.
+    // (spec: framework/test-vectors/key-description.md#reference-level-explanation): an array is a
+    // multi-keyring; the first element is the generator.
     if (d.length === 0) throw manifestError(ctx.file, at, 'expected at least one key description');
     const [first, ...rest] = d;
     return {

@@ -1,7 +1,7 @@
 /**
- * Keys manifests, versions 1–3 (test-vector framework features/0002-keys.md; spec
- * framework/test-vectors/keys-manifest.md). Version 1 stores `material` as a list of lines joined
- * by `line-separator` and may omit `key-id`; versions 2–3 store one string.
+ * Keys manifests, versions 1–3 (test-vector framework features/0002-keys.md;
+ * (spec: framework/test-vectors/keys-manifest.md#keys-manifest)). Version 1 stores `material` as a
+ * list of lines joined by `line-separator` and may omit `key-id`; versions 2–3 store one string.
  *
  * Only the manifest's header and the shape of `keys` are checked when it loads. Each key is parsed
  * when a test first references it: the Material Providers Library's manifests (4.x) list key types

@@ -123,7 +123,7 @@ export class BatchReader {
   }
 }
 
-/** The frame at `offset` starts with the final-frame marker (spec: message-body.md#final-frame). */
+/** The frame at `offset` starts with the final-frame marker (spec: data-format/message-body.md#final-frame). */
 function isFinalFrame(b: Uint8Array, offset: number): boolean {
   return b[offset] === 0xff && b[offset + 1] === 0xff && b[offset + 2] === 0xff && b[offset + 3] === 0xff;
 }

@@ -1,8 +1,8 @@
 /**
- * A pool of worker threads that seal and open batches of frames. Frames are independent under
- * one derived key (the IV is the sequence number: spec client-apis/encrypt.md, "Construct a
- * frame"), so batches can run on other cores while the main thread reads, writes and, for signed
- * suites, hashes in order.
+ * A pool of worker threads that seal and open batches of frames. Frames are independent under one
+ * derived key (the IV is the sequence number: (spec: client-apis/encrypt.md#construct-a-frame)), so
+ * batches can run on other cores while the main thread reads, writes and, for signed suites, hashes
+ * in order.
  *
  * Workers start on first use and are unreferenced while idle, so an idle pool never keeps a
  * process alive; {@link FramePool.close} ends them: every batch still out fails, each worker
