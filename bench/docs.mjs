@@ -140,8 +140,30 @@ export function targets(r) {
     '≥ 50×, O(header) memory',
     okw ? rw.memSpeedup >= 50 && rw.memRewrapRssGrowthMiB < 16 : undefined,
   );
+  drTargets(r, add);
   processTargets(r, add);
   return out;
+}
+
+/** Issue 18: the DR report's header rate and the fail-fast batches. */
+function drTargets(r, add) {
+  const dr = byId(r, 'dr-report');
+  add(
+    'dr-report over 100,000 message files, headers only (whole process)',
+    dr && `${f0(dr.headersPerSecond)} headers/s over ${dr.files} files; I/O floor ${f0(dr.floorPerSecond)}/s → ${ratio(dr.vsFloor)}`,
+    '≥ 20,000 headers/s',
+    dr ? dr.files >= 100_000 && dr.headersPerSecond >= 20_000 : undefined,
+  );
+  const ff = byId(r, 'fail-fast');
+  const okf = ff && !ff.unavailable;
+  const batches = okf ? Object.values(ff.batches) : [];
+  add(
+    'fail fast: 120-file batches, only target region blackholed (rewrap, encrypt -r, decrypt -r, dr-report --verify)',
+    okf &&
+      `${batches.map((b) => `${b.seconds.toFixed(1)} s`).join(', ')}; ${batches.map((b) => b.deadRegionRequests).join(', ')} requests to the dead region; inputs ${batches.every((b) => b.unchanged) ? 'unchanged' : 'CHANGED'}`,
+    '≤ 20 s each, a summary by cause, nothing changed',
+    okf ? batches.every((b) => b.seconds <= 20 && b.failureLines <= 3 && b.unchanged) : undefined,
+  );
 }
 
 /** Issue 16 (and issue 14's 1 GiB figures): the CLI as whole processes. */

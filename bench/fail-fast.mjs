@@ -8,6 +8,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // whether any file changed. Beside it, the cost without a shared health registry: the same
 // rewrap of 2 files, one process per file (each meets the dead region afresh), × 120.
 //   node bench/fail-fast.mjs [--files 120]
+/* global fetch */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
