@@ -2,8 +2,7 @@
 import { KmsDiscoveryKeyring } from '@envelope/keyring-kms';
 import { defineKeyringProvider } from '../provider.js';
 import { s } from '../schema.js';
-import { CLOCK, HEALTH_REGISTRY, KMS_CLIENTS, REGION_PACER } from '../services.js';
-import { callOptions, clientFields, clientSecretFields, region, supplierFor } from './kms-client-settings.js';
+import { clientFields, clientSecretFields, kmsKeyringOptions, kmsKeyringServices, region } from './kms-client-settings.js';
 
 export const awsKmsDiscoveryProvider = defineKeyringProvider({
   type: 'aws-kms-discovery',
@@ -21,19 +20,13 @@ export const awsKmsDiscoveryProvider = defineKeyringProvider({
       .optional(),
     ...clientFields,
   }),
-  inject: { kms: KMS_CLIENTS, clock: CLOCK, pacer: REGION_PACER, health: HEALTH_REGISTRY },
+  inject: kmsKeyringServices,
   secretFields: clientSecretFields,
-  create(c, { kms, clock, pacer, health }) {
+  create(c, services) {
     return new KmsDiscoveryKeyring({
-      clientSupplier: supplierFor(kms, c),
-      clock,
-      pacer,
-      // The container's breakers: a batch stops calling a dead region after a few failures.
-      health,
+      ...kmsKeyringOptions(c, services),
       regions: c.regions,
       ...(c.filter ? { discoveryFilter: c.filter } : {}),
-      grantTokens: c.grantTokens,
-      ...callOptions(c),
     });
   },
   describe: (c) => ({

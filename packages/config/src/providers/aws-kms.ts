@@ -2,8 +2,7 @@
 import { KmsKeyring } from '@envelope/keyring-kms';
 import { defineKeyringProvider } from '../provider.js';
 import { s } from '../schema.js';
-import { CLOCK, HEALTH_REGISTRY, KMS_CLIENTS, REGION_PACER } from '../services.js';
-import { callOptions, clientFields, clientSecretFields, keyIdOrAliasArn, supplierFor } from './kms-client-settings.js';
+import { clientFields, clientSecretFields, keyIdOrAliasArn, kmsKeyringOptions, kmsKeyringServices } from './kms-client-settings.js';
 
 export const awsKmsProvider = defineKeyringProvider({
   type: 'aws-kms',
@@ -13,20 +12,10 @@ export const awsKmsProvider = defineKeyringProvider({
     additionalKeyIds: s.array(keyIdOrAliasArn).optional(),
     ...clientFields,
   }),
-  inject: { kms: KMS_CLIENTS, clock: CLOCK, pacer: REGION_PACER, health: HEALTH_REGISTRY },
+  inject: kmsKeyringServices,
   secretFields: clientSecretFields,
-  create(c, { kms, clock, pacer, health }) {
-    return new KmsKeyring({
-      clientSupplier: supplierFor(kms, c),
-      clock,
-      pacer,
-      // The container's breakers: a batch stops calling a dead region after a few failures.
-      health,
-      generatorKeyId: c.keyId,
-      keyIds: c.additionalKeyIds ?? [],
-      grantTokens: c.grantTokens,
-      ...callOptions(c),
-    });
+  create(c, services) {
+    return new KmsKeyring({ ...kmsKeyringOptions(c, services), generatorKeyId: c.keyId, keyIds: c.additionalKeyIds ?? [] });
   },
   describe: (c) => ({
     label: c.keyId,

@@ -4,9 +4,10 @@
  * (spec: framework/aws-kms/aws-kms-key-arn.md#a-valid-aws-kms-arn)) and the supplier taken
  * from the container's client pool.
  */
-import { parseArn, parseKeyArn } from '@envelope/keyring-kms';
+import { parseArn, parseKeyArn, type Clock, type HealthRegistry, type RegionPacer } from '@envelope/keyring-kms';
 import type { KmsClientPool } from '../client-pool.js';
 import { s, type Infer } from '../schema.js';
+import { CLOCK, HEALTH_REGISTRY, KMS_CLIENTS, REGION_PACER } from '../services.js';
 
 /** A key or alias ARN (`aws-kms` accepts an alias for encrypt). */
 export const keyIdOrAliasArn = s.string().refine((v) => parseArn(v) !== undefined, 'expected a key or alias ARN');
@@ -50,5 +51,27 @@ export function callOptions(c: ClientSettings): { callTimeoutMs?: number; maxRet
   return {
     ...(c.callTimeoutMs ? { callTimeoutMs: c.callTimeoutMs } : {}),
     ...(c.maxRetries !== undefined ? { maxRetries: c.maxRetries } : {}),
+  };
+}
+
+/** The services a KMS keyring type injects: the client pool and the per-region machinery. */
+export const kmsKeyringServices = { kms: KMS_CLIENTS, clock: CLOCK, pacer: REGION_PACER, health: HEALTH_REGISTRY };
+
+/**
+ * The options every KMS keyring type (`aws-kms`, `aws-kms-discovery`) takes from its settings and
+ * the container: clients from the pool, and the container's clock, pacer and health registry, so
+ * that a batch shares one breaker per region and stops calling a dead region after a few failures.
+ */
+export function kmsKeyringOptions(
+  c: ClientSettings,
+  services: { kms: KmsClientPool; clock: Clock; pacer: RegionPacer; health: HealthRegistry },
+) {
+  return {
+    clientSupplier: supplierFor(services.kms, c),
+    clock: services.clock,
+    pacer: services.pacer,
+    health: services.health,
+    grantTokens: c.grantTokens,
+    ...callOptions(c),
   };
 }
