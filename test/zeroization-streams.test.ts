@@ -8,7 +8,7 @@ import { captured, captures, cap, describeLive, expectAllWiped, turns } from './
 import { describe, expect, it } from 'vitest';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { decryptStream, decryptWebStream, encryptStream, encryptWebStream } from '@envelope/core';
+import { decryptStream, decryptWebStream, encryptStream, encryptWebStream, type Keyring } from '@envelope/core';
 import { aes, big, chunks, collectWeb, held, quietEncrypt, sink, throughNode, webSource } from './zeroization/fixtures.js';
 
 describe('Node streams', () => {
@@ -87,30 +87,23 @@ describe('Node streams', () => {
 
   it('destroyed while the keyring is still working: the key it delivers late is wiped', async () => {
     const ct = await quietEncrypt(big, { keyring: aes, suite: 0x0478 });
-    const late = held(aes);
-    const d = decryptStream({ keyring: late.keyring });
-    const done = pipeline(Readable.from([ct]), d, sink());
-    await late.entered;
-    d.destroy(new Error('gone'));
-    await expect(done).rejects.toThrow(/gone/);
-    late.release();
-    await late.finished;
-    await captures('derived-key');
-    await turns(2);
-    expectAllWiped({ 'materials-own': 1, 'derived-key': 1 });
-
-    cap.log.length = 0;
-    const late2 = held(aes);
-    const e = encryptStream({ keyring: late2.keyring });
-    const done2 = pipeline(Readable.from([big]), e, sink());
-    await late2.entered;
-    e.destroy(new Error('gone'));
-    await expect(done2).rejects.toThrow(/gone/);
-    late2.release();
-    await late2.finished;
-    await captures('derived-key');
-    await turns(2);
-    expectAllWiped({ 'materials-own': 1, 'derived-key': 1 });
+    for (const [make, input] of [
+      [(keyring: Keyring) => decryptStream({ keyring }), ct],
+      [(keyring: Keyring) => encryptStream({ keyring }), big],
+    ] as const) {
+      cap.log.length = 0;
+      const late = held(aes);
+      const t = make(late.keyring);
+      const done = pipeline(Readable.from([input]), t, sink());
+      await late.entered;
+      t.destroy(new Error('gone'));
+      await expect(done).rejects.toThrow(/gone/);
+      late.release();
+      await late.finished;
+      await captures('derived-key');
+      await turns(2);
+      expectAllWiped({ 'materials-own': 1, 'derived-key': 1 });
+    }
   });
 });
 
