@@ -17,8 +17,7 @@ import {
   type TableDescription,
   type TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { invalidArgument } from '@envelope/core';
+import { checkSdkClientSettings, sdkClientConfig, type SdkClientSettings } from '@envelope/keyring-kms';
 
 export type { AttributeValue, TableDescription };
 /** A DynamoDB item: attribute name → typed value. */
@@ -48,15 +47,8 @@ export function fromDynamoDbSdkClient(client: DynamoDBClient): DynamoDbClient {
   };
 }
 
-export interface DynamoDbClientSupplierOptions {
-  /** One endpoint for every region (moto_server, DynamoDB Local). Default: AWS. */
-  endpoint?: string | undefined;
-  /** Static credentials (copied). Default: the SDK's chain (environment variables first). */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined } | undefined;
-  /** HTTP request timeout; throws `TimeoutError` (default 2000 ms). */
-  requestTimeoutMs?: number | undefined;
-  /** TCP connect timeout (default 1000 ms). */
-  connectionTimeoutMs?: number | undefined;
+/** keyring-kms's {@link SdkClientSettings} (endpoint, e.g. moto_server's; credentials; timeouts), and: */
+export interface DynamoDbClientSupplierOptions extends SdkClientSettings {
   /** Further SDK client settings (override the above). */
   clientConfig?: Partial<DynamoDBClientConfig> | undefined;
 }
@@ -72,30 +64,12 @@ export interface DynamoDbClientSupplierOptions {
  * ```
  */
 export function dynamoDbClientSupplier(o: DynamoDbClientSupplierOptions = {}): DynamoDbClientSupplier {
-  for (const p of ['requestTimeoutMs', 'connectionTimeoutMs'] as const) {
-    const v = o[p];
-    if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw invalidArgument(p, 'expected a positive number');
-  }
-  if (o.endpoint !== undefined && !URL.canParse(o.endpoint)) throw invalidArgument('endpoint', 'expected a URL');
+  checkSdkClientSettings(o);
   const cache = new Map<string, DynamoDbClient>();
   return (region) => {
-    if (typeof region !== 'string' || region === '') throw invalidArgument('region', 'expected a region name');
-    let c = cache.get(region);
+    let c = typeof region === 'string' ? cache.get(region) : undefined;
     if (!c) {
-      c = fromDynamoDbSdkClient(
-        new DynamoDBClient({
-          region,
-          maxAttempts: 1,
-          ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-          ...(o.credentials ? { credentials: { ...o.credentials } } : {}),
-          requestHandler: new NodeHttpHandler({
-            requestTimeout: o.requestTimeoutMs ?? 2000,
-            connectionTimeout: o.connectionTimeoutMs ?? 1000,
-            throwOnRequestTimeout: true,
-          }),
-          ...o.clientConfig,
-        }),
-      );
+      c = fromDynamoDbSdkClient(new DynamoDBClient({ ...sdkClientConfig(region, o), ...o.clientConfig }));
       cache.set(region, c);
     }
     return c;

@@ -17,6 +17,8 @@ export { KmsDiscoveryKeyring } from './kms-discovery-keyring.js';
 export type { KmsDiscoveryKeyringOptions, DiscoveryFilter } from './kms-discovery-keyring.js';
 export { kmsClientSupplier, fromSdkClient } from './kms-client.js';
 export { credentialsFromEnv } from './env-credentials.js';
+export { checkSdkClientSettings, sdkClientConfig } from './sdk-client-settings.js';
+export type { SdkClientSettings } from './sdk-client-settings.js';
 export type { StaticCredentials } from './env-credentials.js';
 export type {
   KmsClient,

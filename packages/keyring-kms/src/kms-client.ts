@@ -13,8 +13,7 @@ import {
   ReEncryptCommand,
   type KMSClientConfig,
 } from '@aws-sdk/client-kms';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { EnvelopeError } from '@envelope/core';
+import { checkSdkClientSettings, sdkClientConfig, type SdkClientSettings } from './sdk-client-settings.js';
 
 /** GenerateDataKey request (the fields the keyrings use). */
 export interface GenerateDataKeyInput {
@@ -97,15 +96,8 @@ export function fromSdkClient(client: KMSClient): KmsClient {
   };
 }
 
-export interface KmsClientSupplierOptions {
-  /** One endpoint for every region (kms-local), e.g. `http://127.0.0.1:4566`. Default: AWS. */
-  endpoint?: string;
-  /** Static credentials (copied). Default: the SDK's chain (environment variables first). */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined };
-  /** HTTP request timeout; throws `TimeoutError` (default 2000 ms). */
-  requestTimeoutMs?: number;
-  /** TCP connect timeout (default 1000 ms). */
-  connectionTimeoutMs?: number;
+/** {@link SdkClientSettings} (endpoint, credentials, timeouts), and: */
+export interface KmsClientSupplierOptions extends SdkClientSettings {
   /** SDK attempts per call. Default 1: the keyrings retry themselves, within a budget. */
   maxAttempts?: number;
   /** Further SDK client settings (override the above). */
@@ -137,37 +129,18 @@ export type CachingKmsClientSupplier = KmsClientSupplier & {
  * ```
  */
 export function kmsClientSupplier(o: KmsClientSupplierOptions = {}): CachingKmsClientSupplier {
-  for (const p of ['requestTimeoutMs', 'connectionTimeoutMs', 'maxAttempts', 'maxClients'] as const) {
-    const v = o[p];
-    if (v !== undefined && (!Number.isFinite(v) || v <= 0))
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${p}: expected a positive number`);
-  }
-  if (o.endpoint !== undefined && !URL.canParse(o.endpoint))
-    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'endpoint: expected a URL');
+  checkSdkClientSettings(o, ['maxAttempts', 'maxClients']);
   const maxClients = o.maxClients ?? 32;
   // A Map iterates in insertion order: re-inserting on use makes the first entry the least recent.
   const cache = new Map<string, Entry>();
   const supplier = (region: string): KmsClient => {
-    if (typeof region !== 'string' || region === '') throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'region: expected a region name');
-    const hit = cache.get(region);
+    const hit = typeof region === 'string' ? cache.get(region) : undefined;
     if (hit) {
       cache.delete(region);
       cache.set(region, hit);
       return hit.client;
     }
-    const sdk = new KMSClient({
-      region,
-      maxAttempts: o.maxAttempts ?? 1,
-      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-      // A copy: the SDK annotates the credentials object it is given (and theirs may be frozen).
-      ...(o.credentials ? { credentials: { ...o.credentials } } : {}),
-      requestHandler: new NodeHttpHandler({
-        requestTimeout: o.requestTimeoutMs ?? 2000,
-        connectionTimeout: o.connectionTimeoutMs ?? 1000,
-        throwOnRequestTimeout: true,
-      }),
-      ...o.clientConfig,
-    });
+    const sdk = new KMSClient({ ...sdkClientConfig(region, o, o.maxAttempts ?? 1), ...o.clientConfig });
     const entry = new Entry(sdk);
     cache.set(region, entry);
     while (cache.size > maxClients) {
