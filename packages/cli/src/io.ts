@@ -56,6 +56,14 @@ const ERRNO_WORDS: Record<string, string> = {
   ENAMETOOLONG: 'file name too long',
 };
 
+function oneLine(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
+}
+
 /** The code and message an error is reported with. Never a stack; never input that may hold a key. */
 export function describeError(e: unknown): { code: string; message: string } {
   const err = e as (Error & { code?: unknown; path?: unknown; syscall?: unknown }) | undefined;
@@ -65,7 +73,8 @@ export function describeError(e: unknown): { code: string; message: string } {
   if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
     return { code: 'ENVELOPE_BROKEN_PIPE', message: 'the output was closed before everything was written (broken pipe)' };
   }
-  if (code?.startsWith('ERR_PARSE_ARGS')) return { code: 'ENVELOPE_USAGE', message };
+  // node:util's parseArgs explains some errors over several lines: one line here.
+  if (code?.startsWith('ERR_PARSE_ARGS')) return { code: 'ENVELOPE_USAGE', message: oneLine(message) };
   if (code && ERRNO_WORDS[code]) {
     const where = typeof err?.path === 'string' ? `${err.path}: ` : '';
     return { code: 'ENVELOPE_IO', message: `${where}${ERRNO_WORDS[code]} (${code})` };

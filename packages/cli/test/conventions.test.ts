@@ -65,6 +65,11 @@ describe('conventions', () => {
       [['encrypt', '--keyring', k, '--in', path.join(dir, 'nope')], /ENVELOPE_IO: --in .*nope: no such file/],
       [['demo', '--size', 'abc'], /ENVELOPE_USAGE: --size expects an integer/],
       [['encrypt', '--frobnicate'], /ENVELOPE_USAGE: Unknown option '--frobnicate'/],
+      // parseArgs explains this one over three lines: one line here.
+      [
+        ['encrypt', '--keyring', k, '--frame-length', '-1'],
+        /ENVELOPE_USAGE: Option '--frame-length' argument is ambiguous\. Did you forget/,
+      ],
       [['encrypt'], /ENVELOPE_USAGE: --keyring is required/],
       [['encrypt', '--keyring', k, 'stray'], /ENVELOPE_USAGE: unexpected argument "stray"/],
       [['encrypt', '--keyring', k, '--release-unverified'], /ENVELOPE_USAGE: --release-unverified is not an option of encrypt/],
