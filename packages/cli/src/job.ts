@@ -337,12 +337,13 @@ function explainDecryptFailure(
     }
     const extra = Object.keys(given).filter((k) => !Object.prototype.hasOwnProperty.call(stored, k));
     if (extra.length === 0) return e;
+    const storedCount = Object.keys(stored).filter((k) => k !== 'aws-crypto-public-key').length;
     return new CliError(
       'ENVELOPE_ENCRYPTION_CONTEXT_MISMATCH',
       `context pair${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')} not in the message, and no key opened it ` +
-        `with ${extra.length > 1 ? 'them' : 'it'} as a reproduced pair (the message stores ${
-          Object.keys(stored).filter((k) => k !== 'aws-crypto-public-key').length
-        } pairs: see "envelope inspect")`,
+        `with ${extra.length > 1 ? 'them' : 'it'} as a reproduced pair (the message stores ${storedCount} pair${
+          storedCount === 1 ? '' : 's'
+        }: see "envelope inspect")`,
       { cause: e },
     );
   }
