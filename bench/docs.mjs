@@ -170,11 +170,11 @@ function drTargets(r, add) {
 function processTargets(r, add) {
   const su = byId(r, 'startup');
   const sr = (n) => su?.rows?.find((x) => x.name === n);
-  for (const [n, label, limit] of [
+  for (const [n, label, limit] of /** @type {[string, string, number][]} */ ([
     ['encrypt 100 B (raw AES)', 'start-up: raw-keyring encrypt of 100 B vs `node -e 0`', 2.5],
     ['--help', 'start-up: `--help` vs `node -e 0`', 1.5],
     ['--version', 'start-up: `--version` vs `node -e 0`', 1.5],
-  ]) {
+  ])) {
     const x = sr(n);
     add(
       label,

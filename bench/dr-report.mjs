@@ -21,6 +21,7 @@ import { encrypt } from '@envelope/core';
 import { kmsClientSupplier, kmsOperations } from '@envelope/keyring-kms';
 import { HealthRegistry, MultiRegionKeyring } from '@envelope/keyring-multi-region';
 import { startKmsLocal } from '@envelope/kms-local';
+import { missing } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(here, '..', 'packages', 'cli', 'bin', 'envelope.js');
@@ -48,7 +49,7 @@ async function makeTree(files, log) {
     const keys = [];
     for (const region of REGIONS) {
       const c = new KMSClient({ region, endpoint: kms.url, credentials });
-      keys.push({ keyId: (await c.send(new CreateKeyCommand({}))).KeyMetadata.Arn });
+      keys.push({ keyId: (await c.send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? missing('key ARN') });
       c.destroy();
     }
     const kmsOps = kmsOperations(kmsClientSupplier({ endpoint: kms.url, credentials }));
@@ -101,7 +102,10 @@ function timeProcess(args) {
 }
 
 /** Runs the bench; returns the figures. */
-export async function drReportBench({ files = 100_000, runs = 3, keep, log = () => {} } = {}) {
+/**
+ * @param {{ files?: number, runs?: number, keep?: boolean, log?: (line: string) => void }} [options]
+ */
+export async function drReportBench({ files = 100_000, runs = 3, keep = false, log = () => {} } = {}) {
   const t = await makeTree(files, log);
   try {
     // Warm the page cache (and check the count) once before timing.
@@ -148,7 +152,7 @@ export async function drReportBench({ files = 100_000, runs = 3, keep, log = () 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({ options: { files: { type: 'string' }, runs: { type: 'string' }, keep: { type: 'boolean' } } });
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim();
-  console.log(`dr-report bench, envelope ${commit}, load average ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
+  console.log(`dr-report bench, envelope ${commit}, load average ${(await import('node:os')).loadavg()[0]?.toFixed(1)}`);
   const r = await drReportBench({
     files: values.files ? Number(values.files) : undefined,
     runs: values.runs ? Number(values.runs) : undefined,

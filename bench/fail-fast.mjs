@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { startKmsServer } from './cases/84-cli-failover.mjs';
+import { missing } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(here, '..', 'packages', 'cli', 'bin', 'envelope.js');
@@ -40,7 +41,7 @@ const digest = (dir) =>
     .join();
 
 /** Runs the batches; returns their figures. */
-export async function failFastBench({ files = 120, log = () => {} } = {}) {
+export async function failFastBench({ files = 120, log = (/** @type {string} */ _line) => {} } = {}) {
   const server = await startKmsServer(['us-east-1', DEAD]);
   const root = mkdtempSync(path.join(tmpdir(), 'envelope-failfast-bench-'));
   try {
@@ -48,7 +49,7 @@ export async function failFastBench({ files = 120, log = () => {} } = {}) {
     const keys = {};
     for (const region of ['us-east-1', DEAD]) {
       const c = new KMSClient({ region, endpoint: server.url, credentials: { ...credentials } });
-      keys[region] = (await c.send(new CreateKeyCommand({}))).KeyMetadata.Arn;
+      keys[region] = (await c.send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? missing('key ARN');
       c.destroy();
     }
     const conf = (name, body) => {

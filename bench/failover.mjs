@@ -9,6 +9,7 @@ import { kmsClientSupplier, kmsOperations } from '@envelope/keyring-kms';
 import { HealthRegistry, MultiRegionKeyring } from '@envelope/keyring-multi-region';
 import { startKmsLocal } from '@envelope/kms-local';
 import { buildAwsKmsMrkAwareDiscoveryMultiKeyringNode, buildClient, CommitmentPolicy } from '@aws-crypto/client-node';
+import { missing } from './lib.mjs';
 
 const pct = (a, p) => a[Math.min(a.length - 1, Math.floor((p / 100) * a.length))];
 
@@ -16,8 +17,10 @@ export async function failoverBench({ count }) {
   const kms = await startKmsLocal({ regions: ['us-east-1', 'us-west-2'], port: 0 });
   try {
     const admin = new KMSClient({ region: 'us-east-1', endpoint: kms.url, credentials: kms.credentials });
-    const primary = (await admin.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata.Arn;
-    const replica = (await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: 'us-west-2' }))).ReplicaKeyMetadata.Arn;
+    const primary = (await admin.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata?.Arn ?? missing('key ARN');
+    const replica =
+      (await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: 'us-west-2' }))).ReplicaKeyMetadata?.Arn ??
+      missing('replica key ARN');
     const health = new HealthRegistry({ breaker: { failureThreshold: 3, openMs: 60_000 } });
     const ours = new MultiRegionKeyring({
       keys: [{ keyId: primary }, { keyId: replica }],

@@ -11,7 +11,7 @@
 import { createCipheriv, createDecipheriv, createPublicKey, createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 
-const [, , op, input, output, frameArg, signedArg] = process.argv;
+const [, , op, input = '', output = '', frameArg, signedArg] = process.argv;
 const frame = Number(frameArg);
 const signed = signedArg === '1';
 if ((op !== 'encrypt' && op !== 'decrypt') || !(frame > 0))
@@ -64,6 +64,7 @@ if (op === 'encrypt') {
     if (n < inBuf.length) break;
   }
   if (signed) {
+    if (!hash || !privateKey || !publicKey) throw new Error('floor: no signing key');
     const sig = hash.sign(privateKey);
     const spki = publicKey.export({ type: 'spki', format: 'der' });
     const lens = Buffer.alloc(4);
@@ -73,8 +74,11 @@ if (op === 'encrypt') {
   }
 } else {
   let size = fstatSync(fin).size;
+  /** @type {import('node:crypto').Verify | undefined} */
   let verify;
-  let sig;
+  /** @type {Buffer} */
+  let sig = Buffer.alloc(0);
+  /** @type {import('node:crypto').KeyObject | undefined} */
   let key;
   if (signed) {
     const lens = Buffer.alloc(4);
@@ -106,7 +110,7 @@ if (op === 'encrypt') {
     }
     writeSync(fout, outBuf, 0, o);
   }
-  if (signed && !verify.verify(key, sig)) throw new Error('floor: signature does not verify');
+  if (signed && !(verify && key && verify.verify(key, sig))) throw new Error('floor: signature does not verify');
 }
 closeSync(fin);
 closeSync(fout);

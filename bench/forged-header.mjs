@@ -56,7 +56,8 @@ try {
     await d.update(c);
     fed += c.byteLength;
   }
-} catch (e) {
+} catch (caught) {
+  const e = /** @type {{ code?: string, name?: string, message?: string }} */ (caught);
   outcome = `${e.code ?? e.name}: ${String(e.message).slice(0, 120)}${String(e.message).length > 120 ? `… (${String(e.message).length} characters)` : ''}`;
 }
 const cpu = process.cpuUsage(cpu0);

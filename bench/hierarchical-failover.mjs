@@ -17,18 +17,21 @@ import { startKmsLocal } from '@envelope/kms-local';
 import { BranchKeyStore, HierarchicalKeyring, dynamoDbClientSupplier } from '@envelope/keyring-hierarchical';
 import { startMotoServer } from '../scripts/moto-server.mjs';
 import { f0 } from './format.mjs';
+import { missing } from './lib.mjs';
 
 const HOME = 'us-east-1';
 const REPLICA = 'us-west-2';
 const CREDS = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 const pct = (a, p) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor((p / 100) * a.length))];
 
-export async function hierarchicalFailoverBench({ rounds = 50, log = () => {} } = {}) {
+export async function hierarchicalFailoverBench({ rounds = 50, log = (/** @type {string} */ _line) => {} } = {}) {
   const [moto, kms] = await Promise.all([startMotoServer(), startKmsLocal({ regions: [HOME, REPLICA], port: 0 })]);
   try {
     const admin = new KMSClient({ region: HOME, endpoint: kms.url, credentials: { ...kms.credentials } });
-    const primary = (await admin.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata.Arn;
-    const replica = (await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: REPLICA }))).ReplicaKeyMetadata.Arn;
+    const primary = (await admin.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata?.Arn ?? missing('key ARN');
+    const replica =
+      (await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: REPLICA }))).ReplicaKeyMetadata?.Arn ??
+      missing('replica key ARN');
     admin.destroy();
     const counts = {};
     const inner = dynamoDbClientSupplier({ endpoint: moto.url, credentials: CREDS, requestTimeoutMs: 5000 });
@@ -70,7 +73,7 @@ export async function hierarchicalFailoverBench({ rounds = 50, log = () => {} } 
         ExpressionAttributeValues: { ':id': { S: branchKeyId } },
       }),
     );
-    for (const Item of Items) await ddb(REPLICA).send(new PutItemCommand({ TableName: table, Item }));
+    for (const Item of Items ?? []) await ddb(REPLICA).send(new PutItemCommand({ TableName: table, Item }));
 
     const pt = Buffer.from('failover');
     const phase = async (name) => {

@@ -24,7 +24,7 @@ import { KmsKeyring, kmsClientSupplier } from '@envelope/keyring-kms';
 import { HealthRegistry } from '@envelope/keyring-multi-region';
 import { BranchKeyStore, HierarchicalKeyring, branchKeyIdFromContext, dynamoDbClientSupplier } from '@envelope/keyring-hierarchical';
 import { startMotoServer } from '../scripts/moto-server.mjs';
-import { sdk, randomBytes, same } from './lib.mjs';
+import { sdk, randomBytes, same, missing } from './lib.mjs';
 import { f0 } from './format.mjs';
 
 const SUITE = 0x0478;
@@ -101,11 +101,16 @@ async function roundTrips(impl, { messages, tenants, inFlight }) {
   return { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
-export async function hierarchicalBench({ messages = 10_000, tenants = 100, inFlight = 16, log = () => {} } = {}) {
+export async function hierarchicalBench({
+  messages = 10_000,
+  tenants = 100,
+  inFlight = 16,
+  log = (/** @type {string} */ _line) => {},
+} = {}) {
   const [moto, kms] = await Promise.all([startMotoServer(), startKms()]);
   try {
     const adminKms = new KMSClient({ region: 'us-east-1', endpoint: kms.url, credentials: { ...kms.credentials } });
-    const keyArn = (await adminKms.send(new CreateKeyCommand({}))).KeyMetadata.Arn;
+    const keyArn = (await adminKms.send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? missing('key ARN');
     adminKms.destroy();
     const kmsSupplier = kmsClientSupplier({ endpoint: kms.url, credentials: kms.credentials });
     const ddbCalls = { n: 0 };
@@ -150,7 +155,7 @@ export async function hierarchicalBench({ messages = 10_000, tenants = 100, inFl
       },
       () => {
         const keyring = new KmsHierarchicalKeyRingNode({
-          branchKeyIdSupplier: { getBranchKeyId: (ec) => ec.tenant },
+          branchKeyIdSupplier: { getBranchKeyId: (ec) => ec.tenant ?? missing('tenant') },
           keyStore: sdkStore,
           cacheLimitTtl: ttl,
           maxCacheSize: 1000,

@@ -22,6 +22,7 @@ import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { messageOf, missing } from './lib.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { values } = parseArgs({
@@ -152,12 +153,13 @@ async function driver(server, workers) {
       maxAttempts: 1,
       requestHandler: new NodeHttpHandler({ httpAgent: agent, requestTimeout: 5000, throwOnRequestTimeout: true }),
     });
-    const keyId = (await client.send(new CreateKeyCommand({}))).KeyMetadata.Arn;
+    const keyId = (await client.send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? missing('key ARN');
     return {
       pair: async () => {
         const g = await client.send(new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: 32, EncryptionContext: context }));
         const d = await client.send(new DecryptCommand({ CiphertextBlob: g.CiphertextBlob, KeyId: keyId, EncryptionContext: context }));
-        if (Buffer.compare(Buffer.from(d.Plaintext), Buffer.from(g.Plaintext)) !== 0) throw new Error('mismatch');
+        if (Buffer.compare(Buffer.from(d.Plaintext ?? missing('Plaintext')), Buffer.from(g.Plaintext ?? missing('Plaintext'))) !== 0)
+          throw new Error('mismatch');
       },
       close: () => agent.destroy(),
     };
@@ -178,7 +180,7 @@ async function driver(server, workers) {
     return JSON.parse(res.body);
   };
   const setup = new Connection(server.url);
-  const keyId = (await call(setup, 'CreateKey', {})).KeyMetadata.Arn;
+  const keyId = (await call(setup, 'CreateKey', {})).KeyMetadata?.Arn ?? missing('key ARN');
   setup.close();
   // One keep-alive connection per concurrent worker.
   const conns = Array.from({ length: workers }, () => new Connection(server.url));
@@ -201,7 +203,9 @@ for (let i = 0; i < 200; i++) for (const d of drivers) await d.pair(0);
 const probes0 = await Promise.all(servers.map((s) => s.probe()));
 const clientRss0 = rssMiB();
 const clientCpu0 = process.cpuUsage();
-const counts = servers.map(() => ({ pairs: 0, errors: 0, firstError: undefined }));
+/** @type {{ pairs: number, errors: number, firstError?: string }[]} */
+const counts = servers.map(() => ({ pairs: 0, errors: 0 }));
+const countOf = (/** @type {number} */ i) => counts[i] ?? missing(`counts for server ${i}`);
 const end = performance.now() + seconds * 1000;
 const t0 = performance.now();
 await Promise.all(
@@ -210,10 +214,10 @@ await Promise.all(
       while (performance.now() < end) {
         try {
           await d.pair(w);
-          counts[i].pairs++;
+          countOf(i).pairs++;
         } catch (e) {
-          counts[i].errors++;
-          counts[i].firstError ??= e.message;
+          countOf(i).errors++;
+          countOf(i).firstError ??= messageOf(e);
         }
       }
     }),
@@ -225,13 +229,13 @@ const clientCpu = process.cpuUsage(clientCpu0);
 const pairs = counts.reduce((n, c) => n + c.pairs, 0);
 const perServer = servers.map((_, i) => ({
   build: builds[i] ?? 'this checkout',
-  pairsPerSecond: Math.round(counts[i].pairs / secs),
-  pairs: counts[i].pairs,
-  errors: counts[i].errors,
-  ...(counts[i].firstError ? { firstError: counts[i].firstError.slice(0, 200) } : {}),
+  pairsPerSecond: Math.round(countOf(i).pairs / secs),
+  pairs: countOf(i).pairs,
+  errors: countOf(i).errors,
+  ...(countOf(i).firstError ? { firstError: countOf(i).firstError?.slice(0, 200) } : {}),
   // CPU per pair hardly depends on what else the machine is running: the server-bound ceiling
   // is what one core would do at that cost.
-  serverCpuUsPerPair: Math.round(((probes1[i].cpuMs - probes0[i].cpuMs) * 1000) / Math.max(counts[i].pairs, 1)),
+  serverCpuUsPerPair: Math.round(((probes1[i].cpuMs - probes0[i].cpuMs) * 1000) / Math.max(countOf(i).pairs, 1)),
   serverRssMiB: { start: probes0[i].rssMiB, end: probes1[i].rssMiB },
 }));
 for (const d of drivers) d.close();
@@ -248,7 +252,7 @@ const line = (r) =>
   `(≈${Math.round(1e6 / Math.max(r.serverCpuUsPerPair, 1))} pairs/s per server core); server RSS ${r.serverRssMiB.start} → ${r.serverRssMiB.end} MiB` +
   `${r.firstError ? `; first error: ${r.firstError}` : ''}`;
 if (servers.length === 1) {
-  const [r] = perServer;
+  const r = perServer[0] ?? missing('a server');
   const { build: _build, ...single } = r;
   process.stdout.write(
     values.json
@@ -257,7 +261,8 @@ if (servers.length === 1) {
           `client CPU ${common.clientCpuUsPerPair} µs/pair, client RSS ${common.clientRssMiB.start} → ${common.clientRssMiB.end} MiB\n`,
   );
 } else {
-  const ratio = Math.round((perServer[0].serverCpuUsPerPair / Math.max(perServer[1].serverCpuUsPerPair, 1)) * 100) / 100;
+  const [a = missing('server 1'), b = missing('server 2')] = perServer;
+  const ratio = Math.round((a.serverCpuUsPerPair / Math.max(b.serverCpuUsPerPair, 1)) * 100) / 100;
   process.stdout.write(
     values.json
       ? `${JSON.stringify({ servers: perServer, serverCpuRatio: ratio, ...common })}\n`

@@ -45,16 +45,23 @@ export function fromChunks(chunks) {
   });
 }
 
-/** A sink that counts bytes, and keeps them when `keep` is set. */
+/** @typedef {Writable & { bytes: number, chunks: Buffer[] }} CountingSink */
+
+/**
+ * A sink that counts bytes, and keeps them when `keep` is set.
+ * @returns {CountingSink}
+ */
 export function sink(keep = false) {
-  const w = new Writable({
-    highWaterMark: 64 * KiB,
-    write(c, _e, cb) {
-      w.bytes += c.length;
-      if (keep) w.chunks.push(c);
-      cb();
-    },
-  });
+  const w = /** @type {CountingSink} */ (
+    new Writable({
+      highWaterMark: 64 * KiB,
+      write(c, _e, cb) {
+        w.bytes += c.length;
+        if (keep) w.chunks.push(c);
+        cb();
+      },
+    })
+  );
   w.bytes = 0;
   w.chunks = [];
   return w;
@@ -114,24 +121,23 @@ export function rawDecrypt(ct, frameLength) {
 
 /** The raw floor through streams: the same per-frame work inside a Transform, frames re-chunked. */
 export function rawStream(frameLength, direction) {
+  /** @type {Buffer | undefined} */
+  let pending;
   return new Transform({
     transform(chunk, _e, cb) {
-      this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+      /** @type {Buffer} */
+      const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
       const unit = direction === 'enc' ? frameLength : frameLength + 16;
-      const whole = Math.floor(this.pending.length / unit) * unit;
+      const whole = Math.floor(buf.length / unit) * unit;
       if (whole > 0) {
-        this.push(
-          direction === 'enc'
-            ? rawEncrypt(this.pending.subarray(0, whole), frameLength)
-            : rawDecrypt(this.pending.subarray(0, whole), frameLength),
-        );
-        this.pending = this.pending.subarray(whole);
+        const frames = buf.subarray(0, whole);
+        this.push(direction === 'enc' ? rawEncrypt(frames, frameLength) : rawDecrypt(frames, frameLength));
       }
+      pending = buf.subarray(whole);
       cb();
     },
     flush(cb) {
-      if (this.pending?.length)
-        this.push(direction === 'enc' ? rawEncrypt(this.pending, frameLength) : rawDecrypt(this.pending, frameLength));
+      if (pending?.length) this.push(direction === 'enc' ? rawEncrypt(pending, frameLength) : rawDecrypt(pending, frameLength));
       cb();
     },
   });
@@ -161,3 +167,16 @@ export function same(a, b) {
 }
 
 export { randomBytes };
+
+/**
+ * For a response field the bench relies on: `x ?? missing('key ARN')` fails with a message naming
+ * it instead of reading a property of undefined.
+ * @param {string} what
+ * @returns {never}
+ */
+export function missing(what) {
+  throw new Error(`bench: the response has no ${what}`);
+}
+
+/** @param {unknown} e */
+export const messageOf = (e) => (e instanceof Error ? e.message : String(e));

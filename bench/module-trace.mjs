@@ -12,7 +12,9 @@ if (file) {
   process.on('exit', () => {
     const cache = createRequire(import.meta.url).cache;
     const lines = Object.keys(cache).map((p) => `cjs ${p}`);
-    const builtins = (process.moduleLoadList ?? []).filter((m) => m.startsWith('NativeModule ')).length;
+    // Node's internal list of the built-in modules it loaded (not typed: not public API).
+    const internals = /** @type {{ moduleLoadList?: string[] }} */ (/** @type {unknown} */ (process));
+    const builtins = (internals.moduleLoadList ?? []).filter((m) => m.startsWith('NativeModule ')).length;
     appendFileSync(file, `${lines.join('\n')}\nbuiltins ${builtins}\n`);
   });
 }

@@ -38,6 +38,25 @@ export const childEnv = (extra = {}) => ({ ...process.env, AWS_SDK_JS_NODE_VERSI
  * out). Resolves with wall ms, and with `rss`: peak RSS bytes and CPU ms (user + system). A run
  * past `timeoutMs` is killed and reported (a bench never hangs on a stuck command).
  */
+/**
+ * @typedef {object} RunOptions
+ * @property {string} [stdin] a file to read stdin from (default /dev/null)
+ * @property {string} [stdout] a file to write stdout to (default: a pipe we drain)
+ * @property {NodeJS.ProcessEnv} [env] default {@link childEnv}()
+ * @property {boolean} [rss] measure peak RSS and CPU with GNU time
+ * @property {string} [cwd]
+ * @property {number} [timeoutMs] default 300 s
+ */
+/**
+ * @typedef {{ wall: number, code: number | null, signal: NodeJS.Signals | null, stderr: string, outBytes: number, peakRss?: number, cpu?: number }} RunResult
+ */
+
+/**
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {RunOptions} [options]
+ * @returns {Promise<RunResult>}
+ */
 export function runOnce(cmd, args, { stdin, stdout, env, rss = false, cwd, timeoutMs = 300_000 } = {}) {
   const stats =
     rss && haveTime ? path.join(tmpdir(), `envelope-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`) : undefined;
@@ -47,29 +66,35 @@ export function runOnce(cmd, args, { stdin, stdout, env, rss = false, cwd, timeo
   return new Promise((resolve) => {
     const t0 = performance.now();
     // Its own process group, so that a timeout ends the command as well as GNU time around it.
-    const child = spawn(argv[0], argv.slice(1), { stdio: [inFd, outFd, 'pipe'], env: env ?? childEnv(), cwd, detached: true });
+    const child = spawn(/** @type {string} */ (argv[0]), argv.slice(1), {
+      stdio: [inFd, outFd, 'pipe'],
+      env: env ?? childEnv(),
+      cwd,
+      detached: true,
+    });
     let err = '';
     let outBytes = 0;
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       try {
-        process.kill(-child.pid, 'SIGKILL');
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
       } catch {
         // Already gone.
       }
     }, timeoutMs);
     child.stdout?.on('data', (b) => (outBytes += b.length));
-    child.stderr.on('data', (b) => (err.length < 4096 ? (err += b) : undefined));
+    child.stderr?.on('data', (b) => (err.length < 4096 ? (err += b) : undefined));
     child.on('close', (code, signal) => {
       const wall = performance.now() - t0;
       clearTimeout(timer);
       closeSync(inFd);
       if (typeof outFd === 'number') closeSync(outFd);
+      /** @type {RunResult} */
       const r = { wall, code, signal, stderr: timedOut ? `timed out after ${timeoutMs} ms` : err.trim(), outBytes };
       if (stats) {
         try {
-          const [maxKb, user, sys] = readFileSync(stats, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+          const [maxKb = NaN, user = NaN, sys = NaN] = (readFileSync(stats, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number);
           Object.assign(r, { peakRss: maxKb * 1024, cpu: (user + sys) * 1000 });
         } catch {
           // time could not write its line (the command did not start): no RSS for this run.
@@ -98,14 +123,14 @@ export async function interleave(commands, { runs, warmup = 1 }) {
       await c.before?.();
       const r = await runOnce(c.cmd, c.args, c);
       if (r.code !== 0) {
-        a.error = `exit ${r.code ?? r.signal}: ${r.stderr.split('\n')[0].slice(0, 300)}`;
+        a.error = `exit ${r.code ?? r.signal}: ${(r.stderr.split('\n')[0] ?? '').slice(0, 300)}`;
         continue;
       }
       if (round === 0 && c.check) {
         try {
           await c.check(r);
         } catch (e) {
-          a.error = `wrong output: ${e.message}`;
+          a.error = `wrong output: ${e instanceof Error ? e.message : String(e)}`;
           continue;
         }
       }

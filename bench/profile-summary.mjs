@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const [, , file, topArg = '25'] = process.argv;
+const [, , file = '', topArg = '25'] = process.argv;
 const p = JSON.parse(readFileSync(file, 'utf8'));
 const total = (p.endTime - p.startTime) / 1000; // ms
 const samples = p.samples.length;

@@ -19,6 +19,7 @@ import { decrypt, encrypt } from '@envelope/core';
 import { CachingMaterialsManager } from '@envelope/caching';
 import { RegionPacer, kmsClientSupplier, kmsOperations } from '@envelope/keyring-kms';
 import { HealthRegistry, MultiRegionKeyring } from '@envelope/keyring-multi-region';
+import { missing } from './lib.mjs';
 
 const PRIMARY = 'us-east-1';
 const SECONDARY = 'us-west-2';
@@ -30,12 +31,14 @@ const pct = (a, p) => (a.length ? a[Math.min(a.length - 1, Math.floor((p / 100) 
  * Runs the phases; each gets a fresh keyring, health registry and pacer (nothing learned
  * before), the same faults, and `seconds` of load at 2 × `rate` operations a second.
  */
-export async function quotaFailoverBench({ seconds = 30, rate = 20, phases = PHASES, log = () => {} } = {}) {
+export async function quotaFailoverBench({ seconds = 30, rate = 20, phases = PHASES, log = (/** @type {string} */ _line) => {} } = {}) {
   const kms = await startServer();
   try {
     const admin = new KMSClient({ region: PRIMARY, endpoint: kms.url, credentials: kms.credentials });
-    const primary = (await admin.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata.Arn;
-    const replica = (await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: SECONDARY }))).ReplicaKeyMetadata.Arn;
+    const primary = (await admin.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata?.Arn ?? missing('key ARN');
+    const replica =
+      (await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: SECONDARY }))).ReplicaKeyMetadata?.Arn ??
+      missing('replica key ARN');
     const supplier = kmsClientSupplier({ endpoint: kms.url, credentials: kms.credentials, requestTimeoutMs: 2000 });
     const makeKeyring = () => {
       const health = new HealthRegistry({ breaker: { failureThreshold: 3, openMs: 2000, maxOpenMs: 30_000 } });

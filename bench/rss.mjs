@@ -10,17 +10,19 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MiB, KiB } from './constants.mjs';
 
-const [, , impl, op, sizeArg, frameArg, file] = process.argv;
+const [, , impl, op, sizeArg, frameArg, file = ''] = process.argv;
 // Only the implementation measured is loaded: a process holding both (and their module graphs)
 // starts from a larger heap, and V8 then lets more per-frame garbage pile up before collecting.
 const { buffer, stream } = await import(impl === 'sdk' ? './sdk.mjs' : './ours.mjs');
 const sink = () => {
-  const w = new Writable({
-    write(c, _e, cb) {
-      w.bytes += c.length;
-      cb();
-    },
-  });
+  const w = /** @type {Writable & { bytes: number }} */ (
+    new Writable({
+      write(c, _e, cb) {
+        w.bytes += c.length;
+        cb();
+      },
+    })
+  );
   w.bytes = 0;
   return w;
 };
@@ -73,7 +75,7 @@ if (op === 'prepare') {
 const maxRss = process.resourceUsage().maxRSS * 1024;
 let peak = maxRss;
 try {
-  peak = Number(/VmHWM:\s*(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+  peak = Number(/VmHWM:\s*(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) * 1024;
 } catch {
   // Not Linux: maxRSS, which is right when the parent is small.
 }

@@ -51,8 +51,9 @@ for (const c of await loadCases()) {
     results.cases[c.id] = { result: await c.run({ quick, log }) };
   } catch (e) {
     crashed = true;
-    results.cases[c.id] = { error: String(e?.stack ?? e) };
-    log(`CRASHED: ${e?.stack ?? e}`);
+    const why = String((e instanceof Error && e.stack) || e);
+    results.cases[c.id] = { error: why };
+    log(`CRASHED: ${why}`);
   }
   results.cases[c.id].seconds = (performance.now() - t0) / 1000;
   save();

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { buffer } from './sdk.mjs';
 
-const [, , op, input, output, suiteArg, frameArg] = process.argv;
+const [, , op, input = '', output = '', suiteArg, frameArg] = process.argv;
 const data = readFileSync(input);
 if (op === 'encrypt') writeFileSync(output, await buffer.encrypt(data, Number(suiteArg), Number(frameArg)));
 else if (op === 'decrypt') writeFileSync(output, await buffer.decrypt(data));

@@ -35,13 +35,15 @@ const source = (hash) => {
   });
 };
 const sink = (hash) => {
-  const w = new Writable({
-    write(c, _e, cb) {
-      w.bytes += c.length;
-      hash.update(c);
-      cb();
-    },
-  });
+  const w = /** @type {Writable & { bytes: number }} */ (
+    new Writable({
+      write(c, _e, cb) {
+        w.bytes += c.length;
+        hash.update(c);
+        cb();
+      },
+    })
+  );
   w.bytes = 0;
   return w;
 };
@@ -51,6 +53,7 @@ const base = process.memoryUsage().rss;
 const inHash = createHash('sha256');
 const outHash = createHash('sha256');
 const out = sink(outHash);
+/** @type {(NodeJS.ReadableStream | NodeJS.ReadWriteStream)[]} */
 const stages = [source(inHash), encryptStream({ keyring: from, suite: 0x0578, encryptionContext: CONTEXT })];
 let method;
 if (op === 'rewrap') {
@@ -58,16 +61,16 @@ if (op === 'rewrap') {
   r.on('rewrap', (s) => (method = s.method));
   stages.push(r);
 }
-stages.push(decryptStream({ keyring: op === 'rewrap' ? to : from, releaseUnverifiedPlaintext: true }), out);
+stages.push(decryptStream({ keyring: op === 'rewrap' ? to : from, releaseUnverifiedPlaintext: true }));
 const t0 = performance.now();
-await pipeline(...stages);
+await pipeline([...stages, out]);
 const ms = performance.now() - t0;
 if (out.bytes !== size || inHash.digest('hex') !== outHash.digest('hex'))
   throw new Error(`${op}: ${out.bytes} of ${size} bytes came back, or not the same`);
 if (op === 'rewrap' && method !== 're-encrypted') throw new Error(`rewrap method ${method}`);
 let peak = process.resourceUsage().maxRSS * 1024;
 try {
-  peak = Number(/VmHWM:\s*(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+  peak = Number(/VmHWM:\s*(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) * 1024;
 } catch {
   // Not Linux: maxRSS.
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ENVELOPE, childEnv, runOnce } from './proc.mjs';
+import { missing } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TRACE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'module-trace.mjs');
@@ -89,7 +90,7 @@ export async function profileStartup(args, opts = {}) {
       },
     );
     if (r.code !== 0) throw new Error(`profiled run failed: ${r.stderr.split('\n')[0]}`);
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) ?? missing('.cpuprofile file');
     const p = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
     const byId = new Map(p.nodes.map((n) => [n.id, n]));
     const parent = new Map();

@@ -6,13 +6,19 @@ import { f0, ratio } from '../format.mjs';
 export const id = 'throughput-buffer';
 export const title = 'Throughput, buffer API (MiB/s)';
 
+/**
+ * @param {boolean} quick
+ * @returns {[size: number, frameLength: number, suite: number][]}
+ */
 export function cases(quick) {
   if (quick)
     return [
       [MiB, 4096, 0x0478],
       [64 * MiB, 4096, 0x0478],
     ];
-  return [1, 64].flatMap((m) => [4096, 65536].flatMap((f) => [0x0478, 0x0578].map((s) => [m * MiB, f, s])));
+  return [1, 64].flatMap((m) =>
+    [4096, 65536].flatMap((f) => [0x0478, 0x0578].map((s) => /** @type {[number, number, number]} */ ([m * MiB, f, s]))),
+  );
 }
 
 export async function measure({ size, frameLength, suite, iterations }) {

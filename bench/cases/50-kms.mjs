@@ -14,7 +14,7 @@ import { KmsKeyringNode, NodeCachingMaterialsManager, getClient, getLocalCryptog
 import { encrypt, decrypt } from '@envelope/core';
 import { KmsKeyring, kmsClientSupplier } from '@envelope/keyring-kms';
 import { CachingMaterialsManager } from '@envelope/caching';
-import { sdk, randomBytes, same, timed, CONTEXT } from '../lib.mjs';
+import { sdk, randomBytes, same, timed, CONTEXT, missing } from '../lib.mjs';
 import { f0, ratio } from '../format.mjs';
 
 export const id = 'kms';
@@ -110,7 +110,7 @@ export async function run({ quick, log }) {
   const server = await startServer();
   try {
     const admin = new KMSClient({ region: 'us-east-1', endpoint: server.url, credentials: { ...server.credentials } });
-    const keyArn = (await admin.send(new CreateKeyCommand({}))).KeyMetadata.Arn;
+    const keyArn = (await admin.send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? missing('key ARN');
     admin.destroy();
     const impls = implementations(server, keyArn);
     const rows = [];

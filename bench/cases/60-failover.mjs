@@ -1,6 +1,7 @@
 // Failover on kms-local (full run only): ours (MultiRegionKeyring) vs the SDK's MRK-aware
 // discovery multi-keyring, healthy and with the primary region blackholed. See ../failover.mjs.
 import { f0 } from '../format.mjs';
+import { messageOf } from '../lib.mjs';
 
 export const id = 'failover';
 export const title = 'Failover (kms-local, 20 ms added per region)';
@@ -14,7 +15,7 @@ export async function run({ quick, log }) {
   try {
     ({ failoverBench } = await import('../failover.mjs'));
   } catch (e) {
-    log(`failover: not available yet (${e.message})`);
+    log(`failover: not available yet (${messageOf(e)})`);
     return { unavailable: 'not available yet' };
   }
   const r = await failoverBench({ count: 1000 });

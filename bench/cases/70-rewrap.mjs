@@ -1,7 +1,7 @@
 // Rewrap of a large unsigned message (header only) vs decrypt + re-encrypt (full run only).
 // See ../rewrap.mjs.
 import { f0 } from '../format.mjs';
-import { MiB } from '../lib.mjs';
+import { MiB, messageOf } from '../lib.mjs';
 
 export const id = 'rewrap';
 export const title = 'Rewrap';
@@ -15,7 +15,7 @@ export async function run({ quick, log }) {
   try {
     ({ rewrapBench } = await import('../rewrap.mjs'));
   } catch (e) {
-    log(`rewrap: not available yet (${e.message})`);
+    log(`rewrap: not available yet (${messageOf(e)})`);
     return { unavailable: 'not available yet' };
   }
   const w = await rewrapBench({ size: 1024 * MiB });

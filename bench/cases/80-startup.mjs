@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLIS, interleave, rawKeyringFixture, wallRatio } from '../proc.mjs';
 import { profileStartup, traceModules } from '../startup-profile.mjs';
-import { randomBytes } from '../lib.mjs';
+import { messageOf, randomBytes } from '../lib.mjs';
 import { f0, ratio } from '../format.mjs';
 
 export const id = 'startup';
@@ -64,7 +64,7 @@ export async function run({ quick, log }) {
         log(`${prefix}CPU profile (${f0(profile.totalMs)} ms): ${profile.packages.map((x) => `${x.pkg} ${f0(x.ms)}`).join(', ')}`);
         traces.push({ build: prefix.trim() || 'this build', modules, profile });
       } catch (e) {
-        log(`${prefix}module trace / profile failed: ${e.message}`);
+        log(`${prefix}module trace / profile failed: ${messageOf(e)}`);
       }
     }
     const { modules, profile } = traces[0] ?? {};

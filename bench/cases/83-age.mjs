@@ -15,7 +15,11 @@ export const title = 'Against age (processes)';
 
 const node = process.execPath;
 
-/** Bytes per second for one EVP algorithm on 64 KiB buffers, or ECDSA P-384 [sign/s, verify/s]; undefined if openssl is missing. */
+/**
+ * Bytes per second for one EVP algorithm on 64 KiB buffers, or ECDSA P-384 [sign/s, verify/s]; undefined if openssl is missing.
+ * @param {string[]} args
+ * @returns {number | number[] | undefined}
+ */
 export function opensslSpeed(args) {
   try {
     const out = execFileSync('openssl', ['speed', '-mr', '-seconds', '1', ...args], {
@@ -33,14 +37,15 @@ export function opensslSpeed(args) {
 
 export async function run({ quick, log }) {
   const size = (quick ? 32 : 128) * MiB;
+  /** @type {{ aesGcm?: number, chacha?: number, sha384?: number, ecdsaP384?: number[] }} */
   const hardware = {
-    aesGcm: opensslSpeed(['-evp', 'aes-256-gcm', '-bytes', '65536']),
+    aesGcm: /** @type {number | undefined} */ (opensslSpeed(['-evp', 'aes-256-gcm', '-bytes', '65536'])),
     ...(quick
       ? {}
       : {
-          chacha: opensslSpeed(['-evp', 'chacha20-poly1305', '-bytes', '65536']),
-          sha384: opensslSpeed(['-evp', 'sha384', '-bytes', '65536']),
-          ecdsaP384: opensslSpeed(['ecdsap384']),
+          chacha: /** @type {number | undefined} */ (opensslSpeed(['-evp', 'chacha20-poly1305', '-bytes', '65536'])),
+          sha384: /** @type {number | undefined} */ (opensslSpeed(['-evp', 'sha384', '-bytes', '65536'])),
+          ecdsaP384: /** @type {number[] | undefined} */ (opensslSpeed(['ecdsap384'])),
         }),
   };
   const hw = (bps) => (bps ? (2 * size * 1000) / bps : undefined);
@@ -120,10 +125,10 @@ export async function run({ quick, log }) {
       age: theirs,
       oursOverAge: ours?.total && theirs?.total ? ours.total / theirs.total : undefined,
     };
-    for (const [n, x] of [
+    for (const [n, x] of /** @type {const} */ ([
       ['envelope', ours],
       ['age', theirs],
-    ])
+    ]))
       if (x)
         log(
           `${n.padEnd(9)} ${size / MiB} MiB ${x.error ? `failed: ${x.error}` : `enc ${f0(x.enc)} + dec ${f0(x.dec)} = ${f0(x.total)} ms, CPU ${f0(x.cpu)} ms, peak RSS ${mib(x.peakRss)}`}`,

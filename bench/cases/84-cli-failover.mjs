@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { CreateKeyCommand, KMSClient, ReplicateKeyCommand } from '@aws-sdk/client-kms';
 import { ENVELOPE, benchScript, childEnv, interleave, rawKeyringFixture, runOnce, wallRatio } from '../proc.mjs';
-import { randomBytes } from '../lib.mjs';
+import { randomBytes, missing } from '../lib.mjs';
 import { f0, ratio } from '../format.mjs';
 
 export const id = 'cli-failover';
@@ -49,8 +49,10 @@ export async function run({ quick, log }) {
   try {
     const credentials = { accessKeyId: server.credentials.accessKeyId, secretAccessKey: server.credentials.secretAccessKey };
     const admin = new KMSClient({ region: 'us-east-1', endpoint: server.url, credentials });
-    const primary = (await admin.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata.Arn;
-    const replica = (await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: 'us-west-2' }))).ReplicaKeyMetadata.Arn;
+    const primary = (await admin.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata?.Arn ?? missing('key ARN');
+    const replica =
+      (await admin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: 'us-west-2' }))).ReplicaKeyMetadata?.Arn ??
+      missing('replica key ARN');
     admin.destroy();
     writeFileSync(
       f('mrk.json'),

@@ -4,7 +4,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ENVELOPE, assertSameFile, rawKeyringFixture, runOnce, writeRandomFile } from '../proc.mjs';
-import { MiB } from '../lib.mjs';
+import { MiB, messageOf } from '../lib.mjs';
 import { f0, mib } from '../format.mjs';
 
 export const id = 'cli-1gib';
@@ -40,12 +40,12 @@ export async function run({ quick, log }) {
     const rows = [];
     for (const s of steps) {
       const r = await runOnce(node, [ENVELOPE, ...s.args], { stdout: s.stdout, rss: true, timeoutMs: 600_000 });
-      let error = r.code === 0 ? undefined : `exit ${r.code ?? r.signal}: ${r.stderr.split('\n')[0].slice(0, 300)}`;
+      let error = r.code === 0 ? undefined : `exit ${r.code ?? r.signal}: ${(r.stderr.split('\n')[0] ?? '').slice(0, 300)}`;
       if (!error && s.check) {
         try {
           s.check();
         } catch (e) {
-          error = `wrong output: ${e.message}`;
+          error = `wrong output: ${messageOf(e)}`;
         }
       }
       rmSync(f('out'), { force: true });
