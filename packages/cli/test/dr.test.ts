@@ -5,12 +5,12 @@
 // repaired message decrypts with the restored region's key alone, and a second run changes
 // nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { startKmsLocal } from '@envelope/kms-local';
-import { run, scratch } from './helpers.js';
+import { run, scratch, spawnCli } from './helpers.js';
 
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'] as const;
 const LOST = 'eu-west-1';
@@ -172,16 +172,44 @@ describe('disaster recovery through the CLI (issue 18)', () => {
     ]);
   });
 
+  it('a repair killed mid-file leaves every file old or repaired, and a rerun finishes the job', async () => {
+    const copy = await scratch('envelope-dr-crash-');
+    for (const p of await files(path.join(dir, 'data'))) await copyFile(p, path.join(copy, path.basename(p)));
+    const p = spawnCli(['rewrap', '--mode', 'repair', '--from', conf, '-j', '1', copy]);
+    // Killed once the second file's temporary exists (the first file is done and renamed by then).
+    await p.nth(/^envelope: debug: temp /, 2);
+    p.child.kill('SIGKILL');
+    expect((await p.exited).signal).toBe('SIGKILL');
+    const mid = await report(copy);
+    expect(mid.messages).toBe(30);
+    expect(mid.missing.length).toBeGreaterThan(0);
+    expect(mid.missing.length).toBeLessThan(10);
+    const again = await run(['rewrap', '--mode', 'repair', '--from', conf, '--json', copy]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout.toString())).toMatchObject({ files: 30, rewrapped: mid.missing.length, failed: 0 });
+    expect((await report(copy)).missing).toEqual([]);
+    // No temporary left behind by the killed run.
+    expect((await readdir(copy)).filter((n) => !n.endsWith('.enc'))).toEqual([]);
+  });
+
   it('rewrap --mode repair brings missing to empty; each repaired message opens with the restored region alone; a rerun changes nothing', async () => {
     const data = path.join(dir, 'data');
     const all = await files(data);
     const degraded = all.filter((p) => path.basename(p).startsWith('degraded-'));
     const healthyBefore = await digest(all.filter((p) => !degraded.includes(p)));
 
-    const r = await run(['rewrap', '--mode', 'repair', '--from', conf, '--json', data]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout.toString())).toMatchObject({ files: 30, rewrapped: 10, reencrypted: 5, skipped: 20, failed: 0 });
+    // In two shards (as two hosts would): together they repair the 10, each file once.
+    const shards = [];
+    for (const shard of ['1/2', '2/2']) {
+      const r = await run(['rewrap', '--mode', 'repair', '--from', conf, '--shard', shard, '--json', data]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      shards.push(JSON.parse(r.stdout.toString()));
+    }
+    expect(shards.map((x) => x.files)).toEqual([15, 15]);
+    expect(shards.reduce((a, x) => a + x.rewrapped, 0)).toBe(10);
+    expect(shards.reduce((a, x) => a + x.reencrypted, 0)).toBe(5);
+    expect(shards.reduce((a, x) => a + x.failed, 0)).toBe(0);
     expect((await report(data)).missing).toEqual([]);
     // Healthy messages untouched.
     expect(await digest(all.filter((p) => !degraded.includes(p)))).toEqual(healthyBefore);
