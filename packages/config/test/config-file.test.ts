@@ -2,23 +2,15 @@
  * Issue 14 point 4, the configuration side: the file form's `"audit": {"file": …}` writes JSON
  * lines; unknown fields in the file form and in every keyring shape are errors naming the path.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decrypt, encrypt } from '@envelope/core';
 import { buildKeyring, buildMaterialsManager, splitConfig, type AuditEvent } from '../src/index.js';
+import { scratchDirs } from './helpers/scratch.js';
 
-const dirs: string[] = [];
-async function scratch(): Promise<string> {
-  const d = await mkdtemp(path.join(tmpdir(), 'cfg-file-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+const scratch = scratchDirs('cfg-file-');
 
 const aes = () => ({ type: 'raw-aes', namespace: 'f', name: 'k', key: randomBytes(32).toString('base64') });
 const arn = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';

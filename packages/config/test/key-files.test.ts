@@ -4,22 +4,14 @@
  * read from that descriptor. A configuration file that others can read and that holds a key
  * inline gets a warning.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmod, chown, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, chown, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildKeyring, readConfigArgument, readKeyFile, type ConfigWarning } from '../src/index.js';
+import { scratchDirs } from './helpers/scratch.js';
 
-const dirs: string[] = [];
-async function scratch(): Promise<string> {
-  const d = await mkdtemp(path.join(tmpdir(), 'cfg-keyfile-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+const scratch = scratchDirs('cfg-keyfile-');
 
 const ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const STORE = { tableName: 'keys', logicalKeyStoreName: 'keys', kmsKeyArn: ARN };

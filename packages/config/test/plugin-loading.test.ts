@@ -3,24 +3,16 @@
  * installation only; paths load only with an explicit opt-in, and only from files and
  * directories no one else can write; the checks run before anything is imported.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decrypt, encrypt } from '@envelope/core';
 import { buildKeyring, createRegistry } from '../src/index.js';
+import { scratchDirs } from './helpers/scratch.js';
 
-const dirs: string[] = [];
-async function scratch(): Promise<string> {
-  const d = await mkdtemp(path.join(tmpdir(), 'cfg-plugin-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+const scratch = scratchDirs('cfg-plugin-');
 
 /** A module that records that it ran, then exports a working plugin (the brand works across copies). */
 function pluginSource(marker: string): string {
