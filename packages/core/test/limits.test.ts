@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { decrypt, decryptStream, decryptWebStream, encrypt, parseHeader } from '../src/index.js';
+import { decrypt, decryptStream, decryptWebStream, encrypt, parseHeader, type Keyring } from '../src/index.js';
 import { TestKeyring } from './helpers/test-keyring.js';
 
 const keyring = new TestKeyring();
@@ -29,32 +29,20 @@ describe('resource limits', () => {
   it('EDK counts at the limit are accepted and just above refused', async () => {
     const { ciphertext } = await encrypt(Buffer.from('x'), { keyring, suite: 0x0478 });
     await expect(decrypt(ciphertext, { keyring, maxEncryptedDataKeys: 1 })).resolves.toBeDefined();
-    const many = await encrypt(Buffer.from('x'), {
-      keyring: {
-        onEncrypt: async (m) => {
-          await keyring.onEncrypt(m);
-          await keyring.onEncrypt(m);
-          return m;
-        },
-        onDecrypt: keyring.onDecrypt.bind(keyring),
+    /** Wraps the data key twice: two EDKs. */
+    const twice: Keyring = {
+      onEncrypt: async (m) => {
+        await keyring.onEncrypt(m);
+        await keyring.onEncrypt(m);
+        return m;
       },
-      suite: 0x0478,
-    });
+      onDecrypt: keyring.onDecrypt.bind(keyring),
+    };
+    const many = await encrypt(Buffer.from('x'), { keyring: twice, suite: 0x0478 });
     await expect(decrypt(many.ciphertext, { keyring, maxEncryptedDataKeys: 1 })).rejects.toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
-    await expect(
-      encrypt(Buffer.from('x'), {
-        keyring: {
-          onEncrypt: async (m) => {
-            await keyring.onEncrypt(m);
-            await keyring.onEncrypt(m);
-            return m;
-          },
-          onDecrypt: keyring.onDecrypt.bind(keyring),
-        },
-        suite: 0x0478,
-        maxEncryptedDataKeys: 1,
-      }),
-    ).rejects.toMatchObject({ code: 'ENVELOPE_LIMIT_EXCEEDED' });
+    await expect(encrypt(Buffer.from('x'), { keyring: twice, suite: 0x0478, maxEncryptedDataKeys: 1 })).rejects.toMatchObject({
+      code: 'ENVELOPE_LIMIT_EXCEEDED',
+    });
   });
 
   it('a 4 GiB frame length is refused before a stream buffers anything for it', async () => {
