@@ -34,8 +34,13 @@ import { Spool } from './spool.js';
 import { cliWarnings, messageRecord, type CliWarning, type MessageRecord } from './metadata.js';
 import type { AuditScope, CliAudit } from './audit.js';
 
-/** Input bytes read per chunk from a file: large reads, few syscalls. */
-const READ_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Input bytes read per chunk from a file: few syscalls (512 per GiB), and small enough that the
+ * allocator recycles the chunks rather than mapping and unmapping each one. Measured on a
+ * 128 MiB encrypt (issue 16): 1 MiB reads took 25-27k page faults and 1.4-1.6 s of CPU, 256 KiB
+ * reads 18k and 1.1-1.2 s (64 KiB: the same faults, four times the reads).
+ */
+const READ_CHUNK_BYTES = 256 * 1024;
 /** The most of a message's start kept to explain a failure (a header is read from it). */
 const HEADER_TAP_BYTES = 1024 * 1024;
 
