@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in ../dist (built by the root `prepare` script).
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 // The last resort: whatever escapes a command is still reported in the one shape, never a stack.
@@ -19,7 +18,9 @@ const argv = process.argv.slice(2);
 
 // Conformance vectors include RSA PKCS#1 v1.5 messages, which Node 20 decrypts only with the
 // security revert flag; the test-vectors command re-runs itself with it. Nothing else does.
+// child_process (with net and dgram behind it) is loaded only then: 5-8 ms of every start-up.
 if (argv[0] === 'test-vectors' && !process.execArgv.includes(REVERT) && !process.env.ENVELOPE_NO_PKCS1_REVERT) {
+  const { spawnSync } = await import('node:child_process');
   const r = spawnSync(process.execPath, [REVERT, ...process.execArgv, fileURLToPath(import.meta.url), ...argv], {
     stdio: 'inherit',
     env: { ...process.env, ENVELOPE_NO_PKCS1_REVERT: '1' },

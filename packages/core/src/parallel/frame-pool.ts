@@ -8,8 +8,9 @@
  * process alive; {@link FramePool.close} ends them: every batch still out fails, each worker
  * wipes the keys it still holds and exits (terminated if it does not within a second).
  */
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker as WorkerThread } from 'node:worker_threads';
 import { EnvelopeError } from '../errors.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
@@ -20,8 +21,16 @@ function workerUrl(): URL {
     : new URL('./frame-worker.js', import.meta.url);
 }
 
+/**
+ * node:worker_threads, loaded on a pool's first use: everything that imports @envelope/core
+ * (every CLI start-up) would otherwise load it and its internals for nothing (~4 ms).
+ */
+function workerClass(): typeof WorkerThread {
+  return (createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads')).Worker;
+}
+
 interface Slot {
-  readonly worker: Worker;
+  readonly worker: WorkerThread;
   readonly pending: Map<number, { resolve(r: FromWorker): void; reject(e: unknown): void }>;
 }
 
@@ -137,6 +146,7 @@ export class FramePool {
     if (this.#closed) throw new EnvelopeError('ENVELOPE_ABORTED', 'frame pool closed');
     if (this.#slots) return this.#slots;
     const url = workerUrl();
+    const Worker = workerClass();
     this.#slots = Array.from({ length: this.size }, () => {
       const worker = new Worker(url);
       const slot: Slot = { worker, pending: new Map() };
