@@ -45,7 +45,7 @@ export async function run({ quick, log }) {
         },
       );
     }
-    const r = await interleave(commands, { runs: quick ? 5 : 15, warmup: 1 });
+    const r = await interleave(commands, { runs: quick ? 3 : 15, warmup: 1 });
     const base = r['node -e 0'];
     const rows = commands.map((c) => ({ name: c.name, ...r[c.name], vsNode: wallRatio(r[c.name], base) }));
     for (const x of rows)

@@ -16,7 +16,7 @@ export const title = 'Large files as processes: envelope vs the SDK buffer API v
 const node = process.execPath;
 
 export async function run({ quick, log }) {
-  const size = (quick ? 32 : 128) * MiB;
+  const size = (quick ? 8 : 128) * MiB;
   const cases = quick
     ? [{ suite: 0x0478, frame: 65536 }]
     : [
@@ -70,7 +70,7 @@ export async function run({ quick, log }) {
           check: same('floor.pt'),
         },
       ].map((c) => ({ ...c, rss: true }));
-      const r = await interleave(cmds, { runs: quick ? 3 : 5, warmup: 1 });
+      const r = await interleave(cmds, { runs: quick ? 2 : 5, warmup: 1 });
       const side = (who) => {
         const e = r[`${who} enc`];
         const d = r[`${who} dec`];

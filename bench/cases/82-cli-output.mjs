@@ -13,7 +13,7 @@ export const title = 'Decrypt to a file vs to /dev/null (processes)';
 const node = process.execPath;
 
 export async function run({ quick, log }) {
-  const size = (quick ? 32 : 128) * MiB;
+  const size = (quick ? 8 : 128) * MiB;
   const { dir, keyring } = rawKeyringFixture('envelope-bench-out-');
   const f = (name) => path.join(dir, name);
   try {
@@ -39,7 +39,7 @@ export async function run({ quick, log }) {
       { name: '--out FILE', cmd: node, args: [...dec, '--out', f('out')], check: () => assertSameFile(f('pt'), f('out')) },
       { name: 'stdout > FILE', cmd: node, args: dec, stdout: f('redirected'), check: () => assertSameFile(f('pt'), f('redirected')) },
     ].map((c) => ({ ...c, rss: true }));
-    const r = await interleave(cmds, { runs: quick ? 3 : 7, warmup: 1 });
+    const r = await interleave(cmds, { runs: quick ? 2 : 7, warmup: 1 });
     const base = r['to /dev/null (stdout)'];
     const rows = cmds.map((c) => ({ name: c.name, ...r[c.name], vsNull: wallRatio(r[c.name], base) }));
     for (const x of rows)

@@ -36,7 +36,7 @@ export function opensslSpeed(args) {
 }
 
 export async function run({ quick, log }) {
-  const size = (quick ? 32 : 128) * MiB;
+  const size = (quick ? 8 : 128) * MiB;
   /** @type {{ aesGcm?: number, chacha?: number, sha384?: number, ecdsaP384?: number[] }} */
   const hardware = {
     aesGcm: /** @type {number | undefined} */ (opensslSpeed(['-evp', 'aes-256-gcm', '-bytes', '65536'])),
@@ -106,7 +106,7 @@ export async function run({ quick, log }) {
       execFileSync('age-keygen', ['-o', f('identity')], { stdio: 'ignore' });
       writeFileSync(f('recipient'), execFileSync('age-keygen', ['-y', f('identity')]));
     }
-    const r = await interleave(cmds, { runs: quick ? 3 : 7, warmup: 1 });
+    const r = await interleave(cmds, { runs: quick ? 2 : 7, warmup: 1 });
     const pair = (who) => {
       const e = r[`${who} enc`];
       const d = r[`${who} dec`];

@@ -83,7 +83,7 @@ export async function run({ quick, log }) {
       { name: 'decrypt, both regions healthy', ...decrypt, before: () => server.fault('us-east-1', 'none'), check },
       { name: 'decrypt, primary blackholed', ...decrypt, before: () => server.fault('us-east-1', 'blackhole'), check },
     ];
-    const r = await interleave(cmds, { runs: quick ? 3 : 9, warmup: 1 });
+    const r = await interleave(cmds, { runs: quick ? 2 : 9, warmup: 1 });
     const base = r['node -e 0'];
     const rows = cmds.map((c) => ({ name: c.name, ...r[c.name], vsNode: wallRatio(r[c.name], base) }));
     for (const x of rows)
