@@ -31,10 +31,10 @@ export function targets(r) {
   const b4 = find(tb, 64 * MiB, 4096, 0x0478);
   const b64 = find(tb, 64 * MiB, 65536, 0x0478);
   const s64 = find(ts, 64 * MiB, 65536, 0x0478);
-  const re = rss.find((x) => x.impl === 'ours' && x.op === 'encrypt' && x.frameLength === 4096);
-  const rd = rss.find((x) => x.impl === 'ours' && x.op === 'decrypt' && x.frameLength === 4096);
-  const se = rss.find((x) => x.impl === 'sdk' && x.op === 'encrypt' && x.frameLength === 4096);
-  const sd = rss.find((x) => x.impl === 'sdk' && x.op === 'decrypt' && x.frameLength === 4096);
+  const re = rss.find((x) => x.impl === 'ours' && x.op === 'encrypt' && x.frameLength === 4096 && x.size === 64 * MiB);
+  const rd = rss.find((x) => x.impl === 'ours' && x.op === 'decrypt' && x.frameLength === 4096 && x.size === 64 * MiB);
+  const se = rss.find((x) => x.impl === 'sdk' && x.op === 'encrypt' && x.frameLength === 4096 && x.size === 64 * MiB);
+  const sd = rss.find((x) => x.impl === 'sdk' && x.op === 'decrypt' && x.frameLength === 4096 && x.size === 64 * MiB);
   const st = rss.find((x) => x.op === 'stream');
   const k = (suite, cached) => small.find((x) => x.suite === suite && x.cached === cached && !x.unavailable);
   const k478 = k(0x0478, false);

@@ -21,15 +21,16 @@ export async function run({ quick, log }) {
   const tmp = path.join(tmpdir(), `envelope-bench-rss-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
   try {
+    const size = (quick ? 16 : 64) * MiB;
     for (const frame of quick ? [4096] : [4096, 65536]) {
       for (const impl of ['ours', 'sdk']) {
         const ct = path.join(tmp, `${impl}.ct`);
-        child([impl, 'prepare', 64 * MiB, frame, ct]);
+        child([impl, 'prepare', size, frame, ct]);
         for (const op of ['encrypt', 'decrypt']) {
-          const r = child([impl, op, 64 * MiB, frame, ct]);
+          const r = child([impl, op, size, frame, ct]);
           rows.push(r);
           log(
-            `peak RSS ${impl.padEnd(4)} ${op.padEnd(7)} 64 MiB frame ${String(frame).padEnd(5)}: ${mib(r.peakRss)} (baseline ${mib(r.baseRss)}), (peak − baseline)/input ${r.growthOverInput.toFixed(2)}×`,
+            `peak RSS ${impl.padEnd(4)} ${op.padEnd(7)} ${size / MiB} MiB frame ${String(frame).padEnd(5)}: ${mib(r.peakRss)} (baseline ${mib(r.baseRss)}), (peak − baseline)/input ${r.growthOverInput.toFixed(2)}×`,
           );
         }
       }
