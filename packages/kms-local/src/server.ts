@@ -14,7 +14,7 @@ import { parseFault, type Fault } from './faults.js';
 import { RegionControls } from './controls.js';
 import { systemClock, type KmsLocalClock } from './clock.js';
 import { handleAdmin, isLoopback } from './admin.js';
-import { EnvelopeError } from '@envelope/core';
+import { EnvelopeError, invalidArgument } from '@envelope/core';
 import { BodyTooLargeError, readBody, sendError, sendJson } from './http.js';
 
 /** The AWS documentation's example key pair: not a real credential, printed at start by the CLI. */
@@ -76,11 +76,6 @@ export interface KmsLocal {
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const TARGET_PREFIX = 'TrentService.';
 
-/** A bad option: coded, and named (the CLI prints `envelope: ENVELOPE_INVALID_ARGUMENT: port: …`). */
-function invalidOption(message: string): EnvelopeError {
-  return new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', message);
-}
-
 /** Why listen() failed, in words (never a bare errno). */
 function listenError(e: unknown, host: string, port: number): EnvelopeError {
   const code = (e as NodeJS.ErrnoException).code ?? 'error';
@@ -102,7 +97,7 @@ function loopbackBind(host: string): boolean {
 
 function checkOptions(o: KmsLocalOptions): { regions: string[]; creds: Credentials[]; accountId: string; host: string } {
   const regions = o.regions?.length ? [...new Set(o.regions)] : [...DEFAULT_REGIONS];
-  for (const r of regions) if (!REGION.test(r)) throw invalidOption(`regions: ${JSON.stringify(r)} is not a region name`);
+  for (const r of regions) if (!REGION.test(r)) throw invalidArgument('regions', `${JSON.stringify(r)} is not a region name`);
   const creds =
     o.credentials === undefined
       ? [DEFAULT_CREDENTIALS]
@@ -110,10 +105,11 @@ function checkOptions(o: KmsLocalOptions): { regions: string[]; creds: Credentia
         ? [...(o.credentials as Credentials[])]
         : [o.credentials as Credentials];
   if (creds.length === 0 || creds.some((c) => !c.accessKeyId || !c.secretAccessKey))
-    throw invalidOption('credentials: each needs accessKeyId and secretAccessKey');
+    throw invalidArgument('credentials', 'each needs accessKeyId and secretAccessKey');
   const accountId = o.accountId ?? DEFAULT_ACCOUNT_ID;
-  if (!/^\d{12}$/.test(accountId)) throw invalidOption('accountId: expected 12 digits');
-  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65535)) throw invalidOption('port: expected 0..65535');
+  if (!/^\d{12}$/.test(accountId)) throw invalidArgument('accountId', 'expected 12 digits');
+  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65535))
+    throw invalidArgument('port', 'expected 0..65535');
   const host = o.host ?? '127.0.0.1';
   // The documentation pair is public: on an interface others reach, anyone could sign with it.
   if (!loopbackBind(host) && creds.some((c) => c.accessKeyId === DEFAULT_CREDENTIALS.accessKeyId)) {
@@ -124,7 +120,7 @@ function checkOptions(o: KmsLocalOptions): { regions: string[]; creds: Credentia
     );
   }
   if (o.adminToken !== undefined && (typeof o.adminToken !== 'string' || o.adminToken.length < 8))
-    throw invalidOption('adminToken: expected a string of at least 8 characters');
+    throw invalidArgument('adminToken', 'expected a string of at least 8 characters');
   return { regions, creds, accountId, host };
 }
 
@@ -146,7 +142,7 @@ export async function startKmsLocal(options: KmsLocalOptions = {}): Promise<KmsL
   try {
     controls = new RegionControls(regions, options.quotas, clock);
   } catch (e) {
-    throw invalidOption(`quotas: ${(e as Error).message}`);
+    throw invalidArgument('quotas', (e as Error).message);
   }
   const file = options.dataDir === undefined ? undefined : await StateFile.open(options.dataDir);
   const store = await KeyStore.open(regions, accountId, file);
@@ -278,7 +274,7 @@ export async function startKmsLocal(options: KmsLocalOptions = {}): Promise<KmsL
       try {
         controls.setFault(region, parseFault(fault));
       } catch (e) {
-        throw invalidOption(`setFault: ${(e as Error).message}`);
+        throw invalidArgument('setFault', (e as Error).message);
       }
     },
     faults: () => controls.faults(),
