@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCommitmentPolicy } from '@envelope/core';
 import { CliError, UsageError, debugEvents, intFlag, reportError, type CliIo } from '../io.js';
@@ -86,8 +86,12 @@ export async function cryptCommand(op: Operation, argv: string[], io: CliIo, hel
   }
 
   // Output problems, before any work.
-  if (values.recursive) await checkTreeArgs(values.in, values.out);
-  else await checkSingleArgs(op, io, values.in, values.out, values['no-overwrite'] === true);
+  // Directories this command makes under --out; those still empty at the end are removed, so a
+  // batch that fails (a dead region, a wrong key) leaves nothing behind.
+  const made = new Set<string>();
+  if (values.recursive) {
+    if (await checkTreeArgs(values.in, values.out)) made.add(values.out!);
+  } else await checkSingleArgs(op, io, values.in, values.out, values['no-overwrite'] === true);
 
   const flags = {
     encryptionContext: parseContextPairs(values.context),
@@ -121,6 +125,7 @@ export async function cryptCommand(op: Operation, argv: string[], io: CliIo, hel
         concurrency,
         json: values.json === true,
         metadata,
+        made,
       });
     }
     return await runSingle(job, settings, io, values.in, toStdout ? undefined : values.out, values.json === true, metadata);
@@ -128,6 +133,18 @@ export async function cryptCommand(op: Operation, argv: string[], io: CliIo, hel
     metadata?.close();
     audit?.close();
     await closeFramePool();
+    await removeIfEmpty(made);
+  }
+}
+
+/** Removes each directory (deepest first) that holds nothing, files or directories. */
+async function removeIfEmpty(dirs: ReadonlySet<string>): Promise<void> {
+  for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+    try {
+      await rmdir(d); // only an empty directory goes
+    } catch {
+      // not empty (or already gone): kept
+    }
   }
 }
 
@@ -150,7 +167,8 @@ async function checkSingleArgs(
   }
 }
 
-async function checkTreeArgs(input: string | undefined, output: string | undefined): Promise<void> {
+/** Checks -r's directories; makes --out if absent (and says so). */
+async function checkTreeArgs(input: string | undefined, output: string | undefined): Promise<boolean> {
   if (input === undefined || output === undefined || input === '-' || output === '-') {
     throw new UsageError('-r needs --in DIR and --out DIR2');
   }
@@ -166,7 +184,9 @@ async function checkTreeArgs(input: string | undefined, output: string | undefin
   if (!o) {
     checkOutputPath(output);
     await mkdir(output, { mode: 0o700 });
+    return true;
   }
+  return false;
 }
 
 type Job = (s: JobSettings, ends: Parameters<typeof encryptJob>[1]) => Promise<JobResult>;
@@ -234,6 +254,8 @@ interface TreeOptions {
   concurrency: number;
   json: boolean;
   metadata: MetadataSink | undefined;
+  /** Directories made for outputs are added here (see removeIfEmpty). */
+  made: Set<string>;
 }
 
 async function runTree(op: Operation, job: Job, s: JobSettings, io: CliIo, o: TreeOptions): Promise<number> {
@@ -260,7 +282,7 @@ async function runTree(op: Operation, job: Job, s: JobSettings, io: CliIo, o: Tr
       const rel = op === 'encrypt' ? f.rel + o.suffix : f.rel.slice(0, -o.suffix.length);
       const target = path.join(o.out, rel);
       try {
-        await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+        await makeDirs(path.dirname(target), o.made);
         if (s.noOverwrite && (await stat(target).catch(() => undefined))) {
           tally.skip(f.path, 'output exists (--no-overwrite)');
         } else {
@@ -288,4 +310,15 @@ async function runTree(op: Operation, job: Job, s: JobSettings, io: CliIo, o: Tr
   progress.done();
   printSummary(io, tally.summary(), op === 'encrypt' ? 'encrypted' : 'decrypted', o.json);
   return tally.failures.length ? 1 : 0;
+}
+
+/** mkdir -p, remembering every directory it made (parents first), for removeIfEmpty. */
+async function makeDirs(dir: string, made: Set<string>): Promise<void> {
+  const first = await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (first === undefined) return;
+  // mkdir made `first` and everything below it down to `dir`.
+  for (let d = dir; ; d = path.dirname(d)) {
+    made.add(d);
+    if (d === first || path.dirname(d) === d) break;
+  }
 }
