@@ -1,5 +1,5 @@
 /** Argument checks, EDK parsing and the decrypt-attempt cap shared by the KMS keyrings (internal). */
-import { EnvelopeError, type DecryptionMaterials, type EncryptedDataKey, type KeyFailure } from '@envelope/core';
+import { EnvelopeError, type DecryptionMaterials, type EncryptedDataKey, type KeyFailure, invalidArgument } from '@envelope/core';
 import { failuresFrom } from './errors.js';
 import { ATTEMPT_LIMIT } from './failure-kind.js';
 import { parseKeyArn, type KeyArn } from './arn.js';
@@ -7,14 +7,13 @@ import { parseKeyArn, type KeyArn } from './arn.js';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function checkSupplier(o: { clientSupplier?: unknown } | undefined): void {
-  if (!o || typeof o.clientSupplier !== 'function')
-    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'clientSupplier: expected a region → client function');
+  if (!o || typeof o.clientSupplier !== 'function') throw invalidArgument('clientSupplier', 'expected a region → client function');
 }
 
 export function checkGrantTokens(t: unknown): readonly string[] | undefined {
   if (t === undefined) return undefined;
   if (!Array.isArray(t) || t.some((x) => typeof x !== 'string' || x === ''))
-    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'grantTokens: expected an array of non-empty strings');
+    throw invalidArgument('grantTokens', 'expected an array of non-empty strings');
   return Object.freeze([...(t as string[])]);
 }
 
@@ -73,8 +72,7 @@ export class AttemptCap {
   /** Validates a `maxDecryptAttempts` option (a positive integer), or gives the default. */
   static check(v: unknown): number {
     if (v === undefined) return AttemptCap.DEFAULT;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'maxDecryptAttempts: expected a positive integer');
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalidArgument('maxDecryptAttempts', 'expected a positive integer');
     return v;
   }
 

@@ -13,6 +13,7 @@ import {
   type KeyFailure,
   type Keyring,
   type KeyringCallOptions,
+  invalidArgument,
 } from '@envelope/core';
 import { isRegionName, withRegion } from './arn.js';
 import { KMS_PROVIDER_ID, decryptDataKey } from './data-key.js';
@@ -85,7 +86,7 @@ export class KmsDiscoveryKeyring implements Keyring {
       o.regions !== undefined &&
       (!Array.isArray(o.regions) || o.regions.length === 0 || o.regions.some((r) => typeof r !== 'string' || !isRegionName(r)))
     ) {
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'regions: expected a non-empty array of region names (or omit it)');
+      throw invalidArgument('regions', 'expected a non-empty array of region names (or omit it)');
     }
     const f = o.discoveryFilter;
     if (
@@ -96,10 +97,7 @@ export class KmsDiscoveryKeyring implements Keyring {
         f.accountIds.length === 0 ||
         f.accountIds.some((a) => typeof a !== 'string' || !a))
     ) {
-      throw new EnvelopeError(
-        'ENVELOPE_INVALID_ARGUMENT',
-        'discoveryFilter: expected { partition, accountIds: [at least one account id] }',
-      );
+      throw invalidArgument('discoveryFilter', 'expected { partition, accountIds: [at least one account id] }');
     }
     this.regions = o.regions ? Object.freeze([...o.regions]) : undefined;
     this.discoveryFilter = f ? Object.freeze({ partition: f.partition, accountIds: Object.freeze([...f.accountIds]) }) : undefined;

@@ -13,6 +13,7 @@ import {
   type KeyFailure,
   type Keyring,
   type KeyringCallOptions,
+  invalidArgument,
 } from '@envelope/core';
 import { isKeyIdentifier, mrkMatch, parseArn, parseKeyArn } from './arn.js';
 import { KMS_PROVIDER_ID, decryptDataKey, encryptDataKey, generateDataKey } from './data-key.js';
@@ -82,12 +83,10 @@ export class KmsKeyring implements Keyring {
   constructor(o: KmsKeyringOptions) {
     checkSupplier(o);
     if (o.defaultRegion !== undefined && (typeof o.defaultRegion !== 'string' || o.defaultRegion === '')) {
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'defaultRegion: expected a region name');
+      throw invalidArgument('defaultRegion', 'expected a region name');
     }
-    if (o.keyIds !== undefined && !Array.isArray(o.keyIds))
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'keyIds: expected an array of key identifiers');
-    if (o.generatorKeyId === undefined && !o.keyIds?.length)
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'generatorKeyId: give a generator and/or keyIds');
+    if (o.keyIds !== undefined && !Array.isArray(o.keyIds)) throw invalidArgument('keyIds', 'expected an array of key identifiers');
+    if (o.generatorKeyId === undefined && !o.keyIds?.length) throw invalidArgument('generatorKeyId', 'give a generator and/or keyIds');
     const named: [string, unknown][] = [
       ['generatorKeyId', o.generatorKeyId],
       ...(o.keyIds ?? []).map((k, i): [string, unknown] => [`keyIds[${i}]`, k]),
@@ -96,10 +95,9 @@ export class KmsKeyring implements Keyring {
       if (k === undefined && param === 'generatorKeyId') continue;
       // (spec: framework/aws-kms/aws-kms-keyring.md#initialization): the identifier must be a valid
       // AWS KMS identifier.
-      if (typeof k !== 'string' || !isKeyIdentifier(k))
-        throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: expected a key ARN, alias ARN, alias/name or key id`);
+      if (typeof k !== 'string' || !isKeyIdentifier(k)) throw invalidArgument(param, 'expected a key ARN, alias ARN, alias/name or key id');
       if (!parseArn(k) && !o.defaultRegion)
-        throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${param}: ${k} is not an ARN, so its region is unknown; give defaultRegion`);
+        throw invalidArgument(param, `${k} is not an ARN, so its region is unknown; give defaultRegion`);
     }
     this.grantTokens = checkGrantTokens(o.grantTokens);
     this.generatorKeyId = o.generatorKeyId;

@@ -23,7 +23,7 @@
  *   the wait would outlast the deadline it fails at once with ENVELOPE_THROTTLED (reason
  *   `Throttled`), rather than waiting for nothing.
  */
-import { EnvelopeError } from '@envelope/core';
+import { EnvelopeError, invalidArgument } from '@envelope/core';
 import { systemClock, type Clock } from './clock.js';
 import { abortedError, remainingMs } from './deadline.js';
 import { CLIENT_THROTTLED } from './failure-kind.js';
@@ -139,8 +139,7 @@ export class RegionPacer {
     this.#defaultQuota = positive('defaultQuota', o.defaultQuota ?? DEFAULT_KMS_QUOTA);
     this.#minRate = positive('minRate', o.minRate ?? 10);
     this.#backoff = o.backoff ?? 0.9;
-    if (!(this.#backoff > 0 && this.#backoff < 1))
-      throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'backoff: expected a number between 0 and 1');
+    if (!(this.#backoff > 0 && this.#backoff < 1)) throw invalidArgument('backoff', 'expected a number between 0 and 1');
     this.#recoveryMs = positive('recoveryMs', o.recoveryMs ?? 2000);
     this.#probe = positive('probePerSecond', o.probePerSecond ?? 0.05);
     this.#burstMs = positive('burstMs', o.burstMs ?? 1000);
@@ -349,8 +348,7 @@ export class RegionPacer {
 }
 
 function positive(name: string, v: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
-    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${name}: expected a positive number`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw invalidArgument(name, 'expected a positive number');
   return v;
 }
 

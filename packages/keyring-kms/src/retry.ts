@@ -6,7 +6,7 @@
  * within a retry budget so that a KMS outage cannot multiply the load on KMS. A
  * ThrottlingException also teaches the pacer the region's rate.
  */
-import { EnvelopeError } from '@envelope/core';
+import { EnvelopeError, invalidArgument } from '@envelope/core';
 import { sleep, systemClock, type Clock } from './clock.js';
 import { abortedError, remainingMs, withDeadline } from './deadline.js';
 import { CLIENT_THROTTLED, classifyFailure, type FailureKind } from './failure-kind.js';
@@ -122,8 +122,7 @@ export class RetryBudget {
 }
 
 function nonNegative(name: string, v: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${name}: expected a finite number ≥ 0`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw invalidArgument(name, 'expected a finite number ≥ 0');
   return v;
 }
 
@@ -152,9 +151,9 @@ export class Retrier {
 
   constructor(o: RetryOptions = {}) {
     this.callTimeoutMs = nonNegative('callTimeoutMs', o.callTimeoutMs ?? 2000);
-    if (this.callTimeoutMs === 0) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'callTimeoutMs: expected a positive number');
+    if (this.callTimeoutMs === 0) throw invalidArgument('callTimeoutMs', 'expected a positive number');
     this.maxRetries = nonNegative('maxRetries', o.maxRetries ?? 2);
-    if (!Number.isInteger(this.maxRetries)) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'maxRetries: expected an integer');
+    if (!Number.isInteger(this.maxRetries)) throw invalidArgument('maxRetries', 'expected an integer');
     this.baseDelayMs = nonNegative('baseDelayMs', o.baseDelayMs ?? 50);
     this.maxDelayMs = nonNegative('maxDelayMs', o.maxDelayMs ?? 1000);
     this.clock = o.clock ?? systemClock;

@@ -5,13 +5,13 @@
  * admission, pacing, health), ranking.ts, options.ts.
  */
 import {
-  EnvelopeError,
   throwIfAborted,
   type DecryptionMaterials,
   type EncryptedDataKey,
   type EncryptionMaterials,
   type Keyring,
   type KeyringCallOptions,
+  invalidArgument,
 } from '@envelope/core';
 import {
   Deadline,
@@ -77,7 +77,7 @@ export class MultiRegionKeyring implements Keyring {
     this.keys = checkKeys(options?.keys);
     this.primary = this.keys[0]!;
     this.encryptPolicy = checkPolicy(options.encryptPolicy, this.keys.length);
-    if (typeof options.kms?.decrypt !== 'function') throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'kms: expected KMS operations');
+    if (typeof options.kms?.decrypt !== 'function') throw invalidArgument('kms', 'expected KMS operations');
     this.deadlineMs = checkMs('deadlineMs', options.deadlineMs) ?? 5000;
     const callTimeoutMs = checkMs('callTimeoutMs', options.callTimeoutMs) ?? this.deadlineMs;
     this.health = options.health ?? sharedHealthRegistry();
@@ -125,9 +125,9 @@ export class MultiRegionKeyring implements Keyring {
   restrictedTo(regions: readonly string[]): MultiRegionKeyring {
     const unknown = regions.filter((r) => !this.keys.some((k) => k.region === r));
     if (unknown.length > 0 || regions.length === 0) {
-      throw new EnvelopeError(
-        'ENVELOPE_INVALID_ARGUMENT',
-        `regions: expected one or more of this keyring's regions (${this.regions.join(', ')})${unknown.length ? `, not ${unknown.join(', ')}` : ''}`,
+      throw invalidArgument(
+        'regions',
+        `expected one or more of this keyring's regions (${this.regions.join(', ')})${unknown.length ? `, not ${unknown.join(', ')}` : ''}`,
       );
     }
     const kept = this.keys.filter((k) => regions.includes(k.region));

@@ -1,5 +1,5 @@
 /** The multi-region keyring's options and events, and their checks at the edge. */
-import { EnvelopeError } from '@envelope/core';
+import { invalidArgument } from '@envelope/core';
 import type { HealthRegistry, KmsOperations, RegionPacer, RetryBudget } from '@envelope/keyring-kms';
 import { requireKeyArn, type KeyArn } from './arn.js';
 
@@ -67,12 +67,12 @@ export type MultiRegionEvent =
 /** Parses the keys: ARNs, at most one per region; the first is the primary. */
 export function checkKeys(keys: unknown): KeyArn[] {
   if (!Array.isArray(keys) || keys.length === 0) {
-    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'keys: expected at least one { keyId } (the first is the primary)');
+    throw invalidArgument('keys', 'expected at least one { keyId } (the first is the primary)');
   }
   const parsed = keys.map((k: { keyId?: unknown } | undefined, i) => requireKeyArn(k?.keyId, `keys[${i}].keyId`));
   const regions = new Set<string>();
   for (const [i, k] of parsed.entries()) {
-    if (regions.has(k.region)) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `keys[${i}].keyId: a second key in region ${k.region}`);
+    if (regions.has(k.region)) throw invalidArgument(`keys[${i}].keyId`, `a second key in region ${k.region}`);
     regions.add(k.region);
   }
   return parsed;
@@ -89,15 +89,14 @@ export function checkPolicy(policy: unknown, keyCount: number): EncryptPolicy {
       Number.isInteger((p as { quorum?: unknown }).quorum) &&
       (p as { quorum: number }).quorum >= 1 &&
       (p as { quorum: number }).quorum <= keyCount);
-  if (!ok) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `encryptPolicy: expected "all", "primary" or { quorum: 1..${keyCount} }`);
+  if (!ok) throw invalidArgument('encryptPolicy', `expected "all", "primary" or { quorum: 1..${keyCount} }`);
   return p as EncryptPolicy;
 }
 
 /** A positive number of milliseconds (or undefined for the default). */
 export function checkMs(name: string, v: unknown, min = 1): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
-    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', `${name}: expected a number of milliseconds ≥ ${min}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw invalidArgument(name, `expected a number of milliseconds ≥ ${min}`);
   return v;
 }
 

@@ -11,7 +11,7 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type { Worker as WorkerThread } from 'node:worker_threads';
-import { EnvelopeError } from '../errors.js';
+import { EnvelopeError, invalidArgument } from '../errors.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 /** The compiled worker beside this file (dist), or in dist when running from source (tests). */
@@ -54,7 +54,7 @@ export class FramePool {
 
   constructor(options: FramePoolOptions = {}) {
     const n = options.workers ?? Math.max(1, Math.min(4, availableParallelism() - 1));
-    if (!Number.isInteger(n) || n < 1 || n > 64) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'workers: expected an integer 1..64');
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw invalidArgument('workers', 'expected an integer 1..64');
     this.size = n;
   }
 

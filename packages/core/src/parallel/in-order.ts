@@ -2,7 +2,7 @@
  * Batches in flight on a frame pool, released in the order they were sent (a message's frames
  * must leave in sequence, and a signature covers them in sequence) however they finish.
  */
-import { EnvelopeError } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import type { FramePool } from './frame-pool.js';
 
 /** How a stream uses a {@link FramePool}. */
@@ -20,8 +20,7 @@ export const DEFAULT_BATCH_BYTES = 1024 * 1024;
 /** Frames per batch for this frame length. */
 export function batchFrames(o: ParallelOptions, frameLength: number): number {
   const bytes = o.batchBytes ?? DEFAULT_BATCH_BYTES;
-  if (!Number.isSafeInteger(bytes) || bytes < 1)
-    throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'batchBytes: expected a positive integer');
+  if (!Number.isSafeInteger(bytes) || bytes < 1) throw invalidArgument('batchBytes', 'expected a positive integer');
   return Math.max(1, Math.floor(bytes / frameLength));
 }
 
@@ -36,7 +35,7 @@ export class InOrder<T> {
 
   constructor(o: ParallelOptions, workers: number) {
     const max = o.maxInFlight ?? 2 * workers;
-    if (!Number.isInteger(max) || max < 1) throw new EnvelopeError('ENVELOPE_INVALID_ARGUMENT', 'maxInFlight: expected a positive integer');
+    if (!Number.isInteger(max) || max < 1) throw invalidArgument('maxInFlight', 'expected a positive integer');
     this.#max = max;
   }
 
