@@ -7,7 +7,7 @@
  * their code is ENVELOPE_TIMEOUT for a deadline, ENVELOPE_THROTTLED for a region at its quota,
  * ENVELOPE_KMS otherwise; the caller's abort is ENVELOPE_ABORTED.
  */
-import { EnvelopeError, type EncryptedDataKey } from '@envelope/core';
+import { EnvelopeError, type EncryptedDataKey, rethrowIfAborted } from '@envelope/core';
 import { parseKeyArn, regionOf } from './arn.js';
 import { keyFailure } from './errors.js';
 import { codeForFailures } from './failure-kind.js';
@@ -47,7 +47,7 @@ async function call<T>(o: KmsCallOptions, keyId: string, op: string, fn: (signal
   try {
     return await (o.retrier ?? singleAttempt).run(fn, { signal: o.signal, region, key: keyId, discard: wipeLate });
   } catch (e) {
-    if (e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED') throw e;
+    rethrowIfAborted(e);
     const f = keyFailure(keyId, region, e);
     throw new EnvelopeError(
       codeForFailures([f], 'ENVELOPE_KMS'),

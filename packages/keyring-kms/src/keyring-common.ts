@@ -1,5 +1,5 @@
 /** Argument checks, EDK parsing and the decrypt-attempt cap shared by the KMS keyrings (internal). */
-import { EnvelopeError, type DecryptionMaterials, type EncryptedDataKey, type KeyFailure, invalidArgument } from '@envelope/core';
+import { type DecryptionMaterials, type EncryptedDataKey, type KeyFailure, invalidArgument, rethrowIfAborted } from '@envelope/core';
 import { failuresFrom } from './errors.js';
 import { ATTEMPT_LIMIT } from './failure-kind.js';
 import { parseKeyArn, type KeyArn } from './arn.js';
@@ -44,7 +44,7 @@ export async function unwrapInto(
   try {
     dk = await unwrap();
   } catch (err) {
-    if (err instanceof EnvelopeError && err.code === 'ENVELOPE_ABORTED') throw err;
+    rethrowIfAborted(err);
     causes.push(...failuresFrom(keyArn, region, err));
     return false;
   }

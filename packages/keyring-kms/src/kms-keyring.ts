@@ -14,6 +14,8 @@ import {
   type Keyring,
   type KeyringCallOptions,
   invalidArgument,
+  rethrowIfAborted,
+  isAborted,
 } from '@envelope/core';
 import { isKeyIdentifier, mrkMatch, parseArn, parseKeyArn } from './arn.js';
 import { KMS_PROVIDER_ID, decryptDataKey, encryptDataKey, generateDataKey } from './data-key.js';
@@ -141,7 +143,7 @@ export class KmsKeyring implements Keyring {
       try {
         r = await generateDataKey({ ...this.#common(ec, g, signal), keyId: g, numberOfBytes: materials.suite.keyLength });
       } catch (e) {
-        if (e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED') throw e;
+        rethrowIfAborted(e);
         // (spec: framework/aws-kms/aws-kms-keyring.md#onencrypt): a failed GenerateDataKey fails
         // OnEncrypt and leaves the materials alone.
         throw failedAcross('ENVELOPE_KEYRING_FAILURE', 'KMS keyring could not wrap the data key', failuresFrom(g, this.#region(g), e), e);
@@ -170,10 +172,7 @@ export class KmsKeyring implements Keyring {
     results.forEach((r, i) => {
       if (r.status === 'rejected') causes.push(...failuresFrom(wrapWith[i]!, this.#region(wrapWith[i]!), r.reason));
     });
-    const abort = results.find(
-      (r): r is PromiseRejectedResult =>
-        r.status === 'rejected' && r.reason instanceof EnvelopeError && r.reason.code === 'ENVELOPE_ABORTED',
-    );
+    const abort = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && isAborted(r.reason));
     if (abort) throw abort.reason;
     if (causes.length) throw failedAcross('ENVELOPE_KEYRING_FAILURE', 'KMS keyring could not wrap the data key', causes);
     for (const r of results) materials.addEncryptedDataKey((r as PromiseFulfilledResult<{ edk: EncryptedDataKey }>).value.edk);

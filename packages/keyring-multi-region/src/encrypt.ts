@@ -5,7 +5,14 @@
  * call is hedged across replicas like a decrypt. A region whose breaker is open fails at once.
  */
 import { randomBytes } from 'node:crypto';
-import { EnvelopeError, type EncryptedDataKey, type EncryptionMaterials, type KeyFailure } from '@envelope/core';
+import {
+  EnvelopeError,
+  type EncryptedDataKey,
+  type EncryptionMaterials,
+  type KeyFailure,
+  rethrowIfAborted,
+  isAborted,
+} from '@envelope/core';
 import { failedAcross, keyFailure } from '@envelope/keyring-kms';
 import { sameKey, type KeyArn } from './arn.js';
 import { policyNeeds } from './options.js';
@@ -31,7 +38,7 @@ export async function wrapEverywhere(ctx: KeyringContext, materials: EncryptionM
     try {
       edks.push(await generate(ctx, ctx.primary, materials, signal));
     } catch (e) {
-      if (e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED') throw e;
+      rethrowIfAborted(e);
       failures.push(keyFailure(ctx.primary.arn, ctx.primary.region, e));
       if (ctx.policy === 'all' || ctx.policy === 'primary') {
         throw failedAcross(
@@ -157,5 +164,5 @@ function wrongLength(key: KeyArn): EnvelopeError {
 }
 
 function isAbort(e: unknown): boolean {
-  return e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED';
+  return isAborted(e);
 }

@@ -4,7 +4,7 @@
  * per call), paced to the region's quota, throttling retried in place within the retry budget,
  * and its outcome recorded in the region's health, judged by keyring-kms's one classification.
  */
-import { EnvelopeError } from '@envelope/core';
+import { isAborted } from '@envelope/core';
 import { CIRCUIT_OPEN, SLOW, circuitOpenError, reasonOf, type Clock, type HealthRegistry, type Retrier } from '@envelope/keyring-kms';
 import type { KeyArn } from './arn.js';
 import type { MultiRegionEvent } from './options.js';
@@ -104,7 +104,7 @@ export class RegionCaller {
       this.record(op, key, 'success', track);
       return r;
     } catch (e) {
-      const aborted = e instanceof EnvelopeError && e.code === 'ENVELOPE_ABORTED';
+      const aborted = isAborted(e);
       this.record(op, key, aborted ? 'aborted' : 'failure', track, e);
       throw e;
     }
