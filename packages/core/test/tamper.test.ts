@@ -58,7 +58,9 @@ describe.each([
     }
     // The body is most of the message: most flips are caught by authentication.
     expect(seen.get('ENVELOPE_AUTHENTICATION_FAILED') ?? 0).toBeGreaterThan(ciphertext.byteLength * 4);
-  });
+    // A signed message is ~4,000 decrypts with an ECDSA P-384 verify each: seconds alone, but
+    // past vitest's 30 s default when the whole suite shares two cores.
+  }, 180_000);
 
   it('rejects truncation at every byte', async () => {
     const { ciphertext } = await made;
