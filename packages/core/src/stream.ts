@@ -49,29 +49,37 @@ function watchSignal(stream: Transform, signal: AbortSignal | undefined): void {
  * ```
  */
 export function encryptStream(options: EncryptStreamOptions & ParallelStreamOption): Transform {
-  if (options.parallel) return parallelEncryptStream({ ...options, parallel: options.parallel });
-  const codec = new StreamEncryptor(options);
-  let started = false;
-  const start = async (t: Transform): Promise<void> => {
-    if (started) return;
-    started = true;
-    t.push(await codec.start());
-    t.emit('messageInfo', codec.messageInfo, codec.warnings);
+  // One transform over either encryptor: the serial one answers a chunk at once, the parallel one
+  // (frames sealed on a pool's workers) with the batches that came back, in order.
+  const codec: EncryptCodec = options.parallel
+    ? new ParallelStreamEncryptor({ ...options, parallel: options.parallel })
+    : new StreamEncryptor(options);
+  let started: Promise<void> | undefined;
+  const start = (t: Transform): Promise<void> =>
+    (started ??= codec.start().then((header) => {
+      t.push(header);
+      t.emit('messageInfo', codec.messageInfo, codec.warnings);
+    }));
+  const pushOut = (t: Transform, out: Uint8Array | Uint8Array[]): void => {
+    if (out instanceof Uint8Array) {
+      if (out.byteLength) t.push(out);
+    } else for (const p of out) if (p.byteLength) t.push(p);
   };
   const t = new Transform({
     transform(chunk: unknown, _enc: BufferEncoding, cb: TransformCallback) {
       start(this)
-        .then(() => {
-          const out = codec.update(toBytes(chunk));
-          if (out.byteLength) this.push(out);
+        .then<Uint8Array | Uint8Array[]>(() => codec.update(toBytes(chunk)))
+        .then((out) => {
+          pushOut(this, out);
           cb();
         })
         .catch(cb);
     },
     flush(cb: TransformCallback) {
       start(this)
-        .then(() => {
-          this.push(codec.finish());
+        .then<Uint8Array | Uint8Array[]>(() => codec.finish())
+        .then((out) => {
+          pushOut(this, out);
           cb();
         })
         .catch(cb);
@@ -85,45 +93,11 @@ export function encryptStream(options: EncryptStreamOptions & ParallelStreamOpti
   return t;
 }
 
-/** {@link encryptStream} with the frames sealed on `options.parallel.pool`. */
-function parallelEncryptStream(options: EncryptStreamOptions & { parallel: ParallelOptions }): Transform {
-  const codec = new ParallelStreamEncryptor(options);
-  let started: Promise<void> | undefined;
-  const start = (t: Transform): Promise<void> =>
-    (started ??= codec.start().then((header) => {
-      t.push(header);
-      t.emit('messageInfo', codec.messageInfo, codec.warnings);
-    }));
-  const pushAll = (t: Transform, parts: Uint8Array[]): void => {
-    for (const p of parts) if (p.byteLength) t.push(p);
-  };
-  const t = new Transform({
-    transform(chunk: unknown, _enc: BufferEncoding, cb: TransformCallback) {
-      start(this)
-        .then(() => codec.update(toBytes(chunk)))
-        .then((parts) => {
-          pushAll(this, parts);
-          cb();
-        })
-        .catch(cb);
-    },
-    flush(cb: TransformCallback) {
-      start(this)
-        .then(() => codec.finish())
-        .then((parts) => {
-          pushAll(this, parts);
-          cb();
-        })
-        .catch(cb);
-    },
-    destroy(err, cb) {
-      codec.dispose();
-      cb(err);
-    },
-  });
-  watchSignal(t, options.signal);
-  return t;
-}
+/** What {@link encryptStream} drives: a {@link StreamEncryptor} or a {@link ParallelStreamEncryptor}. */
+type EncryptCodec = Pick<StreamEncryptor, 'start' | 'dispose' | 'messageInfo' | 'warnings'> & {
+  update(chunk: Uint8Array): Uint8Array | Promise<Uint8Array[]>;
+  finish(): Uint8Array | Promise<Uint8Array[]>;
+};
 
 /**
  * A Node `Transform` that decrypts one message. Emits `'messageInfo'` (info, encryptionContext)
