@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in ../dist (built by the root `prepare` script).
+import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 // The last resort: whatever escapes a command is still reported in the one shape, never a stack.
+/** @param {any} e */
 const lastResort = (e) => {
   const message = String(e?.message ?? e).split('\n')[0];
   process.stderr.write(`envelope: ENVELOPE_INTERNAL: ${message}\n`);
@@ -28,5 +30,25 @@ if (argv[0] === 'test-vectors' && !process.execArgv.includes(REVERT) && !process
   process.exit(r.status ?? 1);
 }
 
-const { cli } = await import('../dist/main.js');
+/**
+ * The bundle (dist/bundle, made by scripts/bundle.mjs) while every @envelope module it was made
+ * from is unchanged, else the modules in dist/ themselves: a `tsc -b` without a re-bundle must
+ * never run stale code. The check is one small read and a stat per module (~1 ms); the bundle
+ * saves 60-150 ms of module loading (docs/benchmarks.md, issue 16).
+ */
+function freshBundle() {
+  const dir = new URL('../dist/bundle/', import.meta.url);
+  try {
+    const { inputs } = JSON.parse(readFileSync(new URL('manifest.json', dir), 'utf8'));
+    for (const [file, size, mtimeMs] of inputs) {
+      const st = statSync(new URL(file, dir), { throwIfNoEntry: false });
+      if (st === undefined || st.size !== size || st.mtimeMs > mtimeMs) return false;
+    }
+    return inputs.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+const { cli } = await import(freshBundle() ? '../dist/bundle/main.js' : '../dist/main.js');
 process.exitCode = await cli(argv);

@@ -67,9 +67,10 @@ Errors are printed to stderr as "envelope: ENVELOPE_<CODE>: message"; the exit c
 error, 130 or 143 when stopped by SIGINT or SIGTERM (nothing partial is left behind), else 0.
 `;
 
-/** The CLI's version (from its package.json). */
+/** The CLI's version (from its package.json: beside dist/, or two up from the bundle in dist/bundle/). */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const file = import.meta.url.includes('/dist/bundle/') ? '../../package.json' : '../package.json';
+  const pkg = JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 

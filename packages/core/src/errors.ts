@@ -63,7 +63,17 @@ export interface KeyFailure {
   readonly error?: unknown;
 }
 
-/** Base class for every error this library throws on purpose. */
+/** The mark every EnvelopeError carries, shared by every copy of this package in a process. */
+const ENVELOPE_ERROR = Symbol.for('envelope.error');
+
+/**
+ * Base class for every error this library throws on purpose.
+ *
+ * `instanceof EnvelopeError` holds for an error from any copy of @envelope/core in the process:
+ * the bundled CLI carries its own copy, and a keyring plugin throws errors from the installed one
+ * (docs/plugins.md); both must read as coded errors. It checks a registered symbol, the way config
+ * modules are recognised across copies.
+ */
 export class EnvelopeError extends Error {
   readonly code: ErrorCode;
   /** For multi-key failures: each key tried and why it failed. */
@@ -74,6 +84,13 @@ export class EnvelopeError extends Error {
     this.name = 'EnvelopeError';
     this.code = code;
     this.causes = options?.causes ?? [];
+    Object.defineProperty(this, ENVELOPE_ERROR, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // A subclass keeps the ordinary prototype check.
+    if (this !== EnvelopeError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[ENVELOPE_ERROR] === true;
   }
 }
 

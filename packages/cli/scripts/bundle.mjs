@@ -1,0 +1,57 @@
+// Bundles the compiled CLI (dist/main.js and everything it imports, @envelope/* and third-party
+// alike) into dist/bundle/: a few minified chunks instead of ~90 ES modules for a raw-keyring
+// command and ~900 for a KMS one. Node's ES module loader pays per file (resolve, read, compile,
+// link); the bundle is what takes a raw-keyring encrypt from 2.2x `node -e 0` to about 1.7x, and
+// the failover path's start-up down by a quarter (docs/benchmarks.md, issue 16).
+//
+// Dynamic imports stay dynamic (chunks), so a raw-keyring command still never loads the AWS SDK.
+// Plugins are not bundled: they are imported at run time from the installation, as before
+// (docs/plugins.md). The frame worker is an entry of its own beside the chunks, where
+// @envelope/core's pool looks for it (`new URL('./frame-worker.js', import.meta.url)`).
+//
+// dist/bundle/manifest.json lists every @envelope module the bundle was made from, with its size
+// and modification time: bin/envelope.js runs the bundle only while none of them has changed, and
+// dist/ otherwise, so a `tsc -b` without a re-bundle never runs stale code.
+//
+// Run by the root `prepare` script (npm ci) and by this package's `build`.
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'rolldown';
+
+const cliDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const packagesDir = path.dirname(cliDir);
+const outDir = path.join(cliDir, 'dist', 'bundle');
+const coreDist = path.join(packagesDir, 'core', 'dist');
+
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+const result = await build({
+  input: { main: path.join(cliDir, 'dist', 'main.js'), 'frame-worker': path.join(coreDist, 'parallel', 'frame-worker.js') },
+  platform: 'node',
+  // Optional peer, loaded only when OpenTelemetry is configured, from the application's install.
+  external: [/^node:/, '@opentelemetry/api'],
+  output: { dir: outDir, format: 'esm', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js', minify: true },
+  logLevel: 'warn',
+});
+
+/** Our own modules in the bundle (real paths under packages/), relative to the bundle. */
+const inputs = new Set();
+for (const chunk of result.output) {
+  if (chunk.type !== 'chunk') continue;
+  for (const id of chunk.moduleIds) {
+    if (id.startsWith(packagesDir + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`)) inputs.add(id);
+  }
+}
+if (![...inputs].some((id) => id.startsWith(coreDist))) throw new Error('bundle: @envelope/core is not in the bundle');
+const manifest = {
+  note: 'bin/envelope.js runs this bundle only while every input below is unchanged (size, not newer)',
+  inputs: [...inputs].sort().map((id) => {
+    const st = statSync(id);
+    return [path.relative(outDir, id).split(path.sep).join('/'), st.size, Math.ceil(st.mtimeMs)];
+  }),
+};
+writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(manifest));
+process.stdout.write(
+  `bundle: ${result.output.length} files from ${inputs.size} @envelope modules in ${path.relative(process.cwd(), outDir) || '.'}\n`,
+);
