@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in ../dist (built by the root `prepare` script).
 import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The last resort: whatever escapes a command is still reported in the one shape, never a stack.
@@ -31,17 +32,18 @@ if (argv[0] === 'test-vectors' && !process.execArgv.includes(REVERT) && !process
 }
 
 /**
- * The bundle (dist/bundle, made by scripts/bundle.mjs) while every @envelope module it was made
- * from is unchanged, else the modules in dist/ themselves: a `tsc -b` without a re-bundle must
- * never run stale code. The check is one small read and a stat per module (~1 ms); the bundle
- * saves 60-150 ms of module loading (docs/benchmarks.md, issue 16).
+ * The bundle (dist/bundle, made by scripts/bundle.mjs) while every @envelope package it was made
+ * from is unchanged since (its dist/.tsbuildinfo, rewritten by each tsc -b that rebuilds it), else
+ * the modules in dist/ themselves: a `tsc -b` without a re-bundle must never run stale code. The
+ * check is one small read and a stat per package (well under 1 ms); the bundle saves 60-150 ms
+ * of module loading (docs/benchmarks.md, issue 16).
  */
 function freshBundle() {
-  const dir = new URL('../dist/bundle/', import.meta.url);
+  const dir = fileURLToPath(new URL('../dist/bundle/', import.meta.url));
   try {
-    const { inputs } = JSON.parse(readFileSync(new URL('manifest.json', dir), 'utf8'));
+    const { inputs } = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
     for (const [file, size, mtimeMs] of inputs) {
-      const st = statSync(new URL(file, dir), { throwIfNoEntry: false });
+      const st = statSync(path.join(dir, file), { throwIfNoEntry: false });
       if (st === undefined || st.size !== size || st.mtimeMs > mtimeMs) return false;
     }
     return inputs.length > 0;

@@ -9,9 +9,10 @@
 // (docs/plugins.md). The frame worker is an entry of its own beside the chunks, where
 // @envelope/core's pool looks for it (`new URL('./frame-worker.js', import.meta.url)`).
 //
-// dist/bundle/manifest.json lists every @envelope module the bundle was made from, with its size
-// and modification time: bin/envelope.js runs the bundle only while none of them has changed, and
-// dist/ otherwise, so a `tsc -b` without a re-bundle never runs stale code.
+// dist/bundle/manifest.json stamps every @envelope package the bundle was made from (the size and
+// time of its dist/.tsbuildinfo, which tsc -b rewrites whenever it rebuilds the package):
+// bin/envelope.js runs the bundle only while none has changed, and dist/ otherwise, so a `tsc -b`
+// without a re-bundle never runs stale code.
 //
 // Run by the root `prepare` script (npm ci) and by this package's `build`.
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -35,23 +36,31 @@ const result = await build({
   logLevel: 'warn',
 });
 
-/** Our own modules in the bundle (real paths under packages/), relative to the bundle. */
-const inputs = new Set();
+/** The @envelope packages in the bundle (their directories under packages/). */
+const packages = new Set();
+let modules = 0;
 for (const chunk of result.output) {
   if (chunk.type !== 'chunk') continue;
   for (const id of chunk.moduleIds) {
-    if (id.startsWith(packagesDir + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`)) inputs.add(id);
+    const rel = path.relative(packagesDir, id);
+    if (rel.startsWith('..') || path.isAbsolute(rel) || rel.split(path.sep).includes('node_modules')) continue;
+    packages.add(rel.split(path.sep)[0]);
+    modules++;
   }
 }
-if (![...inputs].some((id) => id.startsWith(coreDist))) throw new Error('bundle: @envelope/core is not in the bundle');
+if (!packages.has('core')) throw new Error('bundle: @envelope/core is not in the bundle');
+// One stamp per package: tsc -b rewrites dist/.tsbuildinfo whenever it rebuilds the package, and
+// leaves it alone when the package is up to date. (A stat per module cost ~5 ms of every start.)
 const manifest = {
-  note: 'bin/envelope.js runs this bundle only while every input below is unchanged (size, not newer)',
-  inputs: [...inputs].sort().map((id) => {
-    const st = statSync(id);
-    return [path.relative(outDir, id).split(path.sep).join('/'), st.size, Math.ceil(st.mtimeMs)];
+  note: 'bin/envelope.js runs this bundle only while every file below is unchanged (same size, not newer)',
+  inputs: [...packages].sort().map((name) => {
+    const stamp = path.join(packagesDir, name, 'dist', '.tsbuildinfo');
+    const st = statSync(stamp, { throwIfNoEntry: false });
+    if (!st) throw new Error(`bundle: ${path.relative(process.cwd(), stamp)} is missing: build with tsc -b first`);
+    return [path.relative(outDir, stamp).split(path.sep).join('/'), st.size, Math.ceil(st.mtimeMs)];
   }),
 };
 writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(manifest));
 process.stdout.write(
-  `bundle: ${result.output.length} files from ${inputs.size} @envelope modules in ${path.relative(process.cwd(), outDir) || '.'}\n`,
+  `bundle: ${result.output.length} files from ${modules} modules of ${packages.size} @envelope packages in ${path.relative(process.cwd(), outDir) || '.'}\n`,
 );

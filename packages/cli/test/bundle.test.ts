@@ -1,6 +1,6 @@
 /**
  * The bundled CLI (scripts/bundle.mjs → dist/bundle/, issue 16): the launcher runs the bundle
- * only while every module it was made from is unchanged, the built CLI does run from it, and what
+ * only while every package it was made from is unchanged, the built CLI does run from it, and what
  * the bundle changes (a second copy of @envelope/core beside a plugin's, the frame worker's path)
  * works through the real launcher.
  */
@@ -29,7 +29,7 @@ function node(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numb
 }
 
 describe('the launcher chooses the bundle only while it is fresh', () => {
-  /** A copy of the real launcher over a fake dist/ and dist/bundle/ made from one module. */
+  /** A copy of the real launcher over a fake dist/ and dist/bundle/ made from one package. */
   async function layout(): Promise<{ run: () => Promise<string>; input: string; manifest: string }> {
     const root = await tmp();
     const cli = path.join(root, 'cli');
@@ -41,11 +41,11 @@ describe('the launcher chooses the bundle only while it is fresh', () => {
     const entry = (which: string) => `export async function cli() { process.stdout.write('${which}'); return 0; }\n`;
     await writeFile(path.join(cli, 'dist', 'main.js'), entry('dist'));
     await writeFile(path.join(cli, 'dist', 'bundle', 'main.js'), entry('bundle'));
-    const input = path.join(root, 'core', 'dist', 'index.js');
-    await writeFile(input, 'export const x = 1;\n');
+    const input = path.join(root, 'core', 'dist', '.tsbuildinfo');
+    await writeFile(input, '{"version":"5.9.3"}');
     const st = await stat(input);
     const manifest = path.join(cli, 'dist', 'bundle', 'manifest.json');
-    await writeFile(manifest, JSON.stringify({ inputs: [['../../../core/dist/index.js', st.size, Math.ceil(st.mtimeMs)]] }));
+    await writeFile(manifest, JSON.stringify({ inputs: [['../../../core/dist/.tsbuildinfo', st.size, Math.ceil(st.mtimeMs)]] }));
     return {
       input,
       manifest,
@@ -64,7 +64,7 @@ describe('the launcher chooses the bundle only while it is fresh', () => {
 
   it('runs dist/ once an input has another size, is newer, or is gone', async () => {
     const l = await layout();
-    await writeFile(l.input, 'export const x = 12;\n');
+    await writeFile(l.input, '{"version":"5.9.30"}');
     expect(await l.run()).toBe('dist');
 
     const m = await layout();
