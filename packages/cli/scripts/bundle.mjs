@@ -30,6 +30,10 @@ mkdirSync(outDir, { recursive: true });
 const result = await build({
   input: { main: path.join(cliDir, 'dist', 'main.js'), 'frame-worker': path.join(coreDist, 'parallel', 'frame-worker.js') },
   platform: 'node',
+  // The ES module build of every package that has one: the AWS SDK's packages name their CommonJS
+  // build "main", and a mix of both carried two copies of @smithy/core (a KMS decrypt loaded 560
+  // KiB of code instead of ~250).
+  resolve: { mainFields: ['module', 'main'] },
   // Optional peer, loaded only when OpenTelemetry is configured, from the application's install.
   external: [/^node:/, '@opentelemetry/api'],
   output: { dir: outDir, format: 'esm', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js', minify: true },
