@@ -95,8 +95,22 @@ export class StreamDecryptor {
     return (this.#parser.header ? 0 : this.#parser.buffered) + this.#queue.length + this.#heldLength + (this.#batches?.buffered ?? 0);
   }
 
-  /** Accepts message bytes; returns the plaintext that may be released now. */
+  /**
+   * Accepts message bytes; returns the plaintext that may be released now. Once the returned
+   * promise settles the decryptor holds no reference to `chunk`: the caller may overwrite it (read
+   * the next bytes into the same buffer).
+   */
   async update(chunk: Uint8Array): Promise<Uint8Array[]> {
+    try {
+      return await this.#update(chunk);
+    } finally {
+      // What is left (part of a frame, a footer) moves into the queue's own buffer.
+      this.#queue.detach();
+      this.#batches?.detach();
+    }
+  }
+
+  async #update(chunk: Uint8Array): Promise<Uint8Array[]> {
     if (this.#disposed) throw disposedError();
     throwIfAborted(this.#options.signal);
     if (!this.#session) {
@@ -157,7 +171,11 @@ export class StreamDecryptor {
     const out: Uint8Array[] = [];
     while (!s.done) {
       const size = s.frameSize(q.peek(FRAME_SIZE_PROBE), 0);
-      if (size === undefined || q.length < size) return out;
+      if (size === undefined) return out;
+      if (q.length < size) {
+        q.reserve(size); // the rest of this frame is merged and detached into one buffer
+        return out;
+      }
       const frame = s.readFrame(q.peek(size), 0);
       q.consume(size);
       const r = this.#keep(frame.plaintext, frame.final);

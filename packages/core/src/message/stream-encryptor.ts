@@ -2,7 +2,7 @@
  * The streaming encrypt state machine behind the Node and web stream adapters. It runs on the
  * same session and frame codec as the buffer API; only the buffering differs.
  */
-import { EnvelopeError, limitExceeded, throwIfAborted } from '../errors.js';
+import { EnvelopeError, invalidArgument, limitExceeded, throwIfAborted } from '../errors.js';
 import { checkEncryptOptions, DEFAULT_STREAM_FRAME_LENGTH, integerOption, type EncryptOptions } from '../options.js';
 import { MAX_FRAMES, finalFrameOverhead, regularFrameSize, sealableFrames } from '../format/framing.js';
 import { EncryptSession } from './encrypt-session.js';
@@ -16,6 +16,8 @@ export type EncryptStreamOptions = EncryptOptions & {
    */
   plaintextLengthBound?: number;
 };
+
+const EMPTY = new Uint8Array(0);
 
 /** Frame-by-frame encryption of a byte stream. */
 export class StreamEncryptor {
@@ -59,24 +61,52 @@ export class StreamEncryptor {
 
   /**
    * Accepts plaintext; returns the complete regular frames it allows. A full frame is held back
-   * until more data arrives, so the last full frame can become the final frame.
+   * until more data arrives, so the last full frame can become the final frame. The encryptor
+   * keeps no reference to `chunk`.
    */
   update(chunk: Uint8Array): Uint8Array {
     if (this.#disposed) throw disposedError();
+    const n = this.outputLength(chunk.byteLength);
+    if (n === 0) {
+      this.updateInto(chunk, EMPTY, 0);
+      return EMPTY;
+    }
+    const out = Buffer.allocUnsafe(n);
+    this.updateInto(chunk, out, 0);
+    return out;
+  }
+
+  /**
+   * Bytes the next {@link update} (or {@link updateInto}) of a chunk of `length` bytes produces:
+   * the regular frames it completes. Available once started.
+   */
+  outputLength(length: number): number {
+    const s = this.#session;
+    if (!s) throw new EnvelopeError('ENVELOPE_INTERNAL', 'stream encryptor not started');
+    return sealableFrames(this.#pendingLength + length, s.frameLength) * regularFrameSize(s.suite, s.frameLength);
+  }
+
+  /**
+   * As {@link update}, but writes the frames into `out` at `offset`, which must have room for
+   * {@link outputLength}(chunk.byteLength) bytes; returns the offset after them. For a caller
+   * that gathers output in a buffer of its own (a batch of writes): no allocation, no copy.
+   */
+  updateInto(chunk: Uint8Array, out: Uint8Array, offset: number): number {
+    if (this.#disposed) throw disposedError();
     const s = this.#session!;
     throwIfAborted(this.#options.signal);
-    this.#total += chunk.byteLength;
-    if (this.#bound !== undefined && this.#total > this.#bound) throw limitExceeded('plaintext exceeds plaintextLengthBound');
     const fl = s.frameLength;
     const emit = sealableFrames(this.#pendingLength + chunk.byteLength, fl);
+    if (out.byteLength - offset < emit * regularFrameSize(s.suite, fl)) throw invalidArgument('out', 'no room for the frames');
+    this.#total += chunk.byteLength;
+    if (this.#bound !== undefined && this.#total > this.#bound) throw limitExceeded('plaintext exceeds plaintextLengthBound');
     if (emit === 0) {
       this.#pending!.set(chunk, this.#pendingLength);
       this.#pendingLength += chunk.byteLength;
-      return new Uint8Array(0);
+      return offset;
     }
     if (this.#frames + emit >= MAX_FRAMES) throw limitExceeded('stream needs more than 2^32-1 frames');
-    const out = Buffer.allocUnsafe(emit * regularFrameSize(s.suite, fl));
-    let off = 0;
+    let off = offset;
     let c = 0;
     for (let i = 0; i < emit; i++) {
       let frame: Uint8Array;
@@ -96,7 +126,7 @@ export class StreamEncryptor {
     const rest = chunk.subarray(c);
     this.#pending!.set(rest, this.#pendingLength);
     this.#pendingLength += rest.byteLength;
-    return out;
+    return off;
   }
 
   /** Ends the message: the final frame and the footer. */

@@ -63,6 +63,11 @@ export class BatchReader {
     return { batches, rest: this.#rest.peek(this.#rest.length) };
   }
 
+  /** Copies the bytes held after the final frame (a footer) so that no pushed chunk is referenced. */
+  detach(): void {
+    this.#rest.detach();
+  }
+
   /** Ends the message on the workers (they wipe the key) and drops what is still out. Idempotent. */
   dispose(): void {
     this.#batches.end();
