@@ -13,10 +13,12 @@
  *     `--release-unverified`, stdout at once.
  * Unsigned messages authenticate frame by frame, so their frames go straight out.
  */
-import { statSync } from 'node:fs';
+import { closeSync, createReadStream, readSync, statSync } from 'node:fs';
 import { Transform, Writable, finished } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  StreamDecryptor,
+  StreamEncryptor,
   decryptStream,
   encryptStream,
   parseHeader,
@@ -29,6 +31,7 @@ import {
 } from '@envelope/core';
 import { CliError } from './io.js';
 import { openInputFile } from './files.js';
+import { decryptFile, encryptFile, openInputFd } from './file-pump.js';
 import { WRITE_BATCH_BYTES, openFileOutput, type FileOutput } from './output.js';
 import { Spool } from './spool.js';
 import { cliWarnings, messageRecord, type CliWarning, type MessageRecord } from './metadata.js';
@@ -113,6 +116,28 @@ async function withScope<T>(audit: CliAudit | undefined, fn: (scope: AuditScope 
   return audit ? audit.message(fn) : fn(undefined);
 }
 
+/**
+ * A file input into a file output goes through the file pump (file-pump.ts) when the input is a
+ * regular file and no frame pool is asked for; anything else through a stream pipeline. The
+ * returned `fd` is the pump's input, to close when done; `stream` the pipeline's.
+ */
+function openJobInput(s: JobSettings, ends: JobEnds, toFile: boolean): { fd?: number; stream?: NodeJS.ReadableStream } {
+  if (ends.input === undefined) return { stream: ends.stdin };
+  if (!toFile || s.parallel) return { stream: openInput(ends) };
+  const { fd, regular } = openInputFd(ends.input, ends.followInput === true);
+  if (regular) {
+    s.onEvent?.('pump', ends.input);
+    return { fd };
+  }
+  return { stream: createReadStream('', { fd, highWaterMark: READ_CHUNK_BYTES }) };
+}
+
+/** The plaintext length bound of a regular file: its size. */
+function lengthBound(file: string): { plaintextLengthBound?: number } {
+  const st = statSync(file);
+  return st.isFile() ? { plaintextLengthBound: st.size } : {};
+}
+
 /** Encrypts one input into one message. */
 export async function encryptJob(s: JobSettings, ends: JobEnds): Promise<JobResult> {
   const inputLabel = label(ends.input, 'stdin');
@@ -122,24 +147,40 @@ export async function encryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
   return withScope(s.audit, async (scope) => {
     let info: MessageInfo | undefined;
     let warnings: CliWarning[] = [];
+    let input: ReturnType<typeof openJobInput> | undefined;
     try {
-      const t = encryptStream({
+      input = openJobInput(s, ends, out !== undefined);
+      const options = {
         // A file's size bounds the message: a caching materials manager can then reuse data keys
-        // across the files of a batch (it caches a stream only with a bound).
-        ...(ends.input !== undefined ? { plaintextLengthBound: statSync(ends.input).size } : {}),
+        // across the files of a batch (it caches a stream only with a bound). Not a FIFO's or a
+        // device's (a size of 0 there says nothing: `--in <(cmd)` failed as "input grew").
+        ...(ends.input !== undefined ? lengthBound(ends.input) : {}),
         materialsManager: s.materialsManager,
         encryptionContext: s.encryptionContext,
         suite: s.suite,
         frameLength: s.frameLength,
         commitmentPolicy: s.commitmentPolicy,
         maxEncryptedDataKeys: s.maxEncryptedDataKeys,
-        parallel: s.parallel,
-      });
-      t.once('messageInfo', (i: MessageInfo, w: readonly EncryptionWarning[]) => {
-        info = i;
-        warnings = cliWarnings(w);
-      });
-      await pipeline([openInput(ends), ...(s.onBytes ? [meter(s.onBytes)] : []), t, out ? out.writer : new StdoutSink(ends.stdout)]);
+      };
+      if (input.fd !== undefined && out) {
+        const enc = new StreamEncryptor(options);
+        try {
+          const header = await enc.start();
+          info = enc.messageInfo;
+          warnings = cliWarnings(enc.warnings);
+          out.writer.put(header);
+          await encryptFile(enc, input.fd, out.writer, s.onBytes);
+        } finally {
+          enc.dispose(); // wipes the derived key whatever happened (finish() already did on success)
+        }
+      } else {
+        const t = encryptStream({ ...options, parallel: s.parallel });
+        t.once('messageInfo', (i: MessageInfo, w: readonly EncryptionWarning[]) => {
+          info = i;
+          warnings = cliWarnings(w);
+        });
+        await pipeline([input.stream!, ...(s.onBytes ? [meter(s.onBytes)] : []), t, out ? out.writer : new StdoutSink(ends.stdout)]);
+      }
       out?.commit();
     } catch (e) {
       out?.abort();
@@ -147,6 +188,8 @@ export async function encryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
         throw new CliError('ENVELOPE_INPUT_CHANGED', 'the input grew while it was being encrypted; nothing was written', { cause: e });
       }
       throw e;
+    } finally {
+      if (input?.fd !== undefined) closeSync(input.fd);
     }
     if (!info) throw new CliError('ENVELOPE_INTERNAL', 'encrypt ended without a message header');
     const record = messageRecord('encrypt', inputLabel, outputLabel, info, info.storedEncryptionContext, warnings);
@@ -163,9 +206,11 @@ export async function decryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
   if (out) announce(s, out);
   let info: MessageInfo | undefined;
   let ec: EncryptionContext | undefined;
-  const tap = new HeaderTap();
+  let input: ReturnType<typeof openJobInput> | undefined;
+  let headerBytes = (): Buffer => Buffer.alloc(0);
   try {
-    const t = decryptStream({
+    input = openJobInput(s, ends, out !== undefined);
+    const options = {
       materialsManager: s.materialsManager,
       encryptionContext: s.encryptionContext,
       commitmentPolicy: s.commitmentPolicy,
@@ -175,26 +220,59 @@ export async function decryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
       // verifies); where released frames go is decided below, from the header.
       releaseUnverifiedPlaintext: true,
       ...(s.maxBufferedBytes !== undefined ? { maxBufferedPlaintext: s.maxBufferedBytes } : {}),
-      parallel: s.parallel,
-    });
-    const sink = out ? out.writer : new StdoutSink(ends.stdout);
-    t.once('messageInfo', (i: MessageInfo, context: EncryptionContext) => {
-      info = i;
-      ec = context;
-      tap.stop();
-      if (sink instanceof StdoutSink && i.signed && s.releaseUnverified !== true) {
-        sink.spool();
-        s.onEvent?.('spool', outputLabel);
+    };
+    if (input.fd !== undefined && out) {
+      // The file is the tap: its first bytes are read again only to explain a failure.
+      const fd = input.fd;
+      headerBytes = () => readStart(fd);
+      const dec = new StreamDecryptor(options);
+      try {
+        await decryptFile(dec, fd, out.writer, s.onBytes);
+        info = dec.messageInfo;
+        ec = dec.encryptionContext;
+      } catch (e) {
+        info = dec.messageInfo;
+        throw e;
+      } finally {
+        dec.dispose();
       }
-    });
-    await pipeline([openInput(ends), ...(s.onBytes ? [meter(s.onBytes)] : []), tap, t, sink]);
+    } else {
+      const tap = new HeaderTap();
+      headerBytes = () => tap.bytes();
+      const t = decryptStream({ ...options, parallel: s.parallel });
+      const sink = out ? out.writer : new StdoutSink(ends.stdout);
+      t.once('messageInfo', (i: MessageInfo, context: EncryptionContext) => {
+        info = i;
+        ec = context;
+        tap.stop();
+        if (sink instanceof StdoutSink && i.signed && s.releaseUnverified !== true) {
+          sink.spool();
+          s.onEvent?.('spool', outputLabel);
+        }
+      });
+      await pipeline([input.stream!, ...(s.onBytes ? [meter(s.onBytes)] : []), tap, t, sink]);
+    }
     out?.commit();
   } catch (e) {
     out?.abort();
-    throw explainDecryptFailure(e, info, tap, s.encryptionContext);
+    throw explainDecryptFailure(e, info, headerBytes, s.encryptionContext);
+  } finally {
+    if (input?.fd !== undefined) closeSync(input.fd);
   }
   if (!info) throw new CliError('ENVELOPE_INTERNAL', 'decrypt ended without a message header');
   return { record: messageRecord('decrypt', inputLabel, outputLabel, info, ec, []), warnings: [] };
+}
+
+/** The first bytes of an open file (up to HEADER_TAP_BYTES), read at offset 0: to explain a failure. */
+function readStart(fd: number): Buffer {
+  const buf = Buffer.alloc(HEADER_TAP_BYTES);
+  let n = 0;
+  while (n < buf.byteLength) {
+    const r = readSync(fd, buf, n, buf.byteLength - n, n);
+    if (r === 0) break;
+    n += r;
+  }
+  return buf.subarray(0, n);
 }
 
 /**
@@ -325,7 +403,7 @@ class HeaderTap extends Transform {
 function explainDecryptFailure(
   e: unknown,
   info: MessageInfo | undefined,
-  tap: HeaderTap,
+  headerBytes: () => Buffer,
   given: Record<string, string> | undefined,
 ): unknown {
   const code = (e as { code?: string })?.code;
@@ -336,7 +414,7 @@ function explainDecryptFailure(
   if ((code === 'ENVELOPE_NO_DECRYPTABLE_KEY' || code === 'ENVELOPE_AUTHENTICATION_FAILED') && given) {
     let stored: EncryptionContext;
     try {
-      stored = parseHeader(tap.bytes(), { maxEncryptedDataKeys: 0xffff, maxFrameLength: 0xffffffff }).encryptionContext;
+      stored = parseHeader(headerBytes(), { maxEncryptedDataKeys: 0xffff, maxFrameLength: 0xffffffff }).encryptionContext;
     } catch {
       return e;
     }

@@ -61,26 +61,60 @@ export class BatchedFdWriter extends Writable {
     if (n > 0) this.onWrite?.(this.#written);
   }
 
+  /**
+   * Takes `chunk` into the batch (or, when the batch is empty and the chunk at least a batch,
+   * writes it straight out), writing every batch that fills. Synchronous; throws the write's
+   * error. The Writable side and the file pump (file-pump.ts) both come here.
+   */
+  put(chunk: Uint8Array): void {
+    this.bytes += chunk.byteLength;
+    let c = 0;
+    while (c < chunk.byteLength) {
+      if (this.#used === 0 && chunk.byteLength - c >= WRITE_BATCH_BYTES) {
+        // A large chunk goes straight out, without a copy.
+        const n = writeSync(this.fd, chunk, c, chunk.byteLength - c);
+        c += n;
+        this.#wrote(n);
+        continue;
+      }
+      const n = Math.min(WRITE_BATCH_BYTES - this.#used, chunk.byteLength - c);
+      this.#buf ??= Buffer.allocUnsafe(WRITE_BATCH_BYTES);
+      this.#buf.set(n === chunk.byteLength ? chunk : chunk.subarray(c, c + n), this.#used);
+      this.#used += n;
+      this.#dirty = Math.max(this.#dirty, this.#used);
+      c += n;
+      if (this.#used === WRITE_BATCH_BYTES) this.#flush();
+    }
+  }
+
+  /**
+   * Room for `n` bytes at the end of the batch, writing the batch out first if it has less: the
+   * batch buffer and the offset to fill from, then {@link filled} with how many were written
+   * there. Undefined if `n` is more than a batch holds (then {@link put} a buffer instead).
+   */
+  reserve(n: number): { buf: Buffer; offset: number } | undefined {
+    if (n > WRITE_BATCH_BYTES) return undefined;
+    if (WRITE_BATCH_BYTES - this.#used < n) this.#flush();
+    this.#buf ??= Buffer.allocUnsafe(WRITE_BATCH_BYTES);
+    return { buf: this.#buf, offset: this.#used };
+  }
+
+  /** `n` bytes were written into the batch at the offset {@link reserve} gave. */
+  filled(n: number): void {
+    this.bytes += n;
+    this.#used += n;
+    this.#dirty = Math.max(this.#dirty, this.#used);
+    if (this.#used === WRITE_BATCH_BYTES) this.#flush();
+  }
+
+  /** Writes out what the batch holds (synchronous; throws the write's error). */
+  flush(): void {
+    this.#flush();
+  }
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
     try {
-      this.bytes += chunk.byteLength;
-      let c = 0;
-      while (c < chunk.byteLength) {
-        if (this.#used === 0 && chunk.byteLength - c >= WRITE_BATCH_BYTES) {
-          // A large chunk goes straight out, without a copy.
-          const n = writeSync(this.fd, chunk, c, chunk.byteLength - c);
-          c += n;
-          this.#wrote(n);
-          continue;
-        }
-        const n = Math.min(WRITE_BATCH_BYTES - this.#used, chunk.byteLength - c);
-        this.#buf ??= Buffer.allocUnsafe(WRITE_BATCH_BYTES);
-        chunk.copy(this.#buf, this.#used, c, c + n);
-        this.#used += n;
-        this.#dirty = Math.max(this.#dirty, this.#used);
-        c += n;
-        if (this.#used === WRITE_BATCH_BYTES) this.#flush();
-      }
+      this.put(chunk);
       cb();
     } catch (e) {
       cb(e as Error);
