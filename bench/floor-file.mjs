@@ -1,17 +1,18 @@
 // The single-thread Node floor as a command, for the whole-process round trip: the crypto work of
 // a framed message and nothing else, file to file.
-//   node bench/floor-file.mjs encrypt <in> <out> <frameLength> <signed 0|1>
-//   node bench/floor-file.mjs decrypt <in> <out> <frameLength> <signed 0|1>
+//   node bench/floor-file.mjs encrypt <in> <out> <frameLength> <signed 0|1> [fsync 0|1]
+//   node bench/floor-file.mjs decrypt <in> <out> <frameLength> <signed 0|1> [fsync 0|1]
 // Per frame: a new AES-256-GCM cipher (IV = the sequence number, a small AAD), as every framed
 // message needs. Signed: SHA-384 over the ciphertext and one ECDSA P-384 signature at the end
 // (encrypt), the same hash and one verify (decrypt), the work a signed suite adds. Blocks of
 // about 1 MiB are read into and written from reused buffers; no header, no key derivation, no
 // keyring. Output: the frames (each ciphertext then its 16-byte tag), then, when signed, the
-// DER signature, the SPKI public key and their two 2-byte lengths.
+// DER signature, the SPKI public key and their two 2-byte lengths. With fsync 1 the output is
+// fsynced before it is closed, as the CLI's --out is (durability).
 import { createCipheriv, createDecipheriv, createPublicKey, createSign, createVerify, generateKeyPairSync } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 
-const [, , op, input = '', output = '', frameArg, signedArg] = process.argv;
+const [, , op, input = '', output = '', frameArg, signedArg, fsyncArg] = process.argv;
 const frame = Number(frameArg);
 const signed = signedArg === '1';
 if ((op !== 'encrypt' && op !== 'decrypt') || !(frame > 0))
@@ -113,4 +114,5 @@ if (op === 'encrypt') {
   if (signed && !(verify && key && verify.verify(key, sig))) throw new Error('floor: signature does not verify');
 }
 closeSync(fin);
+if (fsyncArg === '1') fsyncSync(fout);
 closeSync(fout);
