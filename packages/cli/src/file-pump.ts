@@ -1,8 +1,9 @@
 /**
- * A regular file into a file output, without streams: the input is read synchronously into one
- * reused buffer, encrypted frames are sealed straight into the output's write batch
+ * A regular file in, without an input stream: the input is read synchronously into one reused
+ * buffer. Into a file output, encrypted frames are sealed straight into the output's write batch
  * (`StreamEncryptor.updateInto`), decrypted frames copied into it, and the batch written with
- * one synchronous write when full (output.ts).
+ * one synchronous write when full (output.ts). To stdout, the frames are the source of a stream
+ * into the stdout sink (its batching, backpressure and spool are unchanged).
  *
  * Why (issue 16, target 4): on this VM the first touch of a page costs more than the copy into
  * it. The stream pipeline gave every read a new 256 KiB buffer and every encrypted chunk a new
@@ -35,15 +36,18 @@ export function openInputFd(file: string, follow: boolean): { fd: number; regula
   return { fd, regular: fstatSync(fd).isFile() };
 }
 
-/** Reads the input in turns; `each` gets every chunk (a view of the one reused buffer). */
-async function readAll(fd: number, onBytes: ((n: number) => void) | undefined, each: (chunk: Buffer) => unknown): Promise<void> {
+/**
+ * The input, read into one reused buffer: each chunk is a view of it, valid until the consumer
+ * asks for the next one (a `for await` body is done with it by then).
+ */
+async function* reads(fd: number, onBytes: ((n: number) => void) | undefined): AsyncGenerator<Buffer> {
   const buf = Buffer.allocUnsafe(PUMP_READ_BYTES);
   let sinceTurn = 0;
   for (;;) {
     const n = readSync(fd, buf, 0, PUMP_READ_BYTES, null);
     if (n === 0) return;
     onBytes?.(n);
-    await each(buf.subarray(0, n));
+    yield buf.subarray(0, n);
     sinceTurn += n;
     if (sinceTurn >= YIELD_BYTES) {
       sinceTurn = 0;
@@ -62,20 +66,20 @@ export async function encryptFile(
   out: BatchedFdWriter,
   onBytes: ((n: number) => void) | undefined,
 ): Promise<void> {
-  await readAll(fd, onBytes, (chunk) => {
+  for await (const chunk of reads(fd, onBytes)) {
     const room = out.reserve(enc.outputLength(chunk.byteLength));
     if (room) out.filled(enc.updateInto(chunk, room.buf, room.offset) - room.offset);
     else out.put(enc.update(chunk)); // frames larger than a batch
-  });
+  }
   out.put(enc.finish());
   out.flush();
 }
 
 /**
  * Decrypts the open file `fd` into `out`: each read's authenticated frames are copied into the
- * write batch as they come (unsigned messages; for a signed message `out` is the private
- * temporary, published only after the signature verified, as for the stream path). The decryptor
- * keeps no reference to a read once update() settles, so the buffer is read into again.
+ * write batch as they come (for a signed message `out` is the private temporary, published only
+ * after the signature verified, as on the stream path). The decryptor keeps no reference to a
+ * read once update() settles, so the buffer is read into again.
  */
 export async function decryptFile(
   dec: StreamDecryptor,
@@ -83,9 +87,53 @@ export async function decryptFile(
   out: BatchedFdWriter,
   onBytes: ((n: number) => void) | undefined,
 ): Promise<void> {
-  await readAll(fd, onBytes, async (chunk) => {
-    for (const p of await dec.update(chunk)) out.put(p);
-  });
+  for await (const chunk of reads(fd, onBytes)) for (const p of await dec.update(chunk)) out.put(p);
   for (const p of await dec.finish()) out.put(p);
   out.flush();
+}
+
+/**
+ * The message's bytes after `header` (its frames, its footer) as a source for a stream to stdout:
+ * fresh buffers, each the frames of one read.
+ */
+export async function* encryptedChunks(
+  enc: StreamEncryptor,
+  header: Uint8Array,
+  fd: number,
+  onBytes: ((n: number) => void) | undefined,
+): AsyncGenerator<Uint8Array> {
+  yield header;
+  for await (const chunk of reads(fd, onBytes)) {
+    const out = enc.update(chunk);
+    if (out.byteLength) yield out;
+  }
+  yield enc.finish();
+}
+
+/**
+ * The authenticated plaintext of the message in `fd` as a source for a stream to stdout, frame by
+ * frame as the decryptor releases it; `onHeader` runs once the header has authenticated, before
+ * any plaintext (to decide where a signed message's plaintext waits).
+ */
+export async function* decryptedChunks(
+  dec: StreamDecryptor,
+  fd: number,
+  onBytes: ((n: number) => void) | undefined,
+  onHeader: () => void,
+): AsyncGenerator<Uint8Array> {
+  let told = false;
+  const tell = (): void => {
+    if (!told && dec.messageInfo) {
+      told = true;
+      onHeader();
+    }
+  };
+  for await (const chunk of reads(fd, onBytes)) {
+    const parts = await dec.update(chunk);
+    tell();
+    for (const p of parts) if (p.byteLength) yield p;
+  }
+  const parts = await dec.finish();
+  tell();
+  for (const p of parts) if (p.byteLength) yield p;
 }

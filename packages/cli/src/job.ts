@@ -14,7 +14,7 @@
  * Unsigned messages authenticate frame by frame, so their frames go straight out.
  */
 import { closeSync, createReadStream, readSync, statSync } from 'node:fs';
-import { Transform, Writable, finished } from 'node:stream';
+import { Readable, Transform, Writable, finished } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   StreamDecryptor,
@@ -31,7 +31,7 @@ import {
 } from '@envelope/core';
 import { CliError } from './io.js';
 import { openInputFile } from './files.js';
-import { decryptFile, encryptFile, openInputFd } from './file-pump.js';
+import { decryptFile, decryptedChunks, encryptFile, encryptedChunks, openInputFd } from './file-pump.js';
 import { WRITE_BATCH_BYTES, openFileOutput, type FileOutput } from './output.js';
 import { Spool } from './spool.js';
 import { cliWarnings, messageRecord, type CliWarning, type MessageRecord } from './metadata.js';
@@ -117,13 +117,13 @@ async function withScope<T>(audit: CliAudit | undefined, fn: (scope: AuditScope 
 }
 
 /**
- * A file input into a file output goes through the file pump (file-pump.ts) when the input is a
- * regular file and no frame pool is asked for; anything else through a stream pipeline. The
- * returned `fd` is the pump's input, to close when done; `stream` the pipeline's.
+ * A regular file goes through the file pump (file-pump.ts) unless a frame pool is asked for;
+ * stdin, a FIFO or a device through a stream pipeline. The returned `fd` is the pump's input, to
+ * close when done; `stream` the pipeline's.
  */
-function openJobInput(s: JobSettings, ends: JobEnds, toFile: boolean): { fd?: number; stream?: NodeJS.ReadableStream } {
+function openJobInput(s: JobSettings, ends: JobEnds): { fd?: number; stream?: NodeJS.ReadableStream } {
   if (ends.input === undefined) return { stream: ends.stdin };
-  if (!toFile || s.parallel) return { stream: openInput(ends) };
+  if (s.parallel) return { stream: openInput(ends) };
   const { fd, regular } = openInputFd(ends.input, ends.followInput === true);
   if (regular) {
     s.onEvent?.('pump', ends.input);
@@ -149,7 +149,7 @@ export async function encryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
     let warnings: CliWarning[] = [];
     let input: ReturnType<typeof openJobInput> | undefined;
     try {
-      input = openJobInput(s, ends, out !== undefined);
+      input = openJobInput(s, ends);
       const options = {
         // A file's size bounds the message: a caching materials manager can then reuse data keys
         // across the files of a batch (it caches a stream only with a bound). Not a FIFO's or a
@@ -162,14 +162,18 @@ export async function encryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
         commitmentPolicy: s.commitmentPolicy,
         maxEncryptedDataKeys: s.maxEncryptedDataKeys,
       };
-      if (input.fd !== undefined && out) {
+      if (input.fd !== undefined) {
         const enc = new StreamEncryptor(options);
         try {
           const header = await enc.start();
           info = enc.messageInfo;
           warnings = cliWarnings(enc.warnings);
-          out.writer.put(header);
-          await encryptFile(enc, input.fd, out.writer, s.onBytes);
+          if (out) {
+            out.writer.put(header);
+            await encryptFile(enc, input.fd, out.writer, s.onBytes);
+          } else {
+            await pipeline(Readable.from(encryptedChunks(enc, header, input.fd, s.onBytes)), new StdoutSink(ends.stdout));
+          }
         } finally {
           enc.dispose(); // wipes the derived key whatever happened (finish() already did on success)
         }
@@ -209,7 +213,7 @@ export async function decryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
   let input: ReturnType<typeof openJobInput> | undefined;
   let headerBytes = (): Buffer => Buffer.alloc(0);
   try {
-    input = openJobInput(s, ends, out !== undefined);
+    input = openJobInput(s, ends);
     const options = {
       materialsManager: s.materialsManager,
       encryptionContext: s.encryptionContext,
@@ -221,15 +225,29 @@ export async function decryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
       releaseUnverifiedPlaintext: true,
       ...(s.maxBufferedBytes !== undefined ? { maxBufferedPlaintext: s.maxBufferedBytes } : {}),
     };
-    if (input.fd !== undefined && out) {
+    const sink = out ? out.writer : new StdoutSink(ends.stdout);
+    // Once the header authenticated: a signed message's plaintext for stdout waits in a spool.
+    const onHeader = (i: MessageInfo, context: EncryptionContext | undefined): void => {
+      info = i;
+      ec = context;
+      if (sink instanceof StdoutSink && i.signed && s.releaseUnverified !== true) {
+        sink.spool();
+        s.onEvent?.('spool', outputLabel);
+      }
+    };
+    if (input.fd !== undefined) {
       // The file is the tap: its first bytes are read again only to explain a failure.
       const fd = input.fd;
       headerBytes = () => readStart(fd);
       const dec = new StreamDecryptor(options);
       try {
-        await decryptFile(dec, fd, out.writer, s.onBytes);
-        info = dec.messageInfo;
-        ec = dec.encryptionContext;
+        if (sink instanceof StdoutSink) {
+          const parts = decryptedChunks(dec, fd, s.onBytes, () => onHeader(dec.messageInfo!, dec.encryptionContext));
+          await pipeline(Readable.from(parts), sink);
+        } else {
+          await decryptFile(dec, fd, sink, s.onBytes);
+          onHeader(dec.messageInfo!, dec.encryptionContext);
+        }
       } catch (e) {
         info = dec.messageInfo;
         throw e;
@@ -240,15 +258,9 @@ export async function decryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
       const tap = new HeaderTap();
       headerBytes = () => tap.bytes();
       const t = decryptStream({ ...options, parallel: s.parallel });
-      const sink = out ? out.writer : new StdoutSink(ends.stdout);
       t.once('messageInfo', (i: MessageInfo, context: EncryptionContext) => {
-        info = i;
-        ec = context;
         tap.stop();
-        if (sink instanceof StdoutSink && i.signed && s.releaseUnverified !== true) {
-          sink.spool();
-          s.onEvent?.('spool', outputLabel);
-        }
+        onHeader(i, context);
       });
       await pipeline([input.stream!, ...(s.onBytes ? [meter(s.onBytes)] : []), tap, t, sink]);
     }

@@ -61,6 +61,42 @@ describe('file pump', () => {
     });
   }
 
+  for (const suite of ['0x0478', '0x0578'] as const) {
+    it(`a file to stdout and back, both directions through the pump: suite ${suite}`, async () => {
+      const work = await mkdtemp(path.join(dir, 'stdout-'));
+      const f = (n: string) => path.join(work, n);
+      const pt = randomBytes(2 * MiB + 99);
+      await writeFile(f('pt'), pt);
+      const e = await run(['encrypt', '--keyring', keyFile, '--suite', suite, '--frame-length', '4096', '--in', f('pt')], '', debug);
+      expect(e.code).toBe(0);
+      expect(e.stderr).toMatch(/^envelope: debug: pump /m);
+      expect(Buffer.from((await decrypt(e.stdout, { keyring })).plaintext).equals(pt)).toBe(true);
+      await writeFile(f('ct'), e.stdout);
+      const d = await run(['decrypt', '--keyring', keyFile, '--in', f('ct')], '', debug);
+      expect(d.code).toBe(0);
+      expect(d.stderr).toMatch(/^envelope: debug: pump /m);
+      // A signed message's plaintext waits in the private spool until the signature verifies.
+      if (suite === '0x0578') expect(d.stderr).toMatch(/^envelope: debug: spool stdout/m);
+      else expect(d.stderr).not.toMatch(/debug: spool/);
+      expect(d.stdout.equals(pt)).toBe(true);
+    });
+  }
+
+  it('a signed message tampered at its end, to stdout: nothing reaches stdout', async () => {
+    const work = await mkdtemp(path.join(dir, 'stdout-tamper-'));
+    const f = (n: string) => path.join(work, n);
+    const pt = randomBytes(6 * MiB); // more than a stdout batch (4 MiB): without the spool, some would be out
+    await writeFile(f('pt'), pt);
+    expect((await run(['encrypt', '--keyring', keyFile, '--suite', '0x0578', '--in', f('pt'), '--out', f('ct')])).code).toBe(0);
+    const ct = await readFile(f('ct'));
+    ct[ct.byteLength - 10]! ^= 1; // inside the signature
+    await writeFile(f('ct'), ct);
+    const d = await run(['decrypt', '--keyring', keyFile, '--in', f('ct')]);
+    expect(d.code).toBe(1);
+    expect(d.stderr).toMatch(/^envelope: ENVELOPE_AUTHENTICATION_FAILED: /m);
+    expect(d.stdout.byteLength).toBe(0);
+  });
+
   it('an empty file: one empty final frame, and back', async () => {
     const work = await mkdtemp(path.join(dir, 'empty-'));
     const f = (n: string) => path.join(work, n);
