@@ -9,13 +9,14 @@
 // (docs/plugins.md). The frame worker is an entry of its own beside the chunks, where
 // @envelope/core's pool looks for it (`new URL('./frame-worker.js', import.meta.url)`).
 //
-// dist/bundle/manifest.json stamps every @envelope package the bundle was made from (the size and
-// time of its dist/.tsbuildinfo, which tsc -b rewrites whenever it rebuilds the package):
+// dist/bundle/manifest.json stamps every @envelope package the bundle was made from (the size,
+// time and SHA-256 of its dist/.tsbuildinfo, which tsc -b rewrites whenever it rebuilds it):
 // bin/envelope.js runs the bundle only while none has changed, and dist/ otherwise, so a `tsc -b`
 // without a re-bundle never runs stale code.
 //
 // Run by the root `prepare` script (npm ci) and by this package's `build`.
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
@@ -55,13 +56,15 @@ for (const chunk of result.output) {
 if (!packages.has('core')) throw new Error('bundle: @envelope/core is not in the bundle');
 // One stamp per package: tsc -b rewrites dist/.tsbuildinfo whenever it rebuilds the package, and
 // leaves it alone when the package is up to date. (A stat per module cost ~5 ms of every start.)
+// Size and time decide at once; the hash, when a cache restore has touched the file (turbo).
 const manifest = {
-  note: 'bin/envelope.js runs this bundle only while every file below is unchanged (same size, not newer)',
+  note: 'bin/envelope.js runs this bundle only while every file below is unchanged (same size; not newer, or the same SHA-256)',
   inputs: [...packages].sort().map((name) => {
     const stamp = path.join(packagesDir, name, 'dist', '.tsbuildinfo');
     const st = statSync(stamp, { throwIfNoEntry: false });
     if (!st) throw new Error(`bundle: ${path.relative(process.cwd(), stamp)} is missing: build with tsc -b first`);
-    return [path.relative(outDir, stamp).split(path.sep).join('/'), st.size, Math.ceil(st.mtimeMs)];
+    const sha256 = createHash('sha256').update(readFileSync(stamp)).digest('hex');
+    return [path.relative(outDir, stamp).split(path.sep).join('/'), st.size, Math.ceil(st.mtimeMs), sha256];
   }),
 };
 writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(manifest));

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { aesConfig, bin, scratch } from './helpers.js';
 
 const LAUNCHER = fileURLToPath(new URL('../bin/envelope.js', import.meta.url));
@@ -44,8 +44,11 @@ describe('the launcher chooses the bundle only while it is fresh', () => {
     const input = path.join(root, 'core', 'dist', '.tsbuildinfo');
     await writeFile(input, '{"version":"5.9.3"}');
     const st = await stat(input);
+    const sha256 = createHash('sha256')
+      .update(await readFile(input))
+      .digest('hex');
     const manifest = path.join(cli, 'dist', 'bundle', 'manifest.json');
-    await writeFile(manifest, JSON.stringify({ inputs: [['../../../core/dist/.tsbuildinfo', st.size, Math.ceil(st.mtimeMs)]] }));
+    await writeFile(manifest, JSON.stringify({ inputs: [['../../../core/dist/.tsbuildinfo', st.size, Math.ceil(st.mtimeMs), sha256]] }));
     return {
       input,
       manifest,
@@ -62,12 +65,20 @@ describe('the launcher chooses the bundle only while it is fresh', () => {
     expect(await l.run()).toBe('bundle');
   });
 
-  it('runs dist/ once an input has another size, is newer, or is gone', async () => {
+  it('runs the bundle when an input was only touched (a restore from a build cache)', async () => {
+    const l = await layout();
+    const later = new Date(Date.now() + 60_000);
+    await utimes(l.input, later, later);
+    expect(await l.run()).toBe('bundle');
+  });
+
+  it('runs dist/ once an input has another size, other bytes, or is gone', async () => {
     const l = await layout();
     await writeFile(l.input, '{"version":"5.9.30"}');
     expect(await l.run()).toBe('dist');
 
     const m = await layout();
+    await writeFile(m.input, '{"version":"5.9.4"}');
     const later = new Date(Date.now() + 60_000);
     await utimes(m.input, later, later);
     expect(await m.run()).toBe('dist');
