@@ -18,7 +18,10 @@ for (const name of readdirSync(path.join(root, 'packages'))) {
   const from = path.join(root, 'packages', name);
   if (!existsSync(path.join(from, 'dist'))) throw new Error(`packages/${name} is not built (npm ci or npx tsc -b first)`);
   for (const part of ['package.json', 'dist', 'bin']) {
-    if (existsSync(path.join(from, part))) cpSync(path.join(from, part), path.join(dest, 'packages', name, part), { recursive: true });
+    // Timestamps kept: the CLI's launcher runs its bundle only while the packages' build stamps
+    // are no newer than the bundle's manifest says (packages/cli/bin/envelope.js).
+    if (existsSync(path.join(from, part)))
+      cpSync(path.join(from, part), path.join(dest, 'packages', name, part), { recursive: true, preserveTimestamps: true });
   }
   symlinkSync(path.join('..', '..', 'packages', name), path.join(dest, 'node_modules', '@envelope', name));
 }
