@@ -116,7 +116,7 @@ export class BatchedFdWriter extends Writable {
 
   /** Writes out what the batch holds (synchronous; throws the write's error). */
   flush(): void {
-    this.#flush();
+    if (this.#used > 0) this.#flush();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
@@ -223,6 +223,10 @@ export function openFileOutput(file: string, options: OutputOptions = {}): FileO
     temp,
     writer,
     commit() {
+      // Everything reaches the file, and the batch buffer (plaintext, for a decrypt) is wiped: the
+      // stream path's writer did both when it finished; the file pump's is flushed and ended here.
+      writer.flush();
+      writer.destroy();
       if (options.mode !== undefined && (fstatSync(fd).mode & 0o7777) !== options.mode) {
         // Through the descriptor we created: never a path someone could swap.
         fchmodSync(fd, options.mode);

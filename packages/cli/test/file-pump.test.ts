@@ -13,7 +13,7 @@ import { StreamEncryptor, decrypt } from '@envelope/core';
 import { RawAesKeyring } from '@envelope/keyring-local';
 import { run, spawnCli } from './helpers.js';
 import { encryptFile, openInputFd } from '../src/file-pump.js';
-import { BatchedFdWriter } from '../src/output.js';
+import { BatchedFdWriter, openFileOutput } from '../src/output.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -142,6 +142,17 @@ describe('file pump', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).not.toMatch(/debug: pump/);
     expect(Buffer.from((await decrypt(await readFile(f('ct')), { keyring })).plaintext).equals(pt)).toBe(true);
+  });
+
+  it('commit writes the whole batch and wipes it (for a decrypt it held plaintext)', async () => {
+    const work = await mkdtemp(path.join(dir, 'wipe-'));
+    const out = openFileOutput(path.join(work, 'out'));
+    const room = out.writer.reserve(1000)!;
+    room.buf.fill(0x41, room.offset, room.offset + 1000);
+    out.writer.filled(1000);
+    out.commit();
+    expect((await readFile(path.join(work, 'out'))).equals(Buffer.alloc(1000, 0x41))).toBe(true);
+    expect(room.buf.subarray(0, 1000).every((b) => b === 0)).toBe(true);
   });
 
   it('gives the event loop a turn every few MiB (signals are handled there)', async () => {
