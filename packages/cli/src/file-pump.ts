@@ -70,13 +70,18 @@ export async function encryptFile(
   out: BatchedFdWriter,
   onBytes: ((n: number) => void) | undefined,
 ): Promise<void> {
-  for await (const chunk of reads(fd, onBytes)) {
-    const room = out.reserve(enc.outputLength(chunk.byteLength));
-    if (room) out.filled(enc.updateInto(chunk, room.buf, room.offset) - room.offset);
-    else out.put(enc.update(chunk)); // frames larger than a batch
+  out.writeBackEarly();
+  try {
+    for await (const chunk of reads(fd, onBytes)) {
+      const room = out.reserve(enc.outputLength(chunk.byteLength));
+      if (room) out.filled(enc.updateInto(chunk, room.buf, room.offset) - room.offset);
+      else out.put(enc.update(chunk)); // frames larger than a batch
+    }
+    out.put(enc.finish());
+    out.flush();
+  } finally {
+    await out.settled();
   }
-  out.put(enc.finish());
-  out.flush();
 }
 
 /**
@@ -99,9 +104,14 @@ export async function decryptFile(
       p.fill(0);
     }
   };
-  for await (const chunk of reads(fd, onBytes)) take(await dec.update(chunk));
-  take(await dec.finish());
-  out.flush();
+  out.writeBackEarly();
+  try {
+    for await (const chunk of reads(fd, onBytes)) take(await dec.update(chunk));
+    take(await dec.finish());
+    out.flush();
+  } finally {
+    await out.settled();
+  }
 }
 
 /**

@@ -13,7 +13,7 @@ import { StreamEncryptor, decrypt } from '@envelope/core';
 import { RawAesKeyring } from '@envelope/keyring-local';
 import { run, spawnCli } from './helpers.js';
 import { encryptFile, openInputFd } from '../src/file-pump.js';
-import { BatchedFdWriter, openFileOutput } from '../src/output.js';
+import { BatchedFdWriter, FILE_BATCH_BYTES, WRITEBACK_BYTES, openFileOutput } from '../src/output.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -153,6 +153,21 @@ describe('file pump', () => {
     out.commit();
     expect((await readFile(path.join(work, 'out'))).equals(Buffer.alloc(1000, 0x41))).toBe(true);
     expect(room.buf.subarray(0, 1000).every((b) => b === 0)).toBe(true);
+  });
+
+  it('early writeback: one fdatasync at a time in flight, settled before the file is committed', async () => {
+    const work = await mkdtemp(path.join(dir, 'writeback-'));
+    const out = openFileOutput(path.join(work, 'out'));
+    out.writer.writeBackEarly();
+    const data = Buffer.alloc(WRITEBACK_BYTES + FILE_BATCH_BYTES, 0x5c);
+    out.writer.put(data.subarray(0, WRITEBACK_BYTES - 1));
+    expect(out.writer.writingBack).toBe(false);
+    out.writer.put(data.subarray(WRITEBACK_BYTES - 1));
+    expect(out.writer.writingBack).toBe(true); // started once WRITEBACK_BYTES were written
+    await out.writer.settled();
+    expect(out.writer.writingBack).toBe(false);
+    out.commit();
+    expect((await readFile(path.join(work, 'out'))).equals(data)).toBe(true);
   });
 
   it('gives the event loop a turn every few MiB (signals are handled there)', async () => {
