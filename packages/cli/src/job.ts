@@ -189,7 +189,10 @@ export async function encryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
     } catch (e) {
       out?.abort();
       if ((e as { code?: string }).code === 'ENVELOPE_LIMIT_EXCEEDED' && /plaintextLengthBound/.test((e as Error).message)) {
-        throw new CliError('ENVELOPE_INPUT_CHANGED', 'the input grew while it was being encrypted; nothing was written', { cause: e });
+        const what = out
+          ? 'nothing was written'
+          : 'stdout got an incomplete message, which will not decrypt (give --out to have nothing written)';
+        throw new CliError('ENVELOPE_INPUT_CHANGED', `the input grew while it was being encrypted; ${what}`, { cause: e });
       }
       throw e;
     } finally {

@@ -19,11 +19,13 @@ import {
   fsyncSync,
   fstatSync,
   linkSync,
+  lstatSync,
   openSync,
   renameSync,
   statSync,
   unlinkSync,
   writeSync,
+  type Stats,
 } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -215,12 +217,35 @@ export function checkOutputPath(file: string, options: OutputOptions = {}): void
   }
   let existing;
   try {
-    existing = statSync(file);
+    // Not followed: the finished output is renamed over this name, so a link would be replaced,
+    // not written through, and a device or FIFO replaced by a file (as root, /dev/null itself).
+    existing = lstatSync(file);
   } catch {
     existing = undefined;
   }
   if (existing?.isDirectory()) throw new CliError('ENVELOPE_OUTPUT', `${file}: is a directory; give a file name`);
+  if (existing?.isSymbolicLink()) {
+    throw new CliError(
+      'ENVELOPE_SYMLINK',
+      `${file}: is a symbolic link; the output would replace the link, so name the file it points to (or leave out --out to write to stdout)`,
+    );
+  }
+  if (existing && !existing.isFile()) {
+    throw new CliError(
+      'ENVELOPE_OUTPUT',
+      `${file}: is ${kindOf(existing)}, not a regular file; --out writes a new file and renames it into place (leave out --out and redirect stdout instead)`,
+    );
+  }
   if (existing && options.noOverwrite) throw new CliError('ENVELOPE_EXISTS', `${file}: already exists (--no-overwrite)`);
+}
+
+/** What a non-regular, non-directory file is, for an error message. */
+function kindOf(s: Stats): string {
+  if (s.isCharacterDevice()) return 'a character device';
+  if (s.isBlockDevice()) return 'a block device';
+  if (s.isFIFO()) return 'a FIFO';
+  if (s.isSocket()) return 'a socket';
+  return 'not a regular file';
 }
 
 /** A file output being written: the temporary's writer, then commit or abort. */

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseCommitmentPolicy } from '@envelope/core';
+import { DEFAULT_MAX_FRAME_LENGTH, parseCommitmentPolicy } from '@envelope/core';
 import { CliError, UsageError, debugEvents, intFlag, reportError, type CliIo } from '../io.js';
 import { parseContextPairs } from '../context-pairs.js';
 import { checkOutputPath } from '../output.js';
@@ -98,7 +98,9 @@ export async function cryptCommand(op: Operation, argv: string[], io: CliIo, hel
     commitmentPolicy: values['commitment-policy'] === undefined ? undefined : parseCommitmentPolicy(values['commitment-policy']),
     maxEncryptedDataKeys: intFlag(values['max-encrypted-data-keys'], 'max-encrypted-data-keys', 1, 0xffff),
     suite: values.suite,
-    frameLength: intFlag(values['frame-length'], 'frame-length', 1, 0xffffffff),
+    // At most what decrypt accepts by default: a longer frame is buffered whole on both sides
+    // (a 4 GiB frame took 4.2 GB of memory to encrypt 6 bytes) and no default decrypt opens it.
+    frameLength: intFlag(values['frame-length'], 'frame-length', 1, DEFAULT_MAX_FRAME_LENGTH),
     maxFrameLength: intFlag(values['max-frame-length'], 'max-frame-length', 1, 0xffffffff),
     releaseUnverified: values['release-unverified'] === true,
     maxBufferedBytes: maxBufferedBytes(io),

@@ -18,7 +18,7 @@ Options:
   -o, --out F                   output file (default stdout); a directory with -r
   -c, --context key=value       encryption context pair (repeatable)
   -s, --suite ID                algorithm suite, e.g. 0x0478 (default 0x0578: committing, signed)
-      --frame-length N          frame length in bytes (default 65536)
+      --frame-length N          frame length in bytes (default 65536, at most 67108864)
       --commitment-policy P     REQUIRE_ENCRYPT_REQUIRE_DECRYPT (default), REQUIRE_ENCRYPT_ALLOW_DECRYPT,
                                 or FORBID_ENCRYPT_ALLOW_DECRYPT (legacy suites)
       --max-encrypted-data-keys N   refuse to write more EDKs than N
