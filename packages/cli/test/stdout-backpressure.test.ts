@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { StdoutSink } from '../src/job.js';
+import { StdoutSink } from '../src/stdout-sink.js';
 import { WRITE_BATCH_BYTES } from '../src/output.js';
 
 const CHUNK = 64 * 1024;
