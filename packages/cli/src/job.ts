@@ -327,7 +327,14 @@ function explainDecryptFailure(
   const code = (e as { code?: string })?.code;
   if (info) return e;
   if (code === 'ENVELOPE_MALFORMED_MESSAGE' || code === 'ENVELOPE_UNSUPPORTED') {
-    return new CliError('ENVELOPE_NOT_A_MESSAGE', `not an envelope message (${(e as Error).message})`, { cause: e });
+    // A header that parses is a message, however it fails later (e.g. trailing bytes after it,
+    // found before the stream path reported the message's info).
+    try {
+      parseHeader(headerBytes(), { maxEncryptedDataKeys: 0xffff, maxFrameLength: 0xffffffff });
+      return e;
+    } catch {
+      return new CliError('ENVELOPE_NOT_A_MESSAGE', `not an envelope message (${(e as Error).message})`, { cause: e });
+    }
   }
   if ((code === 'ENVELOPE_NO_DECRYPTABLE_KEY' || code === 'ENVELOPE_AUTHENTICATION_FAILED') && given) {
     let stored: EncryptionContext;

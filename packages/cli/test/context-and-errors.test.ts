@@ -5,6 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseContextPairs } from '../src/context-pairs.js';
 import { run } from './helpers.js';
 
@@ -23,6 +26,24 @@ describe('-c pairs and the errors users meet', () => {
     expect((await run(['decrypt', '--keyring', k, '-c', '__proto__=x'], enc.stdout)).stdout.toString()).toBe('proto');
     const wrong = await run(['decrypt', '--keyring', k, '-c', '__proto__=other'], enc.stdout);
     expect(wrong.stderr).toMatch(/^envelope: ENVELOPE_ENCRYPTION_CONTEXT_MISMATCH: .*"__proto__"/);
+  });
+
+  it('a message with bytes after it is malformed, not "not a message", through stdin and --in alike', async () => {
+    const k = aes();
+    const enc = await run(['encrypt', '--keyring', k], 'hello');
+    const bad = Buffer.concat([enc.stdout, Buffer.from('trailing')]);
+    const piped = await run(['decrypt', '--keyring', k], bad);
+    expect(piped.code).toBe(1);
+    expect(piped.stderr).toMatch(/^envelope: ENVELOPE_MALFORMED_MESSAGE: .*trailing bytes/);
+    expect(piped.stdout.byteLength).toBe(0);
+    const dir = await mkdtemp(path.join(tmpdir(), 'envelope-cli-trailing-'));
+    try {
+      await writeFile(path.join(dir, 'm'), bad);
+      const file = await run(['decrypt', '--keyring', k, '--in', path.join(dir, 'm')]);
+      expect(file.stderr).toMatch(/^envelope: ENVELOPE_MALFORMED_MESSAGE: .*trailing bytes/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a file that is not a message: "not an envelope message"', async () => {
