@@ -80,8 +80,10 @@ export class BatchedFdWriter extends Writable {
     if (this.#writeback && this.#written - this.#synced >= WRITEBACK_BYTES && !this.#syncing) {
       this.#synced = this.#written;
       this.#syncing = new Promise((resolve) =>
-        // An error here is not lost: commit()'s fsync reports the file's state.
-        fdatasync(this.fd, () => {
+        fdatasync(this.fd, (e) => {
+          // Kept for commit(): Linux reports a writeback error to one sync call per open file,
+          // so the final fsync may well succeed after this one failed.
+          if (e) this.#writebackError ??= e;
           this.#syncing = undefined;
           resolve();
         }),
@@ -92,6 +94,12 @@ export class BatchedFdWriter extends Writable {
   #writeback = false;
   #synced = 0;
   #syncing: Promise<void> | undefined;
+  #writebackError: NodeJS.ErrnoException | undefined;
+
+  /** Throws the error of an early writeback, if one failed (the data may not be on the disk). */
+  throwIfWritebackFailed(): void {
+    if (this.#writebackError) throw this.#writebackError;
+  }
 
   /**
    * Turns on early writeback (see WRITEBACK_BYTES) for a writer driven by the file pump, which
@@ -297,6 +305,7 @@ export function openFileOutput(file: string, options: OutputOptions = {}): FileO
         // Through the descriptor we created: never a path someone could swap.
         fchmodSync(fd, options.mode);
       }
+      writer.throwIfWritebackFailed();
       fsyncSync(fd);
       close();
       if (options.noOverwrite) {

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, lstatSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { DEFAULT_MAX_FRAME_LENGTH } from '@envelope/core';
 import { aesConfig, run, scratch } from './helpers.js';
 import { main } from '../src/main.js';
+import { BatchedFdWriter, WRITEBACK_BYTES } from '../src/output.js';
 
 describe('--out targets', () => {
   it('a symbolic link is refused, the link and its target left as they were', async () => {
@@ -79,5 +80,22 @@ describe('bounds', () => {
     expect(grown).toBe(true);
     expect(code).toBe(1);
     expect(err).toMatch(/^envelope: ENVELOPE_INPUT_CHANGED: the input grew while it was being encrypted; stdout got an incomplete message/);
+  });
+});
+
+describe('early writeback', () => {
+  it('an early fdatasync that failed fails the commit (the final fsync may not see the error again)', async () => {
+    // fdatasync on /dev/null fails (EINVAL): a stand-in for a disk's writeback error.
+    const fd = openSync('/dev/null', 'w');
+    try {
+      const w = new BatchedFdWriter(fd);
+      w.writeBackEarly();
+      w.put(Buffer.alloc(WRITEBACK_BYTES + 1));
+      await w.settled();
+      expect(() => w.throwIfWritebackFailed()).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+      w.destroy();
+    } finally {
+      closeSync(fd);
+    }
   });
 });
