@@ -164,15 +164,28 @@ export async function encryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
       };
       if (input.fd !== undefined) {
         const enc = new StreamEncryptor(options);
+        let read = 0;
+        const counted = (n: number): void => {
+          read += n;
+          s.onBytes?.(n);
+        };
         try {
           const header = await enc.start();
           info = enc.messageInfo;
           warnings = cliWarnings(enc.warnings);
           if (out) {
             out.writer.put(header);
-            await encryptFile(enc, input.fd, out.writer, s.onBytes);
+            await encryptFile(enc, input.fd, out.writer, counted);
           } else {
-            await pipeline(Readable.from(encryptedChunks(enc, header, input.fd, s.onBytes)), new StdoutSink(ends.stdout));
+            await pipeline(Readable.from(encryptedChunks(enc, header, input.fd, counted)), new StdoutSink(ends.stdout));
+          }
+          // Growth fails on the bound; a file that got shorter while it was read would otherwise
+          // end as a message of part of it, or of old and new bytes mixed.
+          if (options.plaintextLengthBound !== undefined && read < options.plaintextLengthBound) {
+            const what = out
+              ? 'nothing was written'
+              : 'stdout got a message of the bytes read, not of the file (give --out to have nothing written)';
+            throw new CliError('ENVELOPE_INPUT_CHANGED', `the input shrank while it was being encrypted; ${what}`);
           }
         } finally {
           enc.dispose(); // wipes the derived key whatever happened (finish() already did on success)

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, closeSync, lstatSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, lstatSync, openSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -80,6 +80,35 @@ describe('bounds', () => {
     expect(grown).toBe(true);
     expect(code).toBe(1);
     expect(err).toMatch(/^envelope: ENVELOPE_INPUT_CHANGED: the input grew while it was being encrypted; stdout got an incomplete message/);
+  });
+});
+
+describe('an input that shrinks', () => {
+  it('while encrypted to stdout: ENVELOPE_INPUT_CHANGED, not exit 0 with a message of part of the file', async () => {
+    const dir = await scratch('envelope-cli-shrink-');
+    const file = path.join(dir, 'shrinks');
+    writeFileSync(file, randomBytes(12 * 1024 * 1024));
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let err = '';
+    let cut = false;
+    stderr.on('data', (c: Buffer) => (err += c.toString()));
+    stdout.on('data', () => {
+      // The first ciphertext out: the pump has read part of the file; cut the file short.
+      if (!cut) truncateSync(file, 1024 * 1024);
+      cut = true;
+    });
+    const code = await main(['encrypt', '--keyring', aesConfig(), '--suite', '0x0478', '--in', file], {
+      stdin: Readable.from([]),
+      stdout,
+      stderr,
+      env: {},
+    });
+    expect(cut).toBe(true);
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      /^envelope: ENVELOPE_INPUT_CHANGED: the input shrank while it was being encrypted; stdout got a message of the bytes read/,
+    );
   });
 });
 
