@@ -63,13 +63,31 @@ export class BatchedFdWriter extends Writable {
   onWrite: ((written: number) => void) | undefined;
   #written = 0;
 
-  constructor(readonly fd: number) {
+  /**
+   * @param where what a write error names as its path (`ENVELOPE_IO: <where>: no space left…`):
+   *   writeSync's errors carry none.
+   */
+  constructor(
+    readonly fd: number,
+    readonly where?: string,
+  ) {
     super({ highWaterMark: FILE_BATCH_BYTES });
+  }
+
+  /** writeSync, its error naming {@link where}. */
+  #writeSync(data: Uint8Array, offset: number, length: number): number {
+    try {
+      return writeSync(this.fd, data, offset, length);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (this.where !== undefined && err.path === undefined) err.path = this.where;
+      throw err;
+    }
   }
 
   #flush(): void {
     let off = 0;
-    while (off < this.#used) off += writeSync(this.fd, this.#buf!, off, this.#used - off);
+    while (off < this.#used) off += this.#writeSync(this.#buf!, off, this.#used - off);
     this.#wrote(this.#used);
     this.#used = 0;
   }
@@ -130,7 +148,7 @@ export class BatchedFdWriter extends Writable {
     while (c < chunk.byteLength) {
       if (this.#used === 0 && chunk.byteLength - c >= FILE_BATCH_BYTES) {
         // A large chunk goes straight out, without a copy.
-        const n = writeSync(this.fd, chunk, c, chunk.byteLength - c);
+        const n = this.#writeSync(chunk, c, chunk.byteLength - c);
         c += n;
         this.#wrote(n);
         continue;
@@ -284,7 +302,7 @@ export function openFileOutput(file: string, options: OutputOptions = {}): FileO
     throw new CliError('ENVELOPE_OUTPUT', `${file}: cannot create a file in ${path.dirname(file)} (${code})`);
   }
   trackTemp(temp, fd);
-  const writer = new BatchedFdWriter(fd);
+  const writer = new BatchedFdWriter(fd, file);
   let open = true;
   const close = (): void => {
     if (open) {

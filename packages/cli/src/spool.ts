@@ -20,8 +20,9 @@ export class Spool extends BatchedFdWriter {
   private constructor(
     fd: number,
     private readonly out: NodeJS.WritableStream,
+    dir: string,
   ) {
-    super(fd);
+    super(fd, `the private spool in ${dir} (set TMPDIR, or use --out)`);
   }
 
   static create(out: NodeJS.WritableStream, dir = tmpdir()): Spool {
@@ -36,7 +37,7 @@ export class Spool extends BatchedFdWriter {
       );
     }
     unlinkSync(file);
-    return new Spool(fd, out);
+    return new Spool(fd, out, dir);
   }
 
   override _final(cb: (e?: Error | null) => void): void {

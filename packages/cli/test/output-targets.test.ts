@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { DEFAULT_MAX_FRAME_LENGTH } from '@envelope/core';
 import { aesConfig, run, scratch } from './helpers.js';
 import { main } from '../src/main.js';
+import { describeError } from '../src/io.js';
 import { BatchedFdWriter, WRITEBACK_BYTES } from '../src/output.js';
 
 describe('--out targets', () => {
@@ -122,6 +123,28 @@ describe('early writeback', () => {
       w.put(Buffer.alloc(WRITEBACK_BYTES + 1));
       await w.settled();
       expect(() => w.throwIfWritebackFailed()).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+      w.destroy();
+    } finally {
+      closeSync(fd);
+    }
+  });
+});
+
+describe('write errors', () => {
+  it('name the output they failed on (writeSync gives no path): ENOSPC on /dev/full', () => {
+    const fd = openSync('/dev/full', 'w');
+    try {
+      const w = new BatchedFdWriter(fd, '/data/out.enc');
+      let caught: unknown;
+      try {
+        w.put(Buffer.alloc(2 * 1024 * 1024));
+      } catch (e) {
+        caught = e;
+      }
+      expect(describeError(caught)).toEqual({
+        code: 'ENVELOPE_IO',
+        message: '/data/out.enc: no space left on the device (ENOSPC)',
+      });
       w.destroy();
     } finally {
       closeSync(fd);
