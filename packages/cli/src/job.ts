@@ -132,10 +132,13 @@ function openJobInput(s: JobSettings, ends: JobEnds): { fd?: number; stream?: No
   return { stream: createReadStream('', { fd, highWaterMark: READ_CHUNK_BYTES }) };
 }
 
-/** The plaintext length bound of a regular file: its size. */
+/**
+ * The plaintext length bound of a regular file: its size. None for a size of 0: procfs and
+ * sysfs files say 0 and have content (`--in /proc/self/status` failed as "input grew").
+ */
 function lengthBound(file: string): { plaintextLengthBound?: number } {
   const st = statSync(file);
-  return st.isFile() ? { plaintextLengthBound: st.size } : {};
+  return st.isFile() && st.size > 0 ? { plaintextLengthBound: st.size } : {};
 }
 
 /** Encrypts one input into one message. */

@@ -113,6 +113,17 @@ describe('an input that shrinks', () => {
   });
 });
 
+describe('an input whose size says nothing', () => {
+  it('a procfs file (size 0, with content) encrypts and decrypts', async () => {
+    const k = aesConfig();
+    const enc = await run(['encrypt', '--keyring', k, '--in', '/proc/self/status']);
+    expect(enc.stderr).toBe('');
+    expect(enc.code).toBe(0);
+    const dec = await run(['decrypt', '--keyring', k], enc.stdout);
+    expect(dec.stdout.toString()).toMatch(/^Name:/);
+  });
+});
+
 describe('early writeback', () => {
   it('an early fdatasync that failed fails the commit (the final fsync may not see the error again)', async () => {
     // fdatasync on /dev/null fails (EINVAL): a stand-in for a disk's writeback error.
