@@ -31,9 +31,10 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * Opens `file` for reading (not through a symbolic link unless `follow`) and tells whether it is
  * a regular file (a FIFO or a device is read as a stream instead: a synchronous read would block).
  */
-export function openInputFd(file: string, follow: boolean): { fd: number; regular: boolean } {
+export function openInputFd(file: string, follow: boolean): { fd: number; regular: boolean; size: number } {
   const fd = openSync(file, constants.O_RDONLY | (follow ? 0 : constants.O_NOFOLLOW));
-  return { fd, regular: fstatSync(fd).isFile() };
+  const st = fstatSync(fd);
+  return { fd, regular: st.isFile(), size: st.size };
 }
 
 /**

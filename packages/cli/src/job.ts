@@ -13,7 +13,7 @@
  *     `--release-unverified`, stdout at once.
  * Unsigned messages authenticate frame by frame, so their frames go straight out.
  */
-import { closeSync, createReadStream, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, readSync } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -30,7 +30,6 @@ import {
   type ParallelOptions,
 } from '@envelope/core';
 import { CliError } from './io.js';
-import { openInputFile } from './files.js';
 import { decryptFile, decryptedChunks, encryptFile, encryptedChunks, openInputFd } from './file-pump.js';
 import { openFileOutput, type FileOutput } from './output.js';
 import { StdoutSink } from './stdout-sink.js';
@@ -90,11 +89,6 @@ export interface JobResult {
 
 const label = (p: string | undefined, std: string): string => p ?? std;
 
-function openInput(ends: JobEnds): NodeJS.ReadableStream {
-  if (ends.input === undefined) return ends.stdin;
-  return openInputFile(ends.input, READ_CHUNK_BYTES, ends.followInput === true);
-}
-
 /** Test hook: tell where the temporary is, and when bytes reach it. */
 function announce(s: JobSettings, out: FileOutput): void {
   if (!s.onEvent) return;
@@ -119,26 +113,21 @@ async function withScope<T>(audit: CliAudit | undefined, fn: (scope: AuditScope 
 /**
  * A regular file goes through the file pump (file-pump.ts) unless a frame pool is asked for;
  * stdin, a FIFO or a device through a stream pipeline. The returned `fd` is the pump's input, to
- * close when done; `stream` the pipeline's.
+ * close when done; `stream` the pipeline's. A regular file's size, from the descriptor read,
+ * bounds the message it is encrypted into: a caching materials manager can then reuse data keys
+ * across the files of a batch (it caches a stream only with a bound), and a file that grows or
+ * shrinks meanwhile is caught. Not a FIFO's or a device's size, nor a size of 0: procfs and sysfs
+ * files say 0 and have content (`--in <(cmd)` and `--in /proc/self/status` failed as "input grew").
  */
-function openJobInput(s: JobSettings, ends: JobEnds): { fd?: number; stream?: NodeJS.ReadableStream } {
+function openJobInput(s: JobSettings, ends: JobEnds): { fd?: number; stream?: NodeJS.ReadableStream; plaintextLengthBound?: number } {
   if (ends.input === undefined) return { stream: ends.stdin };
-  if (s.parallel) return { stream: openInput(ends) };
-  const { fd, regular } = openInputFd(ends.input, ends.followInput === true);
-  if (regular) {
+  const { fd, regular, size } = openInputFd(ends.input, ends.followInput === true);
+  const bound = regular && size > 0 ? { plaintextLengthBound: size } : {};
+  if (regular && !s.parallel) {
     s.onEvent?.('pump', ends.input);
-    return { fd };
+    return { fd, ...bound };
   }
-  return { stream: createReadStream('', { fd, highWaterMark: READ_CHUNK_BYTES }) };
-}
-
-/**
- * The plaintext length bound of a regular file: its size. None for a size of 0: procfs and
- * sysfs files say 0 and have content (`--in /proc/self/status` failed as "input grew").
- */
-function lengthBound(file: string): { plaintextLengthBound?: number } {
-  const st = statSync(file);
-  return st.isFile() && st.size > 0 ? { plaintextLengthBound: st.size } : {};
+  return { stream: createReadStream('', { fd, highWaterMark: READ_CHUNK_BYTES }), ...bound };
 }
 
 /** Encrypts one input into one message. */
@@ -154,10 +143,7 @@ export async function encryptJob(s: JobSettings, ends: JobEnds): Promise<JobResu
     try {
       input = openJobInput(s, ends);
       const options = {
-        // A file's size bounds the message: a caching materials manager can then reuse data keys
-        // across the files of a batch (it caches a stream only with a bound). Not a FIFO's or a
-        // device's (a size of 0 there says nothing: `--in <(cmd)` failed as "input grew").
-        ...(ends.input !== undefined ? lengthBound(ends.input) : {}),
+        ...(input.plaintextLengthBound !== undefined ? { plaintextLengthBound: input.plaintextLengthBound } : {}),
         materialsManager: s.materialsManager,
         encryptionContext: s.encryptionContext,
         suite: s.suite,
