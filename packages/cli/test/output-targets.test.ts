@@ -59,59 +59,50 @@ describe('bounds', () => {
   });
 
   it('an input that grows while encrypted to stdout: the error says stdout got an incomplete message', async () => {
-    const dir = await scratch('envelope-cli-grow-');
-    const file = path.join(dir, 'grows');
-    writeFileSync(file, randomBytes(12 * 1024 * 1024));
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let err = '';
-    let grown = false;
-    stderr.on('data', (c: Buffer) => (err += c.toString()));
-    stdout.on('data', () => {
-      // The first ciphertext out: the pump has read part of the file; make it longer than it was.
-      if (!grown) appendFileSync(file, randomBytes(1024 * 1024));
-      grown = true;
-    });
-    const code = await main(['encrypt', '--keyring', aesConfig(), '--suite', '0x0478', '--in', file], {
-      stdin: Readable.from([]),
-      stdout,
-      stderr,
-      env: {},
-    });
-    expect(grown).toBe(true);
-    expect(code).toBe(1);
-    expect(err).toMatch(/^envelope: ENVELOPE_INPUT_CHANGED: the input grew while it was being encrypted; stdout got an incomplete message/);
+    const r = await encryptChangingFile((file) => appendFileSync(file, randomBytes(1024 * 1024)));
+    expect(r.changed).toBe(true);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^envelope: ENVELOPE_INPUT_CHANGED: the input grew while it was being encrypted; stdout got an incomplete message/,
+    );
   });
 });
 
 describe('an input that shrinks', () => {
   it('while encrypted to stdout: ENVELOPE_INPUT_CHANGED, not exit 0 with a message of part of the file', async () => {
-    const dir = await scratch('envelope-cli-shrink-');
-    const file = path.join(dir, 'shrinks');
-    writeFileSync(file, randomBytes(12 * 1024 * 1024));
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let err = '';
-    let cut = false;
-    stderr.on('data', (c: Buffer) => (err += c.toString()));
-    stdout.on('data', () => {
-      // The first ciphertext out: the pump has read part of the file; cut the file short.
-      if (!cut) truncateSync(file, 1024 * 1024);
-      cut = true;
-    });
-    const code = await main(['encrypt', '--keyring', aesConfig(), '--suite', '0x0478', '--in', file], {
-      stdin: Readable.from([]),
-      stdout,
-      stderr,
-      env: {},
-    });
-    expect(cut).toBe(true);
-    expect(code).toBe(1);
-    expect(err).toMatch(
+    const r = await encryptChangingFile((file) => truncateSync(file, 1024 * 1024));
+    expect(r.changed).toBe(true);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
       /^envelope: ENVELOPE_INPUT_CHANGED: the input shrank while it was being encrypted; stdout got a message of the bytes read/,
     );
   });
 });
+
+/**
+ * Encrypts a 12 MiB file to stdout in process and calls `change(file)` once, when the first
+ * ciphertext comes out: the pump has read part of the file by then.
+ */
+async function encryptChangingFile(change: (file: string) => void): Promise<{ code: number; err: string; changed: boolean }> {
+  const file = path.join(await scratch('envelope-cli-changing-'), 'input');
+  writeFileSync(file, randomBytes(12 * 1024 * 1024));
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let err = '';
+  let changed = false;
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  stdout.on('data', () => {
+    if (!changed) change(file);
+    changed = true;
+  });
+  const code = await main(['encrypt', '--keyring', aesConfig(), '--suite', '0x0478', '--in', file], {
+    stdin: Readable.from([]),
+    stdout,
+    stderr,
+    env: {},
+  });
+  return { code, err, changed };
+}
 
 describe('an input whose size says nothing', () => {
   it('a procfs file (size 0, with content) encrypts and decrypts', async () => {
